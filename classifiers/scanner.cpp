@@ -1,0 +1,211 @@
+#include "classifiers/scanner.h"
+
+#include <hs/hs.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace promptwall {
+namespace {
+
+// Below this a finding is dropped (context words can lower the confidence of a rule's match).
+constexpr double kMinConfidence = 0.5;
+constexpr double kBoostStep = 0.15;
+constexpr double kPenaltyStep = 0.3;
+
+bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+int on_hit(unsigned int id, unsigned long long /*from*/, unsigned long long to, unsigned int /*flags*/,
+           void* ctx) {
+  auto* hits = static_cast<std::vector<std::pair<uint32_t, uint32_t>>*>(ctx);
+  hits->emplace_back(id, static_cast<uint32_t>(to));
+  return 0;
+}
+
+bool is_word_byte(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80; }
+
+// Whether folded `word` occurs in folded `text` as a whole word.
+bool contains_word(std::string_view text, std::string_view word) {
+  if (word.empty()) return false;
+  for (size_t pos = text.find(word); pos != std::string_view::npos; pos = text.find(word, pos + 1)) {
+    bool left = pos == 0 || !is_word_byte(static_cast<unsigned char>(text[pos - 1]));
+    size_t after = pos + word.size();
+    bool right = after >= text.size() || !is_word_byte(static_cast<unsigned char>(text[after]));
+    if (left && right) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Scanner::Scanner(std::shared_ptr<const RuleSet> rules) : rules_(std::move(rules)) {
+  if (rules_->scratch_prototype() && hs_clone_scratch(rules_->scratch_prototype(), &scratch_) != HS_SUCCESS)
+    throw std::runtime_error("cannot allocate Hyperscan scratch space");
+}
+
+Scanner::~Scanner() {
+  if (scratch_) hs_free_scratch(scratch_);
+}
+
+ScanResult Scanner::scan(std::string_view text) {
+  ScanResult result;
+  TextViews views = rules_->normalizer().normalize(text, rules_->views());
+  result.invalid_utf8_at = views.invalid_utf8_at;
+  for (size_t v = 0; v < kViewKinds; ++v) {
+    const auto kind = static_cast<ViewKind>(v);
+    if (rules_->database(kind) && views.view(kind) && !views.view(kind)->text.empty())
+      confirm(views, kind, text, result.findings);
+  }
+
+  // Merge findings of one rule over the same original bytes (several views, several patterns).
+  auto& f = result.findings;
+  std::sort(f.begin(), f.end(), [](const Finding& a, const Finding& b) {
+    return a.rule_index != b.rule_index ? a.rule_index < b.rule_index : a.span.begin < b.span.begin;
+  });
+  std::vector<Finding> merged;
+  for (auto& x : f) {
+    if (!merged.empty() && merged.back().rule_index == x.rule_index && x.span.begin < merged.back().span.end) {
+      Finding& m = merged.back();
+      m.span.end = std::max(m.span.end, x.span.end);
+      m.confidence = std::max(m.confidence, x.confidence);
+      m.view = std::min(m.view, x.view);
+      continue;
+    }
+    merged.push_back(std::move(x));
+  }
+  std::sort(merged.begin(), merged.end(), [](const Finding& a, const Finding& b) {
+    if (a.span.begin != b.span.begin) return a.span.begin < b.span.begin;
+    if (a.span.end != b.span.end) return a.span.end < b.span.end;
+    return a.rule_id < b.rule_id;
+  });
+  result.findings = std::move(merged);
+  return result;
+}
+
+void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view original,
+                      std::vector<Finding>& out) {
+  const RuleSet::ViewDatabase& db = *rules_->database(kind);
+  const std::string& text = views.view(kind)->text;
+
+  std::vector<std::pair<uint32_t, uint32_t>> hits;
+  if (hs_scan(db.db, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_hit, &hits) != HS_SUCCESS)
+    throw std::runtime_error("Hyperscan scan failed");
+  if (hits.empty()) return;
+
+  // Hyperscan reports each possible end; group by expression and merge the windows that end
+  // there, so RE2 reads each stretch of text once per expression.
+  std::sort(hits.begin(), hits.end());
+  re2::StringPiece subject(text.data(), text.size());
+  re2::StringPiece groups[3];
+  size_t i = 0;
+  while (i < hits.size()) {
+    const uint32_t id = hits[i].first;
+    const PatternRef ref = db.refs[id];
+    const CompiledPattern& pattern = rules_->rules()[ref.rule].patterns[ref.pattern];
+    auto window_start = [&](uint32_t end) {
+      uint32_t s = end > pattern.max_width ? end - pattern.max_width : 0;
+      while (s > 0 && is_continuation(static_cast<unsigned char>(text[s]))) --s;
+      return s;
+    };
+    uint32_t ws = window_start(hits[i].second), we = hits[i].second;
+    auto flush = [&](uint32_t from, uint32_t to) {
+      const int ngroups = pattern.has_capture ? 3 : 2;
+      size_t pos = from;
+      while (pos < to && pattern.confirm->Match(subject, pos, to, re2::RE2::UNANCHORED, groups, ngroups)) {
+        re2::StringPiece core = groups[1];
+        re2::StringPiece finding = pattern.has_capture && groups[2].data() ? groups[2] : core;
+        const auto fb = static_cast<uint32_t>(finding.data() - text.data());
+        if (!finding.empty())
+          evaluate(views, kind, ref.rule, Span{fb, fb + static_cast<uint32_t>(finding.size())}, original, out);
+        // Continue where the match proper ended: a trailing boundary character it consumed may
+        // be the leading boundary of the next match.
+        size_t next = static_cast<size_t>(core.data() - text.data()) + core.size();
+        if (next <= pos) {
+          next = static_cast<size_t>(groups[0].data() - text.data()) + 1;
+          while (next < to && is_continuation(static_cast<unsigned char>(text[next]))) ++next;
+        }
+        pos = next;
+      }
+    };
+    for (++i; i < hits.size() && hits[i].first == id; ++i) {
+      uint32_t s = window_start(hits[i].second);
+      if (s <= we) {
+        we = std::max(we, hits[i].second);
+      } else {
+        flush(ws, we);
+        ws = s;
+        we = hits[i].second;
+      }
+    }
+    flush(ws, we);
+  }
+}
+
+void Scanner::evaluate(const TextViews& views, ViewKind kind, uint32_t rule_index, Span view_span,
+                       std::string_view original, std::vector<Finding>& out) const {
+  const CompiledRule& rule = rules_->rules()[rule_index];
+  const Span span = views.to_original(kind, view_span);
+  if (span.end <= span.begin) return;
+  // Validators see the candidate as written (NFC) when the raw view found it, else the original.
+  const std::string_view candidate =
+      kind == ViewKind::raw ? std::string_view(views.view(kind)->text).substr(view_span.begin, view_span.end - view_span.begin)
+                            : original.substr(span.begin, span.end - span.begin);
+  if (rule.validator && !rule.validator(candidate)) return;
+  if (rule.rule.min_entropy && validators::shannon_entropy(candidate) < *rule.rule.min_entropy) return;
+  for (const auto& v : rule.rule.exclude_values)
+    if (candidate == v) return;
+  for (const auto& x : rule.excludes)
+    if (re2::RE2::PartialMatch(re2::StringPiece(candidate.data(), candidate.size()), *x)) return;
+  double confidence = rule.rule.confidence;
+  if (rule.rule.context) {
+    auto c = context_confidence(rule, original, span);
+    if (!c) return;
+    confidence = *c;
+  }
+  if (confidence < kMinConfidence) return;
+  Finding f;
+  f.rule_index = rule_index;
+  f.rule_id = rule.rule.id;
+  f.category = rule.rule.category;
+  f.severity = rule.rule.severity;
+  f.action = rule.rule.action;
+  f.confidence = confidence;
+  f.span = span;
+  f.view = kind;
+  out.push_back(std::move(f));
+}
+
+std::optional<double> Scanner::context_confidence(const CompiledRule& rule, std::string_view original,
+                                                  Span span) const {
+  const ContextSpec& ctx = *rule.rule.context;
+  // Step `window` code points out from the finding, stopping at line breaks when asked.
+  size_t b = span.begin;
+  for (int n = 0; n < ctx.window && b > 0; ++n) {
+    size_t p = b - 1;
+    while (p > 0 && is_continuation(static_cast<unsigned char>(original[p]))) --p;
+    if (ctx.same_line && original[p] == '\n') break;
+    b = p;
+  }
+  size_t e = span.end;
+  for (int n = 0; n < ctx.window && e < original.size(); ++n) {
+    if (ctx.same_line && original[e] == '\n') break;
+    size_t p = e + 1;
+    while (p < original.size() && is_continuation(static_cast<unsigned char>(original[p]))) ++p;
+    e = p;
+  }
+  const Normalizer& norm = rules_->normalizer();
+  const std::string before = norm.fold_text(original.substr(b, span.begin - b));
+  const std::string after = norm.fold_text(original.substr(span.end, e - span.end));
+  auto near = [&](const std::string& w) { return contains_word(before, w) || contains_word(after, w); };
+
+  if (!rule.require.empty() && std::none_of(rule.require.begin(), rule.require.end(), near)) return std::nullopt;
+  double confidence = rule.rule.confidence;
+  for (const auto& w : rule.boost)
+    if (near(w)) confidence += kBoostStep;
+  for (const auto& w : rule.penalize)
+    if (near(w)) confidence -= kPenaltyStep;
+  return std::min(confidence, 1.0);
+}
+
+}  // namespace promptwall

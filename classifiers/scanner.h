@@ -1,0 +1,56 @@
+// Scanner: finds every rule's matches in one segment of text.
+//
+//   Normalizer (views) -> Hyperscan, one pass per view over one database holding every rule of
+//   that view -> RE2 on a window sized from the pattern's maximum width, for the exact span and
+//   the finding group -> validator, entropy, exclusions, context -> Findings, merged across views.
+//
+// A Scanner owns Hyperscan scratch space, so it belongs to one thread at a time; make one per
+// thread (cheap: a scratch clone). It keeps its RuleSet alive, so a reload that swaps the shared
+// set never pulls rules from under a scan in progress.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "classifiers/finding.h"
+#include "rules/ruleset.h"
+
+namespace promptwall {
+
+struct ScanResult {
+  std::vector<Finding> findings;  // ordered by span, then rule id
+  // Set when the segment was not valid UTF-8 (offset of the first bad byte); the rest was still
+  // scanned with the bad bytes replaced.
+  std::optional<uint32_t> invalid_utf8_at;
+};
+
+class Scanner {
+ public:
+  explicit Scanner(std::shared_ptr<const RuleSet> rules);
+  ~Scanner();
+  Scanner(const Scanner&) = delete;
+  Scanner& operator=(const Scanner&) = delete;
+
+  ScanResult scan(std::string_view text);
+
+  const RuleSet& ruleset() const { return *rules_; }
+  const std::shared_ptr<const RuleSet>& ruleset_ptr() const { return rules_; }
+
+ private:
+  struct Hit {
+    uint32_t ref;  // Hyperscan expression id in the view's database
+    uint32_t end;
+  };
+  void confirm(const TextViews& views, ViewKind kind, std::string_view original, std::vector<Finding>& out);
+  void evaluate(const TextViews& views, ViewKind kind, uint32_t rule_index, Span view_span,
+                std::string_view original, std::vector<Finding>& out) const;
+  std::optional<double> context_confidence(const CompiledRule& rule, std::string_view original, Span span) const;
+
+  std::shared_ptr<const RuleSet> rules_;
+  struct hs_scratch* scratch_ = nullptr;
+  std::vector<Hit> hits_;  // reused between scans
+};
+
+}  // namespace promptwall

@@ -1,0 +1,51 @@
+// promptwall: one binary, several subcommands. See `promptwall help`.
+#include <iostream>
+#include <string_view>
+
+#include "cli/commands.h"
+
+namespace {
+
+constexpr std::string_view kUsage = R"(promptwall: a data-security gateway for AI use
+
+usage:
+  promptwall scan [--rules PACK|DIR ...] [--format text|json|jsonl] [--redact] [FILE ...]
+      Find classified markings, identifiers and secrets in files (or standard input).
+      Exit status: 0 no findings, 1 findings, 2 error.
+  promptwall rules lint [PACK|DIR ...]   check rule packs (the built-in packs when none given)
+  promptwall rules test [PACK|DIR ...]   run every rule's examples through the full scanner
+  promptwall rules list [PACK|DIR ...]   list the rules and the ruleset version
+  promptwall version
+
+Options for commands that load rules:
+  --rules PACK|DIR   a rule pack file, or a directory of *.yaml packs (repeatable)
+  --cache-dir DIR    where compiled databases are cached (default ~/.cache/promptwall)
+  --no-cache         compile every time
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string_view command = argv[1];
+  try {
+    if (command == "scan") return promptwall::cli::scan_command(argc - 1, argv + 1);
+    if (command == "rules") return promptwall::cli::rules_command(argc - 1, argv + 1);
+    if (command == "version" || command == "--version") {
+      std::cout << "promptwall 0.1.0\n";
+      return 0;
+    }
+    if (command == "help" || command == "--help" || command == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "promptwall " << command << ": " << e.what() << "\n";
+    return 2;
+  }
+  std::cerr << "promptwall: unknown command '" << command << "'\n\n" << kUsage;
+  return 2;
+}

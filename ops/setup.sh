@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs every Debian package promptwall needs to build, test and benchmark, then configures and
+# builds. Non-interactive and idempotent; run as root (or with sudo available) on Debian 12.
+#
+#   ops/setup.sh            install + build (Release) into ./build
+#   ops/setup.sh --test     install + build + run the whole test suite (ctest)
+#   ops/setup.sh --run      install + build + run the main job on embedded defaults
+#   ops/setup.sh --asan     also build and test the ASan/UBSan tree in ./build-asan
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+mode=build
+asan=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) mode=test ;;
+    --run) mode=run ;;
+    --asan) asan=1 ;;
+    --deps-only) mode=deps ;;
+    *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
+
+# The one place the Hyperscan flavour is pinned: Debian's libhyperscan-dev (Intel Hyperscan 5.4).
+# libvectorscan-dev is a drop-in fork (same pkg-config name 'libhs'); the two conflict.
+HYPERSCAN_PKG=${PROMPTWALL_HYPERSCAN_PKG:-libhyperscan-dev}
+
+packages=(
+  build-essential cmake pkg-config git ca-certificates
+  "$HYPERSCAN_PKG" libre2-dev libspdlog-dev libfmt-dev catch2
+  libyaml-cpp-dev nlohmann-json3-dev libicu-dev libssl-dev
+)
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -q
+  as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+[ "$mode" = deps ] && exit 0
+
+jobs=$(nproc)
+echo "== configuring and building (Release) in build/"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$jobs"
+
+if [ "$asan" = 1 ]; then
+  echo "== configuring and building (ASan+UBSan) in build-asan/"
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPROMPTWALL_SANITIZE=ON >/dev/null
+  cmake --build build-asan -j "$jobs"
+fi
+
+case "$mode" in
+  test)
+    echo "== running tests"
+    (cd build && ctest --output-on-failure -j "$jobs")
+    if [ "$asan" = 1 ]; then
+      echo "== running tests under ASan+UBSan"
+      (cd build-asan && ctest --output-on-failure -j "$jobs")
+    fi
+    ;;
+  run)
+    echo "== promptwall scan on a sample prompt (built-in rule packs)"
+    set +e
+    ./build/promptwall scan ops/examples/sample-prompt.txt
+    rc=$?
+    set -e
+    echo "== promptwall scan exited $rc (0 clean, 1 findings, 2 error)"
+    [ "$rc" -le 1 ]
+    ;;
+esac

@@ -1,0 +1,41 @@
+// DatabaseCache: compiled Hyperscan databases on disk, so a restart with unchanged packs skips the
+// compile. One file per key; the key is the SHA-256 of every compile input plus the Hyperscan
+// version and the CPU features (serialized databases are tied to both).
+//
+// Invariant: an entry is used only if its length, its trailing SHA-256 and every database's
+// deserialisation check out; anything else (truncated, corrupt, stale, unreadable) is a miss and
+// the caller recompiles. Writes go to a temporary file renamed into place, so readers never see
+// half an entry.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+
+#include "classifiers/text_views.h"
+
+struct hs_database;
+
+namespace promptwall {
+
+using ViewDatabases = std::array<hs_database*, kViewKinds>;
+
+class DatabaseCache {
+ public:
+  explicit DatabaseCache(std::string dir) : dir_(std::move(dir)) {}
+
+  // The databases for `key` with exactly the views in `views`, or nullopt. The caller owns them.
+  std::optional<ViewDatabases> load(const std::string& key, ViewMask views) const;
+  // Stores the non-null databases under `key`; returns false (and leaves no entry) on failure.
+  bool store(const std::string& key, const ViewDatabases& dbs) const;
+
+  std::string path_for(const std::string& key) const;
+
+  // What the key must cover besides the compile inputs: library version and this CPU.
+  static std::string engine_fingerprint();
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace promptwall

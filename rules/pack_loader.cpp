@@ -1,0 +1,333 @@
+#include "rules/pack_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace promptwall {
+namespace {
+
+class Reader {
+ public:
+  Reader(std::string file, std::vector<Diagnostic>& diags) : file_(std::move(file)), diags_(diags) {}
+
+  SourceLocation at(const YAML::Node& node) const {
+    return SourceLocation{file_, node.Mark().line >= 0 ? node.Mark().line + 1 : 0};
+  }
+
+  void error(const YAML::Node& node, const std::string& rule_id, std::string message) {
+    diags_.push_back(Diagnostic{Diagnostic::Level::error, at(node), rule_id, std::move(message)});
+  }
+
+  void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed,
+                  const std::string& rule_id, std::string_view what) {
+    for (const auto& kv : map) {
+      const std::string key = kv.first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+        error(kv.first, rule_id, "unknown key '" + key + "' in " + std::string(what));
+    }
+  }
+
+  std::optional<std::string> string(const YAML::Node& map, const char* key, const std::string& rule_id,
+                                    bool required) {
+    YAML::Node n = map[key];
+    if (!n) {
+      if (required) error(map, rule_id, std::string("missing required field '") + key + "'");
+      return std::nullopt;
+    }
+    if (!n.IsScalar()) {
+      error(n, rule_id, std::string("field '") + key + "' must be a string");
+      return std::nullopt;
+    }
+    return n.Scalar();
+  }
+
+  std::vector<std::string> strings(const YAML::Node& n, const std::string& rule_id, const char* what) {
+    std::vector<std::string> out;
+    if (!n) return out;
+    if (n.IsScalar()) return {n.Scalar()};
+    if (!n.IsSequence()) {
+      error(n, rule_id, std::string("'") + what + "' must be a list of strings");
+      return out;
+    }
+    for (const auto& item : n) {
+      if (!item.IsScalar()) {
+        error(item, rule_id, std::string("'") + what + "' must hold only strings");
+        continue;
+      }
+      out.push_back(item.Scalar());
+    }
+    return out;
+  }
+
+  std::optional<double> number(const YAML::Node& n, const std::string& rule_id, const char* what) {
+    if (!n) return std::nullopt;
+    try {
+      return n.as<double>();
+    } catch (const YAML::Exception&) {
+      error(n, rule_id, std::string("'") + what + "' must be a number");
+      return std::nullopt;
+    }
+  }
+
+  std::vector<Example> examples(const YAML::Node& n, const std::string& rule_id, const char* what) {
+    std::vector<Example> out;
+    if (!n) return out;
+    if (!n.IsSequence()) {
+      error(n, rule_id, std::string("examples.") + what + " must be a list");
+      return out;
+    }
+    for (const auto& item : n) {
+      Example ex;
+      ex.where = at(item);
+      if (item.IsScalar()) {
+        ex.text = item.Scalar();
+      } else if (item.IsMap()) {
+        check_keys(item, {"text", "finding"}, rule_id, "an example");
+        auto text = string(item, "text", rule_id, true);
+        if (!text) continue;
+        ex.text = *text;
+        ex.finding = string(item, "finding", rule_id, false);
+        if (ex.finding && ex.text.find(*ex.finding) == std::string::npos)
+          error(item, rule_id, "example's 'finding' is not a substring of its 'text'");
+      } else {
+        error(item, rule_id, std::string("examples.") + what + " items must be strings or {text, finding}");
+        continue;
+      }
+      out.push_back(std::move(ex));
+    }
+    return out;
+  }
+
+  std::optional<Rule> rule(const YAML::Node& n, const std::string& pack) {
+    if (!n.IsMap()) {
+      error(n, "", "a rule must be a mapping");
+      return std::nullopt;
+    }
+    Rule r;
+    r.where = at(n);
+    r.pack = pack;
+    auto id = string(n, "id", "", true);
+    if (!id) return std::nullopt;
+    r.id = *id;
+    static const std::regex id_shape("[a-z0-9]+(\\.[a-z0-9][a-z0-9-]*)+");
+    if (!std::regex_match(r.id, id_shape))
+      error(n["id"], r.id, "id must be dotted lower case, e.g. vn.secret.degree-stamp");
+    check_keys(n, {"id", "description", "category", "severity", "action", "confidence", "views",
+                   "patterns", "validate", "min_entropy", "context", "exclude", "redact", "message",
+                   "examples"},
+               r.id, "a rule");
+    r.description = string(n, "description", r.id, true).value_or("");
+    r.category = string(n, "category", r.id, true).value_or("");
+    if (!r.category.empty() && !is_known_category(r.category))
+      error(n["category"], r.id, "unknown category '" + r.category + "'");
+    if (auto s = string(n, "severity", r.id, true)) {
+      if (auto v = severity_from_string(*s)) r.severity = *v;
+      else error(n["severity"], r.id, "severity must be low, medium, high or critical");
+    }
+    if (auto s = string(n, "action", r.id, true)) {
+      if (auto v = action_from_string(*s)) r.action = *v;
+      else error(n["action"], r.id, "action must be block, redact, warn or log");
+    }
+    if (auto c = number(n["confidence"], r.id, "confidence")) {
+      if (*c < 0 || *c > 1) error(n["confidence"], r.id, "confidence must be between 0 and 1");
+      r.confidence = *c;
+    }
+    if (n["views"]) {
+      r.views = 0;
+      for (const auto& v : strings(n["views"], r.id, "views")) {
+        if (auto kind = view_kind_from_string(v)) r.views |= view_bit(*kind);
+        else error(n["views"], r.id, "unknown view '" + v + "' (raw, folded, compact, legacy)");
+      }
+    }
+    YAML::Node patterns = n["patterns"];
+    if (!patterns) {
+      error(n, r.id, "missing required field 'patterns'");
+    } else if (patterns.IsSequence()) {
+      for (const auto& p : patterns) {
+        if (!p.IsScalar()) error(p, r.id, "patterns must be strings");
+        else r.patterns.push_back(PatternSource{p.Scalar(), at(p)});
+      }
+    } else {
+      error(patterns, r.id, "'patterns' must be a list of strings");
+    }
+    r.validate = string(n, "validate", r.id, false).value_or("");
+    r.min_entropy = number(n["min_entropy"], r.id, "min_entropy");
+    if (YAML::Node c = n["context"]) {
+      if (!c.IsMap()) {
+        error(c, r.id, "'context' must be a mapping");
+      } else {
+        check_keys(c, {"window", "same_line", "require", "boost", "penalize"}, r.id, "context");
+        ContextSpec ctx;
+        if (auto w = number(c["window"], r.id, "context.window")) ctx.window = static_cast<int>(*w);
+        if (c["same_line"]) ctx.same_line = c["same_line"].as<bool>(false);
+        ctx.require = strings(c["require"], r.id, "context.require");
+        ctx.boost = strings(c["boost"], r.id, "context.boost");
+        ctx.penalize = strings(c["penalize"], r.id, "context.penalize");
+        r.context = std::move(ctx);
+      }
+    }
+    if (YAML::Node x = n["exclude"]) {
+      if (!x.IsMap()) {
+        error(x, r.id, "'exclude' must be a mapping with 'patterns' and/or 'values'");
+      } else {
+        check_keys(x, {"patterns", "values"}, r.id, "exclude");
+        r.exclude_patterns = strings(x["patterns"], r.id, "exclude.patterns");
+        r.exclude_values = strings(x["values"], r.id, "exclude.values");
+      }
+    }
+    if (YAML::Node red = n["redact"]) {
+      std::string style;
+      if (red.IsScalar()) {
+        style = red.Scalar();
+      } else if (red.IsMap()) {
+        check_keys(red, {"style", "keep", "label"}, r.id, "redact");
+        style = string(red, "style", r.id, true).value_or("");
+        if (auto k = number(red["keep"], r.id, "redact.keep")) r.redact.keep = static_cast<int>(*k);
+        r.redact.label = string(red, "label", r.id, false).value_or("");
+      }
+      if (style == "mask") r.redact.kind = RedactStyle::Kind::mask;
+      else if (style == "partial") r.redact.kind = RedactStyle::Kind::partial;
+      else if (style == "label") r.redact.kind = RedactStyle::Kind::label;
+      else error(red, r.id, "redact style must be mask, partial or label");
+      if (r.redact.kind == RedactStyle::Kind::label && r.redact.label.empty())
+        error(red, r.id, "redact style 'label' needs a 'label'");
+    }
+    if (YAML::Node m = n["message"]; m && m.IsMap()) {
+      check_keys(m, {"vi", "en"}, r.id, "message");
+      r.message_vi = string(m, "vi", r.id, true).value_or("");
+      r.message_en = string(m, "en", r.id, true).value_or("");
+    } else {
+      error(m ? m : n, r.id, "missing 'message' with 'vi' and 'en'");
+    }
+    if (YAML::Node ex = n["examples"]; ex && ex.IsMap()) {
+      check_keys(ex, {"match", "ignore"}, r.id, "examples");
+      r.match_examples = examples(ex["match"], r.id, "match");
+      r.ignore_examples = examples(ex["ignore"], r.id, "ignore");
+    } else {
+      error(ex ? ex : n, r.id, "missing 'examples' with 'match' and 'ignore'");
+    }
+    return r;
+  }
+
+ private:
+  std::string file_;
+  std::vector<Diagnostic>& diags_;
+};
+
+}  // namespace
+
+LoadedPack PackLoader::load_text(std::string file, std::string content) {
+  LoadedPack out;
+  Reader reader(file, out.diagnostics);
+  YAML::Node root;
+  try {
+    root = YAML::Load(content);
+  } catch (const YAML::ParserException& e) {
+    out.diagnostics.push_back(Diagnostic{Diagnostic::Level::error, SourceLocation{file, e.mark.line + 1}, "",
+                                         "YAML syntax error: " + e.msg});
+    return out;
+  }
+  if (!root.IsMap()) {
+    out.diagnostics.push_back(
+        Diagnostic{Diagnostic::Level::error, SourceLocation{file, 1}, "", "a pack must be a mapping with 'pack', 'version' and 'rules'"});
+    return out;
+  }
+  RulePack pack;
+  pack.file = file;
+  try {
+    reader.check_keys(root, {"pack", "version", "description", "rules"}, "", "a pack");
+    pack.name = reader.string(root, "pack", "", true).value_or("");
+    pack.version = reader.string(root, "version", "", true).value_or("");
+    pack.description = reader.string(root, "description", "", false).value_or("");
+    YAML::Node rules = root["rules"];
+    if (!rules || !rules.IsSequence()) {
+      reader.error(rules ? rules : root, "", "'rules' must be a list of rules");
+    } else {
+      for (const auto& r : rules)
+        if (auto rule = reader.rule(r, pack.name)) pack.rules.push_back(std::move(*rule));
+    }
+  } catch (const YAML::Exception& e) {
+    out.diagnostics.push_back(Diagnostic{Diagnostic::Level::error, SourceLocation{file, e.mark.line + 1}, "",
+                                         std::string("malformed pack: ") + e.what()});
+  }
+  pack.content = std::move(content);
+  out.pack = std::move(pack);
+  return out;
+}
+
+LoadedPack PackLoader::load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadedPack out;
+    out.diagnostics.push_back(Diagnostic{Diagnostic::Level::error, SourceLocation{path, 0}, "", "cannot read the file"});
+    return out;
+  }
+  std::ostringstream content;
+  content << in.rdbuf();
+  return load_text(path, content.str());
+}
+
+std::vector<std::string> PackLoader::expand_paths(const std::vector<std::string>& args,
+                                                  std::vector<Diagnostic>& diagnostics) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  for (const auto& arg : args) {
+    std::error_code ec;
+    if (fs::is_directory(arg, ec)) {
+      std::vector<std::string> files;
+      for (const auto& entry : fs::directory_iterator(arg, ec)) {
+        auto ext = entry.path().extension().string();
+        if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(entry.path().string());
+      }
+      std::sort(files.begin(), files.end());
+      if (files.empty())
+        diagnostics.push_back(Diagnostic{Diagnostic::Level::error, SourceLocation{arg, 0}, "", "no *.yaml rule packs in this directory"});
+      out.insert(out.end(), files.begin(), files.end());
+    } else {
+      out.push_back(arg);
+    }
+  }
+  return out;
+}
+
+}  // namespace promptwall
+
+namespace promptwall {
+
+struct EmbeddedPack {
+  const char* name;
+  const char* content;
+};
+extern const EmbeddedPack kEmbeddedPacks[];
+extern const std::size_t kEmbeddedPackCount;
+
+std::vector<RulePack> builtin_packs(std::vector<Diagnostic>& diagnostics) {
+  std::vector<RulePack> out;
+  for (std::size_t i = 0; i < kEmbeddedPackCount; ++i) {
+    LoadedPack loaded = PackLoader::load_text(std::string("builtin:") + kEmbeddedPacks[i].name, kEmbeddedPacks[i].content);
+    diagnostics.insert(diagnostics.end(), loaded.diagnostics.begin(), loaded.diagnostics.end());
+    if (loaded.pack) out.push_back(std::move(*loaded.pack));
+  }
+  return out;
+}
+
+std::vector<RulePack> PackLoader::load_all(const std::vector<std::string>& args,
+                                           std::vector<Diagnostic>& diagnostics) {
+  if (args.empty()) return builtin_packs(diagnostics);
+  std::vector<RulePack> out;
+  for (const auto& path : expand_paths(args, diagnostics)) {
+    LoadedPack loaded = load_file(path);
+    diagnostics.insert(diagnostics.end(), loaded.diagnostics.begin(), loaded.diagnostics.end());
+    if (loaded.pack) out.push_back(std::move(*loaded.pack));
+  }
+  return out;
+}
+
+}  // namespace promptwall

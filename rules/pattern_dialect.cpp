@@ -1,0 +1,135 @@
+#include "rules/pattern_dialect.h"
+
+namespace promptwall {
+namespace {
+
+// A small scan of the pattern that understands escapes and character classes, enough to find the
+// constructs the dialect forbids and to count capturing groups.
+struct Scan {
+  int capturing_groups = 0;
+  std::vector<std::string> errors;
+};
+
+Scan scan(std::string_view p) {
+  Scan out;
+  bool in_class = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\') {
+      if (i + 1 >= p.size()) {
+        out.errors.push_back("pattern ends with a lone backslash");
+        break;
+      }
+      char e = p[++i];
+      if (!in_class && (e == 'b' || e == 'B'))
+        out.errors.push_back("\\b and \\B are ASCII-only in both engines: use {b}");
+      if (e >= '1' && e <= '9') out.errors.push_back("backreferences are not supported");
+      if (e == 'p' || e == 'P') {
+        // \p{...}: skip the braces so they are not taken for a repeat.
+        if (i + 1 < p.size() && p[i + 1] == '{') {
+          size_t close = p.find('}', i + 1);
+          if (close != std::string_view::npos) i = close;
+        }
+      }
+      if (e == 'x' && i + 1 < p.size() && p[i + 1] == '{') {
+        size_t close = p.find('}', i + 1);
+        if (close != std::string_view::npos) i = close;
+      }
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      continue;
+    }
+    switch (c) {
+      case '[':
+        in_class = true;
+        if (i + 1 < p.size() && p[i + 1] == '^') ++i;
+        if (i + 1 < p.size() && p[i + 1] == ']') ++i;  // a leading ']' is a literal
+        break;
+      case '(':
+        if (i + 1 < p.size() && p[i + 1] == '?') {
+          std::string_view rest = p.substr(i + 2);
+          if (rest.starts_with("=") || rest.starts_with("!") || rest.starts_with("<=") || rest.starts_with("<!"))
+            out.errors.push_back("lookaround is not supported");
+          else if (rest.starts_with("P<") || rest.starts_with("<"))
+            out.errors.push_back("named groups are not supported: use one plain (...) group for the finding");
+          else if (rest.starts_with(">"))
+            out.errors.push_back("atomic groups are not supported");
+          else if (rest.starts_with("#"))
+            out.errors.push_back("comments are not supported");
+          else {
+            // Inline flags: only i is allowed (multi-line is always on, dot-all always off).
+            size_t j = 0;
+            while (j < rest.size() && rest[j] != ')' && rest[j] != ':') {
+              if (rest[j] != 'i' && rest[j] != '-')
+                out.errors.push_back(std::string("inline flag '") + rest[j] + "' is not supported (only (?i))");
+              ++j;
+            }
+          }
+        } else {
+          ++out.capturing_groups;
+        }
+        break;
+      case '*':
+      case '+':
+        out.errors.push_back(std::string("unbounded repeat '") + c + "': write a bounded {m,n}");
+        break;
+      case '{': {
+        size_t close = p.find('}', i);
+        if (close != std::string_view::npos) {
+          std::string_view body = p.substr(i + 1, close - i - 1);
+          if (!body.empty() && body.back() == ',')
+            out.errors.push_back("unbounded repeat '{" + std::string(body) + "}': write a bounded {m,n}");
+          i = close;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (in_class) out.errors.push_back("unterminated character class");
+  if (out.capturing_groups > 1)
+    out.errors.push_back("at most one capturing group (the finding); use (?:...) for the others");
+  return out;
+}
+
+}  // namespace
+
+DialectResult PatternDialect::translate(std::string_view pattern) {
+  DialectResult out;
+  TranslatedPattern& t = out.pattern;
+  std::string_view core = pattern;
+
+  // {b} may lead (after an optional (?i)) and may end the pattern; nowhere else.
+  std::string flags;
+  if (core.starts_with("(?i)")) {
+    flags = "(?i)";
+    core.remove_prefix(4);
+  }
+  if (core.starts_with(kBoundaryToken)) {
+    t.leading_boundary = true;
+    core.remove_prefix(kBoundaryToken.size());
+  }
+  if (core.ends_with(kBoundaryToken)) {
+    t.trailing_boundary = true;
+    core.remove_suffix(kBoundaryToken.size());
+  }
+  if (core.find(kBoundaryToken) != std::string_view::npos)
+    out.errors.push_back("{b} may only start or end a pattern");
+  if (core.empty()) out.errors.push_back("empty pattern");
+
+  Scan s = scan(core);
+  out.errors.insert(out.errors.end(), s.errors.begin(), s.errors.end());
+  t.has_capture = s.capturing_groups == 1;
+
+  const std::string lead = t.leading_boundary ? std::string(kLeadingBoundary) : "";
+  const std::string trail = t.trailing_boundary ? std::string(kTrailingBoundary) : "";
+  // (?i) stays inside the core so the boundary classes are unaffected by it.
+  t.hyperscan = lead + "(?:" + flags + std::string(core) + ")" + trail;
+  t.re2 = "(?m)" + lead + "(" + flags + std::string(core) + ")" + trail;
+  return out;
+}
+
+}  // namespace promptwall

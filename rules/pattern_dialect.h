@@ -1,0 +1,42 @@
+// PatternDialect: turns a pattern as rule authors write it (docs/rule-format.md, "The pattern
+// dialect") into the two forms the engines compile, and rejects what either engine would get
+// wrong. Pure string work: no engine is called here.
+//
+// Invariants of a translation:
+//  - `hyperscan` matches (as a prefilter) wherever `re2` does, ending at the same byte or at most
+//    one code point later (the trailing boundary character it consumes).
+//  - In `re2`, group 1 is the match without any boundary characters; when the author wrote a
+//    capturing group it is group 2. The finding is group 2 if present, else group 1.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace promptwall {
+
+struct TranslatedPattern {
+  std::string hyperscan;  // compiled with HS_FLAG_UTF8 | HS_FLAG_MULTILINE
+  std::string re2;        // compiled with UTF-8, multi-line ((?m) is part of the text)
+  bool has_capture = false;
+  bool leading_boundary = false;
+  bool trailing_boundary = false;
+};
+
+struct DialectResult {
+  TranslatedPattern pattern;
+  std::vector<std::string> errors;  // empty when the pattern is in the dialect
+};
+
+class PatternDialect {
+ public:
+  // The boundary token and what it expands to. A word character is a letter, mark, digit or '_'
+  // of any script.
+  static constexpr std::string_view kBoundaryToken = "{b}";
+  static constexpr std::string_view kLeadingBoundary = "(?:^|[^\\p{L}\\p{M}\\p{N}_])";
+  static constexpr std::string_view kTrailingBoundary = "(?:[^\\p{L}\\p{M}\\p{N}_]|$)";
+
+  static DialectResult translate(std::string_view pattern);
+};
+
+}  // namespace promptwall

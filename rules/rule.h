@@ -1,0 +1,100 @@
+// The rule-pack model: what a rule author writes (docs/rule-format.md), as plain values. Loading
+// (pack_loader.h) fills it from YAML; compiling (ruleset_compiler.h) turns it into a RuleSet.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "classifiers/text_views.h"
+
+namespace promptwall {
+
+enum class Severity : uint8_t { low, medium, high, critical };
+// Ordered by strength: the decision for a request is the strongest action among its findings.
+enum class Action : uint8_t { log, warn, redact, block };
+
+std::string_view to_string(Severity s);
+std::string_view to_string(Action a);
+std::optional<Severity> severity_from_string(std::string_view s);
+std::optional<Action> action_from_string(std::string_view s);
+
+// The categories of ../shared/samples/README.md plus those organisation lists need.
+bool is_known_category(std::string_view category);
+
+// Where something came from, for messages that rule authors can act on.
+struct SourceLocation {
+  std::string file;
+  int line = 0;  // 1-based; 0 when unknown
+};
+std::string to_string(const SourceLocation& where);
+
+struct RedactStyle {
+  enum class Kind : uint8_t { mask, partial, label };
+  Kind kind = Kind::mask;
+  int keep = 4;       // partial: letters and digits kept at the end
+  std::string label;  // label: the NAME in [NAME-n]
+};
+
+struct ContextSpec {
+  int window = 40;         // code points before and after the finding
+  bool same_line = false;  // the window stops at line breaks
+  std::vector<std::string> require, boost, penalize;
+};
+
+struct Example {
+  std::string text;
+  std::optional<std::string> finding;  // the exact text a finding must cover, when pinned
+  SourceLocation where;
+};
+
+struct PatternSource {
+  std::string text;
+  SourceLocation where;
+};
+
+struct Rule {
+  std::string id;
+  std::string description;
+  std::string category;
+  Severity severity = Severity::medium;
+  Action action = Action::warn;
+  double confidence = 0.8;
+  ViewMask views = view_bit(ViewKind::raw);
+  std::vector<PatternSource> patterns;
+  std::string validate;  // empty: none
+  std::optional<double> min_entropy;
+  std::optional<ContextSpec> context;
+  std::vector<std::string> exclude_patterns;
+  std::vector<std::string> exclude_values;
+  RedactStyle redact;
+  std::string message_vi;
+  std::string message_en;
+  std::vector<Example> match_examples;
+  std::vector<Example> ignore_examples;
+  SourceLocation where;
+  std::string pack;  // name of the pack that holds it
+};
+
+struct RulePack {
+  std::string name;
+  std::string version;
+  std::string description;
+  std::string file;     // path, or "builtin:<name>.yaml"
+  std::string content;  // the YAML text exactly as read; the ruleset version hashes it
+  std::vector<Rule> rules;
+};
+
+// A problem with a pack or rule, for `rules lint`, `rules test` and compile errors.
+struct Diagnostic {
+  enum class Level : uint8_t { error, warning };
+  Level level = Level::error;
+  SourceLocation where;
+  std::string rule_id;  // empty for pack-level problems
+  std::string message;
+};
+std::string to_string(const Diagnostic& d);
+bool has_errors(const std::vector<Diagnostic>& diagnostics);
+
+}  // namespace promptwall

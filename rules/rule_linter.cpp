@@ -1,0 +1,93 @@
+#include "rules/rule_linter.h"
+
+#include <hs/hs.h>
+
+#include "rules/pattern_dialect.h"
+#include "rules/ruleset.h"
+
+namespace promptwall {
+namespace {
+
+// Minimum bytes a pattern must match: shorter ones fire on ordinary text everywhere.
+constexpr unsigned kMinPatternWidth = 3;
+
+// Upper-case or non-ASCII letters written literally (outside escapes) can never match a folded
+// view, whose text is lower-case ASCII letters.
+bool has_unfoldable_literal(std::string_view p) {
+  bool caseless = p.starts_with("(?i)");
+  for (size_t i = 0; i < p.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(p[i]);
+    if (c == '\\') {
+      if (i + 1 < p.size() && (p[i + 1] == 'p' || p[i + 1] == 'P' || p[i + 1] == 'x') && i + 2 < p.size() &&
+          p[i + 2] == '{') {
+        size_t close = p.find('}', i);
+        if (close != std::string_view::npos) i = close;
+        continue;
+      }
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) return true;
+    if (!caseless && c >= 'A' && c <= 'Z') return true;
+  }
+  return false;
+}
+
+Diagnostic at(const SourceLocation& where, const std::string& id, std::string msg,
+              Diagnostic::Level level = Diagnostic::Level::error) {
+  return Diagnostic{level, where, id, std::move(msg)};
+}
+
+}  // namespace
+
+std::vector<Diagnostic> RuleLinter::lint(const std::vector<RulePack>& packs) const {
+  std::vector<Diagnostic> out;
+  for (const auto& pack : packs) {
+    if (pack.rules.empty()) out.push_back(at({pack.file, 1}, "", "the pack has no rules"));
+    for (const auto& rule : pack.rules) {
+      if (rule.match_examples.empty())
+        out.push_back(at(rule.where, rule.id, "no 'match' examples: every rule needs examples it must find"));
+      if (rule.ignore_examples.empty())
+        out.push_back(at(rule.where, rule.id, "no 'ignore' examples: every rule needs examples it must not find"));
+      if (rule.message_vi.empty() || rule.message_en.empty())
+        out.push_back(at(rule.where, rule.id, "message.vi and message.en must both be non-empty"));
+      if (rule.context && (rule.context->window < 1 || rule.context->window > 400))
+        out.push_back(at(rule.where, rule.id, "context.window must be between 1 and 400"));
+      if (rule.context && rule.context->require.empty() && rule.context->boost.empty() &&
+          rule.context->penalize.empty())
+        out.push_back(at(rule.where, rule.id, "context lists no words"));
+      const bool folded_views = rule.views & ~view_bit(ViewKind::raw);
+      for (const auto& p : rule.patterns) {
+        DialectResult t = PatternDialect::translate(p.text);
+        if (!t.errors.empty()) continue;  // reported by the compiler below
+        if (folded_views && has_unfoldable_literal(p.text))
+          out.push_back(at(p.where, rule.id,
+                           "pattern '" + p.text +
+                               "' has upper-case or non-ASCII letters but the rule matches folded views, "
+                               "whose text is lower-case ASCII: it can never match there"));
+        hs_expr_info_t* info = nullptr;
+        hs_compile_error_t* err = nullptr;
+        if (hs_expression_info(t.pattern.hyperscan.c_str(), HS_FLAG_UTF8 | HS_FLAG_MULTILINE, &info, &err) ==
+            HS_SUCCESS) {
+          // Boundary characters count in min_width; discount them.
+          unsigned boundaries = (t.pattern.leading_boundary ? 1u : 0u) + (t.pattern.trailing_boundary ? 1u : 0u);
+          unsigned min_width = info->min_width > boundaries ? info->min_width - boundaries : 0;
+          if (min_width < kMinPatternWidth)
+            out.push_back(at(p.where, rule.id,
+                             "pattern '" + p.text + "' can match just " + std::to_string(min_width) +
+                                 " byte(s): too broad, it would fire all over ordinary text"));
+          free(info);
+        } else {
+          hs_free_compile_error(err);
+        }
+      }
+    }
+  }
+  // Everything the compiler checks: both engines, widths, duplicate ids, validators, excludes.
+  RuleSetCompiler compiler(normalizer_);
+  CompileResult compiled = compiler.compile(packs);
+  out.insert(out.end(), compiled.diagnostics.begin(), compiled.diagnostics.end());
+  return out;
+}
+
+}  // namespace promptwall

@@ -1,0 +1,116 @@
+// RuleSet: an immutable, compiled snapshot of rule packs: one Hyperscan database per view (every
+// rule of that view in one database), the RE2 confirmers, validators, context words and the pack
+// versions, named by a content hash (the ruleset version).
+//
+// Shared by std::shared_ptr<const RuleSet>: a reload builds a new one off the hot path and swaps
+// the pointer; whoever holds the old one keeps using it until done. Scanning needs per-thread
+// Hyperscan scratch, which a Scanner (classifiers/scanner.h) allocates from this set's prototype.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "classifiers/normalizer.h"
+#include "classifiers/validators.h"
+#include "rules/rule.h"
+
+struct hs_database;
+struct hs_scratch;
+
+namespace re2 {
+class RE2;
+}
+
+namespace promptwall {
+
+struct CompiledPattern {
+  std::unique_ptr<re2::RE2> confirm;  // see PatternDialect: group 1 = match, group 2 = the author's group
+  bool has_capture = false;
+  uint32_t max_width = 0;  // bytes, from Hyperscan's analysis of the pattern
+};
+
+struct CompiledRule {
+  Rule rule;
+  std::vector<CompiledPattern> patterns;
+  validators::Validator validator = nullptr;
+  std::vector<std::unique_ptr<re2::RE2>> excludes;
+  // Context words in folded form.
+  std::vector<std::string> require, boost, penalize;
+};
+
+// Which rule and pattern a Hyperscan expression id stands for.
+struct PatternRef {
+  uint32_t rule;
+  uint32_t pattern;
+};
+
+class RuleSet {
+ public:
+  struct ViewDatabase {
+    hs_database* db = nullptr;
+    std::vector<PatternRef> refs;  // indexed by Hyperscan expression id
+  };
+
+  RuleSet(const RuleSet&) = delete;
+  RuleSet& operator=(const RuleSet&) = delete;
+  ~RuleSet();
+
+  const std::vector<CompiledRule>& rules() const { return rules_; }
+  const ViewDatabase* database(ViewKind kind) const {
+    const auto& d = databases_[static_cast<size_t>(kind)];
+    return d.db ? &d : nullptr;
+  }
+  ViewMask views() const { return views_; }
+  const Normalizer& normalizer() const { return *normalizer_; }
+  const std::vector<RulePack>& packs() const { return packs_; }
+  // SHA-256 (hex) of the packs' names, versions and contents: the ruleset version.
+  const std::string& version() const { return version_; }
+  // A scratch prototype big enough for every database; Scanners clone it.
+  hs_scratch* scratch_prototype() const { return scratch_; }
+  // How the databases were obtained: compiled now or loaded from the cache.
+  bool loaded_from_cache() const { return from_cache_; }
+  size_t database_bytes() const;
+
+ private:
+  friend class RuleSetCompiler;
+  RuleSet() = default;
+
+  std::vector<RulePack> packs_;
+  std::vector<CompiledRule> rules_;
+  std::array<ViewDatabase, kViewKinds> databases_{};
+  ViewMask views_ = 0;
+  std::shared_ptr<const Normalizer> normalizer_;
+  std::string version_;
+  hs_scratch* scratch_ = nullptr;
+  bool from_cache_ = false;
+};
+
+struct CompileOptions {
+  // Where compiled databases are cached; empty disables the cache.
+  std::string cache_dir;
+};
+
+struct CompileResult {
+  std::shared_ptr<const RuleSet> ruleset;  // null when there were errors
+  std::vector<Diagnostic> diagnostics;
+};
+
+class RuleSetCompiler {
+ public:
+  explicit RuleSetCompiler(std::shared_ptr<const Normalizer> normalizer);
+
+  // Checks and compiles `packs`. Errors (an unknown validator, a pattern either engine rejects,
+  // a duplicate id) name the rule, pattern and source line; any error yields no RuleSet.
+  CompileResult compile(std::vector<RulePack> packs, const CompileOptions& options = {}) const;
+
+  // The default cache directory: $PROMPTWALL_CACHE_DIR, else $XDG_CACHE_HOME/promptwall, else
+  // ~/.cache/promptwall; empty when none can be determined.
+  static std::string default_cache_dir();
+
+ private:
+  std::shared_ptr<const Normalizer> normalizer_;
+};
+
+}  // namespace promptwall

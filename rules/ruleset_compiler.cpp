@@ -1,0 +1,224 @@
+#include <hs/hs.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <set>
+
+#include "rules/database_cache.h"
+#include "rules/pattern_dialect.h"
+#include "rules/ruleset.h"
+#include "rules/sha256.h"
+
+namespace promptwall {
+namespace {
+
+constexpr unsigned kHyperscanFlags = HS_FLAG_UTF8 | HS_FLAG_MULTILINE;
+// The confirmer's window is sized from this; wider patterns are a lint error.
+constexpr uint32_t kMaxPatternWidth = 512;
+
+Diagnostic error_at(const SourceLocation& where, const std::string& rule_id, std::string message) {
+  return Diagnostic{Diagnostic::Level::error, where, rule_id, std::move(message)};
+}
+
+re2::RE2::Options re2_options() {
+  re2::RE2::Options o;
+  o.set_log_errors(false);
+  o.set_encoding(re2::RE2::Options::EncodingUTF8);
+  return o;
+}
+
+// Folds a context word the way the folded view folds text, so comparisons ignore case and marks.
+std::string fold_word(const Normalizer& normalizer, const std::string& word) {
+  TextViews v = normalizer.normalize(word, view_bit(ViewKind::folded));
+  std::string s = v.view(ViewKind::folded)->text;
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  size_t start = s.find_first_not_of(' ');
+  return start == std::string::npos ? std::string() : s.substr(start);
+}
+
+}  // namespace
+
+RuleSet::~RuleSet() {
+  for (auto& d : databases_)
+    if (d.db) hs_free_database(d.db);
+  if (scratch_) hs_free_scratch(scratch_);
+}
+
+size_t RuleSet::database_bytes() const {
+  size_t total = 0;
+  for (const auto& d : databases_) {
+    size_t n = 0;
+    if (d.db && hs_database_size(d.db, &n) == HS_SUCCESS) total += n;
+  }
+  return total;
+}
+
+RuleSetCompiler::RuleSetCompiler(std::shared_ptr<const Normalizer> normalizer)
+    : normalizer_(std::move(normalizer)) {}
+
+std::string RuleSetCompiler::default_cache_dir() {
+  if (const char* d = std::getenv("PROMPTWALL_CACHE_DIR")) return d;
+  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return std::string(d) + "/promptwall";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/promptwall";
+  return {};
+}
+
+CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const CompileOptions& options) const {
+  CompileResult result;
+  auto& diags = result.diagnostics;
+  std::shared_ptr<RuleSet> set(new RuleSet());
+  set->normalizer_ = normalizer_;
+
+  std::sort(packs.begin(), packs.end(), [](const RulePack& a, const RulePack& b) { return a.name < b.name; });
+  Sha256 version;
+  for (const auto& p : packs) version.field(p.name).field(p.version).field(p.content);
+  set->version_ = version.hex_digest();
+
+  // Per view: the Hyperscan expressions and what each stands for.
+  std::array<std::vector<std::string>, kViewKinds> expressions;
+  std::set<std::string> ids;
+  for (const auto& pack : packs) {
+    for (const auto& rule : pack.rules) {
+      if (!ids.insert(rule.id).second) {
+        diags.push_back(error_at(rule.where, rule.id, "duplicate rule id"));
+        continue;
+      }
+      CompiledRule cr;
+      cr.rule = rule;
+      if (!rule.validate.empty()) {
+        cr.validator = validators::find(rule.validate);
+        if (!cr.validator) diags.push_back(error_at(rule.where, rule.id, "unknown validator '" + rule.validate + "'"));
+      }
+      if (rule.patterns.empty()) diags.push_back(error_at(rule.where, rule.id, "a rule needs at least one pattern"));
+      if (rule.views == 0) diags.push_back(error_at(rule.where, rule.id, "a rule needs at least one view"));
+      const uint32_t rule_index = static_cast<uint32_t>(set->rules_.size());
+      for (const auto& source : rule.patterns) {
+        const std::string quoted = "pattern '" + source.text + "': ";
+        DialectResult t = PatternDialect::translate(source.text);
+        for (const auto& e : t.errors) diags.push_back(error_at(source.where, rule.id, quoted + e));
+        if (!t.errors.empty()) continue;
+
+        CompiledPattern cp;
+        cp.has_capture = t.pattern.has_capture;
+        cp.confirm = std::make_unique<re2::RE2>(t.pattern.re2, re2_options());
+        if (!cp.confirm->ok()) {
+          diags.push_back(error_at(source.where, rule.id, quoted + "RE2 rejects it: " + cp.confirm->error()));
+          continue;
+        }
+        hs_expr_info_t* info = nullptr;
+        hs_compile_error_t* err = nullptr;
+        if (hs_expression_info(t.pattern.hyperscan.c_str(), kHyperscanFlags, &info, &err) != HS_SUCCESS) {
+          diags.push_back(error_at(source.where, rule.id, quoted + "Hyperscan rejects it: " + err->message));
+          hs_free_compile_error(err);
+          continue;
+        }
+        const unsigned max_width = info->max_width;
+        const unsigned min_width = info->min_width;
+        free(info);
+        if (max_width == UINT_MAX) {
+          diags.push_back(error_at(source.where, rule.id, quoted + "can match unboundedly long text"));
+          continue;
+        }
+        if (max_width > kMaxPatternWidth) {
+          diags.push_back(error_at(source.where, rule.id,
+                                   quoted + "can match " + std::to_string(max_width) + " bytes; the limit is " +
+                                       std::to_string(kMaxPatternWidth)));
+          continue;
+        }
+        if (min_width == 0) {
+          diags.push_back(error_at(source.where, rule.id, quoted + "can match the empty string"));
+          continue;
+        }
+        cp.max_width = max_width;
+        const uint32_t pattern_index = static_cast<uint32_t>(cr.patterns.size());
+        cr.patterns.push_back(std::move(cp));
+        for (size_t v = 0; v < kViewKinds; ++v) {
+          if (!(rule.views & view_bit(static_cast<ViewKind>(v)))) continue;
+          expressions[v].push_back(t.pattern.hyperscan);
+          set->databases_[v].refs.push_back(PatternRef{rule_index, pattern_index});
+        }
+      }
+      for (const auto& x : rule.exclude_patterns) {
+        auto re = std::make_unique<re2::RE2>(x, re2_options());
+        if (!re->ok()) diags.push_back(error_at(rule.where, rule.id, "exclude pattern '" + x + "': " + re->error()));
+        else cr.excludes.push_back(std::move(re));
+      }
+      if (rule.context) {
+        for (const auto& w : rule.context->require) cr.require.push_back(fold_word(*normalizer_, w));
+        for (const auto& w : rule.context->boost) cr.boost.push_back(fold_word(*normalizer_, w));
+        for (const auto& w : rule.context->penalize) cr.penalize.push_back(fold_word(*normalizer_, w));
+      }
+      set->rules_.push_back(std::move(cr));
+    }
+  }
+  if (has_errors(diags)) return result;
+
+  // The cache key covers everything the databases depend on.
+  Sha256 key;
+  key.field(DatabaseCache::engine_fingerprint()).field(std::to_string(kHyperscanFlags));
+  for (size_t v = 0; v < kViewKinds; ++v) {
+    key.field(std::to_string(v));
+    for (const auto& e : expressions[v]) key.field(e);
+  }
+  const std::string cache_key = key.hex_digest();
+  ViewMask wanted = 0;
+  for (size_t v = 0; v < kViewKinds; ++v)
+    if (!expressions[v].empty()) wanted |= view_bit(static_cast<ViewKind>(v));
+  set->views_ = wanted;
+
+  std::optional<DatabaseCache> cache;
+  if (!options.cache_dir.empty()) cache.emplace(options.cache_dir);
+  if (cache) {
+    if (auto dbs = cache->load(cache_key, wanted)) {
+      for (size_t v = 0; v < kViewKinds; ++v) set->databases_[v].db = (*dbs)[v];
+      set->from_cache_ = true;
+    }
+  }
+  if (!set->from_cache_) {
+    for (size_t v = 0; v < kViewKinds; ++v) {
+      if (expressions[v].empty()) continue;
+      std::vector<const char*> exprs;
+      std::vector<unsigned> flags(expressions[v].size(), kHyperscanFlags);
+      std::vector<unsigned> hs_ids(expressions[v].size());
+      for (size_t i = 0; i < expressions[v].size(); ++i) {
+        exprs.push_back(expressions[v][i].c_str());
+        hs_ids[i] = static_cast<unsigned>(i);
+      }
+      hs_compile_error_t* err = nullptr;
+      if (hs_compile_multi(exprs.data(), flags.data(), hs_ids.data(), static_cast<unsigned>(exprs.size()),
+                           HS_MODE_BLOCK, nullptr, &set->databases_[v].db, &err) != HS_SUCCESS) {
+        SourceLocation where;
+        std::string rule_id;
+        if (err->expression >= 0) {
+          const PatternRef ref = set->databases_[v].refs[static_cast<size_t>(err->expression)];
+          const Rule& r = set->rules_[ref.rule].rule;
+          rule_id = r.id;
+          where = r.patterns.size() > ref.pattern ? r.patterns[ref.pattern].where : r.where;
+        }
+        diags.push_back(error_at(where, rule_id, std::string("Hyperscan cannot compile the ") +
+                                                     std::string(to_string(static_cast<ViewKind>(v))) +
+                                                     " database: " + err->message));
+        hs_free_compile_error(err);
+        return result;
+      }
+    }
+    if (cache) {
+      ViewDatabases dbs{};
+      for (size_t v = 0; v < kViewKinds; ++v) dbs[v] = set->databases_[v].db;
+      cache->store(cache_key, dbs);  // a cache that cannot be written only costs the next start
+    }
+  }
+  for (const auto& d : set->databases_) {
+    if (d.db && hs_alloc_scratch(d.db, &set->scratch_) != HS_SUCCESS) {
+      diags.push_back(error_at({}, "", "cannot allocate Hyperscan scratch space"));
+      return result;
+    }
+  }
+  set->packs_ = std::move(packs);
+  result.ruleset = std::move(set);
+  return result;
+}
+
+}  // namespace promptwall
