@@ -12,7 +12,7 @@ namespace {
 // Below this a finding is dropped (context words can lower the confidence of a rule's match).
 constexpr double kMinConfidence = 0.5;
 constexpr double kBoostStep = 0.15;
-constexpr double kPenaltyStep = 0.3;
+constexpr double kPenaltyStep = 0.35;
 
 bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 

@@ -3,21 +3,22 @@
 # builds. Non-interactive and idempotent; run as root (or with sudo available) on Debian 12.
 #
 #   ops/setup.sh            install + build (Release) into ./build
-#   ops/setup.sh --test     install + build + run the whole test suite (ctest)
+#   ops/setup.sh --test     install + build + run the whole test suite (ctest), then build it
+#                           with ASan+UBSan in ./build-asan and run it again (--no-asan skips)
 #   ops/setup.sh --run      install + build + run the main job on embedded defaults
-#   ops/setup.sh --asan     also build and test the ASan/UBSan tree in ./build-asan
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
 mode=build
-asan=0
+asan=unset
 for arg in "$@"; do
   case "$arg" in
     --test) mode=test ;;
     --run) mode=run ;;
     --asan) asan=1 ;;
+    --no-asan) asan=0 ;;
     --deps-only) mode=deps ;;
     *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
@@ -46,6 +47,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 [ "$mode" = deps ] && exit 0
+if [ "$asan" = unset ]; then
+  if [ "$mode" = test ]; then asan=1; else asan=0; fi
+fi
 
 jobs=$(nproc)
 echo "== configuring and building (Release) in build/"

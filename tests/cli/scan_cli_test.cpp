@@ -1,0 +1,169 @@
+// `promptwall scan` and `promptwall rules` as users and tools run them: exit statuses, output
+// formats, byte offsets, error messages naming the input and line.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "process.h"
+
+using promptwall::test::run_promptwall;
+using promptwall::test::shell_quote;
+using promptwall::test::TempDir;
+using nlohmann::json;
+
+namespace {
+
+// Each test gets its own cache directory so runs never share state.
+std::string cache_opt(const TempDir& dir) { return "--cache-dir " + shell_quote((dir.path() / "cache").string()); }
+
+std::vector<json> jsonl(const std::string& out) {
+  std::vector<json> lines;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) lines.push_back(json::parse(line));
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("scan exits 0 on clean text and 1 on findings") {
+  TempDir dir;
+  auto clean = run_promptwall("scan " + cache_opt(dir), "Viết bài giới thiệu về mật ong rừng.\n");
+  CHECK(clean.status == 0);
+  CHECK(clean.out.empty());
+  auto dirty = run_promptwall("scan " + cache_opt(dir), "Tóm tắt:\nTỐI MẬT\nBáo cáo quý I\n");
+  CHECK(dirty.status == 1);
+  CHECK(dirty.out.find("<stdin>:2:1: vn.secret.degree-stamp [classification_marking") != std::string::npos);
+  // The text output never repeats the sensitive text itself.
+  auto id = run_promptwall("scan " + cache_opt(dir), "Số CCCD: 066087004913\n");
+  CHECK(id.status == 1);
+  CHECK(id.out.find("vn.pii.cccd") != std::string::npos);
+  CHECK(id.out.find("066087004913") == std::string::npos);
+}
+
+TEST_CASE("scan --format jsonl echoes fields and gives byte offsets into the text as given") {
+  TempDir dir;
+  // NFD "MẬT" (M + A + combining dot below + combining circumflex + T) after a two-byte character.
+  const std::string text = "đ\nM\u0041\u0323\u0302T\nx";
+  json in = {{"id", "n1"}, {"text", text}, {"lang", "vi"}};
+  json clean = {{"id", "n2"}, {"text", "mật ong"}};
+  auto r = run_promptwall("scan --format jsonl " + cache_opt(dir), in.dump() + "\n\n" + clean.dump() + "\n");
+  CHECK(r.status == 1);
+  auto lines = jsonl(r.out);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["id"] == "n1");
+  CHECK(lines[0]["lang"] == "vi");
+  CHECK_FALSE(lines[0].contains("text"));
+  REQUIRE(lines[0]["findings"].size() == 1);
+  const auto& f = lines[0]["findings"][0];
+  CHECK(f["rule"] == "vn.secret.degree-stamp");
+  CHECK(f["category"] == "classification_marking");
+  CHECK(f["severity"] == "critical");
+  CHECK(f["action"] == "block");
+  CHECK(f["start"] == 3);
+  CHECK(f["end"] == 3 + std::string("M\u0041\u0323\u0302T").size());
+  CHECK(lines[1]["id"] == "n2");
+  CHECK(lines[1]["findings"].empty());
+}
+
+TEST_CASE("scan --format jsonl reports bad lines by number and goes on") {
+  TempDir dir;
+  auto r = run_promptwall("scan --format jsonl " + cache_opt(dir),
+                          "{\"id\":1,\"text\":\"ok\"}\nnot json\n{\"id\":3}\n{\"id\":4,\"text\":\"MST 0201456787\"}\n");
+  CHECK(r.status == 2);
+  CHECK(r.err.find("<stdin>:2: not valid JSON") != std::string::npos);
+  CHECK(r.err.find("<stdin>:3: expected a JSON object with a string field 'text'") != std::string::npos);
+  auto lines = jsonl(r.out);
+  REQUIRE(lines.size() == 4);  // one output line per input line, errors included
+  CHECK(lines[1]["line"] == 2);
+  CHECK(lines[3]["id"] == 4);
+  CHECK(lines[3]["findings"][0]["rule"] == "vn.pii.tax-code");
+}
+
+TEST_CASE("scan --redact replaces each finding and nothing else") {
+  TempDir dir;
+  const std::string text = "Gửi anh Khánh 0327 669 018, email tuyen.pv@ninhbinh.gov.vn về lịch trực.\n";
+  auto r = run_promptwall("scan --redact " + cache_opt(dir), text);
+  CHECK(r.status == 1);
+  CHECK(r.out.find("0327 669 018") == std::string::npos);
+  CHECK(r.out.find("tuyen.pv@ninhbinh.gov.vn") == std::string::npos);
+  CHECK(r.out.find("Gửi anh Khánh ") == 0);
+  CHECK(r.out.find(" về lịch trực.\n") != std::string::npos);
+  auto j = run_promptwall("scan --redact --format jsonl " + cache_opt(dir), json{{"text", text}}.dump() + "\n");
+  auto lines = jsonl(j.out);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0]["text"] == r.out);
+}
+
+TEST_CASE("scan --format json reads files and names them") {
+  TempDir dir;
+  auto a = dir.file("a.txt", "Quyết định số 211-QĐ/TU\n");
+  auto b = dir.file("b.txt", "không có gì\n");
+  auto r = run_promptwall("scan --format json " + cache_opt(dir) + " " + shell_quote(a) + " " + shell_quote(b));
+  CHECK(r.status == 1);
+  json doc = json::parse(r.out);
+  CHECK(doc["ruleset"].get<std::string>().size() == 64);
+  REQUIRE(doc["inputs"].size() == 2);
+  CHECK(doc["inputs"][0]["input"] == a);
+  CHECK(doc["inputs"][0]["findings"][0]["rule"].get<std::string>().rfind("vn.doc", 0) == 0);
+  CHECK(doc["inputs"][0]["findings"][0]["line"] == 1);
+  CHECK(doc["inputs"][1]["findings"].empty());
+}
+
+TEST_CASE("scan errors: missing file, invalid UTF-8, bad options, broken rules") {
+  TempDir dir;
+  auto missing = run_promptwall("scan " + cache_opt(dir) + " /nonexistent/file.txt");
+  CHECK(missing.status == 2);
+  CHECK(missing.err.find("/nonexistent/file.txt: cannot read the file") != std::string::npos);
+
+  auto bad = run_promptwall("scan " + cache_opt(dir), std::string("dòng 1\nabc \xFF def\n"));
+  CHECK(bad.status == 2);
+  CHECK(bad.err.find("<stdin>:2: invalid UTF-8 at byte") != std::string::npos);
+
+  CHECK(run_promptwall("scan --format xml " + cache_opt(dir)).status == 2);
+  CHECK(run_promptwall("scan --bogus " + cache_opt(dir)).status == 2);
+
+  auto broken = dir.file("broken.yaml", "pack: b\nversion: '1'\nrules:\n  - id: b.x\n    description: d\n");
+  auto r = run_promptwall("scan --rules " + shell_quote(broken) + " " + cache_opt(dir), "text");
+  CHECK(r.status == 2);
+  CHECK(r.err.find("broken.yaml:4") != std::string::npos);
+}
+
+TEST_CASE("rules lint and rules test pass on the built-in packs") {
+  TempDir dir;
+  auto lint = run_promptwall("rules lint");
+  CHECK(lint.status == 0);
+  CHECK(lint.out.find(" 0 error(s)") != std::string::npos);
+  auto test = run_promptwall("rules test " + cache_opt(dir));
+  CHECK(test.status == 0);
+  CHECK(test.out.find(" 0 failed") != std::string::npos);
+  auto dir_arg = run_promptwall("rules lint " + shell_quote(std::string(PROMPTWALL_SOURCE_DIR) + "/rules/packs"));
+  CHECK(dir_arg.status == 0);
+}
+
+TEST_CASE("rules lint and rules test fail clearly on broken packs") {
+  TempDir dir;
+  auto pack = dir.file("bad.yaml",
+                       "pack: bad\nversion: '1'\nrules:\n"
+                       "  - id: bad.unbounded\n    description: d\n    category: secret\n    severity: high\n"
+                       "    action: block\n    patterns: ['sk-[a-z]+']\n    message: {vi: 'a', en: 'b'}\n"
+                       "    examples: {match: ['sk-abc'], ignore: ['x']}\n");
+  auto lint = run_promptwall("rules lint " + shell_quote(pack));
+  CHECK(lint.status != 0);
+  CHECK(lint.err.find("bad.yaml:9: error: rule bad.unbounded: pattern 'sk-[a-z]+': unbounded repeat") !=
+        std::string::npos);
+
+  auto failing = dir.file("failing.yaml",
+                          "pack: failing\nversion: '1'\nrules:\n"
+                          "  - id: failing.word\n    description: d\n    category: custom_term\n    severity: low\n"
+                          "    action: warn\n    patterns: ['(?i){b}falcon{b}']\n    message: {vi: 'a', en: 'b'}\n"
+                          "    examples:\n      match: ['Falcon', 'Eagle']\n      ignore: ['falcons']\n");
+  auto test = run_promptwall("rules test " + cache_opt(dir) + " " + shell_quote(failing));
+  CHECK(test.status == 1);
+  CHECK(test.err.find("failing.yaml:12: error: rule failing.word: match example not found: \"Eagle\"") !=
+        std::string::npos);
+  CHECK(test.out.find("2 passed, 1 failed") != std::string::npos);
+}

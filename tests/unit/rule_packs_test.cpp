@@ -1,0 +1,165 @@
+// Loading, linting and compiling rule packs: good packs pass, every kind of broken pack fails with
+// a message that names the file, line and rule.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "rules/example_runner.h"
+#include "rules/rule_linter.h"
+#include "test_support.h"
+
+using namespace promptwall;
+using namespace promptwall::test;
+
+namespace {
+
+bool mentions(const std::vector<Diagnostic>& diags, const std::string& text, int line = 0) {
+  for (const auto& d : diags)
+    if (to_string(d).find(text) != std::string::npos && (line == 0 || d.where.line == line)) return true;
+  return false;
+}
+
+std::vector<Diagnostic> lint_yaml(const std::string& yaml) {
+  LoadedPack loaded = PackLoader::load_text("test.yaml", yaml);
+  std::vector<Diagnostic> diags = loaded.diagnostics;
+  if (loaded.pack) {
+    auto more = RuleLinter(shared_normalizer()).lint({*loaded.pack});
+    diags.insert(diags.end(), more.begin(), more.end());
+  }
+  return diags;
+}
+
+}  // namespace
+
+TEST_CASE("the built-in packs lint clean and all their examples pass") {
+  std::vector<Diagnostic> diags;
+  auto packs = builtin_packs(diags);
+  REQUIRE(packs.size() >= 4);
+  auto lint = RuleLinter(shared_normalizer()).lint(packs);
+  for (const auto& d : lint) UNSCOPED_INFO(to_string(d));
+  CHECK_FALSE(has_errors(lint));
+
+  ExampleReport report = ExampleRunner::run(builtin_ruleset());
+  for (const auto& f : report.failures) UNSCOPED_INFO(to_string(f));
+  CHECK(report.failures.empty());
+  CHECK(report.examples_run > 200);
+  // Every built-in rule has at least three examples of each kind of its own.
+  for (const auto& r : builtin_ruleset()->rules()) {
+    INFO(r.rule.id);
+    CHECK(r.rule.match_examples.size() >= 3);
+    CHECK(r.rule.ignore_examples.size() >= 3);
+  }
+}
+
+TEST_CASE("schema errors name the file and line") {
+  auto diags = lint_yaml(one_rule_pack("    patterns: ['abc']\n    severty: high\n"));
+  CHECK(mentions(diags, "test.yaml:12: error: rule t.rule: unknown key 'severty'"));
+
+  diags = lint_yaml("pack: t\nversion: '1'\nrules:\n  - id: t.a\n    description: d\n");
+  CHECK(mentions(diags, "missing required field 'category'"));
+  CHECK(mentions(diags, "missing required field 'patterns'"));
+  CHECK(mentions(diags, "missing 'message'"));
+
+  diags = lint_yaml("pack: t\nversion: '1'\nrules:\n  - id: t.a\n   bad: [\n");
+  CHECK(mentions(diags, "YAML syntax error"));
+
+  diags = lint_yaml(one_rule_pack("    patterns: ['abc']\n").replace(one_rule_pack("").find("severity: low"), 13,
+                                                                  "severity: huge"));
+  CHECK(mentions(diags, "severity must be"));
+  diags = lint_yaml(one_rule_pack("    patterns: ['abc']\n    views: [raw, sideways]\n"));
+  CHECK(mentions(diags, "unknown view 'sideways'"));
+  diags = lint_yaml(one_rule_pack("    patterns: ['abc']\n    redact: {style: label}\n"));
+  CHECK(mentions(diags, "needs a 'label'"));
+}
+
+TEST_CASE("pattern problems are lint errors with the engine's reason") {
+  CHECK(mentions(lint_yaml(one_rule_pack("    patterns: ['ab+c']\n")), "unbounded repeat", 11));
+  CHECK(mentions(lint_yaml(one_rule_pack("    patterns: ['\\bmat\\b']\n")), "use {b}"));
+  CHECK(mentions(lint_yaml(one_rule_pack("    patterns: ['a[b']\n")), "unterminated"));
+  CHECK(mentions(lint_yaml(one_rule_pack("    patterns: ['x{1,300}y{1,300}']\n")), "600 bytes; the limit is 512"));
+  // Both engines parse it, but Hyperscan cannot build a repeat this large in UTF-8 mode.
+  CHECK(mentions(lint_yaml(one_rule_pack("    patterns: ['(?:x|y){2,300}\\p{L}{200}']\n")), "Hyperscan rejects it: Pattern too large"));
+  CHECK(mentions(lint_yaml(one_rule_pack("    patterns: ['a{1,2}']\n")), "too broad"));
+  CHECK(mentions(lint_yaml(one_rule_pack("    patterns: ['(?:abc)?']\n")), "empty string"));
+  CHECK(mentions(lint_yaml(one_rule_pack("    patterns: ['\\p{Bogus}xyz']\n")), "rejects it"));
+  CHECK(mentions(lint_yaml(one_rule_pack("    patterns: ['Mật']\n    views: [folded]\n")), "can never match"));
+  CHECK(mentions(lint_yaml(one_rule_pack("    patterns: ['abc']\n    validate: nosuch\n")), "unknown validator 'nosuch'"));
+}
+
+TEST_CASE("duplicate ids and missing examples are lint errors") {
+  std::string two = one_rule_pack("    patterns: ['abc']\n") +
+                    "  - id: t.rule\n    description: d\n    category: custom_term\n    severity: low\n"
+                    "    action: warn\n    patterns: ['xyz']\n    message: {vi: 'a', en: 'b'}\n"
+                    "    examples: {match: [], ignore: ['q']}\n";
+  auto diags = lint_yaml(two);
+  CHECK(mentions(diags, "duplicate rule id"));
+  CHECK(mentions(diags, "no 'match' examples"));
+}
+
+TEST_CASE("rules test reports each failing example with rule id and line") {
+  auto r = compile_yaml(
+      "pack: t\nversion: '1'\nrules:\n"
+      "  - id: t.word\n    description: d\n    category: custom_term\n    severity: low\n    action: warn\n"
+      "    patterns: ['{b}(?i)project falcon{b}']\n    message: {vi: 'a', en: 'b'}\n"
+      "    examples:\n"
+      "      match:\n"
+      "        - 'About Project Falcon today'\n"   // line 13: passes
+      "        - 'About Project Eagle today'\n"    // line 14: fails, not found
+      "      ignore:\n"
+      "        - 'projectfalcon is one word'\n"    // line 16: passes
+      "        - 'the project falcon plan'\n");    // line 17: fails, found
+  REQUIRE(r.ruleset);
+  ExampleReport report = ExampleRunner::run(r.ruleset);
+  CHECK(report.examples_run == 4);
+  REQUIRE(report.failures.size() == 2);
+  CHECK(report.failures[0].where.line == 14);
+  CHECK(report.failures[0].rule_id == "t.word");
+  CHECK(to_string(report.failures[0]).find("match example not found") != std::string::npos);
+  CHECK(report.failures[1].where.line == 17);
+  CHECK(to_string(report.failures[1]).find("ignore example matched") != std::string::npos);
+}
+
+TEST_CASE("the compiled-database cache is used when valid and recompiled when not") {
+  auto dir = std::filesystem::temp_directory_path() / "promptwall-cache-test";
+  std::filesystem::remove_all(dir);
+  std::vector<Diagnostic> diags;
+  RuleSetCompiler compiler(shared_normalizer());
+  auto first = compiler.compile(builtin_packs(diags), CompileOptions{dir.string()});
+  REQUIRE(first.ruleset);
+  CHECK_FALSE(first.ruleset->loaded_from_cache());
+  auto second = compiler.compile(builtin_packs(diags), CompileOptions{dir.string()});
+  REQUIRE(second.ruleset);
+  CHECK(second.ruleset->loaded_from_cache());
+  CHECK(second.ruleset->version() == first.ruleset->version());
+
+  // Corrupt every cache entry: the next compile must not trust it.
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::fstream f(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x5A');
+  }
+  auto third = compiler.compile(builtin_packs(diags), CompileOptions{dir.string()});
+  REQUIRE(third.ruleset);
+  CHECK_FALSE(third.ruleset->loaded_from_cache());
+  // Truncated entries likewise.
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) std::filesystem::resize_file(entry.path(), 40);
+  auto fourth = compiler.compile(builtin_packs(diags), CompileOptions{dir.string()});
+  REQUIRE(fourth.ruleset);
+  CHECK_FALSE(fourth.ruleset->loaded_from_cache());
+  // A rewritten entry is trusted again, and scans the same.
+  auto fifth = compiler.compile(builtin_packs(diags), CompileOptions{dir.string()});
+  REQUIRE(fifth.ruleset);
+  CHECK(fifth.ruleset->loaded_from_cache());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the ruleset version is a content hash") {
+  auto a = compile_yaml(one_rule_pack("    patterns: ['abc']\n"));
+  auto b = compile_yaml(one_rule_pack("    patterns: ['abd']\n"));
+  REQUIRE(a.ruleset);
+  REQUIRE(b.ruleset);
+  CHECK(a.ruleset->version().size() == 64);
+  CHECK(a.ruleset->version() != b.ruleset->version());
+  CHECK(compile_yaml(one_rule_pack("    patterns: ['abc']\n")).ruleset->version() == a.ruleset->version());
+}

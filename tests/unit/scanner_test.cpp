@@ -1,0 +1,122 @@
+#include <catch2/catch.hpp>
+
+#include "classifiers/redactor.h"
+#include "classifiers/scanner.h"
+#include "test_support.h"
+
+using namespace promptwall;
+using namespace promptwall::test;
+
+namespace {
+
+std::vector<std::string> found_texts(Scanner& s, const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto& f : s.scan(text).findings) out.push_back(text.substr(f.span.begin, f.span.end - f.span.begin));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the Unicode boundary does not fire inside Vietnamese words") {
+  auto r = compile_yaml(one_rule_pack("    patterns: ['(?i){b}mật{b}']\n"));
+  REQUIRE(r.ruleset);
+  Scanner s(r.ruleset);
+  CHECK(found_texts(s, "bímật") == std::vector<std::string>{});
+  CHECK(found_texts(s, "mậtơ") == std::vector<std::string>{});
+  CHECK(found_texts(s, "bí mật, MẬT.") == std::vector<std::string>{"mật", "MẬT"});
+  CHECK(found_texts(s, "MẬT") == std::vector<std::string>{"MẬT"});
+  // Adjacent matches share the separator between them.
+  CHECK(found_texts(s, "mật mật") == std::vector<std::string>{"mật", "mật"});
+}
+
+TEST_CASE("a capturing group is the finding; validators see it") {
+  auto r = compile_yaml(one_rule_pack("    patterns: ['(?i)mst:? ?(\\d{10}){b}']\n    validate: tax_code\n"));
+  REQUIRE(r.ruleset);
+  Scanner s(r.ruleset);
+  CHECK(found_texts(s, "Công ty ABC, MST: 0201456787.") == std::vector<std::string>{"0201456787"});
+  CHECK(found_texts(s, "Công ty ABC, MST: 0201456788.").empty());  // bad check digit
+}
+
+TEST_CASE("context words are required, boost and penalize") {
+  auto r = compile_yaml(one_rule_pack(
+      "    patterns: ['{b}(\\d{9}){b}']\n    validate: cmnd\n"
+      "    context: {window: 30, require: [cmnd, chứng minh], penalize: [mã đơn]}\n"));
+  REQUIRE(r.ruleset);
+  Scanner s(r.ruleset);
+  CHECK(found_texts(s, "Số CMND 123456789 cấp năm 2010") == std::vector<std::string>{"123456789"});
+  CHECK(found_texts(s, "Giấy CHỨNG MINH nhân dân số 123456789") == std::vector<std::string>{"123456789"});
+  CHECK(found_texts(s, "Số hiệu 123456789 cấp năm 2010").empty());           // no keyword
+  CHECK(found_texts(s, "CMND 123456789, mã đơn xyz").empty());                // penalised below 0.5
+  CHECK(found_texts(s, "CMND" + std::string(40, '.') + " 123456789").empty());  // keyword out of the window
+  CHECK(found_texts(s, "Số CMNDX 123456789").empty());                         // not a whole word
+}
+
+TEST_CASE("exclusions drop values and patterns") {
+  auto r = compile_yaml(one_rule_pack(
+      "    patterns: ['{b}[a-z]{1,10}@[a-z]{1,10}\\.[a-z]{2,5}{b}']\n"
+      "    exclude: {patterns: ['@example\\.com$'], values: [admin@site.vn]}\n"));
+  REQUIRE(r.ruleset);
+  Scanner s(r.ruleset);
+  CHECK(found_texts(s, "gửi tuyen@ninhbinh.vn, admin@site.vn, a@example.com") ==
+        std::vector<std::string>{"tuyen@ninhbinh.vn"});
+}
+
+TEST_CASE("findings of several views over the same bytes merge into one") {
+  auto r = compile_yaml(one_rule_pack("    patterns: ['^ ?((?:toi ?)?mat) ?$']\n    views: [folded, compact]\n"));
+  REQUIRE(r.ruleset);
+  Scanner s(r.ruleset);
+  const std::string text = "x\nTỐI MẬT\ny";
+  auto result = s.scan(text);
+  REQUIRE(result.findings.size() == 1);
+  CHECK(text.substr(result.findings[0].span.begin, result.findings[0].span.end - result.findings[0].span.begin) ==
+        "TỐI MẬT");
+  CHECK(result.findings[0].view == ViewKind::folded);
+  // Only the compact view sees this one.
+  auto spaced = s.scan("x\nT Ố I  M Ậ T\ny");
+  REQUIRE(spaced.findings.size() == 1);
+  CHECK(spaced.findings[0].view == ViewKind::compact);
+}
+
+TEST_CASE("many hits of one pattern are confirmed without losing any") {
+  auto r = compile_yaml(one_rule_pack("    patterns: ['{b}[0-9]{3}-[0-9]{4}{b}']\n"));
+  REQUIRE(r.ruleset);
+  Scanner s(r.ruleset);
+  std::string text;
+  for (int i = 0; i < 500; ++i) text += "call 555-" + std::to_string(1000 + i) + " or ";
+  CHECK(s.scan(text).findings.size() == 500);
+}
+
+TEST_CASE("invalid UTF-8 is reported and the rest still scanned") {
+  auto r = compile_yaml(one_rule_pack("    patterns: ['(?i){b}secret{b}']\n"));
+  REQUIRE(r.ruleset);
+  Scanner s(r.ruleset);
+  const std::string text = "\xC3\x28 bad then SECRET here";
+  auto result = s.scan(text);
+  REQUIRE(result.invalid_utf8_at);
+  CHECK(*result.invalid_utf8_at == 0);
+  REQUIRE(result.findings.size() == 1);
+  CHECK(text.substr(result.findings[0].span.begin, 6) == "SECRET");
+}
+
+TEST_CASE("the redactor applies mask, partial and consistent labels") {
+  auto r = compile_yaml(
+      "pack: t\nversion: '1'\nrules:\n"
+      "  - id: t.phone\n    description: d\n    category: phone\n    severity: low\n    action: redact\n"
+      "    patterns: ['{b}0\\d{3} \\d{3} \\d{3}{b}']\n    redact: {style: partial, keep: 3}\n"
+      "    message: {vi: 'a', en: 'b'}\n    examples: {match: ['x'], ignore: ['y']}\n"
+      "  - id: t.id\n    description: d\n    category: national_id\n    severity: low\n    action: redact\n"
+      "    patterns: ['{b}\\d{12}{b}']\n    redact: {style: label, label: CCCD}\n"
+      "    message: {vi: 'a', en: 'b'}\n    examples: {match: ['x'], ignore: ['y']}\n"
+      "  - id: t.word\n    description: d\n    category: custom_term\n    severity: low\n    action: redact\n"
+      "    patterns: ['(?i){b}falcon{b}']\n"
+      "    message: {vi: 'a', en: 'b'}\n    examples: {match: ['x'], ignore: ['y']}\n");
+  REQUIRE(r.ruleset);
+  Scanner s(r.ruleset);
+  Redactor redactor(*r.ruleset);
+  const std::string text = "Gọi 0327 669 018, CCCD 066087004913 và 001099012345, lại 066087004913; Falcon.";
+  std::string out = redactor.redact(text, s.scan(text).findings);
+  CHECK(out == "Gọi **** *** 018, CCCD [CCCD-1] và [CCCD-2], lại [CCCD-1]; ******.");
+  // Labels stay consistent across segments of the same request.
+  const std::string second = "nhắc lại 001099012345";
+  CHECK(redactor.redact(second, s.scan(second).findings) == "nhắc lại [CCCD-2]");
+}
