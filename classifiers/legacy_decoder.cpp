@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <span>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -458,9 +459,19 @@ size_t LegacyDecoder::Tables::scan_viqr(const std::vector<CodePoint>& cps, size_
     letters.push_back(l);
     out.push_back({compose(l), cps[from].begin, cps[to - 1].end});
   };
+  // After a word-final mark at k: more of the same sentence, in lower case, or , ; : - so the
+  // mark cannot be the full stop or question mark that ends a sentence.
+  auto not_sentence_end = [&](size_t k) {
+    const char32_t c = at(k);
+    if (c == U',' || c == U';' || c == U':') return true;
+    if (c != U' ') return false;
+    while (at(k) == U' ') ++k;
+    return at(k) >= U'a' && at(k) <= U'z';
+  };
   bool marked = false;
   bool strong = false;
   bool breve = false;
+  bool tentative = false;
   size_t p = start;
   // dd / DD / Dd open a word with đ.
   const char32_t d0 = at(p);
@@ -499,10 +510,15 @@ size_t LegacyDecoder::Tables::scan_viqr(const std::vector<CodePoint>& cps, size_
         // is wrapped in the same character (`code`, ~~strike~~) or it is a path (PROGRA~1).
         take = is_ascii_letter(after) ||
                (!is_ascii_digit(after) && after != mark && !(start > 0 && at(start - 1) == mark));
-      } else {
-        // ' ? . after a bare vowel are a tone only inside a word: "Are you?", "sure." and
-        // quotes stay punctuation.
-        take = is_ascii_letter(after);
+      } else if (is_ascii_letter(after)) {
+        // ' ? . after a bare vowel are a tone inside a word.
+        take = true;
+      } else if (not_sentence_end(q + 1)) {
+        // At the end of a word they are usually punctuation ("Are you?", "sure.", quotes),
+        // but not when the sentence goes on in lower case (bi' ma^.t, tre? tuo^?i, vu., giu+~a):
+        // then a tone, though only a weak one.
+        take = true;
+        tentative = true;
       }
       if (take) {
         tone = t;
@@ -531,7 +547,7 @@ size_t LegacyDecoder::Tables::scan_viqr(const std::vector<CodePoint>& cps, size_
     return end;
   }
   if (!valid_syllable(letters)) return end;
-  words.push_back(Word{start, end, {Reading{Enc::kViqr, strong, std::move(out)}}});
+  words.push_back(Word{start, end, {Reading{Enc::kViqr, strong && !tentative, std::move(out)}}});
   return end;
 }
 
@@ -653,12 +669,18 @@ std::optional<LegacyText> LegacyDecoder::Tables::decode(std::string_view nfc) co
   const std::vector<CodePoint> cps = split_code_points(nfc);
   const size_t n = cps.size();
   std::vector<Word> words;
+  // Pasted legacy text usually sits on its own lines under an instruction typed in Unicode, so
+  // the evidence is also weighed line by line: per line, whether it has Unicode-only Vietnamese
+  // letters, and the line of each word.
   bool unicode_vn = false;
+  std::vector<bool> line_unicode_vn{false};
+  std::vector<size_t> word_line;
   size_t i = 0;
   while (i < n) {
     const char32_t c = cps[i].c;
     if (!is_run_char(c)) {
-      if (!unicode_vn && c != kInvalid && is_unicode_only_vn(c)) unicode_vn = true;
+      if (c == '\n') line_unicode_vn.push_back(false);
+      if (c != kInvalid && is_unicode_only_vn(c)) unicode_vn = line_unicode_vn.back() = true;
       ++i;
       continue;
     }
@@ -690,35 +712,44 @@ std::optional<LegacyText> LegacyDecoder::Tables::decode(std::string_view nfc) co
       }
     }
     i = next;
+    for (const Word& w : std::span(words).subspan(word_line.size())) {
+      for (size_t k = w.begin; k < w.end; ++k)
+        if (is_unicode_only_vn(cps[k].c)) line_unicode_vn.back() = true;
+      word_line.push_back(line_unicode_vn.size() - 1);
+    }
   }
 
-  // Strong words per encoding; a word counts for the first encoding that reads it strongly.
+  // Strong readings per encoding. A document is written in one encoding, so where a word has
+  // both a VNI and a TCVN3 reading, the encoding with more strong words elsewhere wins.
   std::array<size_t, 3> strong_count{};
   for (const Word& w : words) {
     for (const Reading& r : w.readings) {
-      if (r.strong) {
-        ++strong_count[static_cast<size_t>(r.enc)];
-        break;
-      }
+      if (r.strong) ++strong_count[static_cast<size_t>(r.enc)];
     }
+  }
+  auto count_of = [&](const Reading& r) { return strong_count[static_cast<size_t>(r.enc)]; };
+  std::vector<std::array<size_t, 3>> line_strong(line_unicode_vn.size(), std::array<size_t, 3>{});
+  for (size_t w = 0; w < words.size(); ++w) {
+    for (const Reading& r : words[w].readings)
+      if (r.strong) ++line_strong[word_line[w]][static_cast<size_t>(r.enc)];
   }
   // Pick one reading per word, or none.
   std::vector<std::pair<const Word*, const Reading*>> chosen;
   chosen.reserve(words.size());
-  for (const Word& w : words) {
+  for (size_t wi = 0; wi < words.size(); ++wi) {
+    const Word& w = words[wi];
+    const size_t line = word_line[wi];
     const Reading* pick = nullptr;
     for (const Reading& r : w.readings) {
-      if (r.strong) {
+      // Weak readings only where a strong word of the same encoding vouches for them, in a text
+      // (or at least a line) with no Unicode Vietnamese; among the eligible, the more common
+      // encoding, then the strong reading.
+      const bool eligible = r.strong || (!unicode_vn && count_of(r) > 0) ||
+                            (!line_unicode_vn[line] && line_strong[line][static_cast<size_t>(r.enc)] > 0);
+      if (!eligible) continue;
+      if (pick == nullptr || count_of(r) > count_of(*pick) ||
+          (count_of(r) == count_of(*pick) && r.strong && !pick->strong)) {
         pick = &r;
-        break;
-      }
-    }
-    if (pick == nullptr && !unicode_vn) {
-      for (const Reading& r : w.readings) {
-        const size_t count = strong_count[static_cast<size_t>(r.enc)];
-        if (count > 0 && (pick == nullptr || count > strong_count[static_cast<size_t>(pick->enc)])) {
-          pick = &r;
-        }
       }
     }
     if (pick != nullptr) chosen.emplace_back(&w, pick);

@@ -80,11 +80,12 @@ constexpr auto kCccdProvinces = [] {
   return table;
 }();
 
-// Beneficiary codes printed at the start of a BHYT card (Decision 1351/QĐ-BHXH list).
-constexpr std::array<std::string_view, 36> kBhytBeneficiaries = {
-    "DN", "HX", "CH", "NN", "TK", "HC", "XK", "XB", "TN", "CS", "XN", "MS",
-    "CC", "CK", "CB", "KC", "HD", "TE", "BT", "HN", "DT", "DK", "XD", "TS",
-    "TC", "TQ", "TA", "TY", "HG", "LS", "CN", "HS", "GD", "TL", "XV", "NO"};
+// Beneficiary codes printed at the start of a BHYT card (Decision 1351/QĐ-BHXH list, with the
+// codes for pensioners HT, students SV, armed forces QN/CA/CY and the later additions).
+constexpr std::array<std::string_view, 45> kBhytBeneficiaries = {
+    "DN", "HX", "CH", "NN", "TK", "HC", "XK", "XB", "TN", "CS", "XN", "MS", "CC", "CK", "CB",
+    "KC", "HD", "TE", "BT", "HN", "DT", "DK", "XD", "TS", "TC", "TQ", "TA", "TY", "HG", "LS",
+    "CN", "HS", "GD", "TL", "XV", "NO", "HT", "SV", "QN", "CA", "CY", "TB", "CT", "PV", "GB"};
 
 // The check digit of a 10-digit MST; -1 when the first nine digits admit none (check 10).
 constexpr int tax_check_digit(std::string_view digits) {

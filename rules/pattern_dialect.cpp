@@ -129,6 +129,7 @@ DialectResult PatternDialect::translate(std::string_view pattern) {
   // (?i) stays inside the core so the boundary classes are unaffected by it.
   t.hyperscan = lead + "(?:" + flags + std::string(core) + ")" + trail;
   t.re2 = "(?m)" + lead + "(" + flags + std::string(core) + ")" + trail;
+  t.core = flags + std::string(core);
   return out;
 }
 

@@ -18,6 +18,7 @@ namespace promptwall {
 struct TranslatedPattern {
   std::string hyperscan;  // compiled with HS_FLAG_UTF8 | HS_FLAG_MULTILINE
   std::string re2;        // compiled with UTF-8, multi-line ((?m) is part of the text)
+  std::string core;       // the author's pattern without its boundary tokens (for width checks)
   bool has_capture = false;
   bool leading_boundary = false;
   bool trailing_boundary = false;

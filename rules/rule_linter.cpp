@@ -67,14 +67,12 @@ std::vector<Diagnostic> RuleLinter::lint(const std::vector<RulePack>& packs) con
                                "whose text is lower-case ASCII: it can never match there"));
         hs_expr_info_t* info = nullptr;
         hs_compile_error_t* err = nullptr;
-        if (hs_expression_info(t.pattern.hyperscan.c_str(), HS_FLAG_UTF8 | HS_FLAG_MULTILINE, &info, &err) ==
+        // Measured on the core: a boundary may be a line edge, which is zero bytes wide.
+        if (hs_expression_info(t.pattern.core.c_str(), HS_FLAG_UTF8 | HS_FLAG_MULTILINE, &info, &err) ==
             HS_SUCCESS) {
-          // Boundary characters count in min_width; discount them.
-          unsigned boundaries = (t.pattern.leading_boundary ? 1u : 0u) + (t.pattern.trailing_boundary ? 1u : 0u);
-          unsigned min_width = info->min_width > boundaries ? info->min_width - boundaries : 0;
-          if (min_width < kMinPatternWidth)
+          if (info->min_width < kMinPatternWidth)
             out.push_back(at(p.where, rule.id,
-                             "pattern '" + p.text + "' can match just " + std::to_string(min_width) +
+                             "pattern '" + p.text + "' can match just " + std::to_string(info->min_width) +
                                  " byte(s): too broad, it would fire all over ordinary text"));
           free(info);
         } else {
