@@ -118,9 +118,9 @@ void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view or
         const auto fb = static_cast<uint32_t>(finding.data() - text.data());
         if (!finding.empty())
           evaluate(views, kind, ref.rule, Span{fb, fb + static_cast<uint32_t>(finding.size())}, original, out);
-        // Continue where the match proper ended: a trailing boundary character it consumed may
-        // be the leading boundary of the next match.
-        size_t next = static_cast<size_t>(core.data() - text.data()) + core.size();
+        // Continue right after the finding: trailing context the pattern consumed (a boundary
+        // character, a separator after a finding group) may be where the next match starts.
+        size_t next = static_cast<size_t>(finding.data() - text.data()) + finding.size();
         if (next <= pos) {
           next = static_cast<size_t>(groups[0].data() - text.data()) + 1;
           while (next < to && is_continuation(static_cast<unsigned char>(text[next]))) ++next;

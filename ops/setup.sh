@@ -32,6 +32,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   "$HYPERSCAN_PKG" libre2-dev libspdlog-dev libfmt-dev catch2
   libyaml-cpp-dev nlohmann-json3-dev libicu-dev libssl-dev
+  zlib1g-dev
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -58,7 +59,7 @@ cmake --build build -j "$jobs"
 
 if [ "$asan" = 1 ]; then
   echo "== configuring and building (ASan+UBSan) in build-asan/"
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPROMPTWALL_SANITIZE=ON >/dev/null
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROMPTWALL_SANITIZE=ON -DPROMPTWALL_BENCH=OFF >/dev/null
   cmake --build build-asan -j "$jobs"
 fi
 

@@ -15,8 +15,9 @@ using nlohmann::json;
 
 namespace {
 
-// Each test gets its own cache directory so runs never share state.
-std::string cache_opt(const TempDir& dir) { return "--cache-dir " + shell_quote((dir.path() / "cache").string()); }
+// Tests share the build tree's cache of compiled databases (entries are checked before use and
+// written atomically, so concurrent test processes are safe).
+std::string cache_opt(const TempDir&) { return "--cache-dir " + shell_quote(PROMPTWALL_TEST_CACHE_DIR); }
 
 std::vector<json> jsonl(const std::string& out) {
   std::vector<json> lines;

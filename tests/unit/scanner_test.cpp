@@ -51,6 +51,13 @@ TEST_CASE("context words are required, boost and penalize") {
   CHECK(found_texts(s, "Số CMNDX 123456789").empty());                         // not a whole word
 }
 
+TEST_CASE("trailing context after a finding group does not hide the next match") {
+  auto r = compile_yaml(one_rule_pack("    patterns: ['(?i)password=([^ ]{4,20})(?: |$)']\n"));
+  REQUIRE(r.ruleset);
+  Scanner s(r.ruleset);
+  CHECK(found_texts(s, "password=Abc@123 password=Xyz@456") == std::vector<std::string>{"Abc@123", "Xyz@456"});
+}
+
 TEST_CASE("exclusions drop values and patterns") {
   auto r = compile_yaml(one_rule_pack(
       "    patterns: ['{b}[a-z]{1,10}@[a-z]{1,10}\\.[a-z]{2,5}{b}']\n"

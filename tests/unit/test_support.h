@@ -36,7 +36,7 @@ inline std::shared_ptr<const RuleSet> builtin_ruleset() {
     std::vector<Diagnostic> diags;
     auto packs = builtin_packs(diags);
     REQUIRE_FALSE(has_errors(diags));
-    auto r = RuleSetCompiler(shared_normalizer()).compile(std::move(packs));
+    auto r = RuleSetCompiler(shared_normalizer()).compile(std::move(packs), CompileOptions{PROMPTWALL_TEST_CACHE_DIR});
     for (const auto& d : r.diagnostics) UNSCOPED_INFO(to_string(d));
     REQUIRE(r.ruleset);
     return r.ruleset;
