@@ -264,7 +264,8 @@ constexpr bool email_domain_ok(std::string_view domain) {
 bool cccd(std::string_view candidate) {
   std::array<char, 12> buf;
   const std::string_view d = collect_grouped_digits(candidate, " .", buf);
-  return d.size() == 12 && kCccdProvinces[static_cast<std::size_t>(to_int(d.substr(0, 3)))] &&
+  // Province codes are 001-096: the first digit is 0, and the table covers 000-099.
+  return d.size() == 12 && d[0] == '0' && kCccdProvinces[static_cast<std::size_t>(to_int(d.substr(0, 3)))] &&
          d[3] <= '3';
 }
 

@@ -1,12 +1,12 @@
 #include "rules/pack_loader.h"
 
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -116,8 +116,8 @@ class Reader {
     auto id = string(n, "id", "", true);
     if (!id) return std::nullopt;
     r.id = *id;
-    static const std::regex id_shape("[a-z0-9]+(\\.[a-z0-9][a-z0-9-]*)+");
-    if (!std::regex_match(r.id, id_shape))
+    static const re2::RE2 id_shape("[a-z0-9]+(?:\\.[a-z0-9][a-z0-9-]*)+");
+    if (!re2::RE2::FullMatch(r.id, id_shape))
       error(n["id"], r.id, "id must be dotted lower case, e.g. vn.secret.degree-stamp");
     check_keys(n, {"id", "description", "category", "severity", "action", "confidence", "views",
                    "patterns", "validate", "min_entropy", "context", "exclude", "redact", "message",

@@ -67,6 +67,8 @@ TEST_CASE("cccd: 12 digits, province from the table, century/sex digit 0-3", "[v
       {"0660 8700 4913", true},   // other group sizes
       {"066 087.004 913", true},  // mixed single separators are still one number
       {"098271003566", false},    // province 098 is not in the table
+      {"192168134251", false},    // first digits past the table (an IPv4 without its dots)
+      {"999087004913", false},
       {"000087004913", false},    // 000 is no province
       {"003087004913", false},    // gap in the table
       {"097087004913", false},    // just past the last code
