@@ -251,17 +251,61 @@ uint8_t viqr_tone(char32_t mark) {
   }
 }
 
-// The one-pass gate: could this text hold legacy Vietnamese at all? True on the first Latin-1
-// character U+00A1..U+00FF (VNI/TCVN3 material) or the first VIQR mark sequence the word
-// parser would accept; plain English prose ("Are you sure? Yes.", "don't") passes through.
+// Latin-1 letters that Vietnamese itself uses (à á â ã è é ê ì í ò ó ô õ ù ú ý, either case).
+bool is_vietnamese_latin1(char32_t c) {
+  switch (c | 0x20) {  // U+00C0..U+00DE and U+00E0..U+00FE differ by 0x20
+    case 0xE0: case 0xE1: case 0xE2: case 0xE3: case 0xE8: case 0xE9: case 0xEA: case 0xEC:
+    case 0xED: case 0xF2: case 0xF3: case 0xF4: case 0xF5: case 0xF9: case 0xFA: case 0xFD:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Whether ASCII vowel `v` directly followed by Vietnamese Latin-1 letter `m` can occur in
+// ordinary Vietnamese (tiên, yêu, hoàng, khoé, quý, xuân). Any other pair is a VNI mark.
+bool plausible_vietnamese_pair(char32_t v, char32_t m) {
+  m |= 0x20;
+  switch (ascii_lower(v)) {
+    case U'i': case U'y': return m == 0xEA;                                    // iê, yê
+    case U'o': return m == 0xE0 || m == 0xE1 || m == 0xE3 || m == 0xE8 || m == 0xE9;  // oà oá oã oè oé
+    case U'u': return m != 0xF9 && m != 0xF5;                                  // not uù, uõ
+    default: return false;                                                     // a, e: never
+  }
+}
+
+// The one-pass gate: could this text hold legacy Vietnamese at all? `decode` only ever decodes
+// a text holding at least one *strong* word, so the gate looks for strong evidence alone: a
+// Latin-1 character that is no Vietnamese letter (TCVN3 and most VNI marks), a vowel followed by
+// a letter no Vietnamese word puts there or two Latin-1 letters in a row (the other VNI marks),
+// or a strong VIQR mark (^ ( +
+// ` ~ ? after a vowel, dd). Unicode Vietnamese and plain English pass through in one pass.
+// The bytes at which may_hold_legacy has anything to decide; it skips every other byte.
+constexpr std::array<bool, 256> kGateBytes = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c : {'^', '(', '+', '`', '~', '?', 'd', 'D'}) t[c] = true;
+  t[0xC2] = t[0xC3] = true;
+  return t;
+}();
+
 bool may_hold_legacy(std::string_view s) {
   const size_t n = s.size();
   for (size_t i = 0; i < n; ++i) {
+    while (i < n && !kGateBytes[static_cast<unsigned char>(s[i])]) ++i;
+    if (i >= n) break;
     const auto b = static_cast<unsigned char>(s[i]);
     if (b >= 0x80) {
-      // U+00A1..U+00BF is C2 A1..BF in UTF-8, U+00C0..U+00FF is C3 xx.
-      if (b == 0xC3 || (b == 0xC2 && i + 1 < n && static_cast<unsigned char>(s[i + 1]) >= 0xA1)) {
-        return true;
+      if (b == 0xC2 && i + 1 < n && static_cast<unsigned char>(s[i + 1]) >= 0xA1) return true;  // ¡..¿
+      if (b == 0xC3 && i + 1 < n) {
+        const char32_t c = 0xC0 + (static_cast<unsigned char>(s[i + 1]) & 0x3F);
+        if (!is_vietnamese_latin1(c)) return true;
+        if (i > 0 && is_ascii_vowel(static_cast<unsigned char>(s[i - 1])) &&
+            !plausible_vietnamese_pair(static_cast<unsigned char>(s[i - 1]), c)) {
+          return true;
+        }
+        // Two Latin-1 letters in a row (VNI ơ/ư glyphs with a tone: môùi) never occur in
+        // Unicode Vietnamese, where a syllable carries one mark.
+        if (i >= 2 && static_cast<unsigned char>(s[i - 2]) == 0xC3) return true;
       }
       continue;
     }
@@ -270,7 +314,7 @@ bool may_hold_legacy(std::string_view s) {
       const char32_t v = ascii_lower(static_cast<unsigned char>(s[i - 1]));
       const char32_t next = i + 1 < n ? static_cast<unsigned char>(s[i + 1]) : 0;
       if (viqr_modified(v, c) != 0 || c == U'`' || c == U'~') return true;
-      if ((c == U'\'' || c == U'?' || c == U'.') && is_ascii_letter(next)) return true;
+      if (c == U'?' && is_ascii_letter(next)) return true;
     }
     if ((c == U'd' || c == U'D') && i + 1 < n && (s[i + 1] == 'd' || s[i + 1] == 'D') &&
         (i == 0 || !is_ascii_letter(static_cast<unsigned char>(s[i - 1])))) {
@@ -787,8 +831,68 @@ std::optional<LegacyText> LegacyDecoder::Tables::decode(std::string_view nfc) co
 
 LegacyDecoder::LegacyDecoder() : tables_(std::make_shared<const Tables>()) {}
 
+namespace {
+
+// Whether the text holds a letter only Unicode Vietnamese writes (ă đ ĩ ũ ơ ư and the letters of
+// U+1EA0..U+1EF9): UTF-8 lead bytes C4..C6 (U+0100..U+01BF), or E1 BA / E1 BB.
+bool has_unicode_vietnamese(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b >= 0xC4 && b <= 0xC6) return true;
+    if (b == 0xE1 && i + 1 < s.size() &&
+        (static_cast<unsigned char>(s[i + 1]) == 0xBA || static_cast<unsigned char>(s[i + 1]) == 0xBB))
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::optional<LegacyText> LegacyDecoder::decode(std::string_view nfc) const {
-  return tables_->decode(nfc);
+  if (!may_hold_legacy(nfc)) return std::nullopt;
+  // A text with no Unicode Vietnamese may be a legacy document throughout: decode it whole, so
+  // strong words vouch for weak ones anywhere in it.
+  if (!has_unicode_vietnamese(nfc)) return tables_->decode(nfc);
+
+  // Otherwise legacy material is pasted into Unicode text (an instruction above a document in
+  // an old font): decode only the lines that carry evidence of their own, and copy the rest,
+  // which keeps ordinary text with a stray « or ü from paying for a word-by-word decode.
+  LegacyText out;
+  size_t copied = 0;
+  auto copy_through = [&](size_t end) {
+    // Unchanged characters map to themselves: each byte carries its character's span.
+    size_t i = copied;
+    while (i < end) {
+      const auto b = static_cast<unsigned char>(nfc[i]);
+      size_t len = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+      len = std::min(len, end - i);
+      out.text.append(nfc.substr(i, len));
+      out.src_begin.insert(out.src_begin.end(), len, static_cast<uint32_t>(i));
+      out.src_end.insert(out.src_end.end(), len, static_cast<uint32_t>(i + len));
+      i += len;
+    }
+    copied = end;
+  };
+  bool any = false;
+  for (size_t b = 0; b < nfc.size();) {
+    size_t e = nfc.find('\n', b);
+    e = e == std::string_view::npos ? nfc.size() : e + 1;
+    const std::string_view line = nfc.substr(b, e - b);
+    if (may_hold_legacy(line)) {
+      if (auto d = tables_->decode(line)) {
+        copy_through(b);
+        out.text += d->text;
+        for (uint32_t v : d->src_begin) out.src_begin.push_back(v + static_cast<uint32_t>(b));
+        for (uint32_t v : d->src_end) out.src_end.push_back(v + static_cast<uint32_t>(b));
+        copied = e;
+        any = true;
+      }
+    }
+    b = e;
+  }
+  if (!any) return std::nullopt;
+  copy_through(nfc.size());
+  return out;
 }
 
 }  // namespace promptwall

@@ -5,6 +5,7 @@
 #include <unicode/normalizer2.h>
 #include <unicode/utf8.h>
 
+#include <array>
 #include <cstring>
 #include <stdexcept>
 
@@ -77,25 +78,28 @@ View to_nfc(std::string_view text, int parent) {
 }
 
 // Bytes the compact view removes from the folded one: what people put between letters.
-constexpr bool compact_drops(unsigned char c) {
-  switch (c) {
-    case ' ': case '.': case '-': case '_': case '*': case ',': case '\'': case '"': case '~':
-    case '`': case '+': case '=':
-      return true;
-    default:
-      return false;
-  }
-}
+constexpr std::array<bool, 256> kCompactDrops = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c : {' ', '.', '-', '_', '*', ',', '\'', '"', '~', '`', '+', '='}) t[c] = true;
+  return t;
+}();
+constexpr bool compact_drops(unsigned char c) { return kCompactDrops[c]; }
 
 View compact(const View& folded, int parent) {
   View view;
   view.parent = parent;
-  view.text.reserve(folded.text.size());
   const std::string& s = folded.text;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (compact_drops(static_cast<unsigned char>(s[i]))) continue;
-    view.text.push_back(s[i]);
-    view.map.append(1, static_cast<uint32_t>(i), 1, false);
+  view.text.reserve(s.size());
+  // Kept bytes come in runs between separators; each run is one linear unit of the map.
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && compact_drops(static_cast<unsigned char>(s[i]))) ++i;
+    const size_t run = i;
+    while (i < s.size() && !compact_drops(static_cast<unsigned char>(s[i]))) ++i;
+    if (i > run) {
+      view.text.append(s, run, i - run);
+      view.map.append(static_cast<uint32_t>(i - run), static_cast<uint32_t>(run), static_cast<uint32_t>(i - run), false);
+    }
   }
   return view;
 }
@@ -154,7 +158,28 @@ View Normalizer::fold(std::string_view source, int parent) const {
   using Class = FoldTable::Class;
   View view;
   view.parent = parent;
-  view.text.reserve(source.size());
+  view.text.reserve(source.size() + 16);
+
+  // Characters that fold to one byte from one byte (ASCII letters, digits, punctuation, a single
+  // space) extend a pending linear run, appended to the map in one go when something else comes.
+  uint32_t run_begin = 0, run_len = 0;
+  auto flush_run = [&] {
+    if (run_len) view.map.append(run_len, run_begin, run_len, false);
+    run_len = 0;
+  };
+  auto emit = [&](const char* out, uint32_t len, uint32_t begin, uint32_t src_len) {
+    if (len == 1 && src_len == 1) {
+      if (run_len == 0) run_begin = begin;
+      if (run_begin + run_len == begin) {
+        view.text.push_back(out[0]);
+        ++run_len;
+        return;
+      }
+    }
+    flush_run();
+    view.text.append(out, len);
+    view.map.append(len, begin, src_len, len != src_len);
+  };
 
   // A pending white-space run, emitted as one ' ' or '\n' before the next visible character.
   Class pending = Class::drop;
@@ -162,6 +187,18 @@ View Normalizer::fold(std::string_view source, int parent) const {
   // The last punctuation emitted, so a run of the same one collapses.
   FoldTable::Entry last_punct;
   bool last_was_punct = false;
+  auto flush_pending = [&] {
+    const char c = pending == Class::newline ? '\n' : ' ';
+    const uint32_t len = pending_end - pending_begin;
+    if (len == 1) {
+      emit(&c, 1, pending_begin, 1);
+    } else {
+      flush_run();
+      view.text.push_back(c);
+      view.map.append(1, pending_begin, len, true);
+    }
+    pending = Class::drop;
+  };
 
   const auto* s = reinterpret_cast<const uint8_t*>(source.data());
   const int32_t len = static_cast<int32_t>(source.size());
@@ -173,7 +210,7 @@ View Normalizer::fold(std::string_view source, int parent) const {
       c = s[i++];
     } else {
       U8_NEXT(s, i, len, c);
-      if (c < 0) c = 0xFFFD;  // unreachable: views are built from valid UTF-8
+      if (c < 0) c = 0xFFFD;  // views are built from valid UTF-8; context windows may cut a character
     }
     const uint32_t end = static_cast<uint32_t>(i);
     const FoldTable::Entry e = fold_table_.lookup(static_cast<char32_t>(c));
@@ -191,9 +228,7 @@ View Normalizer::fold(std::string_view source, int parent) const {
         break;
     }
     if (pending != Class::drop) {
-      view.text.push_back(pending == Class::newline ? '\n' : ' ');
-      view.map.append(1, pending_begin, pending_end - pending_begin, pending_end - pending_begin != 1);
-      pending = Class::drop;
+      flush_pending();
       last_was_punct = false;
     }
     if (e.cls == Class::punct) {
@@ -204,13 +239,10 @@ View Normalizer::fold(std::string_view source, int parent) const {
     } else {
       last_was_punct = false;
     }
-    view.text.append(e.out, e.len);
-    view.map.append(e.len, begin, end - begin, e.len != end - begin);
+    emit(e.out, e.len, begin, end - begin);
   }
-  if (pending != Class::drop) {
-    view.text.push_back(pending == Class::newline ? '\n' : ' ');
-    view.map.append(1, pending_begin, pending_end - pending_begin, pending_end - pending_begin != 1);
-  }
+  if (pending != Class::drop) flush_pending();
+  flush_run();
   return view;
 }
 

@@ -126,8 +126,10 @@ DialectResult PatternDialect::translate(std::string_view pattern) {
 
   const std::string lead = t.leading_boundary ? std::string(kLeadingBoundary) : "";
   const std::string trail = t.trailing_boundary ? std::string(kTrailingBoundary) : "";
+  const std::string hs_lead = t.leading_boundary ? std::string(kLeadingPrefilterBoundary) : "";
+  const std::string hs_trail = t.trailing_boundary ? std::string(kTrailingPrefilterBoundary) : "";
   // (?i) stays inside the core so the boundary classes are unaffected by it.
-  t.hyperscan = lead + "(?:" + flags + std::string(core) + ")" + trail;
+  t.hyperscan = hs_lead + "(?:" + flags + std::string(core) + ")" + hs_trail;
   t.re2 = "(?m)" + lead + "(" + flags + std::string(core) + ")" + trail;
   t.core = flags + std::string(core);
   return out;
