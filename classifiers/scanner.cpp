@@ -16,10 +16,13 @@ constexpr double kPenaltyStep = 0.35;
 
 bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
+struct HitSink {
+  std::vector<std::pair<uint32_t, uint32_t>>* hits;  // (expression id, end offset)
+};
+
 int on_hit(unsigned int id, unsigned long long /*from*/, unsigned long long to, unsigned int /*flags*/,
            void* ctx) {
-  auto* hits = static_cast<std::vector<std::pair<uint32_t, uint32_t>>*>(ctx);
-  hits->emplace_back(id, static_cast<uint32_t>(to));
+  static_cast<HitSink*>(ctx)->hits->emplace_back(id, static_cast<uint32_t>(to));
   return 0;
 }
 
@@ -88,8 +91,10 @@ void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view or
   const RuleSet::ViewDatabase& db = *rules_->database(kind);
   const std::string& text = views.view(kind)->text;
 
-  std::vector<std::pair<uint32_t, uint32_t>> hits;
-  if (hs_scan(db.db, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_hit, &hits) != HS_SUCCESS)
+  auto& hits = hits_;  // reused between scans: no allocation once it has grown
+  hits.clear();
+  HitSink sink{&hits};
+  if (hs_scan(db.db, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_hit, &sink) != HS_SUCCESS)
     throw std::runtime_error("Hyperscan scan failed");
   if (hits.empty()) return;
 

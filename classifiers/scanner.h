@@ -39,10 +39,6 @@ class Scanner {
   const std::shared_ptr<const RuleSet>& ruleset_ptr() const { return rules_; }
 
  private:
-  struct Hit {
-    uint32_t ref;  // Hyperscan expression id in the view's database
-    uint32_t end;
-  };
   void confirm(const TextViews& views, ViewKind kind, std::string_view original, std::vector<Finding>& out);
   void evaluate(const TextViews& views, ViewKind kind, uint32_t rule_index, Span view_span,
                 std::string_view original, std::vector<Finding>& out) const;
@@ -50,7 +46,7 @@ class Scanner {
 
   std::shared_ptr<const RuleSet> rules_;
   struct hs_scratch* scratch_ = nullptr;
-  std::vector<Hit> hits_;  // reused between scans
+  std::vector<std::pair<uint32_t, uint32_t>> hits_;  // (expression id, end offset), reused
 };
 
 }  // namespace promptwall

@@ -207,7 +207,11 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
     if (cache) {
       ViewDatabases dbs{};
       for (size_t v = 0; v < kViewKinds; ++v) dbs[v] = set->databases_[v].db;
-      cache->store(cache_key, dbs);  // a cache that cannot be written only costs the next start
+      // A cache that cannot be written only costs the next start, but say so.
+      if (!cache->store(cache_key, dbs))
+        diags.push_back(Diagnostic{Diagnostic::Level::warning, SourceLocation{options.cache_dir, 0}, "",
+                                   "cannot write the compiled-database cache here; the next start compiles "
+                                   "again (use --cache-dir DIR or --no-cache)"});
     }
   }
   for (const auto& d : set->databases_) {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -72,6 +73,13 @@ TEST_CASE("built-in packs on the shared dev samples") {
   check_samples(std::string(PROMPTWALL_SHARED_DIR) + "/samples/vn-dev-samples.jsonl");
 }
 
-TEST_CASE("built-in packs on the project's wider labelled samples") {
-  check_samples(std::string(PROMPTWALL_SOURCE_DIR) + "/tests/data/vn-wider-samples.jsonl");
+TEST_CASE("built-in packs on the project's own labelled samples") {
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(PROMPTWALL_SOURCE_DIR) + "/tests/data")) {
+    if (entry.path().extension() != ".jsonl") continue;
+    INFO(entry.path().filename().string());
+    check_samples(entry.path().string());
+    ++files;
+  }
+  CHECK(files >= 1);
 }
