@@ -62,6 +62,7 @@ struct Options {
   std::string corpus_dir = "/work/shared/corpus";
   bool per_pattern = false;  // also time each raw-view pattern alone
   std::string profile;       // run only this stage, for perf / callgrind
+  bool keep_corpus_emails = false;  // measure the corpus's own e-mail addresses too
   int64_t re2_set_mem_mb = 8;  // first RE2::Set memory budget tried (RE2's default)
 };
 
@@ -78,6 +79,8 @@ struct Options {
                "  --item-kb N    one injected sensitive item per N KB on average (default 4)\n"
                "  --seed N       RNG seed (default 20261126)\n"
                "  --corpus DIR   directory holding vi-ui.txt.gz and en-docs.txt.gz\n"
+               "  --keep-corpus-emails  keep the real e-mail addresses of en-docs (by default their '@'\n"
+               "                 is broken so the hit rate is the injected one)\n"
                "  --re2-set-mem MB  first RE2::Set max_mem tried (default 8 = RE2's default; raised 8x\n"
                "                 at a time until the set compiles)\n"
                "  --per-pattern  also time every raw-view pattern alone (Hyperscan compile + scan,\n"
@@ -108,6 +111,7 @@ Options parse_args(int argc, char** argv) {
       else if (a == "--corpus") o.corpus_dir = value();
       else if (a == "--per-pattern") o.per_pattern = true;
       else if (a == "--profile") o.profile = value();
+      else if (a == "--keep-corpus-emails") o.keep_corpus_emails = true;
       else if (a == "--re2-set-mem") o.re2_set_mem_mb = std::stoll(value());
       else if (a == "-h" || a == "--help") usage(argv[0], 0);
       else usage(argv[0], 2);
@@ -402,9 +406,23 @@ struct Corpus {
   std::array<size_t, kKinds> per_kind{};
 };
 
+// The corpus README promises no sensitive items, but en-docs (Debian changelogs) holds some
+// 15,000 real maintainer e-mail addresses, nine times the injected rate. Breaking their '@'
+// keeps the measured hit rate the stated one (--keep-corpus-emails measures them as they are).
+std::string without_emails(const std::string& text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 64);
+  for (char c : text) {
+    if (c == '@') out += " (at) ";
+    else out.push_back(c);
+  }
+  return out;
+}
+
 Corpus build_corpus(const Options& o) {
   const std::vector<std::string> vi = split_lines(read_gz(o.corpus_dir + "/vi-ui.txt.gz"));
-  const std::vector<std::string> en = split_lines(read_gz(o.corpus_dir + "/en-docs.txt.gz"));
+  const std::string en_text = read_gz(o.corpus_dir + "/en-docs.txt.gz");
+  const std::vector<std::string> en = split_lines(o.keep_corpus_emails ? en_text : without_emails(en_text));
   if (vi.empty() || en.empty()) throw std::runtime_error("empty corpus in " + o.corpus_dir);
   Rng r(o.seed);
   Corpus c;
