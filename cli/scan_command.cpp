@@ -46,13 +46,22 @@ bool read_input(const std::string& path, Input& out) {
   return !in.bad();
 }
 
-// 1-based line and column (in bytes) of a byte offset.
-std::pair<size_t, size_t> line_col(std::string_view text, size_t offset) {
-  size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
-  size_t last_nl = text.rfind('\n', offset == 0 ? 0 : offset - 1);
-  size_t col = (offset == 0 || last_nl == std::string_view::npos) ? offset + 1 : offset - last_nl;
-  return {line, col};
-}
+// 1-based line and column (in bytes) of byte offsets in one text; the line starts are found once.
+class LineIndex {
+ public:
+  explicit LineIndex(std::string_view text) {
+    starts_.push_back(0);
+    for (size_t i = text.find('\n'); i != std::string_view::npos; i = text.find('\n', i + 1)) starts_.push_back(i + 1);
+  }
+  std::pair<size_t, size_t> at(size_t offset) const {
+    auto it = std::upper_bound(starts_.begin(), starts_.end(), offset);
+    const size_t line = static_cast<size_t>(it - starts_.begin());
+    return {line, offset - starts_[line - 1] + 1};
+  }
+
+ private:
+  std::vector<size_t> starts_;
+};
 
 json finding_json(const Finding& f) {
   return json{{"rule", f.rule_id},       {"category", f.category},   {"severity", to_string(f.severity)},
@@ -70,10 +79,11 @@ class ScanRun {
   void text_or_json(const Input& input) {
     ScanResult r = scanner_.scan(input.content);
     note(r);
+    const LineIndex lines(input.content);
     std::string redacted;
     if (redact_) redacted = Redactor(scanner_.ruleset()).redact(input.content, r.findings);
     if (r.invalid_utf8_at) {
-      auto [line, col] = line_col(input.content, *r.invalid_utf8_at);
+      auto [line, col] = lines.at(*r.invalid_utf8_at);
       error(input.name + ":" + std::to_string(line) + ": invalid UTF-8 at byte " + std::to_string(*r.invalid_utf8_at) +
             " (column " + std::to_string(col) + "); the rest was scanned with it replaced");
     }
@@ -81,7 +91,7 @@ class ScanRun {
       json findings = json::array();
       for (const auto& f : r.findings) {
         json j = finding_json(f);
-        auto [line, col] = line_col(input.content, f.span.begin);
+        auto [line, col] = lines.at(f.span.begin);
         j["line"] = line;
         j["column"] = col;
         findings.push_back(std::move(j));
@@ -96,7 +106,7 @@ class ScanRun {
     // output and the findings to standard error.
     std::ostream& out = redact_ ? std::cerr : std::cout;
     for (const auto& f : r.findings) {
-      auto [line, col] = line_col(input.content, f.span.begin);
+      auto [line, col] = lines.at(f.span.begin);
       out << input.name << ":" << line << ":" << col << ": " << f.rule_id << " [" << f.category << ", "
           << to_string(f.severity) << ", " << to_string(f.action) << "] bytes " << f.span.begin << "-" << f.span.end
           << " (" << to_string(f.view) << " view)\n";
