@@ -7,7 +7,7 @@ namespace promptwall::cli {
 // Exit: 0 no findings, 1 findings, 2 error.
 int scan_command(int argc, char** argv);
 
-// promptwall rules lint|test|list [PACK|DIR ...]
+// promptwall rules lint|test|compile|list [PACK|DIR ...]
 int rules_command(int argc, char** argv);
 
 }  // namespace promptwall::cli

@@ -14,6 +14,7 @@ usage:
       Exit status: 0 no findings, 1 findings, 2 error.
   promptwall rules lint [PACK|DIR ...]   check rule packs (the built-in packs when none given)
   promptwall rules test [PACK|DIR ...]   run every rule's examples through the full scanner
+  promptwall rules compile [PACK|DIR ...] compile into the database cache (a restart then loads it)
   promptwall rules list [PACK|DIR ...]   list the rules and the ruleset version
   promptwall version
 

@@ -168,3 +168,15 @@ TEST_CASE("rules lint and rules test fail clearly on broken packs") {
         std::string::npos);
   CHECK(test.out.find("2 passed, 1 failed") != std::string::npos);
 }
+
+TEST_CASE("rules compile fills the cache that the next start loads") {
+  TempDir dir;
+  const std::string cache = "--cache-dir " + shell_quote((dir.path() / "cache").string());
+  auto first = run_promptwall("rules compile " + cache);
+  CHECK(first.status == 0);
+  CHECK(first.out.find("compiled into") != std::string::npos);
+  auto second = run_promptwall("rules compile " + cache);
+  CHECK(second.status == 0);
+  CHECK(second.out.find("loaded from") != std::string::npos);
+  CHECK(run_promptwall("rules compile --no-cache").status == 2);
+}
