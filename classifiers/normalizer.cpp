@@ -154,6 +154,18 @@ Span TextViews::to_original(ViewKind kind, Span span) const {
 
 Normalizer::Normalizer() = default;
 
+constexpr std::array<bool, 256> kAsciiAlnum = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = t[static_cast<size_t>(c - 32)] = true;
+  return t;
+}();
+constexpr std::array<bool, 256> kAsciiUpper = [] {
+  std::array<bool, 256> t{};
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] = true;
+  return t;
+}();
+
 View Normalizer::fold(std::string_view source, int parent) const {
   using Class = FoldTable::Class;
   View view;
@@ -204,6 +216,22 @@ View Normalizer::fold(std::string_view source, int parent) const {
   const int32_t len = static_cast<int32_t>(source.size());
   int32_t i = 0;
   while (i < len) {
+    // The common case: a run of ASCII letters and digits folds byte for byte (lower case).
+    if (kAsciiAlnum[s[i]]) {
+      if (pending != Class::drop) flush_pending();
+      int32_t j = i;
+      while (j < len && kAsciiAlnum[s[j]]) ++j;
+      const auto b = static_cast<uint32_t>(i);
+      if (run_len == 0 || run_begin + run_len != b) {
+        flush_run();
+        run_begin = b;
+      }
+      for (int32_t k = i; k < j; ++k) view.text.push_back(static_cast<char>(s[k] | (kAsciiUpper[s[k]] ? 0x20 : 0)));
+      run_len += static_cast<uint32_t>(j - i);
+      last_was_punct = false;
+      i = j;
+      continue;
+    }
     const uint32_t begin = static_cast<uint32_t>(i);
     UChar32 c;
     if (s[i] < 0x80) {
