@@ -80,15 +80,21 @@ Entry compute_with(char32_t cp, const USpoofChecker* spoof) {
   icu::UnicodeString src(static_cast<UChar32>(cp));
 
   // Look-alike letters from Cyrillic and Greek: take ICU's confusable skeleton when it is one
-  // ASCII letter (Cyrillic `М` → `M`, Greek `Τ` → `T`).
+  // ASCII letter (Cyrillic `М` → `M`, Greek `Τ` → `T`). The lower-case form is asked first, so
+  // capital `Ι`/`І` (skeleton `l`) fold like `ι`/`і` to `i`; the upper-case form last, so the
+  // small capitals `т м к н` fold like `Т М К Н`.
   if (spoof != nullptr && u_isalpha(static_cast<UChar32>(cp))) {
     UScriptCode script = uscript_getScript(static_cast<UChar32>(cp), &ec);
     if (U_SUCCESS(ec) && (script == USCRIPT_CYRILLIC || script == USCRIPT_GREEK)) {
-      icu::UnicodeString skeleton;
-      uspoof_getSkeletonUnicodeString(spoof, 0, src, skeleton, &ec);
-      if (U_SUCCESS(ec) && skeleton.length() == 1 && skeleton[0] < 0x80 && u_isalpha(skeleton[0])) {
-        std::string out(1, static_cast<char>(u_tolower(skeleton[0])));
-        return make(Class::text, out);
+      for (UChar32 form : {u_tolower(static_cast<UChar32>(cp)), static_cast<UChar32>(cp),
+                           u_toupper(static_cast<UChar32>(cp))}) {
+        icu::UnicodeString skeleton;
+        uspoof_getSkeletonUnicodeString(spoof, 0, icu::UnicodeString(form), skeleton, &ec);
+        if (U_SUCCESS(ec) && skeleton.length() == 1 && skeleton[0] < 0x80 && u_isalpha(skeleton[0])) {
+          std::string out(1, static_cast<char>(u_tolower(skeleton[0])));
+          return make(Class::text, out);
+        }
+        ec = U_ZERO_ERROR;
       }
     }
     ec = U_ZERO_ERROR;

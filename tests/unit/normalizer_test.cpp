@@ -56,6 +56,9 @@ TEST_CASE("folded view removes diacritics, case, zero-width characters and look-
       {"TỐI\u00A0MẬT", "toi mat"},              // no-break space is a space
       {"\u041C\u1EACT", "mat"},                 // Cyrillic М
       {"\u0422\u00D4I M\u1EAC\u0422", "toi mat"},  // Cyrillic Т
+      {"\u03A4\u1ED0\u0399 \u039C\u1EAC\u03A4", "toi mat"},  // Greek Τ Ι Μ: capital iota is i, not l
+      {"\u0406", "i"},                         // Cyrillic capital І
+      {"\u043C\u1EAD\u0442", "mat"},          // small-capital look-alikes м т
       {"\uFF34\uFF2F\uFF30", "top"},            // full-width letters
       {"a   b\t\tc", "a b c"},                  // space runs collapse
       {"a \n\n  b", "a\nb"},                    // a white-space run with a line break is one '\n'
