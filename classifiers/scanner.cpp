@@ -156,7 +156,10 @@ void Scanner::evaluate(const TextViews& views, ViewKind kind, uint32_t rule_inde
   const std::string_view candidate =
       kind == ViewKind::raw ? std::string_view(views.view(kind)->text).substr(view_span.begin, view_span.end - view_span.begin)
                             : original.substr(span.begin, span.end - span.begin);
-  if (rule.validator && !rule.validator(candidate)) return;
+  if (rule.validator) {
+    const bool ascii = std::all_of(candidate.begin(), candidate.end(), [](char c) { return (c & 0x80) == 0; });
+    if (!(ascii ? rule.validator(candidate) : rule.validator(validators::with_ascii_separators(candidate)))) return;
+  }
   if (rule.rule.min_entropy && validators::shannon_entropy(candidate) < *rule.rule.min_entropy) return;
   for (const auto& v : rule.rule.exclude_values)
     if (candidate == v) return;

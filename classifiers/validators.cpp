@@ -1,5 +1,8 @@
 #include "classifiers/validators.h"
 
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
 #include <arpa/inet.h>
 
 #include <array>
@@ -454,6 +457,33 @@ Validator find(std::string_view name) {
     if (v.name == name) return v.fn;
   }
   return nullptr;
+}
+
+std::string with_ascii_separators(std::string_view candidate) {
+  std::string out;
+  out.reserve(candidate.size());
+  const auto* s = reinterpret_cast<const uint8_t*>(candidate.data());
+  const auto len = static_cast<int32_t>(candidate.size());
+  for (int32_t i = 0; i < len;) {
+    const int32_t start = i;
+    UChar32 c;
+    U8_NEXT(s, i, len, c);
+    if (c >= 0 && c < 0x80) {
+      out.push_back(static_cast<char>(c));
+      continue;
+    }
+    const int8_t type = c < 0 ? static_cast<int8_t>(U_UNASSIGNED) : u_charType(c);
+    if (type == U_SPACE_SEPARATOR) {
+      out.push_back(' ');
+    } else if (type == U_DASH_PUNCTUATION) {
+      out.push_back('-');
+    } else if (type == U_DECIMAL_DIGIT_NUMBER) {
+      out.push_back(static_cast<char>('0' + u_charDigitValue(c)));
+    } else if (type != U_FORMAT_CHAR) {
+      out.append(candidate.substr(static_cast<size_t>(start), static_cast<size_t>(i - start)));
+    }
+  }
+  return out;
 }
 
 }  // namespace promptwall::validators

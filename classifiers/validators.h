@@ -11,6 +11,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace promptwall::validators {
@@ -50,6 +51,12 @@ bool ipv6(std::string_view candidate);
 bool email(std::string_view candidate);
 // JSON Web Token: three base64url parts, the first decoding to a JSON object with "alg".
 bool jwt(std::string_view candidate);
+
+// The candidate as validators expect it: Unicode spaces (no-break, narrow, thin...) become ' ',
+// Unicode dashes '-', other scripts' and full-width digits ASCII digits, and format characters
+// (zero-width spaces, soft hyphens) are dropped; letters are left as they are. People paste
+// numbers from Word and web pages with all of these between the digit groups.
+std::string with_ascii_separators(std::string_view candidate);
 
 // Shannon entropy of the candidate in bits per byte; rules may ask for a minimum (`min_entropy`).
 double shannon_entropy(std::string_view candidate);

@@ -127,3 +127,23 @@ TEST_CASE("the redactor applies mask, partial and consistent labels") {
   const std::string second = "nhắc lại 001099012345";
   CHECK(redactor.redact(second, s.scan(second).findings) == "nhắc lại [CCCD-2]");
 }
+
+TEST_CASE("identifiers pasted with Unicode separators or digits still validate") {
+  Scanner s(builtin_ruleset());
+  const std::pair<const char*, const char*> cases[] = {
+      {"SĐT: 0919\u00a0246\u00a0802", "phone"},           // no-break spaces
+      {"SĐT: 0912\u2013345\u2013678", "phone"},           // en dashes
+      {"SĐT: \uff10\uff19\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18", "phone"},  // full-width digits
+      {"SĐT: 0912\u200b345\u200b678", "phone"},           // zero-width spaces
+      {"CCCD 038\u202f196\u202f005\u202f123", "national_id"},  // narrow no-break spaces
+      {"Số thẻ 4532\u00a00198\u00a07654\u00a03215", "credit_card"},
+  };
+  for (const auto& [text, category] : cases) {
+    INFO(text);
+    bool found = false;
+    for (const auto& f : s.scan(text).findings) found = found || f.category == category;
+    CHECK(found);
+  }
+  CHECK(validators::with_ascii_separators("0919\u00a0246\u2013802\u200b\uff19") == "0919 246-8029");
+  CHECK(validators::with_ascii_separators("DN4790123456789") == "DN4790123456789");
+}
