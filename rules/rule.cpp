@@ -28,10 +28,10 @@ std::optional<Action> action_from_string(std::string_view s) {
 }
 
 bool is_known_category(std::string_view category) {
-  static constexpr std::array<std::string_view, 14> known{
+  static constexpr std::array<std::string_view, 15> known{
       "classification_marking", "restricted_marking", "doc_number", "national_id", "passport",
       "tax_code", "social_insurance", "phone", "email", "bank_account", "credit_card", "secret",
-      "ip_address", "custom_term"};
+      "ip_address", "credential", "custom_term"};
   return std::find(known.begin(), known.end(), category) != known.end();
 }
 
