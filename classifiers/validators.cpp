@@ -319,7 +319,7 @@ bool health_insurance_card(std::string_view candidate) {
 }
 
 bool phone_vn(std::string_view candidate) {
-  std::array<char, 13> buf;  // 84 + 10-digit landline is the longest valid form
+  std::array<char, 15> buf;  // 0084 + (0) + 10-digit landline is the longest valid form
   std::size_t n = 0;
   bool plus = false;
   for (char c : candidate) {
@@ -334,8 +334,11 @@ bool phone_vn(std::string_view candidate) {
     }
   }
   std::string_view d(buf.data(), n);
+  if (!plus && d.starts_with("0084")) d.remove_prefix(2);  // 00 is the international call prefix
   if (d.starts_with("84")) {
     d.remove_prefix(2);
+    // "+84 (0) 912 345 678" and "+84 0912 ...": the trunk 0 kept after the country code.
+    if ((d.size() == 10 || d.size() == 11) && d[0] == '0') d.remove_prefix(1);
   } else if (!plus && d.starts_with('0')) {
     d.remove_prefix(1);
   } else {

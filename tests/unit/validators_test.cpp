@@ -210,6 +210,12 @@ TEST_CASE("phone_vn: allocated mobile ranges and 02x landlines", "[validators]")
       {"0283 822 4567", true},       // TP HCM landline
       {"(024) 3825 7777", true},
       {"+84 (24) 3825 7777", true},
+      {"+84 (0) 912 345 678", true},  // trunk 0 kept after the country code
+      {"+84 0912 345 678", true},
+      {"0084 912 345 678", true},     // 00 international prefix
+      {"0084 (0) 24 3825 7777", true},
+      {"+84 (0) 0912 345 678", false},
+      {"0084 12 345 678", false},
       {"02438257777", true},
       {"0912.345.678", true},
       {"0912-345-678", true},
@@ -236,7 +242,7 @@ TEST_CASE("phone_vn: allocated mobile ranges and 02x landlines", "[validators]")
       {"03276690181", false},  // one long
       {"0243825777", false},   // landline one digit short
       {"024382577777", false},  // landline one digit long
-      {"+840327669018", false},  // trunk 0 after the country code
+      {"+840327669018", true},   // the trunk 0 kept after the country code: still this subscriber
       {"+85327669018", false},   // another country
       {"+0327669018", false},    // '+' without 84
       {"84+912345678", false},   // '+' in the middle
