@@ -26,6 +26,14 @@ int on_hit(unsigned int id, unsigned long long /*from*/, unsigned long long to, 
   return 0;
 }
 
+void sort_by_span(std::vector<Finding>& findings) {
+  std::sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
+    if (a.span.begin != b.span.begin) return a.span.begin < b.span.begin;
+    if (a.span.end != b.span.end) return a.span.end < b.span.end;
+    return a.rule_id < b.rule_id;
+  });
+}
+
 bool is_word_byte(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80; }
 
 // Whether folded `word` occurs in folded `text` as a whole word.
@@ -51,7 +59,7 @@ Scanner::~Scanner() {
   if (scratch_) hs_free_scratch(scratch_);
 }
 
-ScanResult Scanner::scan(std::string_view text) {
+ScanResult Scanner::scan_rules(std::string_view text) {
   ScanResult result;
   TextViews views = rules_->normalizer().normalize(text, rules_->views());
   result.invalid_utf8_at = views.invalid_utf8_at;
@@ -67,6 +75,7 @@ ScanResult Scanner::scan(std::string_view text) {
     return a.rule_index != b.rule_index ? a.rule_index < b.rule_index : a.span.begin < b.span.begin;
   });
   std::vector<Finding> merged;
+  merged.reserve(f.size());
   for (auto& x : f) {
     if (!merged.empty() && merged.back().rule_index == x.rule_index && x.span.begin < merged.back().span.end) {
       Finding& m = merged.back();
@@ -77,12 +86,32 @@ ScanResult Scanner::scan(std::string_view text) {
     }
     merged.push_back(std::move(x));
   }
-  std::sort(merged.begin(), merged.end(), [](const Finding& a, const Finding& b) {
-    if (a.span.begin != b.span.begin) return a.span.begin < b.span.begin;
-    if (a.span.end != b.span.end) return a.span.end < b.span.end;
-    return a.rule_id < b.rule_id;
-  });
   result.findings = std::move(merged);
+  sort_by_span(result.findings);
+  return result;
+}
+
+ScanResult Scanner::scan(std::string_view text) {
+  ScanResult result = scan_rules(text);
+  // One item, one finding: rules of one category over the same bytes (a number and its labelled
+  // form, a stamp seen as a line and as a heading) merge into the strongest of them.
+  std::vector<Finding>& merged = result.findings;
+  std::sort(merged.begin(), merged.end(), [](const Finding& a, const Finding& b) {
+    return a.category != b.category ? a.category < b.category : a.span.begin < b.span.begin;
+  });
+  std::vector<Finding> items;
+  for (auto& x : merged) {
+    if (!items.empty() && items.back().category == x.category && x.span.begin < items.back().span.end) {
+      Finding& m = items.back();
+      const Span span{m.span.begin, std::max(m.span.end, x.span.end)};
+      if (x.action > m.action || (x.action == m.action && x.confidence > m.confidence)) m = std::move(x);
+      m.span = span;
+      continue;
+    }
+    items.push_back(std::move(x));
+  }
+  sort_by_span(items);
+  result.findings = std::move(items);
   return result;
 }
 

@@ -20,7 +20,8 @@
 namespace promptwall {
 
 struct ScanResult {
-  std::vector<Finding> findings;  // ordered by span, then rule id
+  // Ordered by span, then rule id.
+  std::vector<Finding> findings;
   // Set when the segment was not valid UTF-8 (offset of the first bad byte); the rest was still
   // scanned with the bad bytes replaced.
   std::optional<uint32_t> invalid_utf8_at;
@@ -33,7 +34,11 @@ class Scanner {
   Scanner(const Scanner&) = delete;
   Scanner& operator=(const Scanner&) = delete;
 
+  // What was found: one finding per item, as the gateway and `promptwall scan` report them.
   ScanResult scan(std::string_view text);
+  // Which rules matched: findings merged only within each rule (across its views and patterns),
+  // so every rule that matched shows. `rules test` asks this.
+  ScanResult scan_rules(std::string_view text);
 
   const RuleSet& ruleset() const { return *rules_; }
   const std::shared_ptr<const RuleSet>& ruleset_ptr() const { return rules_; }

@@ -16,7 +16,7 @@ ExampleReport ExampleRunner::run(std::shared_ptr<const RuleSet> rules) {
     const Rule& rule = rules->rules()[r].rule;
     auto spans_of_rule = [&](const std::string& text) {
       std::vector<std::string> found;
-      for (const auto& f : scanner.scan(text).findings)
+      for (const auto& f : scanner.scan_rules(text).findings)
         if (f.rule_index == r) found.push_back(text.substr(f.span.begin, f.span.end - f.span.begin));
       return found;
     };

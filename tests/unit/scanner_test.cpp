@@ -147,3 +147,29 @@ TEST_CASE("identifiers pasted with Unicode separators or digits still validate")
   CHECK(validators::with_ascii_separators("0919\u00a0246\u2013802\u200b\uff19") == "0919 246-8029");
   CHECK(validators::with_ascii_separators("DN4790123456789") == "DN4790123456789");
 }
+
+TEST_CASE("rules of one category over the same bytes give one finding, the strongest") {
+  auto r = compile_yaml(
+      "pack: t\nversion: '1'\nrules:\n"
+      "  - id: t.plain\n    description: d\n    category: phone\n    severity: low\n    action: warn\n"
+      "    patterns: ['{b}0\\d{9}{b}']\n"
+      "    message: {vi: 'a', en: 'b'}\n    examples: {match: ['x'], ignore: ['y']}\n"
+      "  - id: t.labelled\n    description: d\n    category: phone\n    severity: low\n    action: redact\n"
+      "    patterns: ['(?i)sđt:? ?(0\\d{9}){b}']\n"
+      "    message: {vi: 'a', en: 'b'}\n    examples: {match: ['x'], ignore: ['y']}\n"
+      "  - id: t.other\n    description: d\n    category: bank_account\n    severity: low\n    action: warn\n"
+      "    patterns: ['{b}0\\d{9}{b}']\n"
+      "    message: {vi: 'a', en: 'b'}\n    examples: {match: ['x'], ignore: ['y']}\n");
+  REQUIRE(r.ruleset);
+  Scanner s(r.ruleset);
+  auto findings = s.scan("SĐT: 0912345678 và 0987654321").findings;
+  // Each number: one phone finding (the labelled rule wins on the first, by its stronger
+  // action) plus the other category's own finding; equal spans sort by rule id.
+  REQUIRE(findings.size() == 4);
+  CHECK(findings[0].rule_id == "t.labelled");
+  CHECK(findings[1].rule_id == "t.other");
+  CHECK(findings[2].rule_id == "t.other");
+  CHECK(findings[3].rule_id == "t.plain");
+  // Asked which rules matched, every rule shows.
+  CHECK(s.scan_rules("SĐT: 0912345678").findings.size() == 3);
+}
