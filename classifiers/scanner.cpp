@@ -110,8 +110,28 @@ ScanResult Scanner::scan(std::string_view text) {
     }
     items.push_back(std::move(x));
   }
-  sort_by_span(items);
-  result.findings = std::move(items);
+  // A finding strictly inside a longer one of another category is the same characters read a
+  // second way (the last twelve digits of a card read as a landline): the longer reading is the
+  // item. Equal spans stay: a ten-digit number may well be a tax code and a phone number.
+  std::sort(items.begin(), items.end(), [](const Finding& a, const Finding& b) {
+    return a.span.begin != b.span.begin ? a.span.begin < b.span.begin : a.span.end > b.span.end;
+  });
+  // A nested finding whose action is stronger stays, so it still decides what happens.
+  std::vector<Finding> outer;
+  outer.reserve(items.size());
+  Span container{0, 0};
+  Action container_action = Action::log;
+  for (auto& x : items) {
+    const bool inside = x.span.end <= container.end && !(x.span == container);
+    if (inside && x.action <= container_action) continue;
+    if (x.span.end > container.end) {
+      container = x.span;
+      container_action = x.action;
+    }
+    outer.push_back(std::move(x));
+  }
+  sort_by_span(outer);
+  result.findings = std::move(outer);
   return result;
 }
 

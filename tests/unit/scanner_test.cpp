@@ -173,3 +173,14 @@ TEST_CASE("rules of one category over the same bytes give one finding, the stron
   // Asked which rules matched, every rule shows.
   CHECK(s.scan_rules("SĐT: 0912345678").findings.size() == 3);
 }
+
+TEST_CASE("a reading nested inside a longer finding of another category is not a second item") {
+  Scanner s(builtin_ruleset());
+  const std::string text = "Thẻ Visa 4024 8427 9902 6397 hết hạn";  // the tail reads as a +84 landline
+  auto findings = s.scan(text).findings;
+  REQUIRE(findings.size() == 1);
+  CHECK(findings[0].category == "credit_card");
+  bool phone_rule_matched = false;
+  for (const auto& f : s.scan_rules(text).findings) phone_rule_matched = phone_rule_matched || f.category == "phone";
+  CHECK(phone_rule_matched);  // the rule did match; the item is the card
+}
