@@ -55,7 +55,6 @@ std::string Redactor::redact(std::string_view text, const std::vector<Finding>& 
     Span cluster = lead.span;
     for (++i; i < order.size() && order[i]->span.begin < cluster.end; ++i)
       cluster.end = std::max(cluster.end, order[i]->span.end);
-    if (cluster.begin < pos) continue;  // defensive: spans are sorted, so never taken
     out.append(text.substr(pos, cluster.begin - pos));
     const RedactStyle& style = rules_.rules()[lead.rule_index].rule.redact;
     out.append(replacement(style, text.substr(cluster.begin, cluster.end - cluster.begin)));
