@@ -254,7 +254,11 @@ std::optional<double> Scanner::context_confidence(const CompiledRule& rule, std:
   const Normalizer& norm = rules_->normalizer();
   const std::string before = norm.fold_text(original.substr(b, span.begin - b));
   const std::string after = norm.fold_text(original.substr(span.end, e - span.end));
-  auto near = [&](const std::string& w) { return contains_word(before, w) || contains_word(after, w); };
+  const bool look_before = ctx.direction != ContextSpec::Direction::after;
+  const bool look_after = ctx.direction != ContextSpec::Direction::before;
+  auto near = [&](const std::string& w) {
+    return (look_before && contains_word(before, w)) || (look_after && contains_word(after, w));
+  };
 
   if (!rule.require.empty() && std::none_of(rule.require.begin(), rule.require.end(), near)) return std::nullopt;
   double confidence = rule.rule.confidence;

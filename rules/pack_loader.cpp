@@ -163,8 +163,14 @@ class Reader {
       if (!c.IsMap()) {
         error(c, r.id, "'context' must be a mapping");
       } else {
-        check_keys(c, {"window", "same_line", "require", "boost", "penalize"}, r.id, "context");
+        check_keys(c, {"window", "same_line", "direction", "require", "boost", "penalize"}, r.id, "context");
         ContextSpec ctx;
+        if (auto d = string(c, "direction", r.id, false)) {
+          if (*d == "both") ctx.direction = ContextSpec::Direction::both;
+          else if (*d == "before") ctx.direction = ContextSpec::Direction::before;
+          else if (*d == "after") ctx.direction = ContextSpec::Direction::after;
+          else error(c["direction"], r.id, "context.direction must be both, before or after");
+        }
         if (auto w = number(c["window"], r.id, "context.window")) ctx.window = static_cast<int>(*w);
         if (c["same_line"]) ctx.same_line = c["same_line"].as<bool>(false);
         ctx.require = strings(c["require"], r.id, "context.require");

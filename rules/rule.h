@@ -38,8 +38,12 @@ struct RedactStyle {
 };
 
 struct ContextSpec {
-  int window = 40;         // code points before and after the finding
+  enum class Direction : uint8_t { both, before, after };
+  int window = 40;         // code points before and/or after the finding
   bool same_line = false;  // the window stops at line breaks
+  // Which side the words are looked for: a label precedes its value, so "firmware" before an
+  // address says it is a version while "phiên bản" after it belongs to the next sentence.
+  Direction direction = Direction::both;
   std::vector<std::string> require, boost, penalize;
 };
 

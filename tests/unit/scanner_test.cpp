@@ -184,3 +184,14 @@ TEST_CASE("a reading nested inside a longer finding of another category is not a
   for (const auto& f : s.scan_rules(text).findings) phone_rule_matched = phone_rule_matched || f.category == "phone";
   CHECK(phone_rule_matched);  // the rule did match; the item is the card
 }
+
+TEST_CASE("context words can be looked for on one side only") {
+  auto r = compile_yaml(one_rule_pack(
+      "    patterns: ['{b}(\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}){b}']\n"
+      "    context: {window: 30, direction: before, penalize: [firmware]}\n"));
+  REQUIRE(r.ruleset);
+  Scanner s(r.ruleset);
+  CHECK(found_texts(s, "firmware router 4.1.0.12").empty());
+  CHECK(found_texts(s, "máy chủ 10.1.2.3 cập nhật firmware") == std::vector<std::string>{"10.1.2.3"});
+  CHECK_FALSE(compile_yaml(one_rule_pack("    patterns: ['abc']\n    context: {direction: sideways, boost: [x]}\n")).ruleset);
+}
