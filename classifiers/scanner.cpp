@@ -34,6 +34,53 @@ void sort_by_span(std::vector<Finding>& findings) {
   });
 }
 
+// One item, one finding: rules of one category over the same bytes (a number and its labelled
+// form, a stamp seen as a line and as a heading) merge into the strongest of them (action, then
+// confidence), over the union of their spans.
+std::vector<Finding> merge_same_category(std::vector<Finding> findings) {
+  std::sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
+    return a.category != b.category ? a.category < b.category : a.span.begin < b.span.begin;
+  });
+  std::vector<Finding> items;
+  items.reserve(findings.size());
+  for (auto& x : findings) {
+    if (!items.empty() && items.back().category == x.category && x.span.begin < items.back().span.end) {
+      Finding& m = items.back();
+      const Span span{m.span.begin, std::max(m.span.end, x.span.end)};
+      if (x.action > m.action || (x.action == m.action && x.confidence > m.confidence)) m = std::move(x);
+      m.span = span;
+      continue;
+    }
+    items.push_back(std::move(x));
+  }
+  return items;
+}
+
+// A finding strictly inside a longer one of another category is the same characters read a
+// second way (the last twelve digits of a card read as a landline): the longer reading is the
+// item. Equal spans stay (a ten-digit number may be a tax code and a phone number), and so does
+// a nested finding whose action is stronger, so it still decides what happens.
+std::vector<Finding> drop_nested_readings(std::vector<Finding> items) {
+  std::sort(items.begin(), items.end(), [](const Finding& a, const Finding& b) {
+    return a.span.begin != b.span.begin ? a.span.begin < b.span.begin : a.span.end > b.span.end;
+  });
+  std::vector<Finding> outer;
+  outer.reserve(items.size());
+  Span container{0, 0};
+  Action container_action = Action::log;
+  for (auto& x : items) {
+    const bool inside = x.span.end <= container.end && !(x.span == container);
+    if (inside && x.action <= container_action) continue;
+    if (x.span.end > container.end) {
+      container = x.span;
+      container_action = x.action;
+    }
+    outer.push_back(std::move(x));
+  }
+  sort_by_span(outer);
+  return outer;
+}
+
 bool is_word_byte(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80; }
 
 // Whether folded `word` occurs in folded `text` as a whole word.
@@ -93,45 +140,7 @@ ScanResult Scanner::scan_rules(std::string_view text) {
 
 ScanResult Scanner::scan(std::string_view text) {
   ScanResult result = scan_rules(text);
-  // One item, one finding: rules of one category over the same bytes (a number and its labelled
-  // form, a stamp seen as a line and as a heading) merge into the strongest of them.
-  std::vector<Finding>& merged = result.findings;
-  std::sort(merged.begin(), merged.end(), [](const Finding& a, const Finding& b) {
-    return a.category != b.category ? a.category < b.category : a.span.begin < b.span.begin;
-  });
-  std::vector<Finding> items;
-  for (auto& x : merged) {
-    if (!items.empty() && items.back().category == x.category && x.span.begin < items.back().span.end) {
-      Finding& m = items.back();
-      const Span span{m.span.begin, std::max(m.span.end, x.span.end)};
-      if (x.action > m.action || (x.action == m.action && x.confidence > m.confidence)) m = std::move(x);
-      m.span = span;
-      continue;
-    }
-    items.push_back(std::move(x));
-  }
-  // A finding strictly inside a longer one of another category is the same characters read a
-  // second way (the last twelve digits of a card read as a landline): the longer reading is the
-  // item. Equal spans stay: a ten-digit number may well be a tax code and a phone number.
-  std::sort(items.begin(), items.end(), [](const Finding& a, const Finding& b) {
-    return a.span.begin != b.span.begin ? a.span.begin < b.span.begin : a.span.end > b.span.end;
-  });
-  // A nested finding whose action is stronger stays, so it still decides what happens.
-  std::vector<Finding> outer;
-  outer.reserve(items.size());
-  Span container{0, 0};
-  Action container_action = Action::log;
-  for (auto& x : items) {
-    const bool inside = x.span.end <= container.end && !(x.span == container);
-    if (inside && x.action <= container_action) continue;
-    if (x.span.end > container.end) {
-      container = x.span;
-      container_action = x.action;
-    }
-    outer.push_back(std::move(x));
-  }
-  sort_by_span(outer);
-  result.findings = std::move(outer);
+  result.findings = drop_nested_readings(merge_same_category(std::move(result.findings)));
   return result;
 }
 
