@@ -1,0 +1,125 @@
+// GatewayConfig: everything `promptwall serve` needs, read from one YAML file (docs/configuration.md)
+// or from the embedded default.
+//
+// Invariants of a GatewayConfig returned by parse_gateway_config() / load_gateway_config():
+//   - at least one of gateway_listen and proxy_listen is set; every Endpoint has a port in 1..65535;
+//   - every path (tls.*, rules.packs other than "builtin", rules.cache_dir, decisions_log) is absolute
+//     or empty: relative paths were resolved against the config file's directory;
+//   - tls.ca_cert and tls.ca_key are both set or both empty; tls.leaf_validity >= 1h;
+//   - admin.token holds the token itself (read from `token_file:` when that was given), never a path;
+//   - services have unique names, unique non-empty prefixes ("/x", no trailing '/'), hosts that are
+//     lower case and unique across services, and an upstream whenever they are approved and
+//     inspected or reachable by prefix;
+//   - limits and timeouts are > 0 and within the documented ranges; policy floor <= ceiling.
+// Nothing is read from disk except the config file and the admin token file: whether the CA files,
+// packs and directories exist is checked by the parts that open them when the server starts.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/service.h"
+#include "rules/policy.h"
+
+namespace promptwall::gateway {
+
+// A listening address. host is an IPv4 or IPv6 literal (without brackets) or a name.
+struct Endpoint {
+  std::string host;
+  uint16_t port = 0;
+  // "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:3128"
+  std::string to_string() const;
+};
+
+// Parses "127.0.0.1:8080", "[::1]:8080" or "localhost:8080" (the port is required). On failure
+// returns nullopt and, when `error` is given, says why.
+std::optional<Endpoint> parse_endpoint(std::string_view text, std::string* error);
+
+struct Timeouts {
+  std::chrono::milliseconds header{10'000};              // the whole request head must arrive within this
+  std::chrono::milliseconds body{30'000};                // the whole request body must arrive within this
+  std::chrono::milliseconds idle{60'000};                // keep-alive connection with no request
+  std::chrono::milliseconds upstream_connect{10'000};    // TCP + TLS to the upstream
+  std::chrono::milliseconds upstream_response{120'000};  // until the upstream's response head
+};
+
+struct Limits {
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_body_bytes = 10 * 1024 * 1024;
+  size_t max_decoded_body_bytes = 32 * 1024 * 1024;  // >= max_body_bytes
+  size_t max_json_depth = 64;
+  size_t max_connections = 4096;
+  Timeouts timeouts;
+};
+
+struct TlsConfig {
+  std::filesystem::path ca_cert, ca_key;  // organisation CA for interception; empty = the server's default
+  std::chrono::hours leaf_validity{24 * 7};
+  std::filesystem::path upstream_ca;  // extra CA trusted for upstreams, besides the system store
+};
+
+struct AdminConfig {
+  std::optional<Endpoint> listen;  // default 127.0.0.1:9090; unset when `listen.admin: off`
+  std::string token;               // bearer token (from `token:` or read from `token_file:`); may be empty
+};
+
+struct RulesConfig {
+  std::vector<std::string> packs{"builtin"};  // "builtin" = the embedded packs; else files/dirs (absolute)
+  std::string cache_dir;                      // empty = RuleSetCompiler::default_cache_dir()
+};
+
+struct GatewayConfig {
+  std::string source;                      // the file, or "<embedded default>"
+  std::optional<Endpoint> gateway_listen;  // base-URL gateway (`listen.gateway`)
+  std::optional<Endpoint> proxy_listen;    // forward proxy (`listen.proxy`)
+  AdminConfig admin;
+  unsigned threads = 0;  // 0 = one per core; at most 256
+  TlsConfig tls;
+  RulesConfig rules;
+  PolicyLayer policy;  // global layer; mode is always set (default enforce)
+  std::vector<Service> services;
+  Limits limits;
+  std::filesystem::path decisions_log;  // one JSON line per decision; empty = off
+  std::string log_level = "info";       // trace|debug|info|warn|error
+};
+
+// what() holds every problem found, one per line, in document order, each as
+//   FILE:LINE: key `limits.max_body_bytes`: expected a size like 10MiB, got 'lots'
+// (LINE is 1-based; problems with the file itself have no key).
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses and validates `yaml`; `source_name` names it in errors; relative paths resolve against
+// base_dir. Throws ConfigError.
+GatewayConfig parse_gateway_config(std::string_view yaml, std::string_view source_name,
+                                   const std::filesystem::path& base_dir);
+
+// Reads and parses `file`; relative paths resolve against its directory. A missing or unreadable
+// file is a ConfigError.
+GatewayConfig load_gateway_config(const std::filesystem::path& file);
+
+// The configuration `promptwall serve` runs without --config. Always parses.
+std::string_view default_gateway_config_yaml();
+
+// "https://api.openai.com", "http://10.0.0.5:8000/v1": scheme http or https, a host (name, IPv4 or
+// [IPv6]), an optional port, an optional base path (a trailing '/' is dropped). No user info, query
+// or fragment. The host is lower-cased. On failure returns nullopt and, when `error` is given, says why.
+std::optional<UpstreamTarget> parse_upstream_url(std::string_view url, std::string* error);
+
+// "10MiB" → 10485760. Integers are bytes; suffixes B, KiB/MiB/GiB (1024-based) and KB/MB/GB
+// (1000-based), case-sensitive, optionally after one space. nullopt when malformed or overflowing.
+std::optional<size_t> parse_size(std::string_view text);
+
+// "500ms", "10s", "2m", "1h", "7d"; a bare integer is seconds. nullopt when malformed or overflowing.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+}  // namespace promptwall::gateway

@@ -1,0 +1,510 @@
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "gateway/config.h"
+
+namespace promptwall::gateway {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+GatewayConfig parse(const std::string& yaml, const fs::path& base = "/base") {
+  return parse_gateway_config(yaml, "test.yaml", base);
+}
+
+// The ConfigError message for `yaml`, or "(no error)".
+std::string error_of(const std::string& yaml, const fs::path& base = "/base") {
+  try {
+    parse(yaml, base);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+const Service* find(const GatewayConfig& c, std::string_view name) {
+  auto it = std::find_if(c.services.begin(), c.services.end(), [&](const Service& s) { return s.name == name; });
+  return it == c.services.end() ? nullptr : &*it;
+}
+
+// A directory of its own under the system temp directory, removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() : path_(fs::temp_directory_path() / ("promptwall-config-test-" + std::to_string(::getpid()))) {
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+  void write(const std::string& name, const std::string& content) const {
+    std::ofstream(path_ / name, std::ios::binary) << content;
+  }
+
+ private:
+  fs::path path_;
+};
+
+const std::string kListen = "listen: {gateway: 127.0.0.1:8080}\n";
+
+}  // namespace
+
+TEST_CASE("the embedded default parses and lists the known services", "[config]") {
+  auto c = parse_gateway_config(default_gateway_config_yaml(), "<embedded default>", "/run/pw");
+  CHECK(c.source == "<embedded default>");
+  REQUIRE(c.gateway_listen);
+  CHECK(c.gateway_listen->to_string() == "127.0.0.1:8080");
+  REQUIRE(c.proxy_listen);
+  CHECK(c.proxy_listen->to_string() == "127.0.0.1:3128");
+  REQUIRE(c.admin.listen);
+  CHECK(c.admin.listen->to_string() == "127.0.0.1:9090");
+  CHECK(c.admin.token.empty());
+  CHECK(c.rules.packs == std::vector<std::string>{"builtin"});
+  CHECK(c.policy.mode == Mode::enforce);
+  CHECK(c.decisions_log == fs::path("/run/pw/promptwall-decisions.jsonl"));
+  CHECK(c.tls.ca_cert.empty());
+  CHECK(c.tls.ca_key.empty());
+
+  struct Expected {
+    const char* name;
+    const char* prefix;
+    const char* host;
+    Schema schema;
+    bool approved;
+    const char* upstream_host;
+  };
+  const Expected expected[] = {
+      {"openai", "/openai", "api.openai.com", Schema::openai, true, "api.openai.com"},
+      {"gemini", "/gemini", "generativelanguage.googleapis.com", Schema::gemini, true,
+       "generativelanguage.googleapis.com"},
+      {"anthropic", "/anthropic", "api.anthropic.com", Schema::anthropic, true, "api.anthropic.com"},
+      {"mistral", "/mistral", "api.mistral.ai", Schema::openai, true, "api.mistral.ai"},
+      {"chatgpt-web", "", "chat.openai.com", Schema::json, true, "chatgpt.com"},
+      {"gemini-web", "", "gemini.google.com", Schema::json, true, "gemini.google.com"},
+      {"claude-web", "", "claude.ai", Schema::json, true, "claude.ai"},
+      {"deepseek", "", "chat.deepseek.com", Schema::json, false, nullptr},
+      {"kimi", "", "kimi.moonshot.cn", Schema::json, false, nullptr},
+      {"qwen", "", "chat.qwen.ai", Schema::json, false, nullptr},
+  };
+  CHECK(c.services.size() == std::size(expected));
+  for (const auto& e : expected) {
+    INFO(e.name);
+    const Service* s = find(c, e.name);
+    REQUIRE(s);
+    CHECK(s->prefix == e.prefix);
+    CHECK(std::find(s->hosts.begin(), s->hosts.end(), e.host) != s->hosts.end());
+    CHECK(s->schema == e.schema);
+    CHECK(s->approved == e.approved);
+    CHECK(s->inspect);
+    if (e.upstream_host) {
+      REQUIRE(s->upstream);
+      CHECK(s->upstream->tls);
+      CHECK(s->upstream->host == e.upstream_host);
+      CHECK(s->upstream->port == 443);
+      CHECK(s->upstream->base_path.empty());
+    } else {
+      CHECK_FALSE(s->upstream);
+    }
+  }
+  const Service* chatgpt = find(c, "chatgpt-web");
+  REQUIRE(chatgpt);
+  CHECK(chatgpt->hosts == std::vector<std::string>{"chatgpt.com", "chat.openai.com", "ab.chatgpt.com"});
+  CHECK(find(c, "deepseek")->hosts == std::vector<std::string>{"api.deepseek.com", "chat.deepseek.com"});
+}
+
+TEST_CASE("the example configuration in ops/examples parses", "[config]") {
+  const fs::path file = fs::path(PROMPTWALL_SOURCE_DIR) / "ops/examples/gateway.yaml";
+  auto c = load_gateway_config(file);
+  CHECK(c.source == file.string());
+  CHECK(c.proxy_listen->to_string() == "0.0.0.0:3128");
+  CHECK(c.tls.ca_cert == fs::path("/etc/promptwall/ca.pem"));
+  CHECK(c.tls.leaf_validity == 168h);
+  CHECK(c.tls.upstream_ca.empty());
+  CHECK(c.rules.packs == std::vector<std::string>{"builtin", "/etc/promptwall/packs"});
+  CHECK(c.rules.cache_dir == "/var/cache/promptwall");
+  CHECK(c.policy.floor == Action::log);
+  CHECK(c.policy.ceiling == Action::block);
+  CHECK(c.policy.overrides.at("secret") == Action::block);
+  CHECK(c.policy.overrides.at("net.email.address") == Action::redact);
+  const Service* local = find(c, "local-llm");
+  REQUIRE(local);
+  REQUIRE(local->upstream);
+  CHECK_FALSE(local->upstream->tls);
+  CHECK(local->upstream->host == "10.0.0.5");
+  CHECK(local->upstream->port == 8000);
+  CHECK(local->upstream->base_path == "/v1");
+  CHECK(local->policy.mode == Mode::monitor);
+  CHECK(local->policy.overrides.at("phone") == Action::log);
+  CHECK(find(c, "anthropic")->unparseable == UnparseablePolicy::block);
+  const Service* intranet = find(c, "company-intranet");
+  REQUIRE(intranet);
+  CHECK_FALSE(intranet->inspect);
+  CHECK(intranet->hosts == std::vector<std::string>{"*.intranet.example.com"});
+  CHECK(c.limits.max_decoded_body_bytes == 32u * 1024 * 1024);
+  CHECK(c.limits.timeouts.upstream_response == 120s);
+  CHECK(c.decisions_log == fs::path("/var/log/promptwall/decisions.jsonl"));
+}
+
+TEST_CASE("keys left out take their defaults", "[config]") {
+  auto c = parse(kListen);
+  CHECK(c.gateway_listen->to_string() == "127.0.0.1:8080");
+  CHECK_FALSE(c.proxy_listen);
+  REQUIRE(c.admin.listen);
+  CHECK(c.admin.listen->to_string() == "127.0.0.1:9090");
+  CHECK(c.threads == 0);
+  CHECK(c.policy.mode == Mode::enforce);
+  CHECK_FALSE(c.policy.floor);
+  CHECK(c.services.empty());
+  CHECK(c.decisions_log.empty());
+  CHECK(c.log_level == "info");
+  Limits defaults;
+  CHECK(c.limits.max_header_bytes == defaults.max_header_bytes);
+  CHECK(c.limits.max_body_bytes == defaults.max_body_bytes);
+  CHECK(c.limits.max_json_depth == 64);
+  CHECK(c.limits.timeouts.idle == 60s);
+  CHECK(c.tls.leaf_validity == 168h);
+}
+
+TEST_CASE("listeners: IPv6, admin off, at least one of gateway and proxy", "[config]") {
+  auto c = parse("listen: {proxy: '[::1]:3128', admin: off}\n");
+  CHECK_FALSE(c.gateway_listen);
+  CHECK(c.proxy_listen->host == "::1");
+  CHECK(c.proxy_listen->to_string() == "[::1]:3128");
+  CHECK_FALSE(c.admin.listen);
+
+  CHECK(error_of("threads: 2\nlisten: {admin: 127.0.0.1:9000}\n") ==
+        "test.yaml:2: key `listen`: needs `gateway` or `proxy` (or both): nothing would listen");
+  CHECK(error_of("threads: 2\n") == "test.yaml:1: key `listen`: missing: give `listen.gateway` and/or `listen.proxy`");
+  CHECK(error_of("listen:\n  gateway: 127.0.0.1:8080\n  proxy: 127.0.0.1:8080\n") ==
+        "test.yaml:3: key `listen.proxy`: same address as `listen.gateway`");
+  CHECK_THAT(error_of("listen: {gateway: '::1:8080'}\n"),
+             Catch::StartsWith("test.yaml:1: key `listen.gateway`: expected an address like") &&
+                 Catch::Contains("brackets"));
+  CHECK_THAT(error_of("listen: {gateway: '127.0.0.1:70000'}\n"), Catch::Contains("1 to 65535"));
+  CHECK_THAT(error_of("listen: {gateway: '127.0.0.1'}\n"), Catch::Contains("the port is missing"));
+  CHECK_THAT(error_of("listen: {gateway: '300.0.0.1:80'}\n"), Catch::Contains("not a valid host"));
+}
+
+TEST_CASE("errors name file, line and key", "[config]") {
+  SECTION("a size") {
+    CHECK(error_of(kListen + "limits:\n  max_body_bytes: lots\n") ==
+          "test.yaml:3: key `limits.max_body_bytes`: expected a size like 10MiB, got 'lots'");
+  }
+  SECTION("a duration") {
+    CHECK(error_of(kListen + "limits:\n  timeouts:\n    idle: 5 minutes\n") ==
+          "test.yaml:4: key `limits.timeouts.idle`: expected a duration like 500ms, 10s, 2m, 1h or 7d, got '5 minutes'");
+  }
+  SECTION("an unknown key, with a suggestion") {
+    CHECK(error_of(kListen + "limits:\n  max_body_byte: 1MiB\n") ==
+          "test.yaml:3: key `limits.max_body_byte`: unknown key; did you mean `max_body_bytes`?");
+    CHECK(error_of(kListen + "colour: red\n") ==
+          "test.yaml:2: key `colour`: unknown key (expected one of: listen, threads, admin, tls, rules, policy, "
+          "services, limits, decisions_log, log_level)");
+  }
+  SECTION("a key given twice") {
+    CHECK(error_of(kListen + "threads: 1\nthreads: 2\n") == "test.yaml:3: key `threads`: given twice");
+  }
+  SECTION("ranges") {
+    CHECK(error_of(kListen + "threads: 300\n") == "test.yaml:2: key `threads`: must be from 0 to 256, got 300");
+    CHECK(error_of(kListen + "threads: -1\n") == "test.yaml:2: key `threads`: expected a whole number, got '-1'");
+    CHECK(error_of(kListen + "limits: {max_json_depth: 0}\n") ==
+          "test.yaml:2: key `limits.max_json_depth`: must be from 1 to 10000, got 0");
+    CHECK(error_of(kListen + "limits: {max_header_bytes: 0}\n") ==
+          "test.yaml:2: key `limits.max_header_bytes`: must be from 1KiB to 1MiB, got '0'");
+    CHECK(error_of(kListen + "limits: {timeouts: {body: 0s}}\n") ==
+          "test.yaml:2: key `limits.timeouts.body`: must be from 1ms to 7d, got '0s'");
+    CHECK(error_of(kListen + "limits:\n  max_body_bytes: 20MiB\n  max_decoded_body_bytes: 16MiB\n") ==
+          "test.yaml:4: key `limits.max_decoded_body_bytes`: must be at least `max_body_bytes` (20971520 bytes): "
+          "an uncompressed body decodes to its own size");
+    CHECK(error_of(kListen + "log_level: verbose\n") ==
+          "test.yaml:2: key `log_level`: expected trace, debug, info, warn or error, got 'verbose'");
+  }
+  SECTION("tls") {
+    CHECK(error_of(kListen + "tls:\n  ca_cert: ca.pem\n") ==
+          "test.yaml:3: key `tls`: give `ca_cert` and `ca_key` together, or neither");
+    CHECK(error_of(kListen + "tls: {leaf_validity: 90m}\n") ==
+          "test.yaml:2: key `tls.leaf_validity`: must be a whole number of hours");
+    CHECK(error_of(kListen + "tls: {leaf_validity: 400d}\n") ==
+          "test.yaml:2: key `tls.leaf_validity`: must be from 1h to 397d, got '400d'");
+  }
+  SECTION("policy") {
+    CHECK(error_of(kListen + "policy:\n  mode: strict\n") ==
+          "test.yaml:3: key `policy.mode`: expected enforce or monitor, got 'strict'");
+    CHECK(error_of(kListen + "policy:\n  floor: drop\n") ==
+          "test.yaml:3: key `policy.floor`: expected log, warn, redact or block, got 'drop'");
+    CHECK(error_of(kListen + "policy:\n  ceiling: warn\n  floor: redact\n") ==
+          "test.yaml:3: key `policy.ceiling`: 'warn' is weaker than floor 'redact'");
+    CHECK(error_of(kListen + "policy:\n  overrides:\n    secrets: block\n") ==
+          "test.yaml:4: key `policy.overrides.secrets`: 'secrets' is neither a category (like secret, phone) nor a "
+          "rule id (like secret.openai.api-key)");
+    CHECK(error_of(kListen + "policy:\n  overrides: {phone: never}\n") ==
+          "test.yaml:3: key `policy.overrides.phone`: expected log, warn, redact or block, got 'never'");
+  }
+  SECTION("a YAML syntax error") {
+    CHECK_THAT(error_of(kListen + "limits: {max_body_bytes: 1MiB\nthreads: 1\n"),
+               Catch::StartsWith("test.yaml:") && Catch::Contains("YAML syntax error"));
+  }
+  SECTION("not a mapping") {
+    CHECK_THAT(error_of("- a\n- b\n"), Catch::StartsWith("test.yaml:1: the configuration must be a mapping"));
+    CHECK(error_of("") == "test.yaml:1: the configuration is empty; it needs at least `listen`");
+    CHECK(error_of(kListen + "limits: 5\n") ==
+          "test.yaml:2: key `limits`: expected a mapping with keys max_header_bytes, max_body_bytes, "
+          "max_decoded_body_bytes, max_json_depth, max_connections, timeouts");
+  }
+}
+
+TEST_CASE("every error is reported, one per line, in document order", "[config]") {
+  std::string e = error_of("log_level: loud\nlisten: {gateway: 127.0.0.1:8080}\nthreads: many\nlimits: {max_json_depth: 0}\n");
+  CHECK(e ==
+        "test.yaml:1: key `log_level`: expected trace, debug, info, warn or error, got 'loud'\n"
+        "test.yaml:3: key `threads`: expected a whole number, got 'many'\n"
+        "test.yaml:4: key `limits.max_json_depth`: must be from 1 to 10000, got 0");
+}
+
+TEST_CASE("service errors", "[config]") {
+  auto service_error = [](const std::string& services) { return error_of(kListen + "services:\n" + services); };
+  CHECK(service_error("  - name: a\n    prefix: /a\n    upstream: https://a.com\n"
+                      "  - name: a\n    prefix: /b\n    upstream: https://b.com\n") ==
+        "test.yaml:6: key `services[1].name`: another service is already called 'a'");
+  CHECK(service_error("  - name: a\n    prefix: /x\n    upstream: https://a.com\n"
+                      "  - name: b\n    prefix: /x\n    upstream: https://b.com\n") ==
+        "test.yaml:7: key `services[1].prefix`: '/x' is already the prefix of service 'a'");
+  CHECK(service_error("  - name: a\n    hosts: [a.com, shared.com]\n    upstream: https://a.com\n"
+                      "  - name: b\n    hosts: [b.com, Shared.COM]\n    upstream: https://b.com\n") ==
+        "test.yaml:7: key `services[1].hosts[1]`: 'shared.com' already belongs to service 'a'");
+  CHECK_THAT(service_error("  - name: a\n    prefix: a\n    upstream: https://a.com\n"),
+             Catch::StartsWith("test.yaml:4: key `services[0].prefix`: 'a' must start with '/'"));
+  CHECK_THAT(service_error("  - name: a\n    prefix: /a/\n    upstream: https://a.com\n"),
+             Catch::StartsWith("test.yaml:4: key `services[0].prefix`: '/a/' must start with '/', not end with '/'"));
+  CHECK(service_error("  - name: a\n    prefix: /a\n") ==
+        "test.yaml:3: key `services[0].upstream`: missing: approved service 'a' forwards requests, so it needs an "
+        "upstream URL");
+  CHECK(service_error("  - name: a\n    hosts: [a.com]\n") ==
+        "test.yaml:3: key `services[0].upstream`: missing: approved service 'a' forwards requests, so it needs an "
+        "upstream URL");
+  CHECK(service_error("  - name: a\n    upstream: https://a.com\n") ==
+        "test.yaml:3: key `services[0]`: service 'a' needs a `prefix` or `hosts`, or nothing reaches it");
+  CHECK(service_error("  - name: a\n    hosts: []\n    approved: false\n") ==
+        "test.yaml:3: key `services[0]`: service 'a' needs a `prefix` or `hosts`, or nothing reaches it");
+  CHECK(service_error("  - prefix: /a\n    upstream: https://a.com\n") ==
+        "test.yaml:3: key `services[0].name`: missing: every service needs a name");
+  CHECK(service_error("  - name: a\n    prefix: /a\n    upstream: ftp://a.com\n") ==
+        "test.yaml:5: key `services[0].upstream`: expected a URL like https://api.openai.com, got 'ftp://a.com': "
+        "the scheme must be https or http, not 'ftp'");
+  CHECK(service_error("  - name: a\n    hosts: [a.com]\n    upstream: https://a.com\n    schema: chatml\n") ==
+        "test.yaml:6: key `services[0].schema`: expected openai, gemini, anthropic, json or text, got 'chatml'");
+  CHECK(service_error("  - name: a\n    hosts: [a.com]\n    upstream: https://a.com\n    approved: yes\n") ==
+        "test.yaml:6: key `services[0].approved`: expected true or false, got 'yes'");
+  CHECK_THAT(service_error("  - name: a\n    hosts: ['*.com']\n    approved: false\n"),
+             Catch::StartsWith("test.yaml:4: key `services[0].hosts[0]`: '*.com' is not a host name"));
+  CHECK_THAT(service_error("  - name: a\n    hosts: ['a.*.com']\n    approved: false\n"),
+             Catch::StartsWith("test.yaml:4: key `services[0].hosts[0]`: 'a.*.com' is not a host name"));
+  CHECK_THAT(service_error("  - name: A B\n    hosts: [a.com]\n    approved: false\n"),
+             Catch::StartsWith("test.yaml:3: key `services[0].name`: 'A B' must be lower-case"));
+  CHECK(service_error("  - name: a\n    hosts: [a.com]\n    approved: false\n    unparseable: allow\n") ==
+        "test.yaml:6: key `services[0].unparseable`: expected scan_raw_or_block or block, got 'allow'");
+  CHECK(service_error("  name: a\n") ==
+        "test.yaml:3: key `services`: expected a list of services, each starting with `- name: ...`");
+}
+
+TEST_CASE("an unknown service key is reported with the missing upstream it causes", "[config]") {
+  std::string e = error_of(kListen + "services:\n  - name: a\n    hosts: [a.com]\n    upstreams: https://a.com\n");
+  CHECK(e ==
+        "test.yaml:3: key `services[0].upstream`: missing: approved service 'a' forwards requests, so it needs an "
+        "upstream URL\n"
+        "test.yaml:5: key `services[0].upstreams`: unknown key; did you mean `upstream`?");
+}
+
+TEST_CASE("services: defaults, host normalisation, refused and untouched services", "[config]") {
+  auto c = parse(kListen +
+                 "services:\n"
+                 "  - name: a\n    prefix: /a\n    hosts: [API.Example.COM., '*.Example.org']\n"
+                 "    upstream: HTTPS://API.Example.COM:8443/v1/\n"
+                 "  - name: refused\n    hosts: [bad.ai]\n    approved: false\n"
+                 "  - name: passthrough\n    hosts: [cdn.example.net]\n    inspect: false\n"
+                 "  - name: refused-with-prefix\n    prefix: /r\n    approved: false\n");
+  REQUIRE(c.services.size() == 4);
+  const Service& a = c.services[0];
+  CHECK(a.hosts == std::vector<std::string>{"api.example.com", "*.example.org"});
+  CHECK(a.schema == Schema::json);
+  CHECK(a.approved);
+  CHECK(a.inspect);
+  CHECK(a.unparseable == UnparseablePolicy::scan_raw_or_block);
+  CHECK_FALSE(a.policy.mode);
+  REQUIRE(a.upstream);
+  CHECK(a.upstream->host == "api.example.com");
+  CHECK(a.upstream->port == 8443);
+  CHECK(a.upstream->base_path == "/v1");
+  CHECK_FALSE(c.services[1].upstream);
+  CHECK_FALSE(c.services[2].upstream);
+  CHECK_FALSE(c.services[3].upstream);
+}
+
+TEST_CASE("sizes", "[config]") {
+  CHECK(parse_size("0") == 0u);
+  CHECK(parse_size("512") == 512u);
+  CHECK(parse_size("512B") == 512u);
+  CHECK(parse_size("16KiB") == 16u * 1024);
+  CHECK(parse_size("10MiB") == 10u * 1024 * 1024);
+  CHECK(parse_size("10 MiB") == 10u * 1024 * 1024);
+  CHECK(parse_size("1GiB") == size_t{1} << 30);
+  CHECK(parse_size("16KB") == 16'000u);
+  CHECK(parse_size("10MB") == 10'000'000u);
+  CHECK(parse_size("2GB") == 2'000'000'000u);
+  for (const char* bad : {"", "lots", "10mib", "10 ", " 10", "-1", "1.5MiB", "10MiBs", "10  MiB", "KiB",
+                          "99999999999999999999", "99999999999GiB"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_size(bad));
+  }
+  CHECK(parse(kListen + "limits: {max_body_bytes: 2097152}\n").limits.max_body_bytes == 2'097'152u);
+  CHECK(parse(kListen + "limits: {max_header_bytes: '32KiB'}\n").limits.max_header_bytes == 32u * 1024);
+}
+
+TEST_CASE("durations", "[config]") {
+  CHECK(parse_duration("500ms") == 500ms);
+  CHECK(parse_duration("10s") == 10s);
+  CHECK(parse_duration("2m") == 2min);
+  CHECK(parse_duration("1h") == 1h);
+  CHECK(parse_duration("7d") == 168h);
+  CHECK(parse_duration("30") == 30s);
+  for (const char* bad : {"", "s", "1.5s", "10 s", "10sec", "-1s", "1w", "99999999999999999999d"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_duration(bad));
+  }
+  auto c = parse(kListen + "limits: {timeouts: {header: 1500ms, body: 45, idle: 2m, upstream_connect: 3s, "
+                           "upstream_response: 1h}}\n");
+  CHECK(c.limits.timeouts.header == 1500ms);
+  CHECK(c.limits.timeouts.body == 45s);
+  CHECK(c.limits.timeouts.idle == 120s);
+  CHECK(c.limits.timeouts.upstream_connect == 3s);
+  CHECK(c.limits.timeouts.upstream_response == 1h);
+  CHECK(parse(kListen + "tls: {leaf_validity: 36h}\n").tls.leaf_validity == 36h);
+}
+
+TEST_CASE("relative paths resolve against the base directory", "[config]") {
+  auto c = parse(kListen +
+                     "tls: {ca_cert: ca/ca.pem, ca_key: ./ca/ca.key, upstream_ca: /abs/upstream.pem}\n"
+                     "rules: {packs: [builtin, packs, ../shared/packs/extra.yaml], cache_dir: cache}\n"
+                     "decisions_log: logs/decisions.jsonl\n",
+                 "/etc/pw");
+  CHECK(c.tls.ca_cert == fs::path("/etc/pw/ca/ca.pem"));
+  CHECK(c.tls.ca_key == fs::path("/etc/pw/ca/ca.key"));
+  CHECK(c.tls.upstream_ca == fs::path("/abs/upstream.pem"));
+  CHECK(c.rules.packs == std::vector<std::string>{"builtin", "/etc/pw/packs", "/etc/shared/packs/extra.yaml"});
+  CHECK(c.rules.cache_dir == "/etc/pw/cache");
+  CHECK(c.decisions_log == fs::path("/etc/pw/logs/decisions.jsonl"));
+  CHECK(parse(kListen + "decisions_log: ''\n").decisions_log.empty());
+  CHECK(error_of(kListen + "rules: {packs: []}\n") ==
+        "test.yaml:2: key `rules.packs`: needs at least one pack (`builtin` for the embedded ones)");
+}
+
+TEST_CASE("load_gateway_config resolves against the file's directory", "[config]") {
+  TempDir dir;
+  dir.write("gw.yaml", kListen + "decisions_log: d.jsonl\n");
+  auto c = load_gateway_config(dir.path() / "gw.yaml");
+  CHECK(c.decisions_log == dir.path() / "d.jsonl");
+  CHECK(c.source == (dir.path() / "gw.yaml").string());
+
+  dir.write("bad.yaml", kListen + "threads: x\n");
+  CHECK_THROWS_WITH(load_gateway_config(dir.path() / "bad.yaml"),
+                    (dir.path() / "bad.yaml").string() + ":2: key `threads`: expected a whole number, got 'x'");
+  CHECK_THROWS_WITH(load_gateway_config(dir.path() / "missing.yaml"),
+                    (dir.path() / "missing.yaml").string() + ": cannot read the configuration file");
+}
+
+TEST_CASE("admin token: inline, from a file, never both", "[config]") {
+  TempDir dir;
+  dir.write("token", "s3cr3t-t0ken\n");
+  dir.write("empty-token", "\n");
+  dir.write("spaced-token", "two words\n");
+
+  CHECK(parse(kListen + "admin: {token: abc}\n").admin.token == "abc");
+  CHECK(parse(kListen + "admin: {token_file: token}\n", dir.path()).admin.token == "s3cr3t-t0ken");
+  CHECK(parse(kListen + "admin: {token_file: " + (dir.path() / "token").string() + "}\n").admin.token ==
+        "s3cr3t-t0ken");
+  CHECK(error_of(kListen + "admin: {token_file: nope}\n", dir.path()) ==
+        "test.yaml:2: key `admin.token_file`: cannot read the token file '" + (dir.path() / "nope").string() + "'");
+  CHECK(error_of(kListen + "admin: {token_file: empty-token}\n", dir.path()) ==
+        "test.yaml:2: key `admin.token_file`: the token file '" + (dir.path() / "empty-token").string() +
+            "' is empty");
+  CHECK(error_of(kListen + "admin:\n  token: abc\n  token_file: token\n", dir.path()) ==
+        "test.yaml:4: key `admin.token_file`: give `token` or `token_file`, not both");
+  // The message must not quote the token.
+  std::string e = error_of(kListen + "admin: {token_file: spaced-token}\n", dir.path());
+  CHECK(e == "test.yaml:2: key `admin.token_file`: the token must be printable ASCII without spaces");
+  CHECK(e.find("two words") == std::string::npos);
+}
+
+TEST_CASE("parse_upstream_url", "[config]") {
+  std::string why;
+  auto u = parse_upstream_url("https://api.openai.com", &why);
+  REQUIRE(u);
+  CHECK(u->tls);
+  CHECK(u->host == "api.openai.com");
+  CHECK(u->port == 443);
+  CHECK(u->base_path.empty());
+
+  u = parse_upstream_url("http://localhost:8000/v1beta/", &why);
+  REQUIRE(u);
+  CHECK_FALSE(u->tls);
+  CHECK(u->host == "localhost");
+  CHECK(u->port == 8000);
+  CHECK(u->base_path == "/v1beta");
+
+  u = parse_upstream_url("http://[::1]/", &why);
+  REQUIRE(u);
+  CHECK(u->host == "::1");
+  CHECK(u->port == 80);
+  CHECK(u->base_path.empty());
+
+  u = parse_upstream_url("HTTPS://Generativelanguage.GoogleAPIs.com:443/a/b", &why);
+  REQUIRE(u);
+  CHECK(u->host == "generativelanguage.googleapis.com");
+  CHECK(u->base_path == "/a/b");
+
+  struct Bad {
+    const char* url;
+    const char* why;
+  };
+  for (const Bad& bad : {Bad{"api.openai.com", "must start with https:// or http://"},
+                         Bad{"ftp://a.com", "scheme must be https or http"},
+                         Bad{"https://", "host is missing"},
+                         Bad{"https://a.com:0", "1 to 65535"},
+                         Bad{"https://a.com:x", "1 to 65535"},
+                         Bad{"https://user:pw@a.com", "user info"},
+                         Bad{"https://a.com/v1?key=x", "query or fragment"},
+                         Bad{"https://a.com/#top", "query or fragment"},
+                         Bad{"https://a b.com", "spaces"},
+                         Bad{"https://a.com//v1", "empty segment"},
+                         Bad{"https://-a.com", "not a valid host"},
+                         Bad{"https://[::1", "unclosed"}}) {
+    INFO(bad.url);
+    why.clear();
+    CHECK_FALSE(parse_upstream_url(bad.url, &why));
+    CHECK_THAT(why, Catch::Contains(bad.why));
+  }
+  CHECK_FALSE(parse_upstream_url("nope", nullptr));
+}
+
+TEST_CASE("endpoints", "[config]") {
+  CHECK(parse_endpoint("127.0.0.1:8080", nullptr)->to_string() == "127.0.0.1:8080");
+  CHECK(parse_endpoint("[::1]:8080", nullptr)->to_string() == "[::1]:8080");
+  CHECK(parse_endpoint("0.0.0.0:3128", nullptr)->to_string() == "0.0.0.0:3128");
+  CHECK(parse_endpoint("LocalHost:1", nullptr)->to_string() == "localhost:1");
+  CHECK(parse_endpoint("[::]:65535", nullptr)->port == 65535);
+  CHECK(Endpoint{"fe80::1", 9}.to_string() == "[fe80::1]:9");
+  for (const char* bad : {"", ":80", "8080", "[::1]", "[::1]80", "[zz]:80", "a.com:", "a.com:65536", "1.2.3:80"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_endpoint(bad, nullptr));
+  }
+}
+
+}  // namespace promptwall::gateway
