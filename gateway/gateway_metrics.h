@@ -1,0 +1,101 @@
+// GatewayMetrics: the gateway's counters, rendered in the Prometheus text exposition format 0.0.4
+// for the /metrics endpoint.
+//
+// Invariants: every method is thread-safe. Unlabelled counters, gauges and histogram buckets are
+// lock-free atomics; labelled counters take one short mutex (a map lookup, no allocation once the
+// label set exists). render() reads each sample atomically, not all samples as one snapshot: a
+// histogram's _sum may include observations in flight that its buckets do not yet (its _count is
+// always its +Inf bucket). Label values are
+// escaped (\\, \", \n); metric names and label names are fixed here.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace promptwall::gateway {
+
+// A Prometheus histogram with fixed upper bounds (le, inclusive) and one atomic per bucket.
+class Histogram {
+ public:
+  static constexpr size_t kMaxBuckets = 20;
+  // `bounds` ascending, at most kMaxBuckets; +Inf is implied.
+  explicit Histogram(std::span<const double> bounds);
+  void observe(double value);  // negative and NaN values count as 0
+  // Appends the _bucket (cumulative, then +Inf), _sum and _count samples of `name`.
+  void render(std::string& out, std::string_view name) const;
+
+ private:
+  std::array<double, kMaxBuckets> bounds_{};
+  size_t size_ = 0;
+  std::array<std::atomic<uint64_t>, kMaxBuckets + 1> counts_{};  // per bucket, not cumulative; last: +Inf
+  std::atomic<double> sum_{0};
+};
+
+// A counter per combination of N label values (instantiated in the .cpp for N = 1 and 2).
+template <size_t N>
+class LabelledCounter {
+ public:
+  using Labels = std::array<std::string_view, N>;
+  void add(const Labels& values, uint64_t n = 1);
+  // Appends one sample per label combination, in label order.
+  void render(std::string& out, std::string_view name, const std::array<std::string_view, N>& label_names) const;
+
+ private:
+  struct Less {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      for (size_t i = 0; i < N; ++i) {
+        std::string_view x = a[i], y = b[i];
+        if (x != y) return x < y;
+      }
+      return false;
+    }
+  };
+  mutable std::mutex mutex_;
+  std::map<std::array<std::string, N>, uint64_t, Less> counts_;
+};
+
+class GatewayMetrics {
+ public:
+  GatewayMetrics();
+
+  // decision: allow|warn|redact|block|refused|error
+  void request_done(std::string_view service, std::string_view decision, double latency_seconds,
+                    uint64_t bytes_in, uint64_t bytes_out);
+  void scan_done(double scan_seconds);
+  void finding(std::string_view rule_id);
+  void refusal(std::string_view reason);  // limits, fail-closed, unapproved... (to_string(Refusal::Reason))
+  void connection_opened();
+  void connection_closed();
+  // Every load, the first included: reloads_total{result="ok|failed"}; an ok load also replaces the
+  // version promptwall_ruleset_info reports (a failed one keeps the set in use, so its version).
+  void ruleset_loaded(std::string_view version, bool ok);
+
+  std::string render() const;
+
+ private:
+  LabelledCounter<2> requests_;  // service, decision
+  LabelledCounter<1> findings_;  // rule
+  LabelledCounter<1> refusals_;  // reason
+  Histogram request_duration_;
+  Histogram scan_duration_;
+  std::atomic<uint64_t> bytes_received_{0};
+  std::atomic<uint64_t> bytes_sent_{0};
+  std::atomic<int64_t> open_connections_{0};
+  std::atomic<uint64_t> reloads_ok_{0};
+  std::atomic<uint64_t> reloads_failed_{0};
+  mutable std::mutex ruleset_mutex_;
+  std::string ruleset_version_;  // empty until a set loads
+};
+
+// A label value as the exposition format wants it: \ " and newline escaped.
+std::string escape_label_value(std::string_view value);
+
+}  // namespace promptwall::gateway
