@@ -10,4 +10,12 @@ int scan_command(int argc, char** argv);
 // promptwall rules lint|test|compile|list [PACK|DIR ...]
 int rules_command(int argc, char** argv);
 
+// promptwall ca init|show [--dir DIR] [--cert FILE] [--key FILE] [--name CN] [--org O] [--days N]
+// Exit: 0 done, 2 error (including a CA file that already exists: it is never overwritten).
+int ca_command(int argc, char** argv);
+
+// promptwall serve [--config FILE] [--check]
+// Exit: 0 stopped cleanly (or the check passed), 2 bad configuration or cannot start.
+int serve_command(int argc, char** argv);
+
 }  // namespace promptwall::cli

@@ -16,6 +16,15 @@ usage:
   promptwall rules test [PACK|DIR ...]   run every rule's examples through the full scanner
   promptwall rules compile [PACK|DIR ...] compile into the database cache (a restart then loads it)
   promptwall rules list [PACK|DIR ...]   list the rules and the ruleset version
+  promptwall serve [--config FILE] [--check]
+      Run the gateway (base-URL gateway, forward proxy, admin listener) from FILE, or from the
+      embedded default (loopback listeners, built-in packs, the public AI APIs as upstreams).
+      --check validates the configuration, rule packs and CA, then exits (0 good, 2 bad).
+  promptwall ca init [--dir DIR] [--cert FILE] [--key FILE] [--name CN] [--org O] [--days N]
+      Create the organisation CA the forward proxy signs its leaf certificates with: DIR/ca.crt and
+      DIR/ca.key (DIR: $PROMPTWALL_STATE_DIR, else /var/lib/promptwall as root, else
+      ~/.local/share/promptwall). Never overwrites a file; prints how to make clients trust it.
+  promptwall ca show [--dir DIR] [--cert FILE]   the CA's subject, validity and SHA-256 fingerprint
   promptwall version
 
 Options for commands that load rules:
@@ -35,6 +44,8 @@ int main(int argc, char** argv) {
   try {
     if (command == "scan") return promptwall::cli::scan_command(argc - 1, argv + 1);
     if (command == "rules") return promptwall::cli::rules_command(argc - 1, argv + 1);
+    if (command == "ca") return promptwall::cli::ca_command(argc - 1, argv + 1);
+    if (command == "serve") return promptwall::cli::serve_command(argc - 1, argv + 1);
     if (command == "version" || command == "--version") {
       std::cout << "promptwall 0.1.0\n";
       return 0;

@@ -1,0 +1,92 @@
+// promptwall serve [--config FILE] [--check]
+#include <iostream>
+#include <string>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "gateway/certificate_authority.h"
+#include "gateway/config.h"
+#include "gateway/rule_loader.h"
+#include "gateway/server/gateway_server.h"
+#include "rules/ruleset.h"
+
+namespace promptwall::cli {
+
+namespace {
+
+constexpr std::string_view kServeUsage =
+    "usage: promptwall serve [--config FILE] [--check]\n"
+    "  --config FILE  the gateway configuration (docs/configuration.md); the embedded default without it\n"
+    "  --check        validate the configuration, compile and test the rule packs, load the CA, then exit\n";
+
+// --check: everything the server would refuse to start on, without binding anything.
+int check(const gateway::GatewayConfig& config) {
+  const std::string cache = config.rules.cache_dir.empty() ? RuleSetCompiler::default_cache_dir() : config.rules.cache_dir;
+  gateway::RuleLoad load = gateway::RuleLoader(config.rules.packs, cache).load();
+  if (!load.ok()) {
+    std::cerr << "promptwall serve: " << config.source << ": the rule packs cannot be served:\n"
+              << load.error_text() << "\n";
+    return 2;
+  }
+  if (!config.tls.ca_cert.empty()) {
+    try {
+      gateway::CertificateAuthority::load(config.tls.ca_cert, config.tls.ca_key, config.tls.leaf_validity);
+    } catch (const std::exception& e) {
+      std::cerr << "promptwall serve: " << config.source << ": tls: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  std::cout << config.source << ": OK (" << config.services.size() << " services, " << load.ruleset->rules().size()
+            << " rules, ruleset " << load.ruleset->version().substr(0, 12) << ", " << load.examples_run
+            << " rule examples passed)\n";
+  return 0;
+}
+
+}  // namespace
+
+int serve_command(int argc, char** argv) {
+  std::string config_path;
+  bool check_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "--check") {
+      check_only = true;
+    } else if (arg == "--help" || arg == "-h") {
+      std::cout << kServeUsage;
+      return 0;
+    } else {
+      std::cerr << "promptwall serve: unknown argument '" << arg << "'\n" << kServeUsage;
+      return 2;
+    }
+  }
+
+  gateway::GatewayConfig config;
+  try {
+    config = config_path.empty()
+                 ? gateway::parse_gateway_config(gateway::default_gateway_config_yaml(), "<embedded default>", ".")
+                 : gateway::load_gateway_config(config_path);
+  } catch (const gateway::ConfigError& e) {
+    std::cerr << "promptwall serve: invalid configuration:\n" << e.what() << "\n";
+    return 2;
+  }
+  if (check_only) return check(config);
+
+  auto logger = spdlog::stderr_color_mt("promptwall");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  try {
+    spdlog::info("promptwall serve: configuration {}", config.source);
+    gateway::GatewayServer server(std::move(config));
+    return server.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot start: {}", e.what());
+    return 2;
+  }
+}
+
+}  // namespace promptwall::cli

@@ -1,0 +1,58 @@
+#include "gateway/rule_loader.h"
+
+#include "classifiers/normalizer.h"
+#include "rules/example_runner.h"
+#include "rules/pack_loader.h"
+
+namespace promptwall::gateway {
+
+std::string RuleLoad::error_text() const {
+  std::string out;
+  for (const auto& d : diagnostics) {
+    if (d.level != Diagnostic::Level::error) continue;
+    if (!out.empty()) out += '\n';
+    out += to_string(d);
+  }
+  return out;
+}
+
+RuleLoader::RuleLoader(std::vector<std::string> packs, std::string cache_dir)
+    : packs_(std::move(packs)), cache_dir_(std::move(cache_dir)), normalizer_(std::make_shared<const Normalizer>()) {}
+
+RuleLoad RuleLoader::load() const {
+  RuleLoad out;
+  std::vector<RulePack> packs;
+  std::vector<std::string> paths;
+  for (const auto& p : packs_) {
+    if (p == "builtin") {
+      for (auto& pack : builtin_packs(out.diagnostics)) packs.push_back(std::move(pack));
+    } else {
+      paths.push_back(p);
+    }
+  }
+  // PackLoader::load_all reads the built-in packs when given no paths; only ask it for files.
+  if (!paths.empty())
+    for (auto& pack : PackLoader::load_all(paths, out.diagnostics)) packs.push_back(std::move(pack));
+  if (has_errors(out.diagnostics)) return out;
+  if (packs.empty()) {
+    Diagnostic none;
+    none.message = "no rule packs configured";
+    out.diagnostics.push_back(std::move(none));
+    return out;
+  }
+
+  CompileResult compiled = RuleSetCompiler(normalizer_).compile(std::move(packs), CompileOptions{cache_dir_});
+  for (auto& d : compiled.diagnostics) out.diagnostics.push_back(std::move(d));
+  if (!compiled.ruleset) return out;
+
+  ExampleReport report = ExampleRunner::run(compiled.ruleset);
+  out.examples_run = report.examples_run;
+  if (!report.failures.empty()) {
+    for (auto& d : report.failures) out.diagnostics.push_back(std::move(d));
+    return out;
+  }
+  out.ruleset = std::move(compiled.ruleset);
+  return out;
+}
+
+}  // namespace promptwall::gateway

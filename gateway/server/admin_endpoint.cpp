@@ -1,0 +1,130 @@
+// The admin listener: health for load balancers (open), and behind the bearer token the metrics,
+// the active rules, and reload. Loopback by default; one small request at a time per connection.
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include "gateway/server/connections.h"
+
+namespace promptwall::gateway::server {
+
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using net::use_awaitable;
+
+namespace {
+
+using Response = http::response<http::string_body>;
+
+Response text(http::status status, std::string body, std::string_view type = "text/plain; charset=utf-8") {
+  Response res{status, 11};
+  res.set(http::field::content_type, type);
+  res.set(http::field::cache_control, "no-store");
+  res.body() = std::move(body);
+  return res;
+}
+
+Response json(http::status status, const nlohmann::json& body) {
+  return text(status, body.dump(2) + "\n", "application/json");
+}
+
+// Constant-time comparison, so the token cannot be guessed byte by byte from response times.
+bool authorized(const ServerState& state, const http::request<http::string_body>& req) {
+  if (state.admin_token.empty()) return false;
+  const std::string expected = "Bearer " + state.admin_token;
+  const auto given = req[http::field::authorization];
+  return given.size() == expected.size() && CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+}
+
+nlohmann::json rules_json(const ServerState& state) {
+  auto rules = state.rules.load();
+  nlohmann::json out;
+  if (!rules) return out;
+  out["version"] = rules->version();
+  out["loaded_from_cache"] = rules->loaded_from_cache();
+  nlohmann::json packs = nlohmann::json::array();
+  for (const auto& pack : rules->packs()) {
+    nlohmann::json p;
+    p["name"] = pack.name;
+    p["source"] = pack.file;
+    p["version"] = pack.version;
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& rule : pack.rules) {
+      list.push_back({{"id", rule.id},
+                      {"category", rule.category},
+                      {"severity", std::string(to_string(rule.severity))},
+                      {"action", std::string(to_string(rule.action))},
+                      {"description", rule.description}});
+    }
+    p["rules"] = std::move(list);
+    packs.push_back(std::move(p));
+  }
+  out["packs"] = std::move(packs);
+  return out;
+}
+
+}  // namespace
+
+net::awaitable<void> serve_admin(ServerState& state, tcp::socket socket, ReloadFunction reload) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  boost::system::error_code ec;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024);
+    stream.expires_after(state.config.limits.timeouts.idle);
+    co_await http::async_read(stream, buffer, parser, net::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    auto& req = parser.get();
+    const std::string_view target = req.target();
+    const std::string_view path = target.substr(0, target.find('?'));
+
+    Response res;
+    if (path == "/healthz") {
+      res = text(http::status::ok, "ok\n");
+    } else if (path == "/readyz") {
+      const bool ready = state.ready.load() && state.rules.load() != nullptr;
+      res = ready ? text(http::status::ok, "ready\n") : text(http::status::service_unavailable, "not ready: starting\n");
+    } else if (path == "/metrics" || path == "/rules" || path == "/reload") {
+      if (!authorized(state, req)) {
+        res = text(http::status::unauthorized, "a bearer token is required (admin.token in the configuration)\n");
+        res.set(http::field::www_authenticate, "Bearer realm=\"promptwall\"");
+      } else if (path == "/metrics") {
+        res = text(http::status::ok, state.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+      } else if (path == "/rules") {
+        res = json(http::status::ok, rules_json(state));
+      } else if (req.method() != http::verb::post) {
+        res = text(http::status::method_not_allowed, "POST /reload\n");
+        res.set(http::field::allow, "POST");
+      } else {
+        RuleLoad load = co_await reload();
+        nlohmann::json body;
+        body["ok"] = load.ok();
+        if (load.ok()) {
+          body["version"] = load.ruleset->version();
+          body["examples_run"] = load.examples_run;
+          res = json(http::status::ok, body);
+        } else {
+          body["errors"] = load.error_text();
+          auto active = state.rules.load();
+          body["active_version"] = active ? active->version() : "";
+          res = json(http::status::unprocessable_entity, body);
+        }
+      }
+    } else {
+      res = text(http::status::not_found, "unknown admin endpoint; see /healthz /readyz /metrics /rules /reload\n");
+    }
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    co_await http::async_write(stream, res, net::redirect_error(use_awaitable, ec));
+    if (ec || !res.keep_alive()) co_return;
+  }
+}
+
+}  // namespace promptwall::gateway::server

@@ -1,0 +1,885 @@
+// One client connection of the base-URL gateway or the forward proxy.
+//
+//   read request head (limits, timeouts) ─► route to a Service ─► read body ─► RequestInspector
+//   ─► refuse (API-shaped error or block page) | forward (as is or redacted) ─► relay the response
+//   back as it arrives ─► record the decision ─► next keep-alive request
+//
+// A CONNECT on the proxy listener becomes either a TLS interception (hosts of inspected services:
+// the same loop runs inside TLS terminated with a leaf from the organisation CA) or a blind tunnel.
+#include <algorithm>
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
+#include <array>
+#include <charconv>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <spdlog/spdlog.h>
+
+#include "gateway/server/connections.h"
+
+namespace promptwall::gateway::server {
+
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using net::use_awaitable;
+using Clock = std::chrono::steady_clock;
+using Request = http::request<http::string_body>;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Small pure pieces
+
+// Headers that describe one hop, never forwarded (RFC 9110 7.6.1), plus the proxy's own.
+bool is_hop_by_hop(std::string_view name) {
+  static constexpr std::array<std::string_view, 9> kHop = {
+      "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
+      "te", "trailer", "upgrade", "transfer-encoding"};
+  return std::any_of(kHop.begin(), kHop.end(), [&](std::string_view h) { return beast::iequals(h, name); });
+}
+
+// The path without its query string: queries can carry API keys (Gemini's `?key=`), so logs and
+// decisions never show them.
+std::string_view path_only(std::string_view target) { return target.substr(0, target.find('?')); }
+
+struct HostPort {
+  std::string host;  // lower case, no brackets, no trailing dot
+  uint16_t port = 0;
+};
+
+// "host:port", "[v6]:port", or "host" with `default_port`.
+std::optional<HostPort> parse_authority(std::string_view text, uint16_t default_port) {
+  HostPort out;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    out.host = std::string(text.substr(1, close - 1));
+    std::string_view rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return std::nullopt;
+      port_text = rest.substr(1);
+    }
+  } else {
+    auto colon = text.rfind(':');
+    if (colon != std::string_view::npos && text.find(':') == colon) {
+      out.host = std::string(text.substr(0, colon));
+      port_text = text.substr(colon + 1);
+    } else {
+      out.host = std::string(text);
+    }
+  }
+  if (out.host.empty()) return std::nullopt;
+  std::transform(out.host.begin(), out.host.end(), out.host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (out.host.back() == '.') out.host.pop_back();
+  out.port = default_port;
+  if (!port_text.empty()) {
+    unsigned p = 0;
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), p);
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || p == 0 || p > 65535) return std::nullopt;
+    out.port = static_cast<uint16_t>(p);
+  }
+  return out;
+}
+
+bool is_ip_literal(const std::string& host) {
+  boost::system::error_code ec;
+  net::ip::make_address(host, ec);
+  return !ec;
+}
+
+std::string target_key(const UpstreamTarget& t) {
+  return (t.tls ? "https://" : "http://") + t.host + ":" + std::to_string(t.port);
+}
+
+std::string host_header(const UpstreamTarget& t) {
+  std::string h = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
+  if (t.port != (t.tls ? 443 : 80)) h += ":" + std::to_string(t.port);
+  return h;
+}
+
+// Where the client connection came from and what it is: decides how requests are routed.
+struct Origin {
+  enum class Kind { gateway, proxy, intercepted };
+  Kind kind = Kind::gateway;
+  std::string client;                  // "ip:port" of the client
+  const Service* service = nullptr;    // intercepted: the service of the CONNECT host
+  std::string intercepted_host;
+};
+
+// Where one request goes.
+struct Route {
+  const Service* service = nullptr;  // null: not a known service, forwarded untouched (proxy only)
+  UpstreamTarget upstream;
+  std::string target;                // request-target sent upstream (origin-form)
+  std::string schema_path;           // the path the schema sees (after the service prefix)
+};
+
+// ---------------------------------------------------------------------------------------------
+// The state of one request as it goes through the loop, for the response headers and the record.
+
+struct Exchange {
+  std::string request_id;
+  Clock::time_point started = Clock::now();
+  const Service* service = nullptr;
+  std::string method;
+  std::string path;  // without query
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  std::shared_ptr<const RuleSet> rules;
+  std::optional<Inspection> inspection;
+  std::optional<Refusal> refusal;  // a refusal that did not come from the inspection
+  unsigned status = 0;
+  bool client_aborted = false;
+
+  std::string verdict() const {
+    if (refusal || (inspection && inspection->outcome == Inspection::Outcome::refuse))
+      return inspection && inspection->refusal && inspection->refusal->reason == Refusal::Reason::sensitive_content
+                 ? "block"
+                 : "refused";
+    if (!inspection) return "allow";
+    return std::string(to_string(inspection->decision.verdict));
+  }
+  const Refusal* any_refusal() const {
+    if (refusal) return &*refusal;
+    if (inspection && inspection->refusal) return &*inspection->refusal;
+    return nullptr;
+  }
+};
+
+void record(ServerState& state, const Origin& origin, const Exchange& ex) {
+  const double latency = std::chrono::duration<double>(Clock::now() - ex.started).count();
+  const std::string service = ex.service ? ex.service->name : "none";
+  const std::string verdict = ex.verdict();
+  state.metrics.request_done(service, verdict, latency, ex.bytes_in, ex.bytes_out);
+  const Refusal* refusal = ex.any_refusal();
+  if (refusal) state.metrics.refusal(to_string(refusal->reason));
+  if (ex.inspection) {
+    if (!ex.inspection->segments.empty()) state.metrics.scan_done(ex.inspection->scan_seconds);
+    for (const auto& f : ex.inspection->findings) state.metrics.finding(f.finding.rule_id);
+  }
+
+  if (verdict == "allow") {
+    spdlog::debug("{} {} {} {} {} -> {} {:.1f} ms", ex.request_id, origin.client, service, ex.method, ex.path,
+                  ex.status, latency * 1000);
+  } else {
+    spdlog::info("{} {} {} {} {} -> {} {}{}{} {:.1f} ms", ex.request_id, origin.client, service, ex.method, ex.path,
+                 ex.status, verdict, refusal ? " " : "", refusal ? to_string(refusal->reason) : "",
+                 latency * 1000);
+  }
+  if (ex.inspection && !ex.inspection->note.empty()) spdlog::info("{} {}", ex.request_id, ex.inspection->note);
+
+  if (!state.decisions) return;
+  DecisionRecord r;
+  r.time = std::chrono::system_clock::now();
+  r.request_id = ex.request_id;
+  r.client = origin.client;
+  r.service = service;
+  r.method = ex.method;
+  r.path = ex.path;
+  r.verdict = verdict;
+  r.mode = ex.inspection ? std::string(to_string(ex.inspection->decision.mode)) : "enforce";
+  if (refusal) r.refusal_reason = std::string(to_string(refusal->reason));
+  if (ex.inspection) {
+    const Inspection& in = *ex.inspection;
+    for (size_t i = 0; i < in.findings.size(); ++i) {
+      const Finding& f = in.findings[i].finding;
+      auto it = std::find_if(r.findings.begin(), r.findings.end(),
+                             [&](const DecisionRecord::RuleCount& c) { return c.rule_id == f.rule_id; });
+      if (it == r.findings.end()) {
+        DecisionRecord::RuleCount c;
+        c.rule_id = f.rule_id;
+        c.category = f.category;
+        c.severity = std::string(to_string(f.severity));
+        c.action = i < in.decision.actions.size() ? std::string(to_string(in.decision.actions[i])) : "";
+        r.findings.push_back(std::move(c));
+        it = r.findings.end() - 1;
+      }
+      ++it->count;
+      const std::string& where = in.segments[in.findings[i].segment].location;
+      if (std::find(it->locations.begin(), it->locations.end(), where) == it->locations.end())
+        it->locations.push_back(where);
+    }
+    r.scan_ms = in.scan_seconds * 1000;
+  }
+  r.ruleset_version = ex.rules ? ex.rules->version() : "";
+  r.bytes_in = ex.bytes_in;
+  r.bytes_out = ex.bytes_out;
+  r.latency_ms = latency * 1000;
+  if (!state.decisions->append(r)) spdlog::error("decisions log: cannot write: {}", state.decisions->last_error());
+}
+
+template <class Stream>
+beast::tcp_stream& lowest(Stream& s) {
+  return beast::get_lowest_layer(s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing our own responses
+
+template <class Stream>
+net::awaitable<bool> send_refusal(ServerState& state, Stream& stream, const Refusal& refusal, const Service* service,
+                                  const Request* request, bool keep_alive, Exchange& ex) {
+  const bool html = request && prefers_html(std::string_view((*request)[http::field::accept]));
+  RefusalResponse rr = render_refusal(service ? service->schema : Schema::json, html, refusal);
+  http::response<http::string_body> res{static_cast<http::status>(rr.status), request ? request->version() : 11};
+  res.set(http::field::content_type, rr.content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Promptwall-Request-Id", ex.request_id);
+  res.set("X-Promptwall-Decision", refusal.reason == Refusal::Reason::sensitive_content ? "block" : "refused");
+  if (!refusal.rule_ids.empty()) {
+    std::string ids;
+    for (const auto& id : refusal.rule_ids) ids += (ids.empty() ? "" : ", ") + id;
+    res.set("X-Promptwall-Rules", ids);
+  }
+  res.body() = std::move(rr.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  ex.status = rr.status;
+  ex.bytes_out += res.body().size();
+  lowest(stream).expires_after(state.config.limits.timeouts.idle);
+  boost::system::error_code ec;
+  co_await http::async_write(stream, res, net::redirect_error(use_awaitable, ec));
+  co_return !ec && keep_alive;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upstream connections
+
+net::awaitable<std::unique_ptr<UpstreamConnection>> connect_upstream(ServerState& state, const UpstreamTarget& t,
+                                                                      std::string& why) {
+  auto executor = co_await net::this_coro::executor;
+  boost::system::error_code ec;
+  tcp::resolver resolver(executor);
+  auto endpoints =
+      co_await resolver.async_resolve(t.host, std::to_string(t.port), net::redirect_error(use_awaitable, ec));
+  if (ec) {
+    why = "cannot resolve " + t.host + ": " + ec.message();
+    co_return nullptr;
+  }
+  beast::tcp_stream stream(executor);
+  stream.expires_after(state.config.limits.timeouts.upstream_connect);
+  co_await stream.async_connect(endpoints, net::redirect_error(use_awaitable, ec));
+  if (ec) {
+    why = "cannot connect to " + host_header(t) + ": " + ec.message();
+    co_return nullptr;
+  }
+  stream.socket().set_option(tcp::no_delay(true), ec);
+  auto conn = std::make_unique<UpstreamConnection>(UpstreamConnection{std::move(stream), target_key(t), {}});
+  if (!t.tls) co_return conn;
+
+  TlsStream tls(std::move(std::get<beast::tcp_stream>(conn->stream)), state.upstream_tls);
+  SSL* ssl = tls.native_handle();
+  // Verified against the system store (+ the configured extra CA): name or IP must match.
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  if (is_ip_literal(t.host)) {
+    X509_VERIFY_PARAM_set1_ip_asc(param, t.host.c_str());
+  } else {
+    SSL_set_tlsext_host_name(ssl, t.host.c_str());
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    X509_VERIFY_PARAM_set1_host(param, t.host.c_str(), 0);
+  }
+  static constexpr unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  SSL_set_alpn_protos(ssl, kAlpn, sizeof kAlpn);
+  lowest(tls).expires_after(state.config.limits.timeouts.upstream_connect);
+  co_await tls.async_handshake(ssl::stream_base::client, net::redirect_error(use_awaitable, ec));
+  if (ec) {
+    long verify = SSL_get_verify_result(ssl);
+    why = "TLS to " + host_header(t) + " failed: " +
+          (verify != X509_V_OK ? std::string("certificate not trusted: ") + X509_verify_cert_error_string(verify)
+                               : ec.message());
+    co_return nullptr;
+  }
+  conn->stream.emplace<TlsStream>(std::move(tls));
+  co_return conn;
+}
+
+// What happened to a forwarded request.
+struct RelayResult {
+  enum class Failure { none, upstream_before_response, upstream_timeout, upstream_mid_body, client_gone };
+  Failure failure = Failure::none;
+  std::string why;
+  bool client_keep_alive = false;
+  bool upstream_reusable = false;
+};
+
+// Sends `request` upstream and relays the response back to the client as it arrives: headers as
+// soon as they come, then the body piece by piece (server-sent events are never buffered whole).
+template <class ClientStream, class UpstreamStream>
+net::awaitable<RelayResult> relay(ServerState& state, ClientStream& client, UpstreamStream& upstream,
+                                  Request& request, bool client_keep_alive, const std::vector<std::pair<std::string, std::string>>& extra_headers,
+                                  Exchange& ex) {
+  RelayResult out;
+  boost::system::error_code ec;
+  const auto& timeouts = state.config.limits.timeouts;
+
+  lowest(upstream).expires_after(timeouts.upstream_response);
+  co_await http::async_write(upstream, request, net::redirect_error(use_awaitable, ec));
+  if (ec) {
+    out.failure = RelayResult::Failure::upstream_before_response;
+    out.why = "sending to upstream: " + ec.message();
+    co_return out;
+  }
+
+  beast::flat_buffer upstream_buffer;
+  std::optional<http::response_parser<http::buffer_body>> parsed;
+  for (;;) {
+    parsed.emplace();
+    parsed->body_limit(std::numeric_limits<std::uint64_t>::max());
+    if (request.method() == http::verb::head) parsed->skip(true);
+    co_await http::async_read_header(upstream, upstream_buffer, *parsed, net::redirect_error(use_awaitable, ec));
+    if (ec) {
+      out.failure = ec == beast::error::timeout ? RelayResult::Failure::upstream_timeout
+                                                : RelayResult::Failure::upstream_before_response;
+      out.why = "waiting for the upstream's response: " + ec.message();
+      co_return out;
+    }
+    // Interim 1xx responses (we never send Expect upstream, but 103 Early Hints exist): skip.
+    if (parsed->get().result_int() >= 200) break;
+  }
+  auto& parser = *parsed;
+  auto& res = parser.get();
+  out.upstream_reusable = res.keep_alive();
+  const bool delimited = res.chunked() || res.has_content_length() || request.method() == http::verb::head ||
+                         res.result_int() == 204 || res.result_int() == 304;
+  out.client_keep_alive = client_keep_alive && delimited;
+  out.upstream_reusable = out.upstream_reusable && delimited;
+  for (auto it = res.begin(); it != res.end();) {
+    const auto name = it->name_string();
+    if (is_hop_by_hop(name) && !beast::iequals(name, "transfer-encoding"))
+      it = res.erase(it);
+    else
+      ++it;
+  }
+  for (const auto& [name, value] : extra_headers) res.set(name, value);
+  res.keep_alive(out.client_keep_alive);
+  ex.status = res.result_int();
+
+  http::serializer<false, http::buffer_body> serializer{res};
+  lowest(client).expires_after(timeouts.idle);
+  co_await http::async_write_header(client, serializer, net::redirect_error(use_awaitable, ec));
+  if (ec) {
+    out.failure = RelayResult::Failure::client_gone;
+    out.why = "client went away: " + ec.message();
+    co_return out;
+  }
+
+  std::array<char, 8192> chunk;
+  do {
+    if (!parser.is_done()) {
+      res.body().data = chunk.data();
+      res.body().size = chunk.size();
+      lowest(upstream).expires_after(timeouts.upstream_response);
+      co_await http::async_read_some(upstream, upstream_buffer, parser, net::redirect_error(use_awaitable, ec));
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) {
+        out.failure = RelayResult::Failure::upstream_mid_body;
+        out.why = "upstream broke off its response: " + ec.message();
+        co_return out;
+      }
+      res.body().size = chunk.size() - res.body().size;
+      // No data this time must be a null pointer: an empty non-null buffer would go out as a
+      // zero-length chunk, which ends a chunked body.
+      res.body().data = res.body().size ? chunk.data() : nullptr;
+      res.body().more = !parser.is_done();
+    } else {
+      res.body().data = nullptr;
+      res.body().size = 0;
+    }
+    ex.bytes_out += res.body().size;
+    lowest(client).expires_after(timeouts.idle);
+    co_await http::async_write(client, serializer, net::redirect_error(use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) {
+      out.failure = RelayResult::Failure::client_gone;
+      out.why = "client went away mid-response: " + ec.message();
+      co_return out;
+    }
+  } while (!parser.is_done() && !serializer.is_done());
+  if (upstream_buffer.size() > 0) out.upstream_reusable = false;  // bytes beyond the response: do not reuse
+  co_return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The request loop
+
+template <class Stream>
+class ClientSession {
+ public:
+  ClientSession(ServerState& state, Worker& worker, Stream& stream, beast::flat_buffer& buffer, Origin origin)
+      : state_(state), worker_(worker), stream_(stream), buffer_(buffer), origin_(std::move(origin)) {}
+
+  // Serves requests until the connection should close. Returns a CONNECT request for the caller
+  // (the plain-TCP proxy connection) to handle, since CONNECT changes what the stream is.
+  net::awaitable<std::optional<Request>> run() {
+    const auto& limits = state_.config.limits;
+    bool first = true;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<uint32_t>(limits.max_header_bytes));
+      // The body limit is set once the service is known, so an oversize body gets its API's 413.
+      parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+      boost::system::error_code ec;
+      // The first request must arrive within the header timeout; later ones may wait for the idle one.
+      lowest(stream_).expires_after(first ? limits.timeouts.header : limits.timeouts.idle);
+      first = false;
+      co_await http::async_read_header(stream_, buffer_, parser, net::redirect_error(use_awaitable, ec));
+      if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::ssl::error::stream_truncated ||
+          ec == net::error::connection_reset || ec == net::error::operation_aborted)
+        co_return std::nullopt;
+      Exchange ex;
+      ex.request_id = state_.new_request_id(worker_);
+      if (ec == beast::error::timeout) {
+        if (buffer_.size() > 0) spdlog::info("{} {} header timeout: request head not complete in time", ex.request_id, origin_.client);
+        co_return std::nullopt;
+      }
+      if (ec == http::error::header_limit) {
+        Refusal r{Refusal::Reason::header_too_large, {}, {}, "", ex.request_id};
+        ex.refusal = r;
+        co_await send_refusal(state_, stream_, r, origin_.service, nullptr, false, ex);
+        record(state_, origin_, ex);
+        co_return std::nullopt;
+      }
+      if (ec) {
+        spdlog::info("{} {} bad request head: {}", ex.request_id, origin_.client, ec.message());
+        Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
+        ex.refusal = r;
+        co_await send_refusal(state_, stream_, r, origin_.service, nullptr, false, ex);
+        co_return std::nullopt;
+      }
+
+      Request& head = parser.get();
+      if (head.method() == http::verb::connect) {
+        if (origin_.kind == Origin::Kind::proxy) co_return parser.release();
+        Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
+        ex.refusal = r;
+        co_await send_refusal(state_, stream_, r, origin_.service, &head, false, ex);
+        co_return std::nullopt;
+      }
+      bool keep_going = co_await serve_request(parser, ex);
+      record(state_, origin_, ex);
+      if (!keep_going) co_return std::nullopt;
+    }
+  }
+
+ private:
+  // Returns whether the connection stays open for another request.
+  net::awaitable<bool> serve_request(http::request_parser<http::string_body>& parser, Exchange& ex) {
+    Request& req = parser.get();
+    const auto& limits = state_.config.limits;
+    ex.method = std::string(req.method_string());
+    ex.path = std::string(path_only(req.target()));
+    ex.rules = state_.rules.load();
+
+    std::string not_found;
+    std::optional<Route> route = resolve(req, not_found);
+    if (!route) {
+      Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
+      ex.refusal = r;
+      spdlog::info("{} {} {}", ex.request_id, origin_.client, not_found);
+      co_return co_await send_refusal(state_, stream_, r, nullptr, &req, false, ex);
+    }
+    ex.service = route->service;
+    if (route->service && !route->service->approved) {
+      Refusal r{Refusal::Reason::unapproved_service, {}, {}, route->service->name, ex.request_id};
+      ex.refusal = r;
+      co_return co_await send_refusal(state_, stream_, r, route->service, &req, false, ex);
+    }
+
+    // Refuse an announced oversize body before reading it; the connection then closes, since
+    // the body was not read.
+    if (auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
+      Refusal r{Refusal::Reason::body_too_large, {}, {}, "", ex.request_id};
+      ex.refusal = r;
+      ex.bytes_in = *length;
+      co_await send_refusal(state_, stream_, r, route->service, &req, false, ex);
+      co_return false;
+    }
+    parser.body_limit(limits.max_body_bytes);
+    boost::system::error_code ec;
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> cont{http::status::continue_, req.version()};
+      co_await http::async_write(stream_, cont, net::redirect_error(use_awaitable, ec));
+      if (ec) co_return false;
+    }
+    if (!parser.is_done()) {
+      lowest(stream_).expires_after(limits.timeouts.body);
+      co_await http::async_read(stream_, buffer_, parser, net::redirect_error(use_awaitable, ec));
+      if (ec == http::error::body_limit) {
+        Refusal r{Refusal::Reason::body_too_large, {}, {}, "", ex.request_id};
+        ex.refusal = r;
+        co_await send_refusal(state_, stream_, r, route->service, &req, false, ex);
+        co_return false;
+      }
+      if (ec) {
+        // Timeout or the client went away: nothing was forwarded.
+        Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
+        ex.refusal = r;
+        spdlog::info("{} {} request body not received: {}", ex.request_id, origin_.client, ec.message());
+        co_return false;
+      }
+    }
+    ex.bytes_in = req.body().size();
+    const bool keep_alive = req.keep_alive();
+
+    // Inspect what leaves, for services we inspect.
+    std::vector<std::pair<std::string, std::string>> headers{{"X-Promptwall-Request-Id", ex.request_id}};
+    bool body_decoded = false;
+    if (route->service && route->service->inspect) {
+      if (!ex.rules) {
+        Refusal r{Refusal::Reason::internal_error, {}, {}, "", ex.request_id};
+        ex.refusal = r;
+        co_return co_await send_refusal(state_, stream_, r, route->service, &req, keep_alive, ex);
+      }
+      InspectionRequest in{route->service, route->schema_path, req[http::field::content_type],
+                           req[http::field::content_encoding], req.body()};
+      try {
+        Scanner& scanner = worker_.scanner.for_rules(ex.rules);
+        ex.inspection = state_.inspector.inspect(in, scanner, state_.base_layers, ex.request_id);
+      } catch (const std::exception& e) {
+        // Fail closed: a request we could not inspect does not leave.
+        spdlog::error("{} inspection failed: {}", ex.request_id, e.what());
+        ex.refusal = Refusal{Refusal::Reason::internal_error, {}, {}, "", ex.request_id};
+      }
+      if (ex.refusal) co_return co_await send_refusal(state_, stream_, *ex.refusal, route->service, &req, keep_alive, ex);
+      Inspection& inspection = *ex.inspection;
+      if (inspection.outcome == Inspection::Outcome::refuse)
+        co_return co_await send_refusal(state_, stream_, *inspection.refusal, route->service, &req, keep_alive, ex);
+      headers.emplace_back("X-Promptwall-Decision", std::string(to_string(inspection.decision.verdict)));
+      if (inspection.decision.mode == Mode::monitor) headers.emplace_back("X-Promptwall-Mode", "monitor");
+      std::string ids;
+      for (Action a : {Action::block, Action::redact, Action::warn})
+        for (const auto& id : inspection.rules_acting(a)) ids += (ids.empty() ? "" : ", ") + id;
+      if (!ids.empty() && inspection.decision.verdict != Verdict::allow) headers.emplace_back("X-Promptwall-Rules", ids);
+      if (inspection.outcome == Inspection::Outcome::forward_rewritten) {
+        req.body() = std::move(inspection.body);
+        body_decoded = true;
+      }
+    }
+
+    // The request as the upstream sees it.
+    Request up{req.method(), route->target, 11};
+    for (const auto& field : req) {
+      const auto name = field.name_string();
+      if (is_hop_by_hop(name) || beast::iequals(name, "host") || beast::iequals(name, "expect") ||
+          beast::iequals(name, "content-length") || (body_decoded && beast::iequals(name, "content-encoding")))
+        continue;
+      up.insert(field.name(), name, field.value());
+    }
+    up.set(http::field::host, host_header(route->upstream));
+    up.body() = std::move(req.body());
+    up.prepare_payload();
+
+    // Forward, on a pooled connection when there is one; a pooled connection the upstream has
+    // closed meanwhile fails before any response byte, and the request is retried once on a new one.
+    const std::string key = target_key(route->upstream);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      std::unique_ptr<UpstreamConnection> conn = attempt == 0 ? worker_.pool.take(key) : nullptr;
+      const bool reused = conn != nullptr;
+      std::string why;
+      if (!conn) conn = co_await connect_upstream(state_, route->upstream, why);
+      if (!conn) {
+        spdlog::warn("{} upstream {} unavailable: {}", ex.request_id, key, why);
+        Refusal r{Refusal::Reason::upstream_unavailable, {}, {}, route->service ? route->service->name : "", ex.request_id};
+        ex.refusal = r;
+        co_return co_await send_refusal(state_, stream_, r, route->service, &req, keep_alive, ex);
+      }
+      RelayResult result = co_await std::visit(
+          [&](auto& upstream) { return relay(state_, stream_, upstream, up, keep_alive, headers, ex); }, conn->stream);
+      using F = RelayResult::Failure;
+      if (result.failure == F::upstream_before_response && reused) continue;
+      if (result.failure == F::upstream_before_response || result.failure == F::upstream_timeout) {
+        spdlog::warn("{} upstream {}: {}", ex.request_id, key, result.why);
+        Refusal r{result.failure == F::upstream_timeout ? Refusal::Reason::upstream_timeout
+                                                        : Refusal::Reason::upstream_unavailable,
+                  {}, {}, route->service ? route->service->name : "", ex.request_id};
+        ex.refusal = r;
+        co_return co_await send_refusal(state_, stream_, r, route->service, &req, keep_alive, ex);
+      }
+      if (result.failure != F::none) {
+        spdlog::info("{} {}", ex.request_id, result.why);
+        ex.client_aborted = result.failure == F::client_gone;
+        co_return false;
+      }
+      if (result.upstream_reusable) {
+        conn->idle_since = Clock::now();
+        worker_.pool.put(std::move(conn));
+      }
+      co_return result.client_keep_alive;
+    }
+    co_return false;
+  }
+
+  // Which service a request is for, and where it goes.
+  std::optional<Route> resolve(const Request& req, std::string& why) const {
+    const std::string_view target = req.target();
+    Route route;
+    switch (origin_.kind) {
+      case Origin::Kind::gateway: {
+        auto match = state_.catalog.by_prefix(target);
+        if (!match || !match->service->upstream) {
+          why = "no service at " + std::string(path_only(target));
+          return std::nullopt;
+        }
+        route.service = match->service;
+        route.upstream = *match->service->upstream;
+        route.schema_path = join_upstream_path("", match->rest);
+        route.target = join_upstream_path(route.upstream.base_path, match->rest);
+        return route;
+      }
+      case Origin::Kind::intercepted: {
+        route.service = origin_.service;
+        if (!route.service->upstream) {
+          why = "service " + route.service->name + " has no upstream";
+          return std::nullopt;
+        }
+        route.upstream = *route.service->upstream;
+        route.schema_path = join_upstream_path("", target);
+        route.target = join_upstream_path(route.upstream.base_path, target);
+        return route;
+      }
+      case Origin::Kind::proxy: {
+        // Absolute-form: http://host[:port]/path. (https:// arrives as CONNECT.)
+        constexpr std::string_view kScheme = "http://";
+        if (target.size() < kScheme.size() || !beast::iequals(target.substr(0, kScheme.size()), kScheme)) {
+          why = "the proxy needs an absolute http:// request target";
+          return std::nullopt;
+        }
+        std::string_view rest = target.substr(kScheme.size());
+        const size_t slash = rest.find_first_of("/?");
+        auto authority = parse_authority(rest.substr(0, slash), 80);
+        if (!authority) {
+          why = "bad host in request target";
+          return std::nullopt;
+        }
+        std::string path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+        if (path.front() == '?') path.insert(0, "/");
+        route.service = state_.catalog.by_host(authority->host);
+        if (route.service && route.service->inspect && route.service->upstream) {
+          route.upstream = *route.service->upstream;
+          route.schema_path = path;
+          route.target = join_upstream_path(route.upstream.base_path, path);
+          return route;
+        }
+        if (route.service && !route.service->approved) return route;  // refused by the caller
+        // Not an AI service: forwarded as it came.
+        route.service = nullptr;
+        route.upstream = UpstreamTarget{false, authority->host, authority->port, ""};
+        route.target = path;
+        return route;
+      }
+    }
+    return std::nullopt;
+  }
+
+  ServerState& state_;
+  Worker& worker_;
+  Stream& stream_;
+  beast::flat_buffer& buffer_;
+  Origin origin_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// CONNECT
+
+net::awaitable<void> pump(beast::tcp_stream& from, beast::tcp_stream& to, std::chrono::milliseconds idle) {
+  std::array<char, 16384> data;
+  boost::system::error_code ec;
+  for (;;) {
+    from.expires_after(idle);
+    size_t n = co_await from.async_read_some(net::buffer(data), net::redirect_error(use_awaitable, ec));
+    if (ec) break;
+    to.expires_after(idle);
+    co_await net::async_write(to, net::buffer(data.data(), n), net::redirect_error(use_awaitable, ec));
+    if (ec) break;
+  }
+  // Pass the end on: the other direction may still be talking.
+  to.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+// Copies bytes both ways, untouched, until both sides are done.
+net::awaitable<void> tunnel(ServerState& state, beast::tcp_stream client, beast::flat_buffer& buffer,
+                            beast::tcp_stream upstream) {
+  struct Ends {
+    beast::tcp_stream client, upstream;
+  };
+  auto ends = std::make_shared<Ends>(Ends{std::move(client), std::move(upstream)});
+  boost::system::error_code ec;
+  if (buffer.size() > 0) {
+    co_await net::async_write(ends->upstream, buffer.data(), net::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    buffer.consume(buffer.size());
+  }
+  const auto idle = std::max(state.config.limits.timeouts.idle, std::chrono::milliseconds(600'000));
+  auto executor = co_await net::this_coro::executor;
+  net::co_spawn(
+      executor, [ends, idle]() -> net::awaitable<void> { co_await pump(ends->upstream, ends->client, idle); },
+      net::detached);
+  co_await pump(ends->client, ends->upstream, idle);
+}
+
+net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::tcp_stream stream,
+                                    beast::flat_buffer& buffer, Request connect, Origin origin) {
+  Exchange ex;
+  ex.request_id = state.new_request_id(worker);
+  ex.method = "CONNECT";
+  ex.path = std::string(connect.target());
+  auto authority = parse_authority(connect.target(), 443);
+  if (!authority) {
+    Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
+    ex.refusal = r;
+    co_await send_refusal(state, stream, r, nullptr, &connect, false, ex);
+    record(state, origin, ex);
+    co_return;
+  }
+  const Service* service = state.catalog.by_host(authority->host);
+  ex.service = service;
+  if (service && !service->approved) {
+    Refusal r{Refusal::Reason::unapproved_service, {}, {}, service->name, ex.request_id};
+    ex.refusal = r;
+    co_await send_refusal(state, stream, r, service, &connect, false, ex);
+    record(state, origin, ex);
+    co_return;
+  }
+  boost::system::error_code ec;
+  static constexpr std::string_view kEstablished = "HTTP/1.1 200 Connection established\r\n\r\n";
+
+  if (!service || !service->inspect) {
+    // Not an AI service: a blind tunnel to where the client asked.
+    UpstreamTarget t{false, authority->host, authority->port, ""};
+    std::string why;
+    auto conn = co_await connect_upstream(state, t, why);
+    if (!conn) {
+      spdlog::info("{} {} CONNECT {}: {}", ex.request_id, origin.client, ex.path, why);
+      Refusal r{Refusal::Reason::upstream_unavailable, {}, {}, "", ex.request_id};
+      ex.refusal = r;
+      co_await send_refusal(state, stream, r, nullptr, &connect, false, ex);
+      co_return;
+    }
+    co_await net::async_write(stream, net::buffer(kEstablished), net::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    spdlog::debug("{} {} tunnel to {}", ex.request_id, origin.client, ex.path);
+    co_await tunnel(state, std::move(stream), buffer, std::move(std::get<beast::tcp_stream>(conn->stream)));
+    co_return;
+  }
+
+  // An inspected service: intercept, or refuse when we cannot (never tunnel it unseen).
+  if (!state.ca) {
+    spdlog::warn("{} {} CONNECT {} refused: TLS interception is off ({})", ex.request_id, origin.client, ex.path,
+                 state.interception_off);
+    Refusal r{Refusal::Reason::unsupported_request, {}, {}, service->name, ex.request_id};
+    ex.refusal = r;
+    co_await send_refusal(state, stream, r, service, &connect, false, ex);
+    record(state, origin, ex);
+    co_return;
+  }
+  std::shared_ptr<const LeafCertificate> leaf;
+  try {
+    leaf = state.ca->leaf_for(authority->host);
+  } catch (const std::exception& e) {
+    spdlog::error("{} cannot mint a certificate for {}: {}", ex.request_id, authority->host, e.what());
+  }
+  if (!leaf) {
+    Refusal r{Refusal::Reason::internal_error, {}, {}, service->name, ex.request_id};
+    ex.refusal = r;
+    co_await send_refusal(state, stream, r, service, &connect, false, ex);
+    record(state, origin, ex);
+    co_return;
+  }
+  co_await net::async_write(stream, net::buffer(kEstablished), net::redirect_error(use_awaitable, ec));
+  if (ec) co_return;
+
+  TlsStream tls(std::move(stream), state.intercept_tls);
+  SSL* ssl = tls.native_handle();
+  if (SSL_use_certificate(ssl, leaf->cert.get()) != 1 || SSL_use_PrivateKey(ssl, leaf->key.get()) != 1 ||
+      SSL_add1_chain_cert(ssl, state.ca->certificate()) != 1) {
+    spdlog::error("{} cannot use the certificate minted for {}", ex.request_id, authority->host);
+    co_return;
+  }
+  lowest(tls).expires_after(state.config.limits.timeouts.header);
+  size_t used = co_await tls.async_handshake(ssl::stream_base::server, buffer.data(),
+                                             net::redirect_error(use_awaitable, ec));
+  if (ec) {
+    // Most often the client does not trust the organisation CA.
+    spdlog::info("{} {} TLS interception of {} failed: {} (does the client trust the organisation CA?)",
+                 ex.request_id, origin.client, authority->host, ec.message());
+    state.metrics.refusal("tls_handshake_failed");
+    co_return;
+  }
+  buffer.consume(used);
+  Origin inner = origin;
+  inner.kind = Origin::Kind::intercepted;
+  inner.service = service;
+  inner.intercepted_host = authority->host;
+  ClientSession<TlsStream> session(state, worker, tls, buffer, inner);
+  co_await session.run();
+  lowest(tls).expires_after(std::chrono::seconds(2));
+  co_await tls.async_shutdown(net::redirect_error(use_awaitable, ec));
+}
+
+// Counts the connection for its whole life, for the limit and the gauge.
+class ConnectionCount {
+ public:
+  explicit ConnectionCount(ServerState& state) : state_(state) {
+    count_ = state_.open_connections.fetch_add(1) + 1;
+    state_.metrics.connection_opened();
+  }
+  ~ConnectionCount() {
+    state_.open_connections.fetch_sub(1);
+    state_.metrics.connection_closed();
+  }
+  size_t count() const { return count_; }
+
+ private:
+  ServerState& state_;
+  size_t count_;
+};
+
+}  // namespace
+
+net::awaitable<void> serve_client(ServerState& state, Worker& worker, tcp::socket socket, ListenerKind kind) {
+  ConnectionCount counted(state);
+  Origin origin;
+  origin.kind = kind == ListenerKind::gateway ? Origin::Kind::gateway : Origin::Kind::proxy;
+  boost::system::error_code ec;
+  auto remote = socket.remote_endpoint(ec);
+  origin.client = ec ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
+  socket.set_option(tcp::no_delay(true), ec);
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+
+  if (counted.count() > state.config.limits.max_connections) {
+    Exchange ex;
+    ex.request_id = state.new_request_id(worker);
+    Refusal r{Refusal::Reason::overloaded, {}, {}, "", ex.request_id};
+    ex.refusal = r;
+    spdlog::warn("{} {} refused: {} open connections (limit {})", ex.request_id, origin.client, counted.count(),
+                 state.config.limits.max_connections);
+    co_await send_refusal(state, stream, r, nullptr, nullptr, false, ex);
+    state.metrics.refusal("overloaded");
+    co_return;
+  }
+
+  // Errors are handled where they happen (redirect_error); an exception here is a bug, and it
+  // must not take the worker down with it.
+  try {
+    ClientSession<beast::tcp_stream> session(state, worker, stream, buffer, origin);
+    std::optional<Request> connect = co_await session.run();
+    if (connect) co_await handle_connect(state, worker, std::move(stream), buffer, std::move(*connect), origin);
+  } catch (const std::exception& e) {
+    spdlog::error("{} connection failed: {}", origin.client, e.what());
+  }
+}
+
+}  // namespace promptwall::gateway::server

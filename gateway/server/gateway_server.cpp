@@ -1,0 +1,333 @@
+#include "gateway/server/gateway_server.h"
+
+#include <csignal>
+#include <iomanip>
+#include <sstream>
+#include <thread>
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
+#include "gateway/server/connections.h"
+#include "gateway/state_dir.h"
+
+namespace promptwall::gateway {
+
+namespace server {
+
+using tcp = net::ip::tcp;
+using net::use_awaitable;
+
+// ---------------------------------------------------------------------------------------------
+// Per-worker pieces
+
+std::unique_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key) {
+  auto it = idle_.find(key);
+  if (it == idle_.end()) return nullptr;
+  auto& list = it->second;
+  const auto now = std::chrono::steady_clock::now();
+  while (!list.empty()) {
+    auto conn = std::move(list.back());
+    list.pop_back();
+    if (now - conn->idle_since < kMaxIdle) return conn;
+  }
+  return nullptr;
+}
+
+void UpstreamPool::put(std::unique_ptr<UpstreamConnection> connection) {
+  auto& list = idle_[connection->key];
+  if (list.size() >= kMaxIdlePerTarget) list.erase(list.begin());
+  list.push_back(std::move(connection));
+}
+
+Scanner& ScannerSlot::for_rules(const std::shared_ptr<const RuleSet>& rules) {
+  if (!scanner_ || scanner_->ruleset_ptr() != rules) scanner_ = std::make_unique<Scanner>(rules);
+  return *scanner_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared state
+
+namespace {
+
+InspectorLimits inspector_limits(const Limits& l) { return InspectorLimits{l.max_decoded_body_bytes, l.max_json_depth}; }
+
+std::string rules_cache_dir(const RulesConfig& rules) {
+  return rules.cache_dir.empty() ? RuleSetCompiler::default_cache_dir() : rules.cache_dir;
+}
+
+int select_http11(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen,
+                  void*) {
+  // Only http/1.1 is offered: the inspection speaks HTTP/1.1. A client offering only h2 gets no
+  // ALPN answer and falls back to HTTP/1.1.
+  static constexpr unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, kHttp11, sizeof kHttp11, in, inlen) == OPENSSL_NPN_NEGOTIATED) {
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+}  // namespace
+
+std::string random_admin_token() {
+  unsigned char bytes[24];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("cannot generate a random admin token");
+  std::ostringstream out;
+  for (unsigned char b : bytes) out << std::hex << std::setw(2) << std::setfill('0') << static_cast<int>(b);
+  return out.str();
+}
+
+ServerState::ServerState(GatewayConfig cfg)
+    : config(std::move(cfg)),
+      catalog(config.services),
+      inspector(inspector_limits(config.limits)),
+      loader(config.rules.packs, rules_cache_dir(config.rules)) {
+  base_layers.push_back(&config.policy);
+
+  // Upstreams: always verified, against the system store plus the configured extra CA.
+  upstream_tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                           ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  upstream_tls.set_default_verify_paths();
+  if (!config.tls.upstream_ca.empty()) {
+    boost::system::error_code ec;
+    upstream_tls.load_verify_file(config.tls.upstream_ca.string(), ec);
+    if (ec) throw std::runtime_error("tls.upstream_ca " + config.tls.upstream_ca.string() + ": " + ec.message());
+  }
+  upstream_tls.set_verify_mode(ssl::verify_peer);
+
+  // Interception: the organisation CA from the config, or from the default state directory.
+  intercept_tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                            ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  SSL_CTX_set_alpn_select_cb(intercept_tls.native_handle(), select_http11, nullptr);
+  std::filesystem::path ca_cert = config.tls.ca_cert, ca_key = config.tls.ca_key;
+  const bool configured = !ca_cert.empty();
+  if (!configured) {
+    const auto dir = default_state_dir();
+    ca_cert = dir / "ca.crt";
+    ca_key = dir / "ca.key";
+  }
+  std::error_code exists_ec;
+  if (configured || std::filesystem::exists(ca_cert, exists_ec)) {
+    // A configured CA that cannot be loaded is an error; a default one that is absent is not.
+    ca = CertificateAuthority::load(ca_cert, ca_key, config.tls.leaf_validity);
+  } else {
+    interception_off = "no organisation CA at " + ca_cert.string() + "; run `promptwall ca init` or set tls.ca_cert";
+  }
+
+  admin_token = config.admin.token;
+  if (!config.decisions_log.empty()) decisions = std::make_unique<DecisionLog>(config.decisions_log);
+}
+
+std::string ServerState::new_request_id(Worker& worker) const {
+  std::ostringstream out;
+  out << std::hex << std::setw(16) << std::setfill('0') << worker.random();
+  return out.str();
+}
+
+}  // namespace server
+
+// ---------------------------------------------------------------------------------------------
+// The server
+
+namespace net = boost::asio;
+
+struct GatewayServer::Impl {
+  std::unique_ptr<server::ServerState> state;
+  std::vector<std::unique_ptr<server::Worker>> workers;
+  struct Listening {
+    server::ListenerKind kind;
+    bool admin = false;
+    std::unique_ptr<net::ip::tcp::acceptor> acceptor;
+    std::string name;
+  };
+  std::vector<Listening> listeners;
+  net::thread_pool reload_pool{1};  // rule compilation runs here, off the workers
+  size_t next_worker = 0;
+
+  server::Worker& pick_worker() { return *workers[next_worker++ % workers.size()]; }
+  // Builds each worker's Scanner for `rules` on that worker's thread, so no request pays for it.
+  void warm_scanners(const std::shared_ptr<const RuleSet>& rules) {
+    for (auto& w : workers) net::post(w->ioc, [worker = w.get(), rules] { worker->scanner.for_rules(rules); });
+  }
+  net::awaitable<RuleLoad> reload();
+  net::awaitable<void> accept_loop(Listening& listening);
+};
+
+}  // namespace promptwall::gateway
+
+namespace promptwall::gateway {
+
+using server::ListenerKind;
+using tcp = boost::asio::ip::tcp;
+using net::use_awaitable;
+
+// Compiles and tests the configured packs on the reload thread, then swaps the set in atomically.
+// Requests already holding the old set finish with it; one reload runs at a time (one thread).
+net::awaitable<RuleLoad> GatewayServer::Impl::reload() {
+  server::ServerState& s = *state;
+  RuleLoad load = co_await net::co_spawn(
+      reload_pool,
+      [&s]() -> net::awaitable<RuleLoad> {
+        RuleLoad result = s.loader.load();
+        if (result.ok()) {
+          s.rules.store(result.ruleset);
+          s.rules_loaded_at = std::chrono::system_clock::now();
+        }
+        co_return result;
+      },
+      use_awaitable);
+  if (load.ok()) {
+    spdlog::info("rules reloaded: version {} ({} rules, {} examples passed)", load.ruleset->version().substr(0, 12),
+                 load.ruleset->rules().size(), load.examples_run);
+    s.metrics.ruleset_loaded(load.ruleset->version(), true);
+    warm_scanners(load.ruleset);
+  } else {
+    auto active = s.rules.load();
+    spdlog::error("rule reload refused; still serving {}:\n{}", active ? active->version().substr(0, 12) : "nothing",
+                  load.error_text());
+    s.metrics.ruleset_loaded(active ? active->version() : "", false);
+  }
+  co_return load;
+}
+
+net::awaitable<void> GatewayServer::Impl::accept_loop(Listening& listening) {
+  for (;;) {
+    boost::system::error_code ec;
+    if (listening.admin) {
+      tcp::socket socket = co_await listening.acceptor->async_accept(net::redirect_error(use_awaitable, ec));
+      if (ec == net::error::operation_aborted) co_return;
+      if (ec) continue;
+      net::co_spawn(
+          socket.get_executor(),
+          server::serve_admin(*state, std::move(socket), [this]() { return reload(); }), net::detached);
+      continue;
+    }
+    // Each connection goes to the next worker and lives there.
+    server::Worker& worker = pick_worker();
+    tcp::socket socket = co_await listening.acceptor->async_accept(worker.ioc, net::redirect_error(use_awaitable, ec));
+    if (ec == net::error::operation_aborted) co_return;
+    if (ec) {
+      // Out of file descriptors and the like: log, breathe, go on.
+      spdlog::warn("accept on {}: {}", listening.name, ec.message());
+      net::steady_timer pause(co_await net::this_coro::executor, std::chrono::milliseconds(50));
+      co_await pause.async_wait(net::redirect_error(use_awaitable, ec));
+      continue;
+    }
+    net::co_spawn(worker.ioc, server::serve_client(*state, worker, std::move(socket), listening.kind), net::detached);
+  }
+}
+
+GatewayServer::GatewayServer(GatewayConfig config) : impl_(std::make_unique<Impl>()) {
+  Impl& impl = *impl_;
+  impl.state = std::make_unique<server::ServerState>(std::move(config));
+  server::ServerState& s = *impl.state;
+  const GatewayConfig& cfg = s.config;
+
+  RuleLoad load = s.loader.load();
+  if (!load.ok()) throw std::runtime_error("the rule packs cannot be served:\n" + load.error_text());
+  s.rules.store(load.ruleset);
+  s.rules_loaded_at = std::chrono::system_clock::now();
+  s.metrics.ruleset_loaded(load.ruleset->version(), true);
+  spdlog::info("rules: version {} ({} rules in {} packs, {} examples passed{})", load.ruleset->version().substr(0, 12),
+               load.ruleset->rules().size(), load.ruleset->packs().size(), load.examples_run,
+               load.ruleset->loaded_from_cache() ? ", from cache" : "");
+
+  unsigned threads = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < threads; ++i) impl.workers.push_back(std::make_unique<server::Worker>());
+  impl.warm_scanners(load.ruleset);
+
+  auto bind = [&](const Endpoint& endpoint, ListenerKind kind, bool admin, std::string name) {
+    boost::system::error_code ec;
+    auto address = net::ip::make_address(endpoint.host, ec);
+    tcp::endpoint ep;
+    if (ec) {
+      tcp::resolver resolver(impl.workers[0]->ioc);
+      auto results = resolver.resolve(endpoint.host, std::to_string(endpoint.port), ec);
+      if (ec || results.empty())
+        throw std::runtime_error("cannot listen on " + endpoint.to_string() + ": cannot resolve " + endpoint.host);
+      ep = results.begin()->endpoint();
+    } else {
+      ep = tcp::endpoint(address, endpoint.port);
+    }
+    auto acceptor = std::make_unique<tcp::acceptor>(impl.workers[0]->ioc);
+    acceptor->open(ep.protocol(), ec);
+    if (!ec) acceptor->set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(ep, ec);
+    if (!ec) acceptor->listen(net::socket_base::max_listen_connections, ec);
+    if (ec) throw std::runtime_error("cannot listen on " + endpoint.to_string() + " (" + name + "): " + ec.message());
+    spdlog::info("{} listening on {}", name, endpoint.to_string());
+    impl.listeners.push_back({kind, admin, std::move(acceptor), std::move(name)});
+  };
+  if (cfg.gateway_listen) bind(*cfg.gateway_listen, ListenerKind::gateway, false, "base-URL gateway");
+  if (cfg.proxy_listen) bind(*cfg.proxy_listen, ListenerKind::proxy, false, "forward proxy");
+  if (cfg.admin.listen) {
+    if (s.admin_token.empty()) {
+      s.admin_token = server::random_admin_token();
+      spdlog::warn("admin.token is not set: this run's token for /metrics, /rules and /reload is {}", s.admin_token);
+    }
+    bind(*cfg.admin.listen, ListenerKind::gateway, true, "admin");
+  }
+  if (s.ca)
+    spdlog::info("TLS interception on: leaves signed by the organisation CA, valid {} h", cfg.tls.leaf_validity.count());
+  else if (cfg.proxy_listen)
+    spdlog::warn("TLS interception off: {}; CONNECT to AI services will be refused", s.interception_off);
+  if (s.decisions) spdlog::info("decisions log: {}", s.decisions->path().string());
+}
+
+GatewayServer::~GatewayServer() = default;
+
+int GatewayServer::run() {
+  Impl& impl = *impl_;
+  server::ServerState& s = *impl.state;
+  net::io_context& main = impl.workers[0]->ioc;
+
+  for (auto& l : impl.listeners) net::co_spawn(main, impl.accept_loop(l), net::detached);
+
+  net::signal_set stop_signals(main, SIGINT, SIGTERM);
+  stop_signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping", signal);
+    s.ready = false;
+    for (auto& w : impl.workers) w->ioc.stop();
+  });
+  net::signal_set hangup(main, SIGHUP);
+  std::function<void()> wait_hangup = [&]() {
+    hangup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      spdlog::info("SIGHUP: reloading rules");
+      net::co_spawn(main, [&]() -> net::awaitable<void> { co_await impl.reload(); }, net::detached);
+      wait_hangup();
+    });
+  };
+  wait_hangup();
+
+  s.ready = true;
+  spdlog::info("promptwall ready ({} worker threads)", impl.workers.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < impl.workers.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto guard = net::make_work_guard(impl.workers[i]->ioc);
+      impl.workers[i]->ioc.run();
+    });
+  }
+  main.run();
+  for (auto& w : impl.workers) w->ioc.stop();
+  for (auto& t : threads) t.join();
+  impl.reload_pool.join();
+  return 0;
+}
+
+}  // namespace promptwall::gateway

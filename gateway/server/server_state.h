@@ -1,0 +1,109 @@
+// Internal to gateway/server/: what every connection of a running gateway shares, and what each
+// worker thread owns. Includes Asio; only the server's own translation units see it.
+//
+// Threading: one io_context per worker thread ("a thread per core"). A connection lives on one
+// worker for its whole life, so its coroutine never runs on two threads and needs no strand; the
+// worker's scanner and upstream pool are touched only by that worker's thread. Shared state is
+// either immutable after start (config, catalog, TLS contexts) or internally synchronised
+// (the active RuleSet, metrics, decision log, leaf-certificate cache).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
+#include <variant>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "classifiers/scanner.h"
+#include "gateway/certificate_authority.h"
+#include "gateway/config.h"
+#include "gateway/decision_log.h"
+#include "gateway/gateway_metrics.h"
+#include "gateway/request_inspector.h"
+#include "gateway/rule_loader.h"
+#include "gateway/service_catalog.h"
+
+namespace promptwall::gateway::server {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace ssl = boost::asio::ssl;
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// A connection to an upstream, plain or TLS, reusable for further requests to the same target.
+struct UpstreamConnection {
+  std::variant<beast::tcp_stream, TlsStream> stream;
+  std::string key;  // "https://host:port"
+  std::chrono::steady_clock::time_point idle_since;
+};
+
+// Idle keep-alive connections to upstreams, per worker (so no locking).
+class UpstreamPool {
+ public:
+  static constexpr size_t kMaxIdlePerTarget = 64;
+  static constexpr std::chrono::seconds kMaxIdle{30};
+
+  std::unique_ptr<UpstreamConnection> take(const std::string& key);
+  void put(std::unique_ptr<UpstreamConnection> connection);
+
+ private:
+  std::map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>, std::less<>> idle_;
+};
+
+// The worker's Scanner for a RuleSet snapshot, rebuilt when the snapshot changes. Scanning is
+// synchronous (no co_await inside), so one Scanner per worker is never used by two requests at once.
+class ScannerSlot {
+ public:
+  Scanner& for_rules(const std::shared_ptr<const RuleSet>& rules);
+
+ private:
+  std::unique_ptr<Scanner> scanner_;
+};
+
+struct Worker {
+  net::io_context ioc{1};
+  UpstreamPool pool;
+  ScannerSlot scanner;
+  std::mt19937_64 random{std::random_device{}()};
+};
+
+struct ServerState {
+  explicit ServerState(GatewayConfig cfg);
+
+  const GatewayConfig config;
+  const ServiceCatalog catalog;
+  const RequestInspector inspector;
+  // The policy layers every request starts from (the configuration's global layer).
+  std::vector<const PolicyLayer*> base_layers;
+
+  std::atomic<std::shared_ptr<const RuleSet>> rules;
+  RuleLoader loader;
+  std::chrono::system_clock::time_point rules_loaded_at;
+
+  GatewayMetrics metrics;
+  std::unique_ptr<DecisionLog> decisions;  // null when off
+
+  // Interception: null when no organisation CA is available (`interception_off` says why).
+  std::unique_ptr<CertificateAuthority> ca;
+  std::string interception_off;
+  ssl::context intercept_tls{ssl::context::tls_server};
+  ssl::context upstream_tls{ssl::context::tls_client};
+
+  std::string admin_token;
+  std::atomic<size_t> open_connections{0};
+  std::atomic<bool> ready{false};
+
+  std::string new_request_id(Worker& worker) const;
+};
+
+}  // namespace promptwall::gateway::server
