@@ -5,7 +5,8 @@
 #   ops/setup.sh            install + build (Release) into ./build
 #   ops/setup.sh --test     install + build + run the whole test suite (ctest), then build it
 #                           with ASan+UBSan in ./build-asan and run it again (--no-asan skips)
-#   ops/setup.sh --run      install + build + run the main job on embedded defaults
+#   ops/setup.sh --run      install + build + scan a sample prompt, then start the gateway on its
+#                           embedded default configuration (promptwall serve)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,7 +33,8 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   "$HYPERSCAN_PKG" libre2-dev libspdlog-dev libfmt-dev catch2
   libyaml-cpp-dev nlohmann-json3-dev libicu-dev libssl-dev
-  zlib1g-dev
+  zlib1g-dev libbrotli-dev libsimdjson-dev libboost-dev libboost-system-dev
+  curl openssl
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -50,6 +52,23 @@ fi
 [ "$mode" = deps ] && exit 0
 if [ "$asan" = unset ]; then
   if [ "$mode" = test ]; then asan=1; else asan=0; fi
+fi
+
+# The end-to-end tests drive the gateway with real SDKs (tests/e2e/package.json pins versions that
+# run on Debian's Node 18). Debian's node and npm are installed only when missing: where Node comes
+# from another repository, Debian's npm package conflicts with it and would replace it.
+if [ "$mode" = test ]; then
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "== installing: nodejs npm"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -q
+    as_root apt-get install -y -q --no-install-recommends nodejs npm
+  fi
+  # npm ci rewrites node_modules/.package-lock.json, so it is newer than the lock when up to date.
+  if [ ! tests/e2e/node_modules/.package-lock.json -nt tests/e2e/package-lock.json ]; then
+    echo "== installing the end-to-end tests' npm packages"
+    (cd tests/e2e && npm ci --no-audit --no-fund)
+  fi
 fi
 
 jobs=$(nproc)
@@ -78,7 +97,11 @@ case "$mode" in
     ./build/promptwall scan ops/examples/sample-prompt.txt
     rc=$?
     set -e
-    echo "== promptwall scan exited $rc (0 clean, 1 findings, 2 error)"
-    [ "$rc" -le 1 ]
+    [ "$rc" -le 1 ] || exit "$rc"
+    echo "== starting the gateway on its embedded default configuration (Ctrl-C stops it)"
+    echo "   base URL  http://127.0.0.1:8080/openai/v1  (also /gemini, /anthropic, /mistral)"
+    echo "   proxy     http://127.0.0.1:3128            (TLS interception after: build/promptwall ca init)"
+    echo "   admin     http://127.0.0.1:9090/healthz"
+    exec ./build/promptwall serve
     ;;
 esac

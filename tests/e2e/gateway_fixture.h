@@ -1,0 +1,520 @@
+// The end-to-end test bench: a real `promptwall serve` between real clients (curl, the openai
+// npm SDK, Node's fetch) and a fake upstream (fake_upstream.js) that records what it receives.
+//
+//   clients ──► gateway :P1 (base URL) / :P2 (forward proxy) ──► fake upstream :UP (HTTP)
+//                      admin :P3                                 fake upstream :UP_TLS (HTTPS,
+//                                                                 certificate for localhost
+//                                                                 issued by a test CA)
+//
+// Invariants: everything lives in one temporary directory (certificates, config, records, logs),
+// removed with the fixture; the processes it starts die with it (subprocess.h); ports are free
+// loopback ports picked at start; a fixture whose gateway cannot start throws with the gateway's
+// log, so a test fails saying why. Upstream records and decisions are read through marks
+// (counts taken before a request), so tests sharing one gateway never see each other's traffic.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "subprocess.h"
+
+namespace promptwall::e2e {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+inline std::string read_text(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+inline void write_text(const fs::path& p, std::string_view content) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f.write(content.data(), static_cast<std::streamsize>(content.size()));
+}
+
+// Complete lines only: a writer may be half-way through the last one.
+inline std::vector<std::string> complete_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
+    if (nl > start) lines.push_back(text.substr(start, nl - start));
+  return lines;
+}
+
+inline std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+inline bool contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+// The last `n` bytes of a log, for failure messages.
+inline std::string tail(const std::string& text, size_t n = 3000) {
+  return text.size() <= n ? text : "..." + text.substr(text.size() - n);
+}
+
+// A port nobody listens on right now (the kernel's pick; another process could take it before we
+// do, which on a test machine does not happen in practice).
+inline uint16_t free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw std::runtime_error("cannot pick a free port");
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Kept when PROMPTWALL_E2E_KEEP is set, to read a failed test's logs and records.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() / ("promptwall-e2e-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(path_);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    if (!std::getenv("PROMPTWALL_E2E_KEEP")) fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// HTTP through curl, the way an operator or a script talks to the gateway.
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::string> headers;   // "Name: value"
+  std::optional<std::string> body;    // sent as is (binary-safe)
+  std::string proxy;                  // --proxy
+  std::string cacert;                 // --cacert, for https URLs
+  double max_time_s = 20;
+};
+
+struct HttpResponse {
+  int status = 0;          // 0: no HTTP answer (see curl_exit and log)
+  int curl_exit = -1;
+  std::multimap<std::string, std::string> headers;  // of the last response, names in lower case
+  std::string body;
+  std::string tls_issuer;  // issuer of the server certificate curl verified, if any
+  std::string log;         // curl's verbose output (no bodies)
+
+  std::string header(const std::string& name) const {
+    auto it = headers.find(lower(name));
+    return it == headers.end() ? "" : it->second;
+  }
+  bool has_header(const std::string& name) const { return headers.count(lower(name)) > 0; }
+  json json_body() const { return json::parse(body, nullptr, false); }
+};
+
+inline std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  return s.substr(i);
+}
+
+// Reads status and headers from curl's -v trace: "< " lines are response headers, and every
+// "< HTTP/" line starts a new response (a proxy's CONNECT answer, a 100 Continue, the real one).
+inline void parse_curl_trace(HttpResponse& r) {
+  std::istringstream in(r.log);
+  for (std::string line; std::getline(in, line);) {
+    line = trim(line);
+    if (line.rfind("< HTTP/", 0) == 0) {
+      r.headers.clear();
+      std::istringstream status_line(line.substr(2));
+      std::string version;
+      status_line >> version >> r.status;
+    } else if (line.rfind("< ", 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos)
+        r.headers.emplace(lower(trim(line.substr(2, colon - 2))), trim(line.substr(colon + 1)));
+    } else if (line.rfind("*  issuer:", 0) == 0) {
+      r.tls_issuer = trim(line.substr(10));
+    }
+  }
+}
+
+inline HttpResponse http(const HttpRequest& req) {
+  std::vector<std::string> argv = {"curl", "-sS", "-v", "-X", req.method, "--max-time", std::to_string(req.max_time_s)};
+  for (const auto& h : req.headers) argv.insert(argv.end(), {"-H", h});
+  if (req.body) argv.insert(argv.end(), {"--data-binary", "@-"});
+  // Never a proxy from the environment: these requests go to loopback servers we started.
+  if (req.proxy.empty()) argv.insert(argv.end(), {"--noproxy", "*"});
+  else argv.insert(argv.end(), {"--proxy", req.proxy});
+  if (!req.cacert.empty()) argv.insert(argv.end(), {"--cacert", req.cacert});
+  argv.push_back(req.url);
+  auto run = run_command(argv, req.body.value_or(""), std::chrono::milliseconds(static_cast<int>(req.max_time_s * 1000) + 5000));
+  HttpResponse r;
+  r.curl_exit = run.exit_code;
+  r.body = std::move(run.out);
+  r.log = std::move(run.err);
+  parse_curl_trace(r);
+  return r;
+}
+
+inline HttpResponse post(const std::string& url, const std::string& body, std::vector<std::string> headers = {}) {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = url;
+  req.body = body;
+  req.headers = std::move(headers);
+  if (std::none_of(req.headers.begin(), req.headers.end(), [](const std::string& h) { return lower(h).rfind("content-type:", 0) == 0; }))
+    req.headers.push_back("Content-Type: application/json");
+  return http(req);
+}
+
+inline HttpResponse get(const std::string& url, std::vector<std::string> headers = {}) {
+  HttpRequest req;
+  req.url = url;
+  req.headers = std::move(headers);
+  return http(req);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node clients (tests/e2e/*.js).
+
+inline std::string e2e_script(const std::string& name) { return (fs::path(PROMPTWALL_E2E_DIR) / name).string(); }
+
+// node openai_client.js ARGS → its JSON line (or {"harness_error":...} with what it printed).
+inline json run_node(const std::string& script, std::vector<std::string> args,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  args.insert(args.begin(), {"node", e2e_script(script)});
+  auto r = run_command(args, "", timeout);
+  auto lines = complete_lines(r.out);
+  json parsed = lines.empty() ? json() : json::parse(lines.back(), nullptr, false);
+  if (!parsed.is_object())
+    return {{"harness_error", "node " + script + " exited " + std::to_string(r.exit_code) + ": " + tail(r.out + r.err, 1500)}};
+  return parsed;
+}
+
+inline json openai_client(const std::string& base_url, const std::string& mode, const std::string& prompt,
+                          std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"--base-url", base_url, "--api-key", "sk-e2e-test", "--mode", mode, "--prompt", prompt};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run_node("openai_client.js", args);
+}
+
+inline json stream_client(const std::string& url, const std::string& body, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"--url", url, "--body", body};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run_node("stream_client.js", args);
+}
+
+// True when the pieces were read over time, not all at once: the first and the last are at least
+// `gap_ms` apart (a buffering gateway delivers the fake's 5 events × 100 ms in one go).
+inline bool spread_over_time(const json& chunk_ms, int gap_ms = 50) {
+  if (!chunk_ms.is_array() || chunk_ms.size() < 2) return false;
+  return chunk_ms.back().get<int>() - chunk_ms.front().get<int>() >= gap_ms;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificates: the test CA and the fake upstream's certificate from the openssl CLI; the
+// organisation CA from promptwall itself.
+
+inline void must_run(std::vector<std::string> argv, const std::string& what) {
+  auto r = run_command(argv);
+  if (r.exit_code != 0) throw std::runtime_error(what + " failed: " + tail(r.out + r.err, 1500));
+}
+
+inline constexpr const char* kTestCaName = "promptwall e2e test CA";
+
+struct Certificates {
+  fs::path test_ca_crt, test_ca_key;  // trusted by the gateway for its upstreams (tls.upstream_ca)
+  fs::path server_crt, server_key;    // the fake upstream's: localhost + 127.0.0.1, by the test CA
+  fs::path org_ca_crt, org_ca_key;    // the organisation CA the gateway intercepts with
+};
+
+// The organisation CA is the one `promptwall ca init` makes, exactly as an office would.
+inline void make_org_ca(const fs::path& dir, Certificates& c) {
+  auto r = run_command({PROMPTWALL_BINARY, "ca", "init", "--dir", dir.string()});
+  if (r.exit_code != 0) throw std::runtime_error("promptwall ca init failed: " + tail(r.out + r.err, 1500));
+  c.org_ca_crt = dir / "ca.crt";
+  c.org_ca_key = dir / "ca.key";
+}
+
+inline Certificates make_certificates(const fs::path& dir) {
+  Certificates c;
+  c.test_ca_crt = dir / "test-ca.crt";
+  c.test_ca_key = dir / "test-ca.key";
+  c.server_crt = dir / "localhost.crt";
+  c.server_key = dir / "localhost.key";
+  must_run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+            c.test_ca_key.string(), "-out", c.test_ca_crt.string(), "-days", "2", "-subj", std::string("/CN=") + kTestCaName,
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"},
+           "openssl test CA");
+  const auto csr = dir / "localhost.csr", ext = dir / "localhost.ext";
+  must_run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+            c.server_key.string(), "-out", csr.string(), "-subj", "/CN=localhost"},
+           "openssl server key");
+  write_text(ext,
+             "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+             "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+  must_run({"openssl", "x509", "-req", "-in", csr.string(), "-CA", c.test_ca_crt.string(), "-CAkey", c.test_ca_key.string(),
+            "-CAcreateserial", "-out", c.server_crt.string(), "-days", "2", "-extfile", ext.string()},
+           "openssl server certificate");
+  make_org_ca(dir / "org-ca", c);
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fake upstream (fake_upstream.js), plain HTTP or HTTPS.
+
+class FakeUpstream {
+ public:
+  // TLS when `cert` is given.
+  FakeUpstream(const fs::path& dir, const std::string& name, const fs::path& cert = {}, const fs::path& key = {})
+      : record_(dir / (name + ".records.jsonl")), stdout_(dir / (name + ".out")), stderr_(dir / (name + ".err")) {
+    write_text(record_, "");
+    std::vector<std::string> argv = {"node", e2e_script("fake_upstream.js"), "--port", "0", "--record", record_.string()};
+    if (!cert.empty()) argv.insert(argv.end(), {"--tls-cert", cert.string(), "--tls-key", key.string()});
+    process_ = std::make_unique<ChildProcess>(argv, stdout_, stderr_);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      auto lines = complete_lines(read_text(stdout_));
+      if (!lines.empty()) {
+        port_ = json::parse(lines.front()).at("port").get<uint16_t>();
+        break;
+      }
+      if (!process_->running() || std::chrono::steady_clock::now() > deadline)
+        throw std::runtime_error("fake upstream " + name + " did not start: " + tail(read_text(stderr_)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  uint16_t port() const { return port_; }
+  size_t mark() const { return records().size(); }
+  // Every request received, oldest first (fields: method, url, headers, body, body_base64, tls).
+  std::vector<json> records() const {
+    std::vector<json> out;
+    for (const auto& line : complete_lines(read_text(record_))) out.push_back(json::parse(line));
+    return out;
+  }
+  std::vector<json> records_since(size_t mark) const {
+    auto all = records();
+    return std::vector<json>(all.begin() + static_cast<std::ptrdiff_t>(std::min(mark, all.size())), all.end());
+  }
+
+ private:
+  fs::path record_, stdout_, stderr_;
+  std::unique_ptr<ChildProcess> process_;
+  uint16_t port_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The gateway.
+
+struct GatewayOptions {
+  std::string packs = "[builtin]";   // rules.packs, as YAML
+  std::string extra_services;        // more service lines (YAML, indented by two spaces)
+};
+
+inline constexpr const char* kAdminToken = "test-token";
+
+inline CommandResult serve_check(const fs::path& config) {
+  return run_command({PROMPTWALL_BINARY, "serve", "--check", "--config", config.string()});
+}
+
+class GatewayFixture {
+ public:
+  explicit GatewayFixture(GatewayOptions options = {})
+      : certs_(make_certificates(dir_.path())),
+        upstream_(dir_.path(), "upstream"),
+        upstream_tls_(dir_.path(), "upstream-tls", certs_.server_crt, certs_.server_key),
+        config_(dir_.path() / "promptwall.yaml"),
+        log_(dir_.path() / "gateway.log") {
+    // A port picked free can be taken (by a client's ephemeral port) before the gateway binds it:
+    // pick again then.
+    for (int attempt = 1;; ++attempt) {
+      gateway_port_ = free_port();
+      proxy_port_ = free_port();
+      admin_port_ = free_port();
+      closed_port_ = free_port();
+      write_text(config_, config_yaml(options));
+      gateway_ = std::make_unique<ChildProcess>(
+          std::vector<std::string>{PROMPTWALL_BINARY, "serve", "--config", config_.string()}, dir_.path() / "gateway.out", log_);
+      try {
+        wait_ready();
+        return;
+      } catch (const std::exception&) {
+        if (attempt == 3 || !contains(log(), "Address already in use")) throw;
+      }
+    }
+  }
+
+  const fs::path& dir() const { return dir_.path(); }
+  const fs::path& config() const { return config_; }
+  const Certificates& certs() const { return certs_; }
+  const FakeUpstream& upstream() const { return upstream_; }         // gemini, anthropic, generic
+  const FakeUpstream& upstream_tls() const { return upstream_tls_; } // openai
+  ChildProcess& process() { return *gateway_; }
+  uint16_t closed_port() const { return closed_port_; }              // where nothing listens
+
+  std::string url(std::string_view path) const { return "http://127.0.0.1:" + std::to_string(gateway_port_) + std::string(path); }
+  std::string proxy() const { return "http://127.0.0.1:" + std::to_string(proxy_port_); }
+  std::string admin_url(std::string_view path) const { return "http://127.0.0.1:" + std::to_string(admin_port_) + std::string(path); }
+  std::string openai_base() const { return url("/openai/v1"); }
+
+  HttpResponse admin(const std::string& method, const std::string& path, bool with_token = true) const {
+    HttpRequest req;
+    req.method = method;
+    req.url = admin_url(path);
+    if (with_token) req.headers.push_back(std::string("Authorization: Bearer ") + kAdminToken);
+    return http(req);
+  }
+
+  // What reached the upstreams since a mark, both fakes together.
+  struct Mark {
+    size_t plain, tls, decisions;
+  };
+  Mark mark() const { return {upstream_.mark(), upstream_tls_.mark(), decisions().size()}; }
+  std::vector<json> forwarded_since(const Mark& m) const {
+    auto out = upstream_.records_since(m.plain);
+    auto tls = upstream_tls_.records_since(m.tls);
+    out.insert(out.end(), tls.begin(), tls.end());
+    return out;
+  }
+
+  std::string decisions_text() const { return read_text(dir_.path() / "decisions.jsonl"); }
+  std::vector<json> decisions() const {
+    std::vector<json> out;
+    for (const auto& line : complete_lines(decisions_text())) out.push_back(json::parse(line, nullptr, false));
+    return out;
+  }
+  // Decision lines written since a mark; waits briefly, as the log may be written after the answer.
+  std::vector<json> decisions_since(const Mark& m, size_t expected = 1) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    for (;;) {
+      auto all = decisions();
+      if (all.size() >= m.decisions + expected || std::chrono::steady_clock::now() > deadline)
+        return std::vector<json>(all.begin() + static_cast<std::ptrdiff_t>(std::min(m.decisions, all.size())), all.end());
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  std::string log() const { return read_text(log_); }
+  std::string log_tail() const { return tail(log()); }
+  // For failure messages (Catch evaluates INFO when it is declared, so a log tail would be stale).
+  std::string where_to_look() const {
+    return "gateway log, config, records: " + dir_.path().string() + " (kept when PROMPTWALL_E2E_KEEP=1)";
+  }
+
+  // The value of one Prometheus sample (exact series text, labels included); 0 when absent.
+  double metric(const std::string& series) const {
+    auto r = admin("GET", "/metrics");
+    std::istringstream in(r.body);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+    return 0;
+  }
+
+  void wait_ready(std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (!gateway_->running())
+        throw std::runtime_error("promptwall serve exited with " + std::to_string(gateway_->exit_code()) + ":\n" + log_tail());
+      HttpRequest req;
+      req.url = admin_url("/readyz");
+      req.max_time_s = 1;
+      if (http(req).status == 200) return;
+      if (std::chrono::steady_clock::now() > deadline)
+        throw std::runtime_error("promptwall serve not ready after 30 s:\n" + log_tail());
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+ private:
+  std::string config_yaml(const GatewayOptions& o) const {
+    const auto d = dir_.path().string();
+    const std::string up = "http://127.0.0.1:" + std::to_string(upstream_.port());
+    std::ostringstream y;
+    y << "listen: {gateway: 127.0.0.1:" << gateway_port_ << ", proxy: 127.0.0.1:" << proxy_port_
+      << ", admin: 127.0.0.1:" << admin_port_ << "}\n"
+      << "admin: {token: " << kAdminToken << "}\n"
+      << "tls: {ca_cert: " << certs_.org_ca_crt.string() << ", ca_key: " << certs_.org_ca_key.string()
+      << ", upstream_ca: " << certs_.test_ca_crt.string() << "}\n"
+      << "rules: {packs: " << o.packs << ", cache_dir: " << PROMPTWALL_TEST_CACHE_DIR << "}\n"
+      << "decisions_log: " << d << "/decisions.jsonl\n"
+      << "limits: {max_body_bytes: 1MiB, timeouts: {upstream_response: 3s}}\n"
+      << "services:\n"
+      << "  - {name: openai, prefix: /openai, hosts: [api.openai.com], upstream: \"https://localhost:" << upstream_tls_.port()
+      << "\", schema: openai}\n"
+      << "  - {name: gemini, prefix: /gemini, hosts: [generativelanguage.googleapis.com], upstream: \"" << up
+      << "\", schema: gemini}\n"
+      << "  - {name: anthropic, prefix: /anthropic, hosts: [api.anthropic.com], upstream: \"" << up << "\", schema: anthropic}\n"
+      << "  - {name: generic, prefix: /generic, upstream: \"" << up << "\", schema: json}\n"
+      << "  - {name: down, prefix: /down, upstream: \"http://127.0.0.1:" << closed_port_ << "\", schema: openai}\n"
+      << "  - {name: deepseek, hosts: [api.deepseek.com], approved: false}\n"
+      << "  - {name: monitored, prefix: /monitored, upstream: \"" << up << "\", schema: openai, policy: {mode: monitor}}\n"
+      << "  - {name: strict, prefix: /strict, upstream: \"" << up << "\", schema: openai, policy: {overrides: {national_id: block}}}\n"
+      << o.extra_services;
+    return y.str();
+  }
+
+  TempDir dir_;
+  Certificates certs_;
+  FakeUpstream upstream_;
+  FakeUpstream upstream_tls_;
+  fs::path config_, log_;
+  uint16_t gateway_port_ = 0, proxy_port_ = 0, admin_port_ = 0, closed_port_ = 0;
+  std::unique_ptr<ChildProcess> gateway_;
+};
+
+// One gateway per test process, started on first use and reused by every test case and section
+// that needs nothing special (ctest runs each test case in its own process).
+inline GatewayFixture& shared_gateway() {
+  static GatewayFixture fixture;
+  return fixture;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Texts the built-in packs act on (checked with `promptwall scan`).
+
+inline constexpr const char* kClean = "Viết bài thơ về mùa thu Hà Nội";
+inline constexpr const char* kSecretLine = "Độ mật: TUYỆT MẬT";             // vn.secret.degree-field, block
+inline constexpr const char* kCccd = "001203004567";
+inline constexpr const char* kCccdText = "Số CCCD của anh Nam là 001203004567";  // vn.pii.cccd, redact
+inline constexpr const char* kPhone = "0912345678";                          // vn.pii.phone, redact
+inline constexpr const char* kDocNumber = "Số 123/QĐ-UBND ngày 5/3";         // vn.doc.admin-number, warn
+
+inline std::string replace_all(std::string s, std::string_view from, std::string_view to) {
+  for (size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) s.replace(at, from.size(), to);
+  return s;
+}
+
+inline std::string body_of(const json& record) { return record.at("body").get<std::string>(); }
+
+}  // namespace promptwall::e2e
