@@ -34,7 +34,7 @@ packages=(
   "$HYPERSCAN_PKG" libre2-dev libspdlog-dev libfmt-dev catch2
   libyaml-cpp-dev nlohmann-json3-dev libicu-dev libssl-dev
   zlib1g-dev libbrotli-dev libsimdjson-dev libboost-dev libboost-system-dev
-  curl openssl
+  curl openssl wrk nginx-light
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
