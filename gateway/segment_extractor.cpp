@@ -69,12 +69,30 @@ struct PathStep {
   bool is_index = false;
 };
 
+// Locations go to logs and decisions, but keys are data too (a map keyed by ID numbers), and keys
+// are not scanned. A key that does not look like a field name (over 64 bytes, non-ASCII, or with a
+// run of 4 or more digits) is withheld as `[*]`.
+bool looks_like_field_name(std::string_view key) {
+  if (key.size() > 64) return false;
+  int digits = 0;
+  for (unsigned char c : key) {
+    if (c >= 0x80) return false;
+    digits = (c >= '0' && c <= '9') ? digits + 1 : 0;
+    if (digits >= 4) return false;
+  }
+  return true;
+}
+
 // "messages[2].content"; a key that would read ambiguously is quoted: `a["x.y"]`.
 std::string location_of(const std::vector<PathStep>& path) {
   std::string out;
   for (const PathStep& step : path) {
     if (step.is_index) {
       out += '[' + std::to_string(step.index) + ']';
+      continue;
+    }
+    if (!looks_like_field_name(step.key)) {
+      out += "[*]";
       continue;
     }
     const bool plain = !step.key.empty() && std::none_of(step.key.begin(), step.key.end(), [](char c) {
@@ -424,6 +442,7 @@ Extraction extract_form(std::string_view body) {
     if (eq != std::string_view::npos) {
       Segment s;
       s.location = form_decode(field.substr(0, eq));
+      if (!looks_like_field_name(s.location)) s.location = "[*]";
       s.text = form_decode(field.substr(eq + 1));
       if (!is_utf8(s.text) || !is_utf8(s.location)) {
         return Extraction{Extraction::Status::binary, {},
