@@ -179,3 +179,44 @@ TEST_CASE("a service's policy layer changes the decision", "[e2e][policy]") {
     check_nothing_forwarded(gw, m);
   }
 }
+
+// A raw TCP connection to the gateway, for clients no HTTP library would imitate.
+namespace {
+int connect_loopback(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return -1;
+  return fd;
+}
+}  // namespace
+
+TEST_CASE("a stalled client is dropped at the header timeout and holds nothing up", "[e2e][timeouts]") {
+  auto& gw = shared_gateway();
+  INFO(gw.where_to_look());
+  // Slowloris: half a request head, then silence. limits.timeouts.header is 2 s in the fixture.
+  std::vector<int> stalled;
+  for (int i = 0; i < 20; ++i) {
+    int fd = connect_loopback(gw.gateway_port());
+    REQUIRE(fd >= 0);
+    const std::string partial = "POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: app";
+    REQUIRE(::send(fd, partial.data(), partial.size(), 0) == static_cast<ssize_t>(partial.size()));
+    stalled.push_back(fd);
+  }
+  // Meanwhile a real request is served at once.
+  auto r = post(gw.url("/openai/v1/chat/completions"), chat_body(kClean));
+  CHECK(r.status == 200);
+
+  const auto start = std::chrono::steady_clock::now();
+  for (int fd : stalled) {
+    pollfd p{fd, POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 10'000) == 1);  // readable: closed by the gateway (EOF), not by us
+    char byte;
+    CHECK(::recv(fd, &byte, 1, 0) == 0);
+    ::close(fd);
+  }
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(waited < 5.0);
+}

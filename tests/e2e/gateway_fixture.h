@@ -382,6 +382,7 @@ class GatewayFixture {
   const FakeUpstream& upstream_tls() const { return upstream_tls_; } // openai
   ChildProcess& process() { return *gateway_; }
   uint16_t closed_port() const { return closed_port_; }              // where nothing listens
+  uint16_t gateway_port() const { return gateway_port_; }
 
   std::string url(std::string_view path) const { return "http://127.0.0.1:" + std::to_string(gateway_port_) + std::string(path); }
   std::string proxy() const { return "http://127.0.0.1:" + std::to_string(proxy_port_); }
@@ -468,7 +469,7 @@ class GatewayFixture {
       << ", upstream_ca: " << certs_.test_ca_crt.string() << "}\n"
       << "rules: {packs: " << o.packs << ", cache_dir: " << PROMPTWALL_TEST_CACHE_DIR << "}\n"
       << "decisions_log: " << d << "/decisions.jsonl\n"
-      << "limits: {max_body_bytes: 1MiB, timeouts: {upstream_response: 3s}}\n"
+      << "limits: {max_body_bytes: 1MiB, timeouts: {header: 2s, upstream_response: 3s}}\n"
       << "services:\n"
       << "  - {name: openai, prefix: /openai, hosts: [api.openai.com], upstream: \"https://localhost:" << upstream_tls_.port()
       << "\", schema: openai}\n"
