@@ -22,10 +22,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
 
 #include "gateway/server/connections.h"
+#include "gateway/server/exchange.h"
+#include "gateway/server/upstream_relay.h"
 
 namespace promptwall::gateway::server {
 
@@ -37,16 +38,16 @@ using Request = http::request<http::string_body>;
 
 namespace {
 
+using upstream::connect_upstream;
+using upstream::host_header;
+using upstream::is_hop_by_hop;
+using upstream::lowest;
+using upstream::relay;
+using upstream::RelayResult;
+using upstream::target_key;
+
 // ---------------------------------------------------------------------------------------------
 // Small pure pieces
-
-// Headers that describe one hop, never forwarded (RFC 9110 7.6.1), plus the proxy's own.
-bool is_hop_by_hop(std::string_view name) {
-  static constexpr std::array<std::string_view, 9> kHop = {
-      "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
-      "te", "trailer", "upgrade", "transfer-encoding"};
-  return std::any_of(kHop.begin(), kHop.end(), [&](std::string_view h) { return beast::iequals(h, name); });
-}
 
 // The path without its query string: queries can carry API keys (Gemini's `?key=`), so logs and
 // decisions never show them.
@@ -93,31 +94,6 @@ std::optional<HostPort> parse_authority(std::string_view text, uint16_t default_
   return out;
 }
 
-bool is_ip_literal(const std::string& host) {
-  boost::system::error_code ec;
-  net::ip::make_address(host, ec);
-  return !ec;
-}
-
-std::string target_key(const UpstreamTarget& t) {
-  return (t.tls ? "https://" : "http://") + t.host + ":" + std::to_string(t.port);
-}
-
-std::string host_header(const UpstreamTarget& t) {
-  std::string h = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
-  if (t.port != (t.tls ? 443 : 80)) h += ":" + std::to_string(t.port);
-  return h;
-}
-
-// Where the client connection came from and what it is: decides how requests are routed.
-struct Origin {
-  enum class Kind { gateway, proxy, intercepted };
-  Kind kind = Kind::gateway;
-  std::string client;                  // "ip:port" of the client
-  const Service* service = nullptr;    // intercepted: the service of the CONNECT host
-  std::string intercepted_host;
-};
-
 // Where one request goes.
 struct Route {
   const Service* service = nullptr;  // null: not a known service, forwarded untouched (proxy only)
@@ -125,105 +101,6 @@ struct Route {
   std::string target;                // request-target sent upstream (origin-form)
   std::string schema_path;           // the path the schema sees (after the service prefix)
 };
-
-// ---------------------------------------------------------------------------------------------
-// The state of one request as it goes through the loop, for the response headers and the record.
-
-struct Exchange {
-  std::string request_id;
-  Clock::time_point started = Clock::now();
-  const Service* service = nullptr;
-  std::string method;
-  std::string path;  // without query
-  uint64_t bytes_in = 0;
-  uint64_t bytes_out = 0;
-  std::shared_ptr<const RuleSet> rules;
-  std::optional<Inspection> inspection;
-  std::optional<Refusal> refusal;  // a refusal that did not come from the inspection
-  unsigned status = 0;
-  bool client_aborted = false;
-
-  std::string verdict() const {
-    if (refusal || (inspection && inspection->outcome == Inspection::Outcome::refuse))
-      return inspection && inspection->refusal && inspection->refusal->reason == Refusal::Reason::sensitive_content
-                 ? "block"
-                 : "refused";
-    if (!inspection) return "allow";
-    return std::string(to_string(inspection->decision.verdict));
-  }
-  const Refusal* any_refusal() const {
-    if (refusal) return &*refusal;
-    if (inspection && inspection->refusal) return &*inspection->refusal;
-    return nullptr;
-  }
-};
-
-void record(ServerState& state, const Origin& origin, const Exchange& ex) {
-  const double latency = std::chrono::duration<double>(Clock::now() - ex.started).count();
-  const std::string service = ex.service ? ex.service->name : "none";
-  const std::string verdict = ex.verdict();
-  state.metrics.request_done(service, verdict, latency, ex.bytes_in, ex.bytes_out);
-  const Refusal* refusal = ex.any_refusal();
-  if (refusal) state.metrics.refusal(to_string(refusal->reason));
-  if (ex.inspection) {
-    if (!ex.inspection->segments.empty()) state.metrics.scan_done(ex.inspection->scan_seconds);
-    for (const auto& f : ex.inspection->findings) state.metrics.finding(f.finding.rule_id);
-  }
-
-  if (verdict == "allow") {
-    spdlog::debug("{} {} {} {} {} -> {} {:.1f} ms", ex.request_id, origin.client, service, ex.method, ex.path,
-                  ex.status, latency * 1000);
-  } else {
-    spdlog::info("{} {} {} {} {} -> {} {}{}{} {:.1f} ms", ex.request_id, origin.client, service, ex.method, ex.path,
-                 ex.status, verdict, refusal ? " " : "", refusal ? to_string(refusal->reason) : "",
-                 latency * 1000);
-  }
-  if (ex.inspection && !ex.inspection->note.empty()) spdlog::info("{} {}", ex.request_id, ex.inspection->note);
-
-  if (!state.decisions) return;
-  DecisionRecord r;
-  r.time = std::chrono::system_clock::now();
-  r.request_id = ex.request_id;
-  r.client = origin.client;
-  r.service = service;
-  r.method = ex.method;
-  r.path = ex.path;
-  r.verdict = verdict;
-  r.mode = ex.inspection ? std::string(to_string(ex.inspection->decision.mode)) : "enforce";
-  if (refusal) r.refusal_reason = std::string(to_string(refusal->reason));
-  if (ex.inspection) {
-    const Inspection& in = *ex.inspection;
-    for (size_t i = 0; i < in.findings.size(); ++i) {
-      const Finding& f = in.findings[i].finding;
-      auto it = std::find_if(r.findings.begin(), r.findings.end(),
-                             [&](const DecisionRecord::RuleCount& c) { return c.rule_id == f.rule_id; });
-      if (it == r.findings.end()) {
-        DecisionRecord::RuleCount c;
-        c.rule_id = f.rule_id;
-        c.category = f.category;
-        c.severity = std::string(to_string(f.severity));
-        c.action = i < in.decision.actions.size() ? std::string(to_string(in.decision.actions[i])) : "";
-        r.findings.push_back(std::move(c));
-        it = r.findings.end() - 1;
-      }
-      ++it->count;
-      const std::string& where = in.segments[in.findings[i].segment].location;
-      if (std::find(it->locations.begin(), it->locations.end(), where) == it->locations.end())
-        it->locations.push_back(where);
-    }
-    r.scan_ms = in.scan_seconds * 1000;
-  }
-  r.ruleset_version = ex.rules ? ex.rules->version() : "";
-  r.bytes_in = ex.bytes_in;
-  r.bytes_out = ex.bytes_out;
-  r.latency_ms = latency * 1000;
-  if (!state.decisions->append(r)) spdlog::error("decisions log: cannot write: {}", state.decisions->last_error());
-}
-
-template <class Stream>
-beast::tcp_stream& lowest(Stream& s) {
-  return beast::get_lowest_layer(s);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Writing our own responses
@@ -252,163 +129,6 @@ net::awaitable<bool> send_refusal(ServerState& state, Stream& stream, const Refu
   boost::system::error_code ec;
   co_await http::async_write(stream, res, net::redirect_error(use_awaitable, ec));
   co_return !ec && keep_alive;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Upstream connections
-
-net::awaitable<std::unique_ptr<UpstreamConnection>> connect_upstream(ServerState& state, const UpstreamTarget& t,
-                                                                      std::string& why) {
-  auto executor = co_await net::this_coro::executor;
-  boost::system::error_code ec;
-  tcp::resolver resolver(executor);
-  auto endpoints =
-      co_await resolver.async_resolve(t.host, std::to_string(t.port), net::redirect_error(use_awaitable, ec));
-  if (ec) {
-    why = "cannot resolve " + t.host + ": " + ec.message();
-    co_return nullptr;
-  }
-  beast::tcp_stream stream(executor);
-  stream.expires_after(state.config.limits.timeouts.upstream_connect);
-  co_await stream.async_connect(endpoints, net::redirect_error(use_awaitable, ec));
-  if (ec) {
-    why = "cannot connect to " + host_header(t) + ": " + ec.message();
-    co_return nullptr;
-  }
-  stream.socket().set_option(tcp::no_delay(true), ec);
-  auto conn = std::make_unique<UpstreamConnection>(UpstreamConnection{std::move(stream), target_key(t), {}});
-  if (!t.tls) co_return conn;
-
-  TlsStream tls(std::move(std::get<beast::tcp_stream>(conn->stream)), state.upstream_tls);
-  SSL* ssl = tls.native_handle();
-  // Verified against the system store (+ the configured extra CA): name or IP must match.
-  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-  if (is_ip_literal(t.host)) {
-    X509_VERIFY_PARAM_set1_ip_asc(param, t.host.c_str());
-  } else {
-    SSL_set_tlsext_host_name(ssl, t.host.c_str());
-    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    X509_VERIFY_PARAM_set1_host(param, t.host.c_str(), 0);
-  }
-  static constexpr unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-  SSL_set_alpn_protos(ssl, kAlpn, sizeof kAlpn);
-  lowest(tls).expires_after(state.config.limits.timeouts.upstream_connect);
-  co_await tls.async_handshake(ssl::stream_base::client, net::redirect_error(use_awaitable, ec));
-  if (ec) {
-    long verify = SSL_get_verify_result(ssl);
-    why = "TLS to " + host_header(t) + " failed: " +
-          (verify != X509_V_OK ? std::string("certificate not trusted: ") + X509_verify_cert_error_string(verify)
-                               : ec.message());
-    co_return nullptr;
-  }
-  conn->stream.emplace<TlsStream>(std::move(tls));
-  co_return conn;
-}
-
-// What happened to a forwarded request.
-struct RelayResult {
-  enum class Failure { none, upstream_before_response, upstream_timeout, upstream_mid_body, client_gone };
-  Failure failure = Failure::none;
-  std::string why;
-  bool client_keep_alive = false;
-  bool upstream_reusable = false;
-};
-
-// Sends `request` upstream and relays the response back to the client as it arrives: headers as
-// soon as they come, then the body piece by piece (server-sent events are never buffered whole).
-template <class ClientStream, class UpstreamStream>
-net::awaitable<RelayResult> relay(ServerState& state, ClientStream& client, UpstreamStream& upstream,
-                                  Request& request, bool client_keep_alive, const std::vector<std::pair<std::string, std::string>>& extra_headers,
-                                  Exchange& ex) {
-  RelayResult out;
-  boost::system::error_code ec;
-  const auto& timeouts = state.config.limits.timeouts;
-
-  lowest(upstream).expires_after(timeouts.upstream_response);
-  co_await http::async_write(upstream, request, net::redirect_error(use_awaitable, ec));
-  if (ec) {
-    out.failure = RelayResult::Failure::upstream_before_response;
-    out.why = "sending to upstream: " + ec.message();
-    co_return out;
-  }
-
-  beast::flat_buffer upstream_buffer;
-  std::optional<http::response_parser<http::buffer_body>> parsed;
-  for (;;) {
-    parsed.emplace();
-    parsed->body_limit(std::numeric_limits<std::uint64_t>::max());
-    if (request.method() == http::verb::head) parsed->skip(true);
-    co_await http::async_read_header(upstream, upstream_buffer, *parsed, net::redirect_error(use_awaitable, ec));
-    if (ec) {
-      out.failure = ec == beast::error::timeout ? RelayResult::Failure::upstream_timeout
-                                                : RelayResult::Failure::upstream_before_response;
-      out.why = "waiting for the upstream's response: " + ec.message();
-      co_return out;
-    }
-    // Interim 1xx responses (we never send Expect upstream, but 103 Early Hints exist): skip.
-    if (parsed->get().result_int() >= 200) break;
-  }
-  auto& parser = *parsed;
-  auto& res = parser.get();
-  out.upstream_reusable = res.keep_alive();
-  const bool delimited = res.chunked() || res.has_content_length() || request.method() == http::verb::head ||
-                         res.result_int() == 204 || res.result_int() == 304;
-  out.client_keep_alive = client_keep_alive && delimited;
-  out.upstream_reusable = out.upstream_reusable && delimited;
-  for (auto it = res.begin(); it != res.end();) {
-    const auto name = it->name_string();
-    if (is_hop_by_hop(name) && !beast::iequals(name, "transfer-encoding"))
-      it = res.erase(it);
-    else
-      ++it;
-  }
-  for (const auto& [name, value] : extra_headers) res.set(name, value);
-  res.keep_alive(out.client_keep_alive);
-  ex.status = res.result_int();
-
-  http::serializer<false, http::buffer_body> serializer{res};
-  lowest(client).expires_after(timeouts.idle);
-  co_await http::async_write_header(client, serializer, net::redirect_error(use_awaitable, ec));
-  if (ec) {
-    out.failure = RelayResult::Failure::client_gone;
-    out.why = "client went away: " + ec.message();
-    co_return out;
-  }
-
-  std::array<char, 8192> chunk;
-  do {
-    if (!parser.is_done()) {
-      res.body().data = chunk.data();
-      res.body().size = chunk.size();
-      lowest(upstream).expires_after(timeouts.upstream_response);
-      co_await http::async_read_some(upstream, upstream_buffer, parser, net::redirect_error(use_awaitable, ec));
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) {
-        out.failure = RelayResult::Failure::upstream_mid_body;
-        out.why = "upstream broke off its response: " + ec.message();
-        co_return out;
-      }
-      res.body().size = chunk.size() - res.body().size;
-      // No data this time must be a null pointer: an empty non-null buffer would go out as a
-      // zero-length chunk, which ends a chunked body.
-      res.body().data = res.body().size ? chunk.data() : nullptr;
-      res.body().more = !parser.is_done();
-    } else {
-      res.body().data = nullptr;
-      res.body().size = 0;
-    }
-    ex.bytes_out += res.body().size;
-    lowest(client).expires_after(timeouts.idle);
-    co_await http::async_write(client, serializer, net::redirect_error(use_awaitable, ec));
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) {
-      out.failure = RelayResult::Failure::client_gone;
-      out.why = "client went away mid-response: " + ec.message();
-      co_return out;
-    }
-  } while (!parser.is_done() && !serializer.is_done());
-  if (upstream_buffer.size() > 0) out.upstream_reusable = false;  // bytes beyond the response: do not reuse
-  co_return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -448,7 +168,7 @@ class ClientSession {
         Refusal r{Refusal::Reason::header_too_large, {}, {}, "", ex.request_id};
         ex.refusal = r;
         co_await send_refusal(state_, stream_, r, origin_.service, nullptr, false, ex);
-        record(state_, origin_, ex);
+        record(state_.metrics, state_.decisions.get(), origin_, ex);
         co_return std::nullopt;
       }
       if (ec) {
@@ -468,7 +188,7 @@ class ClientSession {
         co_return std::nullopt;
       }
       bool keep_going = co_await serve_request(parser, ex);
-      record(state_, origin_, ex);
+      record(state_.metrics, state_.decisions.get(), origin_, ex);
       if (!keep_going) co_return std::nullopt;
     }
   }
@@ -740,7 +460,7 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
     Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
     ex.refusal = r;
     co_await send_refusal(state, stream, r, nullptr, &connect, false, ex);
-    record(state, origin, ex);
+    record(state.metrics, state.decisions.get(), origin, ex);
     co_return;
   }
   const Service* service = state.catalog.by_host(authority->host);
@@ -749,7 +469,7 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
     Refusal r{Refusal::Reason::unapproved_service, {}, {}, service->name, ex.request_id};
     ex.refusal = r;
     co_await send_refusal(state, stream, r, service, &connect, false, ex);
-    record(state, origin, ex);
+    record(state.metrics, state.decisions.get(), origin, ex);
     co_return;
   }
   boost::system::error_code ec;
@@ -781,7 +501,7 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
     Refusal r{Refusal::Reason::unsupported_request, {}, {}, service->name, ex.request_id};
     ex.refusal = r;
     co_await send_refusal(state, stream, r, service, &connect, false, ex);
-    record(state, origin, ex);
+    record(state.metrics, state.decisions.get(), origin, ex);
     co_return;
   }
   std::shared_ptr<const LeafCertificate> leaf;
@@ -794,7 +514,7 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
     Refusal r{Refusal::Reason::internal_error, {}, {}, service->name, ex.request_id};
     ex.refusal = r;
     co_await send_refusal(state, stream, r, service, &connect, false, ex);
-    record(state, origin, ex);
+    record(state.metrics, state.decisions.get(), origin, ex);
     co_return;
   }
   co_await net::async_write(stream, net::buffer(kEstablished), net::redirect_error(use_awaitable, ec));

@@ -1,0 +1,214 @@
+// Internal to gateway/server/: connections to upstreams and the relay of their responses.
+// Included by client_session.cpp only (templates over the client's and upstream's stream types).
+#pragma once
+
+#include <array>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
+#include <vector>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "gateway/server/exchange.h"
+#include "gateway/server/server_state.h"
+
+namespace promptwall::gateway::server::upstream {
+
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using net::use_awaitable;
+using Request = http::request<http::string_body>;
+
+template <class Stream>
+beast::tcp_stream& lowest(Stream& s) {
+  return beast::get_lowest_layer(s);
+}
+
+// Headers that describe one hop, never forwarded (RFC 9110 7.6.1), plus the proxy's own.
+inline bool is_hop_by_hop(std::string_view name) {
+  static constexpr std::array<std::string_view, 9> kHop = {
+      "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
+      "te", "trailer", "upgrade", "transfer-encoding"};
+  return std::any_of(kHop.begin(), kHop.end(), [&](std::string_view h) { return beast::iequals(h, name); });
+}
+
+inline bool is_ip_literal(const std::string& host) {
+  boost::system::error_code ec;
+  net::ip::make_address(host, ec);
+  return !ec;
+}
+
+inline std::string target_key(const UpstreamTarget& t) {
+  return (t.tls ? "https://" : "http://") + t.host + ":" + std::to_string(t.port);
+}
+
+inline std::string host_header(const UpstreamTarget& t) {
+  std::string h = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
+  if (t.port != (t.tls ? 443 : 80)) h += ":" + std::to_string(t.port);
+  return h;
+}
+
+inline net::awaitable<std::unique_ptr<UpstreamConnection>> connect_upstream(ServerState& state, const UpstreamTarget& t,
+                                                                      std::string& why) {
+  auto executor = co_await net::this_coro::executor;
+  boost::system::error_code ec;
+  tcp::resolver resolver(executor);
+  auto endpoints =
+      co_await resolver.async_resolve(t.host, std::to_string(t.port), net::redirect_error(use_awaitable, ec));
+  if (ec) {
+    why = "cannot resolve " + t.host + ": " + ec.message();
+    co_return nullptr;
+  }
+  beast::tcp_stream stream(executor);
+  stream.expires_after(state.config.limits.timeouts.upstream_connect);
+  co_await stream.async_connect(endpoints, net::redirect_error(use_awaitable, ec));
+  if (ec) {
+    why = "cannot connect to " + host_header(t) + ": " + ec.message();
+    co_return nullptr;
+  }
+  stream.socket().set_option(tcp::no_delay(true), ec);
+  auto conn = std::make_unique<UpstreamConnection>(UpstreamConnection{std::move(stream), target_key(t), {}});
+  if (!t.tls) co_return conn;
+
+  TlsStream tls(std::move(std::get<beast::tcp_stream>(conn->stream)), state.upstream_tls);
+  SSL* ssl = tls.native_handle();
+  // Verified against the system store (+ the configured extra CA): name or IP must match.
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  if (is_ip_literal(t.host)) {
+    X509_VERIFY_PARAM_set1_ip_asc(param, t.host.c_str());
+  } else {
+    SSL_set_tlsext_host_name(ssl, t.host.c_str());
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    X509_VERIFY_PARAM_set1_host(param, t.host.c_str(), 0);
+  }
+  static constexpr unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  SSL_set_alpn_protos(ssl, kAlpn, sizeof kAlpn);
+  lowest(tls).expires_after(state.config.limits.timeouts.upstream_connect);
+  co_await tls.async_handshake(ssl::stream_base::client, net::redirect_error(use_awaitable, ec));
+  if (ec) {
+    long verify = SSL_get_verify_result(ssl);
+    why = "TLS to " + host_header(t) + " failed: " +
+          (verify != X509_V_OK ? std::string("certificate not trusted: ") + X509_verify_cert_error_string(verify)
+                               : ec.message());
+    co_return nullptr;
+  }
+  conn->stream.emplace<TlsStream>(std::move(tls));
+  co_return conn;
+}
+
+// What happened to a forwarded request.
+struct RelayResult {
+  enum class Failure { none, upstream_before_response, upstream_timeout, upstream_mid_body, client_gone };
+  Failure failure = Failure::none;
+  std::string why;
+  bool client_keep_alive = false;
+  bool upstream_reusable = false;
+};
+
+// Sends `request` upstream and relays the response back to the client as it arrives: headers as
+// soon as they come, then the body piece by piece (server-sent events are never buffered whole).
+template <class ClientStream, class UpstreamStream>
+net::awaitable<RelayResult> relay(ServerState& state, ClientStream& client, UpstreamStream& upstream,
+                                  Request& request, bool client_keep_alive, const std::vector<std::pair<std::string, std::string>>& extra_headers,
+                                  Exchange& ex) {
+  RelayResult out;
+  boost::system::error_code ec;
+  const auto& timeouts = state.config.limits.timeouts;
+
+  lowest(upstream).expires_after(timeouts.upstream_response);
+  co_await http::async_write(upstream, request, net::redirect_error(use_awaitable, ec));
+  if (ec) {
+    out.failure = RelayResult::Failure::upstream_before_response;
+    out.why = "sending to upstream: " + ec.message();
+    co_return out;
+  }
+
+  beast::flat_buffer upstream_buffer;
+  std::optional<http::response_parser<http::buffer_body>> parsed;
+  for (;;) {
+    parsed.emplace();
+    parsed->body_limit(std::numeric_limits<std::uint64_t>::max());
+    if (request.method() == http::verb::head) parsed->skip(true);
+    co_await http::async_read_header(upstream, upstream_buffer, *parsed, net::redirect_error(use_awaitable, ec));
+    if (ec) {
+      out.failure = ec == beast::error::timeout ? RelayResult::Failure::upstream_timeout
+                                                : RelayResult::Failure::upstream_before_response;
+      out.why = "waiting for the upstream's response: " + ec.message();
+      co_return out;
+    }
+    // Interim 1xx responses (we never send Expect upstream, but 103 Early Hints exist): skip.
+    if (parsed->get().result_int() >= 200) break;
+  }
+  auto& parser = *parsed;
+  auto& res = parser.get();
+  out.upstream_reusable = res.keep_alive();
+  const bool delimited = res.chunked() || res.has_content_length() || request.method() == http::verb::head ||
+                         res.result_int() == 204 || res.result_int() == 304;
+  out.client_keep_alive = client_keep_alive && delimited;
+  out.upstream_reusable = out.upstream_reusable && delimited;
+  for (auto it = res.begin(); it != res.end();) {
+    const auto name = it->name_string();
+    if (is_hop_by_hop(name) && !beast::iequals(name, "transfer-encoding"))
+      it = res.erase(it);
+    else
+      ++it;
+  }
+  for (const auto& [name, value] : extra_headers) res.set(name, value);
+  res.keep_alive(out.client_keep_alive);
+  ex.status = res.result_int();
+
+  http::serializer<false, http::buffer_body> serializer{res};
+  lowest(client).expires_after(timeouts.idle);
+  co_await http::async_write_header(client, serializer, net::redirect_error(use_awaitable, ec));
+  if (ec) {
+    out.failure = RelayResult::Failure::client_gone;
+    out.why = "client went away: " + ec.message();
+    co_return out;
+  }
+
+  std::array<char, 8192> chunk;
+  do {
+    if (!parser.is_done()) {
+      res.body().data = chunk.data();
+      res.body().size = chunk.size();
+      lowest(upstream).expires_after(timeouts.upstream_response);
+      co_await http::async_read_some(upstream, upstream_buffer, parser, net::redirect_error(use_awaitable, ec));
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) {
+        out.failure = RelayResult::Failure::upstream_mid_body;
+        out.why = "upstream broke off its response: " + ec.message();
+        co_return out;
+      }
+      res.body().size = chunk.size() - res.body().size;
+      // No data this time must be a null pointer: an empty non-null buffer would go out as a
+      // zero-length chunk, which ends a chunked body.
+      res.body().data = res.body().size ? chunk.data() : nullptr;
+      res.body().more = !parser.is_done();
+    } else {
+      res.body().data = nullptr;
+      res.body().size = 0;
+    }
+    ex.bytes_out += res.body().size;
+    lowest(client).expires_after(timeouts.idle);
+    co_await http::async_write(client, serializer, net::redirect_error(use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) {
+      out.failure = RelayResult::Failure::client_gone;
+      out.why = "client went away mid-response: " + ec.message();
+      co_return out;
+    }
+  } while (!parser.is_done() && !serializer.is_done());
+  if (upstream_buffer.size() > 0) out.upstream_reusable = false;  // bytes beyond the response: do not reuse
+  co_return out;
+}
+
+}  // namespace promptwall::gateway::server::upstream
