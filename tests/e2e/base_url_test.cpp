@@ -220,3 +220,26 @@ TEST_CASE("a stalled client is dropped at the header timeout and holds nothing u
   const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(waited < 5.0);
 }
+
+TEST_CASE("past limits.max_connections a client gets 503 at once, and the gateway recovers", "[e2e][timeouts]") {
+  GatewayOptions options;
+  options.limits = "{max_connections: 3, timeouts: {header: 3s}}";
+  GatewayFixture gw(options);
+  INFO(gw.where_to_look());
+  std::vector<int> held;
+  for (int i = 0; i < 3; ++i) {
+    int fd = connect_loopback(gw.gateway_port());
+    REQUIRE(fd >= 0);
+    held.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the gateway accept them
+  auto refused = post(gw.url("/openai/v1/chat/completions"), chat_body(kClean));
+  CHECK(refused.status == 503);
+  CHECK(contains(refused.header("X-Promptwall-Decision"), "refused"));
+  CHECK(gw.metric("promptwall_refusals_total{reason=\"overloaded\"}") >= 1);
+
+  for (int fd : held) ::close(fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto served = post(gw.url("/openai/v1/chat/completions"), chat_body(kClean));
+  CHECK(served.status == 200);
+}

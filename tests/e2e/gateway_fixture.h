@@ -340,6 +340,7 @@ class FakeUpstream {
 struct GatewayOptions {
   std::string packs = "[builtin]";   // rules.packs, as YAML
   std::string extra_services;        // more service lines (YAML, indented by two spaces)
+  std::string limits = "{max_body_bytes: 1MiB, timeouts: {header: 2s, upstream_response: 3s}}";  // as YAML
 };
 
 inline constexpr const char* kAdminToken = "test-token";
@@ -469,7 +470,7 @@ class GatewayFixture {
       << ", upstream_ca: " << certs_.test_ca_crt.string() << "}\n"
       << "rules: {packs: " << o.packs << ", cache_dir: " << PROMPTWALL_TEST_CACHE_DIR << "}\n"
       << "decisions_log: " << d << "/decisions.jsonl\n"
-      << "limits: {max_body_bytes: 1MiB, timeouts: {header: 2s, upstream_response: 3s}}\n"
+      << "limits: " << o.limits << "\n"
       << "services:\n"
       << "  - {name: openai, prefix: /openai, hosts: [api.openai.com], upstream: \"https://localhost:" << upstream_tls_.port()
       << "\", schema: openai}\n"
