@@ -44,7 +44,9 @@ TEST_CASE("the openai SDK gets answers and a real stream from the fake upstream"
   SECTION("stream over HTTPS: five chunks spread over ~400 ms") {
     // The SDK trusts the test CA through NODE_EXTRA_CA_CERTS, as a company would set it.
     setenv("NODE_EXTRA_CA_CERTS", h.certs.test_ca_crt.c_str(), 1);
-    auto r = openai_client("https://localhost:" + std::to_string(h.tls.port()) + "/v1", "stream", kClean);
+    // By IP (the certificate names 127.0.0.1 too): Node 18 tries only the first address of
+    // "localhost", which is ::1 where /etc/hosts lists it first, and the fake listens on IPv4.
+    auto r = openai_client("https://127.0.0.1:" + std::to_string(h.tls.port()) + "/v1", "stream", kClean);
     unsetenv("NODE_EXTRA_CA_CERTS");
     INFO(r.dump());
     CHECK(r["ok"] == true);
