@@ -369,13 +369,15 @@ class ConfigReader {
     return v;
   }
 
-  std::optional<size_t> size(const YAML::Node& n, const std::string& path, size_t min, size_t max,
-                             std::string_view range) {
+  // A scalar parsed by `parse` and kept within [min, max]; `expected` and `range` are for people.
+  template <class T, class Parse>
+  std::optional<T> bounded(const YAML::Node& n, const std::string& path, Parse parse, std::string_view expected, T min,
+                           T max, std::string_view range) {
     auto s = text(n, path);
     if (!s) return std::nullopt;
-    auto v = parse_size(*s);
+    std::optional<T> v = parse(*s);
     if (!v) {
-      error(n, path, "expected a size like 10MiB, got '" + *s + "'");
+      error(n, path, "expected " + std::string(expected) + ", got '" + *s + "'");
       return std::nullopt;
     }
     if (*v < min || *v > max) {
@@ -385,20 +387,14 @@ class ConfigReader {
     return v;
   }
 
+  std::optional<size_t> size(const YAML::Node& n, const std::string& path, size_t min, size_t max,
+                             std::string_view range) {
+    return bounded<size_t>(n, path, parse_size, "a size like 10MiB", min, max, range);
+  }
+
   std::optional<milliseconds> duration(const YAML::Node& n, const std::string& path, milliseconds min,
                                        milliseconds max, std::string_view range) {
-    auto s = text(n, path);
-    if (!s) return std::nullopt;
-    auto v = parse_duration(*s);
-    if (!v) {
-      error(n, path, "expected a duration like 500ms, 10s, 2m, 1h or 7d, got '" + *s + "'");
-      return std::nullopt;
-    }
-    if (*v < min || *v > max) {
-      error(n, path, "must be from " + std::string(range) + ", got '" + *s + "'");
-      return std::nullopt;
-    }
-    return v;
+    return bounded<milliseconds>(n, path, parse_duration, "a duration like 500ms, 10s, 2m, 1h or 7d", min, max, range);
   }
 
   fs::path resolve(const std::string& p) const {
