@@ -541,7 +541,6 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
   Origin inner = origin;
   inner.kind = Origin::Kind::intercepted;
   inner.service = service;
-  inner.intercepted_host = authority->host;
   ClientSession<TlsStream> session(state, worker, tls, buffer, inner);
   co_await session.run();
   lowest(tls).expires_after(std::chrono::seconds(2));

@@ -25,7 +25,6 @@ struct Origin {
   Kind kind = Kind::gateway;
   std::string client;                  // "ip:port" of the client
   const Service* service = nullptr;    // intercepted: the service of the CONNECT host
-  std::string intercepted_host;
 };
 
 struct Exchange {

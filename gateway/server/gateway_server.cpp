@@ -182,10 +182,7 @@ net::awaitable<RuleLoad> GatewayServer::Impl::reload() {
       reload_pool,
       [&s]() -> net::awaitable<RuleLoad> {
         RuleLoad result = s.loader.load();
-        if (result.ok()) {
-          s.rules.store(result.ruleset);
-          s.rules_loaded_at = std::chrono::system_clock::now();
-        }
+        if (result.ok()) s.rules.store(result.ruleset);
         co_return result;
       },
       use_awaitable);
@@ -239,7 +236,6 @@ GatewayServer::GatewayServer(GatewayConfig config) : impl_(std::make_unique<Impl
   RuleLoad load = s.loader.load();
   if (!load.ok()) throw std::runtime_error("the rule packs cannot be served:\n" + load.error_text());
   s.rules.store(load.ruleset);
-  s.rules_loaded_at = std::chrono::system_clock::now();
   s.metrics.ruleset_loaded(load.ruleset->version(), true);
   spdlog::info("rules: version {} ({} rules in {} packs, {} examples passed{})", load.ruleset->version().substr(0, 12),
                load.ruleset->rules().size(), load.ruleset->packs().size(), load.examples_run,

@@ -88,7 +88,6 @@ struct ServerState {
 
   std::atomic<std::shared_ptr<const RuleSet>> rules;
   RuleLoader loader;
-  std::chrono::system_clock::time_point rules_loaded_at;
 
   GatewayMetrics metrics;
   std::unique_ptr<DecisionLog> decisions;  // null when off
