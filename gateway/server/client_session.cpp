@@ -176,6 +176,7 @@ class ClientSession {
         Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
         ex.refusal = r;
         co_await send_refusal(state_, stream_, r, origin_.service, nullptr, false, ex);
+        record(state_.metrics, state_.decisions.get(), origin_, ex);
         co_return std::nullopt;
       }
 
@@ -485,6 +486,7 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
       Refusal r{Refusal::Reason::upstream_unavailable, {}, {}, "", ex.request_id};
       ex.refusal = r;
       co_await send_refusal(state, stream, r, nullptr, &connect, false, ex);
+      record(state.metrics, state.decisions.get(), origin, ex);
       co_return;
     }
     co_await net::async_write(stream, net::buffer(kEstablished), net::redirect_error(use_awaitable, ec));
