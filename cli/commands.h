@@ -18,4 +18,19 @@ int ca_command(int argc, char** argv);
 // Exit: 0 stopped cleanly (or the check passed), 2 bad configuration or cannot start.
 int serve_command(int argc, char** argv);
 
+// promptwall audit verify|query|export|passwd ...: dispatches to the audit_* commands below.
+int audit_command(int argc, char** argv);
+
+// promptwall audit verify [DIR] [--dir DIR] [--config FILE] [--public-key FILE]
+// Exit: 0 the trail is intact, 1 it is not (the first problem is named), 2 error.
+int audit_verify_command(int argc, char** argv);
+
+// promptwall audit query|export [filters]: see `promptwall help`. Exit: 0 done, 2 error.
+int audit_query_command(int argc, char** argv);
+int audit_export_command(int argc, char** argv);
+
+// promptwall audit passwd [NAME]: reads a password (twice, without echo on a terminal) and prints
+// a yescrypt crypt(3) hash for `audit.review.officers`. Exit: 0 done, 2 error.
+int audit_passwd_command(int argc, char** argv);
+
 }  // namespace promptwall::cli

@@ -25,6 +25,15 @@ usage:
       DIR/ca.key (DIR: $PROMPTWALL_STATE_DIR, else /var/lib/promptwall as root, else
       ~/.local/share/promptwall). Never overwrites a file; prints how to make clients trust it.
   promptwall ca show [--dir DIR] [--cert FILE]   the CA's subject, validity and SHA-256 fingerprint
+  promptwall audit verify [DIR] [--public-key FILE]
+      Walk the audit trail's hash chain, checkpoints and signed head; name the first edited,
+      deleted, inserted, reordered or truncated record or missing file. Exit: 0 intact, 1 not, 2 error.
+  promptwall audit query [filters] [--format table|json|csv] [--limit N]
+  promptwall audit export [filters] [--format jsonl|csv|cef] [--output FILE]
+      Filters: --since/--until TIME (RFC 3339 or YYYY-MM-DD), --user, --unit, --service, --rule,
+      --category, --decision, --severity, --triage, --violations. The trail is DIR, or --dir DIR, or
+      audit.dir of --config FILE, or the state directory's audit/.
+  promptwall audit passwd [NAME]   print a crypt(3) hash for an officer of the review page
   promptwall version
 
 Options for commands that load rules:
@@ -46,6 +55,7 @@ int main(int argc, char** argv) {
     if (command == "rules") return promptwall::cli::rules_command(argc - 1, argv + 1);
     if (command == "ca") return promptwall::cli::ca_command(argc - 1, argv + 1);
     if (command == "serve") return promptwall::cli::serve_command(argc - 1, argv + 1);
+    if (command == "audit") return promptwall::cli::audit_command(argc - 1, argv + 1);
     if (command == "version" || command == "--version") {
       std::cout << "promptwall 0.1.0\n";
       return 0;

@@ -1,15 +1,19 @@
 // promptwall serve [--config FILE] [--check]
+#include <filesystem>
 #include <iostream>
 #include <string>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "audit/evidence.h"
+#include "audit/signing_key.h"
 #include "cli/commands.h"
 #include "gateway/certificate_authority.h"
 #include "gateway/config.h"
 #include "gateway/rule_loader.h"
 #include "gateway/server/gateway_server.h"
+#include "gateway/state_dir.h"
 #include "rules/ruleset.h"
 
 namespace promptwall::cli {
@@ -19,7 +23,8 @@ namespace {
 constexpr std::string_view kServeUsage =
     "usage: promptwall serve [--config FILE] [--check]\n"
     "  --config FILE  the gateway configuration (docs/configuration.md); the embedded default without it\n"
-    "  --check        validate the configuration, compile and test the rule packs, load the CA, then exit\n";
+    "  --check        validate the configuration, compile and test the rule packs, load the CA and the\n"
+    "                 audit keys, then exit\n";
 
 // --check: everything the server would refuse to start on, without binding anything.
 int check(const gateway::GatewayConfig& config) {
@@ -37,6 +42,16 @@ int check(const gateway::GatewayConfig& config) {
       std::cerr << "promptwall serve: " << config.source << ": tls: " << e.what() << "\n";
       return 2;
     }
+  }
+  // The trail's keys: an existing key must load (a missing one is made at start). Whether the
+  // directory is writable is the writer's business at run time (it retries; /readyz says why).
+  try {
+    const gateway::AuditPaths paths = gateway::resolve_audit_paths(config.audit);
+    if (std::filesystem::exists(paths.signing_key)) audit::SigningKey::load(paths.signing_key);
+    if (std::filesystem::exists(paths.evidence_key)) audit::EvidenceMaker::load_or_create(paths.evidence_key);
+  } catch (const std::exception& e) {
+    std::cerr << "promptwall serve: " << config.source << ": audit: " << e.what() << "\n";
+    return 2;
   }
   std::cout << config.source << ": OK (" << config.services.size() << " services, " << load.ruleset->rules().size()
             << " rules, ruleset " << load.ruleset->version().substr(0, 12) << ", " << load.examples_run
