@@ -30,7 +30,6 @@ rules:
   packs: [builtin]
 policy:
   mode: enforce
-decisions_log: promptwall-decisions.jsonl
 log_level: info
 services:
   - name: openai
@@ -446,7 +445,7 @@ class ConfigReader {
     std::optional<YAML::Node> listen_node;
     bool admin_listen_given = false;
     for_each_key(root, "", {"listen", "threads", "admin", "tls", "rules", "policy", "services", "limits",
-                            "decisions_log", "log_level"},
+                            "audit", "log_level"},
                  [&](const std::string& key, const YAML::Node& v, const std::string& path) {
                    if (key == "listen") {
                      listen_node = v;
@@ -466,8 +465,8 @@ class ConfigReader {
                      read_services(v, path, c.services);
                    } else if (key == "limits") {
                      read_limits(v, path, c.limits);
-                   } else if (key == "decisions_log") {
-                     if (auto p = path_value(v, path)) c.decisions_log = *p;
+                   } else if (key == "audit") {
+                     read_audit(v, path, c.audit);
                    } else if (key == "log_level") {
                      auto s = text(v, path);
                      static constexpr std::array<std::string_view, 5> levels{"trace", "debug", "info", "warn", "error"};
@@ -542,6 +541,99 @@ class ConfigReader {
                                   [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; }))
       error(*token_node, join(path, from_file ? "token_file" : "token"),
             "the token must be printable ASCII without spaces");
+  }
+
+  void read_audit(const YAML::Node& n, const std::string& path, AuditConfig& audit) {
+    for_each_key(n, path,
+                 {"dir", "signing_key", "evidence_key", "record_clean", "rotate_size", "rotate_daily",
+                  "checkpoint_interval", "siem", "review"},
+                 [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+                   constexpr size_t MiB = 1024 * 1024;
+                   if (key == "dir") {
+                     if (auto d = path_value(v, p)) audit.dir = *d;
+                   } else if (key == "signing_key") {
+                     if (auto f = path_value(v, p)) audit.signing_key = *f;
+                   } else if (key == "evidence_key") {
+                     if (auto f = path_value(v, p)) audit.evidence_key = *f;
+                   } else if (key == "record_clean") {
+                     if (auto b = boolean(v, p)) audit.record_clean = *b;
+                   } else if (key == "rotate_size") {
+                     if (auto s = size(v, p, 1 * MiB, 16384 * MiB, "1MiB to 16GiB")) audit.rotate_bytes = *s;
+                   } else if (key == "rotate_daily") {
+                     if (auto b = boolean(v, p)) audit.rotate_daily = *b;
+                   } else if (key == "checkpoint_interval") {
+                     using std::chrono::hours;
+                     if (auto d = duration(v, p, milliseconds(100), hours(24), "100ms to 24h")) audit.checkpoint_interval = *d;
+                   } else if (key == "siem") {
+                     read_siem(v, p, audit.siem);
+                   } else {
+                     read_review(v, p, audit.review);
+                   }
+                 });
+  }
+
+  void read_siem(const YAML::Node& n, const std::string& path, SiemConfig& siem) {
+    for_each_key(n, path, {"address", "tls", "ca", "server_name", "hostname", "retry_interval"},
+                 [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+                   if (key == "address") {
+                     siem.address = endpoint(v, p);
+                   } else if (key == "tls") {
+                     if (auto b = boolean(v, p)) siem.tls = *b;
+                   } else if (key == "ca") {
+                     if (auto f = path_value(v, p)) siem.ca = *f;
+                   } else if (key == "server_name") {
+                     if (auto s = nonempty_text(v, p)) siem.server_name = *s;
+                   } else if (key == "hostname") {
+                     // RFC 5424: HOSTNAME is 1..255 printable US-ASCII characters.
+                     auto s = nonempty_text(v, p);
+                     if (s && (s->size() > 255 || std::any_of(s->begin(), s->end(), [](char ch) {
+                                 return static_cast<unsigned char>(ch) <= ' ' || static_cast<unsigned char>(ch) >= 0x7f;
+                               })))
+                       error(v, p, "must be 1 to 255 printable ASCII characters without spaces");
+                     else if (s) siem.hostname = *s;
+                   } else {
+                     if (auto d = duration(v, p, milliseconds(100), milliseconds(600'000), "100ms to 10m"))
+                       siem.retry_interval = *d;
+                   }
+                 });
+  }
+
+  void read_review(const YAML::Node& n, const std::string& path, ReviewConfig& review) {
+    for_each_key(n, path, {"officers", "session_lifetime"},
+                 [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+                   if (key == "session_lifetime") {
+                     using std::chrono::hours;
+                     auto d = duration(v, p, std::chrono::minutes(5), hours(24 * 7), "5m to 7d");
+                     if (d) review.session_lifetime = std::chrono::duration_cast<std::chrono::minutes>(*d);
+                     return;
+                   }
+                   if (!v.IsSequence()) {
+                     error(v, p, "expected a list of {name, password_hash}");
+                     return;
+                   }
+                   size_t i = 0;
+                   for (const auto& item : v) {
+                     const std::string ip = p + "[" + std::to_string(i++) + "]";
+                     ReviewOfficer officer;
+                     for_each_key(item, ip, {"name", "password_hash"},
+                                  [&](const std::string& k, const YAML::Node& iv, const std::string& kp) {
+                                    auto s = nonempty_text(iv, kp);
+                                    if (!s) return;
+                                    if (k == "name") officer.name = *s;
+                                    // crypt(3) hashes all start with '$' and an id; a plain password never should.
+                                    else if (s->size() < 20 || (*s)[0] != '$')
+                                      error(iv, kp, "expected a crypt(3) hash like $y$... or $2b$... (from `mkpasswd` or `promptwall audit passwd`), not a password");
+                                    else officer.password_hash = *s;
+                                  });
+                     if (officer.name.empty() || officer.password_hash.empty()) {
+                       if (item.IsMap()) error(item, ip, "needs both `name` and `password_hash`");
+                       continue;
+                     }
+                     for (const auto& other : review.officers)
+                       if (other.name == officer.name) error(item, ip, "officer '" + officer.name + "' is given twice");
+                     review.officers.push_back(std::move(officer));
+                   }
+                 });
   }
 
   void read_tls(const YAML::Node& n, const std::string& path, TlsConfig& tls) {

@@ -3,7 +3,7 @@
 //
 // Invariants of a GatewayConfig returned by parse_gateway_config() / load_gateway_config():
 //   - at least one of gateway_listen and proxy_listen is set; every Endpoint has a port in 1..65535;
-//   - every path (tls.*, rules.packs other than "builtin", rules.cache_dir, decisions_log) is absolute
+//   - every path (tls.*, rules.packs other than "builtin", rules.cache_dir, audit.*) is absolute
 //     or empty: relative paths were resolved against the config file's directory;
 //   - tls.ca_cert and tls.ca_key are both set or both empty; tls.leaf_validity >= 1h;
 //   - admin.token holds the token itself (read from `token_file:` when that was given), never a path;
@@ -75,6 +75,40 @@ struct RulesConfig {
   std::string cache_dir;                      // empty = RuleSetCompiler::default_cache_dir()
 };
 
+// The syslog shipper to the organisation's SIEM (RFC 5424 over TCP, octet counting, CEF messages).
+struct SiemConfig {
+  std::optional<Endpoint> address;   // unset = no shipping
+  bool tls = false;
+  std::filesystem::path ca;          // TLS: trust for the SIEM's certificate, besides the system store
+  std::string server_name;           // TLS: the name to verify; default the address's host
+  std::string hostname;              // HOSTNAME of each message; default this machine's name
+  std::chrono::milliseconds retry_interval{2'000};
+};
+
+// An officer of the review page; password_hash is a crypt(3) hash (yescrypt "$y$", bcrypt "$2b$",
+// sha512crypt "$6$"), as `mkpasswd` or `promptwall audit passwd` prints it.
+struct ReviewOfficer {
+  std::string name;
+  std::string password_hash;
+};
+
+struct ReviewConfig {
+  std::vector<ReviewOfficer> officers;  // none = the review page is off
+  std::chrono::minutes session_lifetime{8 * 60};
+};
+
+struct AuditConfig {
+  std::filesystem::path dir;           // the trail; empty = <state dir>/audit
+  std::filesystem::path signing_key;   // Ed25519 PEM; empty = <state dir>/audit-signing.pem (made when missing)
+  std::filesystem::path evidence_key;  // HMAC key file; empty = <state dir>/audit-evidence.key (made when missing)
+  bool record_clean = false;           // also record requests with no finding
+  uint64_t rotate_bytes = 64ull << 20;
+  bool rotate_daily = true;
+  std::chrono::milliseconds checkpoint_interval{60'000};
+  SiemConfig siem;
+  ReviewConfig review;
+};
+
 struct GatewayConfig {
   std::string source;                      // the file, or "<embedded default>"
   std::optional<Endpoint> gateway_listen;  // base-URL gateway (`listen.gateway`)
@@ -86,7 +120,7 @@ struct GatewayConfig {
   PolicyLayer policy;  // global layer; mode is always set (default enforce)
   std::vector<Service> services;
   Limits limits;
-  std::filesystem::path decisions_log;  // one JSON line per decision; empty = off
+  AuditConfig audit;
   std::string log_level = "info";       // trace|debug|info|warn|error
 };
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <stdexcept>
 
 namespace promptwall::gateway {
 
@@ -13,6 +14,20 @@ std::filesystem::path default_state_dir() {
   if (const char* home = std::getenv("HOME"); home && *home)
     return std::filesystem::path(home) / ".local" / "share" / "promptwall";
   return {};
+}
+
+AuditPaths resolve_audit_paths(const AuditConfig& audit) {
+  AuditPaths paths{audit.dir, audit.signing_key, audit.evidence_key};
+  if (!paths.dir.empty() && !paths.signing_key.empty() && !paths.evidence_key.empty()) return paths;
+  const std::filesystem::path state = default_state_dir();
+  if (state.empty())
+    throw std::runtime_error(
+        "no state directory for the audit trail: set audit.dir, audit.signing_key and audit.evidence_key, or "
+        "PROMPTWALL_STATE_DIR, or HOME");
+  if (paths.dir.empty()) paths.dir = state / "audit";
+  if (paths.signing_key.empty()) paths.signing_key = state / "audit-signing.pem";
+  if (paths.evidence_key.empty()) paths.evidence_key = state / "audit-evidence.key";
+  return paths;
 }
 
 }  // namespace promptwall::gateway

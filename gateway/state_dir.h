@@ -5,8 +5,18 @@
 
 #include <filesystem>
 
+#include "gateway/config.h"
+
 namespace promptwall::gateway {
 
 std::filesystem::path default_state_dir();
+
+// Where the audit trail and its keys are: the configured paths, with the empty ones filled in under
+// default_state_dir() (audit/, audit-signing.pem, audit-evidence.key). Throws std::runtime_error
+// when a path is needed and there is no state directory.
+struct AuditPaths {
+  std::filesystem::path dir, signing_key, evidence_key;
+};
+AuditPaths resolve_audit_paths(const AuditConfig& audit);
 
 }  // namespace promptwall::gateway

@@ -69,7 +69,8 @@ TEST_CASE("the embedded default parses and lists the known services", "[config]"
   CHECK(c.admin.token.empty());
   CHECK(c.rules.packs == std::vector<std::string>{"builtin"});
   CHECK(c.policy.mode == Mode::enforce);
-  CHECK(c.decisions_log == fs::path("/run/pw/promptwall-decisions.jsonl"));
+  CHECK(c.audit.dir.empty());  // the state directory's audit/
+  CHECK_FALSE(c.audit.record_clean);
   CHECK(c.tls.ca_cert.empty());
   CHECK(c.tls.ca_key.empty());
 
@@ -150,7 +151,9 @@ TEST_CASE("the example configuration in ops/examples parses", "[config]") {
   CHECK(intranet->hosts == std::vector<std::string>{"*.intranet.example.com"});
   CHECK(c.limits.max_decoded_body_bytes == 32u * 1024 * 1024);
   CHECK(c.limits.timeouts.upstream_response == 120s);
-  CHECK(c.decisions_log == fs::path("/var/log/promptwall/decisions.jsonl"));
+  CHECK(c.audit.dir == fs::path("/var/lib/promptwall/audit"));
+  CHECK(c.audit.rotate_bytes == 256u * 1024 * 1024);
+  CHECK(c.audit.checkpoint_interval == 5min);
 }
 
 TEST_CASE("keys left out take their defaults", "[config]") {
@@ -163,7 +166,12 @@ TEST_CASE("keys left out take their defaults", "[config]") {
   CHECK(c.policy.mode == Mode::enforce);
   CHECK_FALSE(c.policy.floor);
   CHECK(c.services.empty());
-  CHECK(c.decisions_log.empty());
+  CHECK(c.audit.dir.empty());
+  CHECK(c.audit.rotate_bytes == 64u * 1024 * 1024);
+  CHECK(c.audit.rotate_daily);
+  CHECK(c.audit.checkpoint_interval == 60s);
+  CHECK_FALSE(c.audit.siem.address);
+  CHECK(c.audit.review.officers.empty());
   CHECK(c.log_level == "info");
   Limits defaults;
   CHECK(c.limits.max_header_bytes == defaults.max_header_bytes);
@@ -207,7 +215,7 @@ TEST_CASE("errors name file, line and key", "[config]") {
           "test.yaml:3: key `limits.max_body_byte`: unknown key; did you mean `max_body_bytes`?");
     CHECK(error_of(kListen + "colour: red\n") ==
           "test.yaml:2: key `colour`: unknown key (expected one of: listen, threads, admin, tls, rules, policy, "
-          "services, limits, decisions_log, log_level)");
+          "services, limits, audit, log_level)");
   }
   SECTION("a key given twice") {
     CHECK(error_of(kListen + "threads: 1\nthreads: 2\n") == "test.yaml:3: key `threads`: given twice");
@@ -393,24 +401,25 @@ TEST_CASE("relative paths resolve against the base directory", "[config]") {
   auto c = parse(kListen +
                      "tls: {ca_cert: ca/ca.pem, ca_key: ./ca/ca.key, upstream_ca: /abs/upstream.pem}\n"
                      "rules: {packs: [builtin, packs, ../shared/packs/extra.yaml], cache_dir: cache}\n"
-                     "decisions_log: logs/decisions.jsonl\n",
+                     "audit: {dir: trail, signing_key: keys/sign.pem}\n",
                  "/etc/pw");
   CHECK(c.tls.ca_cert == fs::path("/etc/pw/ca/ca.pem"));
   CHECK(c.tls.ca_key == fs::path("/etc/pw/ca/ca.key"));
   CHECK(c.tls.upstream_ca == fs::path("/abs/upstream.pem"));
   CHECK(c.rules.packs == std::vector<std::string>{"builtin", "/etc/pw/packs", "/etc/shared/packs/extra.yaml"});
   CHECK(c.rules.cache_dir == "/etc/pw/cache");
-  CHECK(c.decisions_log == fs::path("/etc/pw/logs/decisions.jsonl"));
-  CHECK(parse(kListen + "decisions_log: ''\n").decisions_log.empty());
+  CHECK(c.audit.dir == fs::path("/etc/pw/trail"));
+  CHECK(c.audit.signing_key == fs::path("/etc/pw/keys/sign.pem"));
+  CHECK(c.audit.evidence_key.empty());
   CHECK(error_of(kListen + "rules: {packs: []}\n") ==
         "test.yaml:2: key `rules.packs`: needs at least one pack (`builtin` for the embedded ones)");
 }
 
 TEST_CASE("load_gateway_config resolves against the file's directory", "[config]") {
   TempDir dir;
-  dir.write("gw.yaml", kListen + "decisions_log: d.jsonl\n");
+  dir.write("gw.yaml", kListen + "audit: {dir: d}\n");
   auto c = load_gateway_config(dir.path() / "gw.yaml");
-  CHECK(c.decisions_log == dir.path() / "d.jsonl");
+  CHECK(c.audit.dir == dir.path() / "d");
   CHECK(c.source == (dir.path() / "gw.yaml").string());
 
   dir.write("bad.yaml", kListen + "threads: x\n");
@@ -505,6 +514,44 @@ TEST_CASE("endpoints", "[config]") {
     INFO(bad);
     CHECK_FALSE(parse_endpoint(bad, nullptr));
   }
+}
+
+
+TEST_CASE("the audit section: the trail, its shipping to the SIEM and the review page's officers", "[config]") {
+  auto c = parse(kListen +
+                 "audit:\n"
+                 "  record_clean: true\n"
+                 "  rotate_size: 16MiB\n"
+                 "  rotate_daily: false\n"
+                 "  checkpoint_interval: 30s\n"
+                 "  siem: {address: 10.1.2.3:6514, tls: true, ca: siem-ca.pem, hostname: gw-1, retry_interval: 5s}\n"
+                 "  review:\n"
+                 "    session_lifetime: 2h\n"
+                 "    officers:\n"
+                 "      - {name: lan, password_hash: '$y$j9T$abcdefghijklmnop$0123456789abcdefghijklmnopqrstuvwxyzABCDE'}\n",
+                 "/etc/pw");
+  CHECK(c.audit.record_clean);
+  CHECK(c.audit.rotate_bytes == 16u * 1024 * 1024);
+  CHECK_FALSE(c.audit.rotate_daily);
+  CHECK(c.audit.checkpoint_interval == 30s);
+  REQUIRE(c.audit.siem.address);
+  CHECK(c.audit.siem.address->to_string() == "10.1.2.3:6514");
+  CHECK(c.audit.siem.tls);
+  CHECK(c.audit.siem.ca == fs::path("/etc/pw/siem-ca.pem"));
+  CHECK(c.audit.siem.hostname == "gw-1");
+  CHECK(c.audit.siem.retry_interval == 5s);
+  CHECK(c.audit.review.session_lifetime == 2h);
+  REQUIRE(c.audit.review.officers.size() == 1);
+  CHECK(c.audit.review.officers[0].name == "lan");
+
+  CHECK(error_of(kListen + "audit: {rotate_size: 10KiB}\n") ==
+        "test.yaml:2: key `audit.rotate_size`: must be from 1MiB to 16GiB, got '10KiB'");
+  CHECK(error_of(kListen + "audit: {review: {officers: [{name: lan, password_hash: hunter2}]}}\n")
+            .find("expected a crypt(3) hash") != std::string::npos);
+  CHECK(error_of(kListen + "audit: {review: {officers: [{name: lan}]}}\n").find("needs both `name` and `password_hash`") !=
+        std::string::npos);
+  CHECK(error_of(kListen + "audit: {siem: {address: nowhere}}\n").find("key `audit.siem.address`") != std::string::npos);
+  CHECK(error_of(kListen + "decisions_log: d.jsonl\n").find("key `decisions_log`: unknown key") != std::string::npos);
 }
 
 }  // namespace promptwall::gateway
