@@ -144,6 +144,13 @@ Bilingual reason_text(const Refusal& r) {
     case Reason::overloaded:
       return {"promptwall đang quá tải nên chưa xử lý được yêu cầu này. Hãy thử lại sau ít phút.",
               "promptwall is overloaded and could not handle this request. Try again in a few minutes."};
+    case Reason::audit_unavailable:
+      return {"promptwall tạm thời không gửi được yêu cầu tới dịch vụ AI vì không ghi được nhật ký kiểm "
+              "toán; mọi yêu cầu đều phải được ghi lại trước khi gửi đi. Hãy thử lại sau ít phút; nếu lỗi "
+              "kéo dài, hãy liên hệ bộ phận CNTT.",
+              "promptwall cannot send requests to AI services right now because its audit trail cannot be "
+              "written, and every request must be recorded before it leaves. Try again in a few minutes; "
+              "if it persists, contact IT support."};
   }
   return {"promptwall đã chặn yêu cầu này.", "promptwall blocked this request."};
 }
@@ -180,6 +187,7 @@ std::string_view gemini_status(const Refusal& r) {
     case Reason::upstream_timeout: return "DEADLINE_EXCEEDED";
     case Reason::internal_error: return "INTERNAL";
     case Reason::overloaded: return "RESOURCE_EXHAUSTED";
+    case Reason::audit_unavailable: return "UNAVAILABLE";
   }
   return "INTERNAL";
 }
@@ -196,6 +204,7 @@ std::string_view anthropic_type(const Refusal& r) {
     case Reason::internal_error: return "api_error";
     case Reason::upstream_timeout: return "timeout_error";
     case Reason::overloaded: return "overloaded_error";
+    case Reason::audit_unavailable: return "api_error";
   }
   return "api_error";
 }
@@ -349,6 +358,7 @@ std::string_view to_string(Refusal::Reason r) {
     case Reason::upstream_timeout: return "upstream_timeout";
     case Reason::internal_error: return "internal_error";
     case Reason::overloaded: return "overloaded";
+    case Reason::audit_unavailable: return "audit_unavailable";
   }
   return "internal_error";
 }
@@ -364,7 +374,8 @@ unsigned status_code(const Refusal& r) {
     case Reason::upstream_unavailable: return 502;
     case Reason::upstream_timeout: return 504;
     case Reason::internal_error: return 500;
-    case Reason::overloaded: return 503;
+    case Reason::overloaded:
+    case Reason::audit_unavailable: return 503;
   }
   return 500;
 }

@@ -39,6 +39,7 @@ struct Refusal {
     upstream_timeout,
     internal_error,       // scanner failure etc.
     overloaded,           // too many connections
+    audit_unavailable,    // the audit trail cannot be written: nothing leaves unrecorded
   };
   Reason reason = Reason::sensitive_content;
   std::vector<std::string> rule_ids;    // sensitive_content: the rules that blocked (ids only)

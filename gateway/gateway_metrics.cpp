@@ -204,7 +204,23 @@ std::string GatewayMetrics::render() const {
   out.append("\npromptwall_ruleset_reloads_total{result=\"failed\"} ");
   append_number(out, reloads_failed_.load(std::memory_order_relaxed));
   out += '\n';
+
+  append_header(out, "promptwall_siem_events_shipped_total", "counter", "Audit events the SIEM acknowledged.");
+  append_sample(out, "promptwall_siem_events_shipped_total", siem_shipped_.load(std::memory_order_relaxed));
+  append_header(out, "promptwall_siem_records_behind", "gauge", "Durable audit records not yet delivered to the SIEM.");
+  append_sample(out, "promptwall_siem_records_behind",
+                static_cast<double>(siem_records_behind_.load(std::memory_order_relaxed)));
+  append_header(out, "promptwall_siem_seconds_behind", "gauge",
+                "Age of the oldest audit record not yet delivered to the SIEM (0 when none).");
+  append_sample(out, "promptwall_siem_seconds_behind", siem_seconds_behind_.load(std::memory_order_relaxed));
   return out;
+}
+
+void GatewayMetrics::siem_shipped(uint64_t events) { siem_shipped_.fetch_add(events, std::memory_order_relaxed); }
+
+void GatewayMetrics::siem_lag(uint64_t records_behind, double seconds_behind) {
+  siem_records_behind_.store(records_behind, std::memory_order_relaxed);
+  siem_seconds_behind_.store(seconds_behind, std::memory_order_relaxed);
 }
 
 }  // namespace promptwall::gateway

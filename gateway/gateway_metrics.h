@@ -77,6 +77,10 @@ class GatewayMetrics {
   // Every load, the first included: reloads_total{result="ok|failed"}; an ok load also replaces the
   // version promptwall_ruleset_info reports (a failed one keeps the set in use, so its version).
   void ruleset_loaded(std::string_view version, bool ok);
+  // The SIEM shipper: events delivered (acknowledged by the SIEM's TCP), and how far the SIEM is
+  // behind the trail (durable records not yet delivered; age of the oldest of them).
+  void siem_shipped(uint64_t events);
+  void siem_lag(uint64_t records_behind, double seconds_behind);
 
   std::string render() const;
 
@@ -93,6 +97,9 @@ class GatewayMetrics {
   std::atomic<uint64_t> reloads_failed_{0};
   mutable std::mutex ruleset_mutex_;
   std::string ruleset_version_;  // empty until a set loads
+  std::atomic<uint64_t> siem_shipped_{0};
+  std::atomic<uint64_t> siem_records_behind_{0};
+  std::atomic<double> siem_seconds_behind_{0};
 };
 
 // A label value as the exposition format wants it: \ " and newline escaped.

@@ -34,8 +34,11 @@ packages=(
   "$HYPERSCAN_PKG" libre2-dev libspdlog-dev libfmt-dev catch2
   libyaml-cpp-dev nlohmann-json3-dev libicu-dev libssl-dev
   zlib1g-dev libbrotli-dev libsimdjson-dev libboost-dev libboost-system-dev
+  libsqlite3-dev libcrypt-dev
   curl openssl wrk nginx-light
 )
+# The SIEM end-to-end test runs a real rsyslogd of its own on a loopback port.
+if [ "$mode" = test ]; then packages+=(rsyslog); fi
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -63,6 +66,13 @@ if [ "$mode" = test ]; then
     export DEBIAN_FRONTEND=noninteractive
     as_root apt-get update -q
     as_root apt-get install -y -q --no-install-recommends nodejs npm
+  fi
+  # The review page's test drives Debian's Chromium headless (through playwright-core, no download).
+  if ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q 'install ok installed'; then
+    echo "== installing: chromium"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -q
+    as_root apt-get install -y -q --no-install-recommends chromium
   fi
   # npm ci rewrites node_modules/.package-lock.json, so it is newer than the lock when up to date.
   if [ ! tests/e2e/node_modules/.package-lock.json -nt tests/e2e/package-lock.json ]; then

@@ -1,5 +1,6 @@
 // The admin listener: health for load balancers (open), and behind the bearer token the metrics,
-// the active rules, and reload. Loopback by default; one small request at a time per connection.
+// the active rules, and reload; the officers' review page (/review, audit::ReviewSite) with its own
+// sign-in. Loopback by default; one small request at a time per connection.
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 
 #include <boost/asio/redirect_error.hpp>
@@ -71,8 +72,15 @@ nlohmann::json rules_json(const ServerState& state) {
 
 }  // namespace
 
-net::awaitable<void> serve_admin(ServerState& state, tcp::socket socket, ReloadFunction reload) {
+net::awaitable<void> serve_admin(ServerState& state, tcp::socket socket, ReloadFunction reload, ReviewFunction review) {
   beast::tcp_stream stream(std::move(socket));
+  // The review page's sign-in limit counts failures per address; "[v6]:port" keeps the two apart.
+  boost::system::error_code peer_ec;
+  const auto peer = stream.socket().remote_endpoint(peer_ec);
+  const std::string client = peer_ec ? std::string()
+                             : peer.address().is_v6()
+                                 ? "[" + peer.address().to_string() + "]:" + std::to_string(peer.port())
+                                 : peer.address().to_string() + ":" + std::to_string(peer.port());
   beast::flat_buffer buffer;
   boost::system::error_code ec;
   for (;;) {
@@ -89,8 +97,14 @@ net::awaitable<void> serve_admin(ServerState& state, tcp::socket socket, ReloadF
     if (path == "/healthz") {
       res = text(http::status::ok, "ok\n");
     } else if (path == "/readyz") {
-      const bool ready = state.ready.load() && state.rules.load() != nullptr;
-      res = ready ? text(http::status::ok, "ready\n") : text(http::status::service_unavailable, "not ready: starting\n");
+      const auto audit = state.audit->health();
+      if (!state.ready.load() || state.rules.load() == nullptr)
+        res = text(http::status::service_unavailable, "not ready: starting\n");
+      else if (!audit.available)
+        res = text(http::status::service_unavailable, "not ready: the audit trail cannot be written (" + audit.error +
+                                                          "); AI traffic is refused until it can\n");
+      else
+        res = text(http::status::ok, "ready\n");
     } else if (path == "/metrics" || path == "/rules" || path == "/reload") {
       if (!authorized(state, req)) {
         res = text(http::status::unauthorized, "a bearer token is required (admin.token in the configuration)\n");
@@ -117,8 +131,18 @@ net::awaitable<void> serve_admin(ServerState& state, tcp::socket socket, ReloadF
           res = json(http::status::unprocessable_entity, body);
         }
       }
+    } else if (audit::ReviewSite::serves(target)) {
+      // The officers' page signs its users in itself: never behind the bearer token.
+      const audit::ReviewRequest request{std::string(req.method_string()), std::string(target),
+                                         std::string(req[http::field::cookie]), req.body(), client};
+      audit::ReviewResponse page = co_await review(request);
+      res = text(static_cast<http::status>(page.status), std::move(page.body), page.content_type);
+      for (auto& [name, value] : page.headers) {
+        if (beast::iequals(name, "Set-Cookie")) res.insert(name, value);
+        else res.set(name, value);
+      }
     } else {
-      res = text(http::status::not_found, "unknown admin endpoint; see /healthz /readyz /metrics /rules /reload\n");
+      res = text(http::status::not_found, "unknown admin endpoint; see /healthz /readyz /metrics /rules /reload /review\n");
     }
     res.keep_alive(req.keep_alive());
     res.prepare_payload();

@@ -1,8 +1,8 @@
 // One client connection of the base-URL gateway or the forward proxy.
 //
 //   read request head (limits, timeouts) ─► route to a Service ─► read body ─► RequestInspector
-//   ─► refuse (API-shaped error or block page) | forward (as is or redacted) ─► relay the response
-//   back as it arrives ─► record the decision ─► next keep-alive request
+//   ─► refuse (API-shaped error or block page) | audit event durable ─► forward (as is or redacted)
+//   ─► relay the response back as it arrives ─► metrics and log ─► next keep-alive request
 //
 // A CONNECT on the proxy listener becomes either a TLS interception (hosts of inspected services:
 // the same loop runs inside TLS terminated with a leaf from the organisation CA) or a blind tunnel.
@@ -24,6 +24,7 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/server/audit_events.h"
 #include "gateway/server/connections.h"
 #include "gateway/server/exchange.h"
 #include "gateway/server/upstream_relay.h"
@@ -131,6 +132,13 @@ net::awaitable<bool> send_refusal(ServerState& state, Stream& stream, const Refu
   co_return !ec && keep_alive;
 }
 
+// The end of an exchange: its audit event when it was not written before forwarding (refusals),
+// then metrics and the log line.
+void finish(ServerState& state, Worker& worker, const Origin& origin, Exchange& ex) {
+  write_event(state, worker, origin, ex);
+  record(state.metrics, origin, ex);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The request loop
 
@@ -168,7 +176,7 @@ class ClientSession {
         Refusal r{Refusal::Reason::header_too_large, {}, {}, "", ex.request_id};
         ex.refusal = r;
         co_await send_refusal(state_, stream_, r, origin_.service, nullptr, false, ex);
-        record(state_.metrics, state_.decisions.get(), origin_, ex);
+        finish(ex);
         co_return std::nullopt;
       }
       if (ec) {
@@ -176,7 +184,7 @@ class ClientSession {
         Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
         ex.refusal = r;
         co_await send_refusal(state_, stream_, r, origin_.service, nullptr, false, ex);
-        record(state_.metrics, state_.decisions.get(), origin_, ex);
+        finish(ex);
         co_return std::nullopt;
       }
 
@@ -189,12 +197,14 @@ class ClientSession {
         co_return std::nullopt;
       }
       bool keep_going = co_await serve_request(parser, ex);
-      record(state_.metrics, state_.decisions.get(), origin_, ex);
+      finish(ex);
       if (!keep_going) co_return std::nullopt;
     }
   }
 
  private:
+  void finish(Exchange& ex) { server::finish(state_, worker_, origin_, ex); }
+
   // Returns whether the connection stays open for another request.
   net::awaitable<bool> serve_request(http::request_parser<http::string_body>& parser, Exchange& ex) {
     Request& req = parser.get();
@@ -214,6 +224,12 @@ class ClientSession {
     ex.service = route->service;
     if (route->service && !route->service->approved) {
       Refusal r{Refusal::Reason::unapproved_service, {}, {}, route->service->name, ex.request_id};
+      ex.refusal = r;
+      co_return co_await send_refusal(state_, stream_, r, route->service, &req, false, ex);
+    }
+    // Fail closed: while the trail cannot be written no AI traffic leaves (refused before any work).
+    if (route->service && !audit_available(state_)) {
+      Refusal r{Refusal::Reason::audit_unavailable, {}, {}, route->service->name, ex.request_id};
       ex.refusal = r;
       co_return co_await send_refusal(state_, stream_, r, route->service, &req, false, ex);
     }
@@ -301,6 +317,20 @@ class ClientSession {
     up.set(http::field::host, host_header(route->upstream));
     up.body() = std::move(req.body());
     up.prepare_payload();
+
+    // The request leaves only once its audit event is durable.
+    if (route->service) {
+      ex.forwarded = true;
+      ex.bytes_forwarded = up.body().size();
+      if (!co_await write_event_durably(state_, worker_, origin_, ex)) {
+        ex.forwarded = false;
+        ex.bytes_forwarded = 0;
+        Refusal r{Refusal::Reason::audit_unavailable, {}, {}, route->service->name, ex.request_id};
+        ex.refusal = r;
+        spdlog::error("{} refused: its audit event could not be made durable", ex.request_id);
+        co_return co_await send_refusal(state_, stream_, r, route->service, &req, keep_alive, ex);
+      }
+    }
 
     // Forward, on a pooled connection when there is one; a pooled connection the upstream has
     // closed meanwhile fails before any response byte, and the request is retried once on a new one.
@@ -461,7 +491,7 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
     Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
     ex.refusal = r;
     co_await send_refusal(state, stream, r, nullptr, &connect, false, ex);
-    record(state.metrics, state.decisions.get(), origin, ex);
+    finish(state, worker, origin, ex);
     co_return;
   }
   const Service* service = state.catalog.by_host(authority->host);
@@ -470,7 +500,7 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
     Refusal r{Refusal::Reason::unapproved_service, {}, {}, service->name, ex.request_id};
     ex.refusal = r;
     co_await send_refusal(state, stream, r, service, &connect, false, ex);
-    record(state.metrics, state.decisions.get(), origin, ex);
+    finish(state, worker, origin, ex);
     co_return;
   }
   boost::system::error_code ec;
@@ -486,7 +516,7 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
       Refusal r{Refusal::Reason::upstream_unavailable, {}, {}, "", ex.request_id};
       ex.refusal = r;
       co_await send_refusal(state, stream, r, nullptr, &connect, false, ex);
-      record(state.metrics, state.decisions.get(), origin, ex);
+      finish(state, worker, origin, ex);
       co_return;
     }
     co_await net::async_write(stream, net::buffer(kEstablished), net::redirect_error(use_awaitable, ec));
@@ -503,7 +533,7 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
     Refusal r{Refusal::Reason::unsupported_request, {}, {}, service->name, ex.request_id};
     ex.refusal = r;
     co_await send_refusal(state, stream, r, service, &connect, false, ex);
-    record(state.metrics, state.decisions.get(), origin, ex);
+    finish(state, worker, origin, ex);
     co_return;
   }
   std::shared_ptr<const LeafCertificate> leaf;
@@ -516,7 +546,7 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
     Refusal r{Refusal::Reason::internal_error, {}, {}, service->name, ex.request_id};
     ex.refusal = r;
     co_await send_refusal(state, stream, r, service, &connect, false, ex);
-    record(state.metrics, state.decisions.get(), origin, ex);
+    finish(state, worker, origin, ex);
     co_return;
   }
   co_await net::async_write(stream, net::buffer(kEstablished), net::redirect_error(use_awaitable, ec));

@@ -19,7 +19,14 @@ net::awaitable<void> serve_client(ServerState& state, Worker& worker, net::ip::t
 // Reloads the rules off the hot path and swaps them in when they pass; returns what happened.
 using ReloadFunction = std::function<net::awaitable<RuleLoad>()>;
 
-// Serves an admin connection: /healthz, /readyz, /metrics, /rules, POST /reload.
-net::awaitable<void> serve_admin(ServerState& state, net::ip::tcp::socket socket, ReloadFunction reload);
+// Answers one request of the officers' review page (audit::ReviewSite) off the admin listener's
+// thread: SQLite and password hashing block. By reference, alive in the caller's frame until the
+// await ends: moving it into the pool coroutine's lambda capture freed it twice under GCC 12.
+using ReviewFunction = std::function<net::awaitable<audit::ReviewResponse>(const audit::ReviewRequest&)>;
+
+// Serves an admin connection: /healthz, /readyz, /metrics, /rules, POST /reload, and /review/...
+// (the officers' page: its own sign-in, never the bearer token).
+net::awaitable<void> serve_admin(ServerState& state, net::ip::tcp::socket socket, ReloadFunction reload,
+                                 ReviewFunction review);
 
 }  // namespace promptwall::gateway::server

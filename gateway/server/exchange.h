@@ -1,8 +1,10 @@
-// Exchange: one request as it goes through a ClientSession, and its record once answered:
-// metrics, the operational log line and the decisions-log line. No Beast here.
+// Exchange: one request as it goes through a ClientSession; its audit event (built here, written
+// by audit::AuditWriter) and its record once answered: metrics and the operational log line.
+// No Beast here.
 //
-// Invariant: nothing recorded holds request content; the path is logged without its query
-// (queries can carry API keys), findings by rule id, category and location only.
+// Invariants: nothing logged holds request content; the path is logged without its query
+// (queries can carry API keys). The audit event holds findings by rule id, category and location,
+// with masked excerpts and keyed hashes (audit::EvidenceMaker), never matched text.
 #pragma once
 
 #include <chrono>
@@ -11,7 +13,8 @@
 #include <string>
 
 #include "gateway/block_response.h"
-#include "gateway/decision_log.h"
+#include "audit/event.h"
+#include "audit/evidence.h"
 #include "gateway/gateway_metrics.h"
 #include "gateway/request_inspector.h"
 #include "gateway/service.h"
@@ -40,6 +43,10 @@ struct Exchange {
   std::optional<Refusal> refusal;  // a refusal that did not come from the inspection
   unsigned status = 0;
   bool client_aborted = false;
+  bool forwarded = false;        // the request (or its redacted version) went upstream
+  uint64_t bytes_forwarded = 0;
+  double decided_ms = 0;         // from the first byte to the decision (set when the event is built)
+  bool audited = false;          // its event was handed to the audit trail
 
   std::string verdict() const {
     if (refusal || (inspection && inspection->outcome == Inspection::Outcome::refuse))
@@ -57,7 +64,16 @@ struct Exchange {
 };
 
 
-// Counts the exchange in `metrics`, logs one line, and appends its decision to `decisions` (when on).
-void record(GatewayMetrics& metrics, DecisionLog* decisions, const Origin& origin, const Exchange& ex);
+// Whether the exchange becomes an audit event: everything but a clean allow, which only when
+// `record_clean`. Any finding counts, so monitor-mode findings are recorded too.
+bool needs_audit_event(const Exchange& ex, bool record_clean);
+
+// The audit event of an exchange as it stands now (call it when the decision is made). `random`
+// gives the event id's randomness.
+audit::DecisionEvent decision_event(const Origin& origin, const Exchange& ex, const audit::EvidenceMaker& evidence,
+                                    uint64_t random_high, uint64_t random_low);
+
+// Counts the exchange in `metrics` and logs one line.
+void record(GatewayMetrics& metrics, const Origin& origin, const Exchange& ex);
 
 }  // namespace promptwall::gateway::server

@@ -13,6 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <openssl/rand.h>
@@ -128,7 +129,25 @@ ServerState::ServerState(GatewayConfig cfg)
   }
 
   admin_token = config.admin.token;
-  if (!config.decisions_log.empty()) decisions = std::make_unique<DecisionLog>(config.decisions_log);
+
+  // The trail. Its keys are made on first start; a trail that cannot be written now does not stop
+  // the start: the writer retries, and until it succeeds AI traffic is refused and /readyz says why.
+  const AuditPaths paths = resolve_audit_paths(config.audit);
+  evidence = std::make_unique<const audit::EvidenceMaker>(audit::EvidenceMaker::load_or_create(paths.evidence_key));
+  audit::AuditWriterOptions options;
+  options.dir = paths.dir;
+  options.rotate_bytes = config.audit.rotate_bytes;
+  options.rotate_daily = config.audit.rotate_daily;
+  options.checkpoint_interval = config.audit.checkpoint_interval;
+  options.signing_key = std::make_shared<const audit::SigningKey>(audit::SigningKey::load_or_create(paths.signing_key));
+  audit = std::make_unique<audit::AuditWriter>(std::move(options));
+  if (config.audit.siem.address) {
+    siem = std::make_unique<SiemShipper>(SiemShipperOptions{
+        .trail_dir = paths.dir,
+        .siem = config.audit.siem,
+        .durable_seq = [writer = audit.get()] { return writer->durable_seq(); },
+        .metrics = &metrics});
+  }
 }
 
 std::string ServerState::new_request_id(Worker& worker) const {
@@ -155,6 +174,7 @@ struct GatewayServer::Impl {
   };
   std::vector<Listening> listeners;
   net::thread_pool reload_pool{1};  // rule compilation runs here, off the workers
+  net::thread_pool review_pool{1};  // the review page's SQLite queries and password hashing
   size_t next_worker = 0;
 
   server::Worker& pick_worker() { return *workers[next_worker++ % workers.size()]; }
@@ -163,6 +183,7 @@ struct GatewayServer::Impl {
     for (auto& w : workers) net::post(w->ioc, [worker = w.get(), rules] { worker->scanner.for_rules(rules); });
   }
   net::awaitable<RuleLoad> reload();
+  net::awaitable<audit::ReviewResponse> review(const audit::ReviewRequest& request);
   net::awaitable<void> accept_loop(Listening& listening);
 };
 
@@ -200,6 +221,29 @@ net::awaitable<RuleLoad> GatewayServer::Impl::reload() {
   co_return load;
 }
 
+// Answers a review-page request on the review thread, and logs what officers did (never a note).
+// `request` lives in the caller's frame until this returns: only references cross into the pool.
+net::awaitable<audit::ReviewResponse> GatewayServer::Impl::review(const audit::ReviewRequest& request) {
+  audit::ReviewSite& site = *state->review;
+  audit::ReviewResponse response = co_await net::co_spawn(
+      review_pool, [&site, &request]() -> net::awaitable<audit::ReviewResponse> {
+        co_return site.handle(request);
+      },
+      use_awaitable);
+  if (response.activity) {
+    const auto& a = *response.activity;
+    using Kind = audit::ReviewActivity::Kind;
+    if (a.kind == Kind::triage)
+      spdlog::info("review: officer '{}' from {} set event {} to {}", a.officer, a.client, a.event_id, a.state);
+    else if (a.kind == Kind::login || a.kind == Kind::logout)
+      spdlog::info("review: {} of officer '{}' from {}", audit::to_string(a.kind), a.officer, a.client);
+    else
+      spdlog::warn("review: {} for name '{}' from {}", audit::to_string(a.kind), a.officer, a.client);
+  }
+  if (!response.problem.empty()) spdlog::error("review page: {}", response.problem);
+  co_return response;
+}
+
 net::awaitable<void> GatewayServer::Impl::accept_loop(Listening& listening) {
   for (;;) {
     boost::system::error_code ec;
@@ -209,7 +253,9 @@ net::awaitable<void> GatewayServer::Impl::accept_loop(Listening& listening) {
       if (ec) continue;
       net::co_spawn(
           socket.get_executor(),
-          server::serve_admin(*state, std::move(socket), [this]() { return reload(); }), net::detached);
+          server::serve_admin(*state, std::move(socket), [this]() { return reload(); },
+                              [this](const audit::ReviewRequest& request) { return review(request); }),
+          net::detached);
       continue;
     }
     // Each connection goes to the next worker and lives there.
@@ -280,10 +326,31 @@ GatewayServer::GatewayServer(GatewayConfig config) : impl_(std::make_unique<Impl
     spdlog::info("TLS interception on: leaves signed by the organisation CA, valid {} h", cfg.tls.leaf_validity.count());
   else if (cfg.proxy_listen)
     spdlog::warn("TLS interception off: {}; CONNECT to AI services will be refused", s.interception_off);
-  if (s.decisions) spdlog::info("decisions log: {}", s.decisions->path().string());
+  // The officers' review page, on the admin listener (its index beside the trail).
+  audit::OfficerAuthOptions officers;
+  for (const auto& o : cfg.audit.review.officers) officers.officers.push_back({o.name, o.password_hash});
+  officers.session_lifetime = cfg.audit.review.session_lifetime;
+  try {
+    s.review = std::make_unique<audit::ReviewSite>(std::move(officers), s.audit->dir(), s.audit->dir() / "index.sqlite",
+                                                   *s.audit);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("audit.review.officers: ") + e.what());
+  }
+  if (cfg.admin.listen && s.review->enabled())
+    spdlog::info("review page: http://{}/review ({} officers)", cfg.admin.listen->to_string(), cfg.audit.review.officers.size());
+
+  const auto health = s.audit->health();
+  if (health.available)
+    spdlog::info("audit trail: {} (last record {}{})", s.audit->dir().string(), health.last_seq,
+                 cfg.audit.record_clean ? "; clean requests recorded too" : "");
+  else
+    spdlog::error("audit trail unavailable: {}; AI traffic is refused until it can be written", health.error);
 }
 
-GatewayServer::~GatewayServer() = default;
+GatewayServer::~GatewayServer() {
+  // Completions of events still queued post to the workers' io_contexts, which must still exist.
+  if (impl_ && impl_->state && impl_->state->audit) impl_->state->audit->close();
+}
 
 int GatewayServer::run() {
   Impl& impl = *impl_;
@@ -310,6 +377,27 @@ int GatewayServer::run() {
   };
   wait_hangup();
 
+  // The trail's health, in the log as it changes (it is on /readyz always).
+  net::steady_timer audit_watch(main);
+  bool audit_was_available = s.audit->health().available;
+  std::function<void()> watch_audit = [&]() {
+    audit_watch.expires_after(std::chrono::milliseconds(500));
+    audit_watch.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      const auto health = s.audit->health();
+      if (health.available != audit_was_available) {
+        if (health.available)
+          spdlog::warn("audit trail writable again (last record {}); AI traffic flows again", health.last_seq);
+        else
+          spdlog::error("audit trail unavailable: {}; AI traffic is refused until it can be written", health.error);
+        audit_was_available = health.available;
+      }
+      watch_audit();
+    });
+  };
+  watch_audit();
+
+  if (s.siem) s.siem->start();
   s.ready = true;
   spdlog::info("promptwall ready ({} worker threads)", impl.workers.size());
   std::vector<std::thread> threads;
@@ -323,6 +411,9 @@ int GatewayServer::run() {
   for (auto& w : impl.workers) w->ioc.stop();
   for (auto& t : threads) t.join();
   impl.reload_pool.join();
+  impl.review_pool.join();
+  if (s.siem) s.siem->stop();
+  s.audit->close();  // commits what is queued, then a final checkpoint
   return 0;
 }
 

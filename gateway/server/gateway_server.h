@@ -12,7 +12,7 @@ namespace promptwall::gateway {
 
 class GatewayServer {
  public:
-  // Loads the rules (compile + examples), the organisation CA, the decisions log, and binds every
+  // Loads the rules (compile + examples), the organisation CA, the audit trail (and its keys), and binds every
   // listener. Throws std::runtime_error with a reason a network team can act on ("cannot listen on
   // 127.0.0.1:8080: Address already in use"); nothing is left running then.
   explicit GatewayServer(GatewayConfig config);

@@ -5,7 +5,7 @@
 // worker for its whole life, so its coroutine never runs on two threads and needs no strand; the
 // worker's scanner and upstream pool are touched only by that worker's thread. Shared state is
 // either immutable after start (config, catalog, TLS contexts) or internally synchronised
-// (the active RuleSet, metrics, decision log, leaf-certificate cache).
+// (the active RuleSet, metrics, the audit writer, leaf-certificate cache).
 #pragma once
 
 #include <atomic>
@@ -23,13 +23,16 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "audit/audit_writer.h"
+#include "audit/evidence.h"
+#include "audit/review_site.h"
 #include "classifiers/scanner.h"
 #include "gateway/certificate_authority.h"
 #include "gateway/config.h"
-#include "gateway/decision_log.h"
 #include "gateway/gateway_metrics.h"
 #include "gateway/request_inspector.h"
 #include "gateway/rule_loader.h"
+#include "gateway/server/siem_shipper.h"
 #include "gateway/service_catalog.h"
 
 namespace promptwall::gateway::server {
@@ -90,7 +93,11 @@ struct ServerState {
   RuleLoader loader;
 
   GatewayMetrics metrics;
-  std::unique_ptr<DecisionLog> decisions;  // null when off
+  // The audit trail: every decision worth recording is durable here before its request leaves.
+  std::unique_ptr<audit::AuditWriter> audit;
+  std::unique_ptr<const audit::EvidenceMaker> evidence;
+  std::unique_ptr<SiemShipper> siem;  // null when audit.siem.address is unset; stops before `audit` closes
+  std::unique_ptr<audit::ReviewSite> review;  // the officers' page; off (404) when no officer is configured
 
   // Interception: null when no organisation CA is available (`interception_off` says why).
   std::unique_ptr<CertificateAuthority> ca;

@@ -1,5 +1,5 @@
-// The operator's side: health, metrics, rules and reload on the admin listener, the decisions
-// log, reloads while traffic flows, a broken pack on reload, and `serve --check`.
+// The operator's side: health, metrics, rules and reload on the admin listener, the audit
+// trail, reloads while traffic flows, a broken pack on reload, and `serve --check`.
 #include <mutex>
 
 #include "expectations.h"
@@ -38,7 +38,7 @@ TEST_CASE("admin endpoints", "[e2e][admin]") {
   }
 }
 
-TEST_CASE("the decisions log records verdicts, never the sensitive text", "[e2e][admin]") {
+TEST_CASE("the audit trail records each decision with masked evidence, never the sensitive text", "[e2e][admin][audit]") {
   auto& gw = shared_gateway();
   INFO(gw.where_to_look());
   auto m = gw.mark();
@@ -47,18 +47,31 @@ TEST_CASE("the decisions log records verdicts, never the sensitive text", "[e2e]
   REQUIRE(lines.size() == 1);
   const auto& d = lines[0];
   INFO(d.dump());
-  CHECK(d.value("verdict", "") == "redact");
+  CHECK(d.value("decision", "") == "redact");
   CHECK(d.value("service", "") == "openai");
+  CHECK(d.value("forwarded", false));
+  CHECK(d.value("bytes_forwarded", 0) > 0);
+  CHECK(d.value("v", 0) == 1);
+  CHECK(d.value("seq", 0) > 0);
+  CHECK(d.value("prev", "").size() == 64);
   REQUIRE(d["findings"].is_array());
-  CHECK(std::any_of(d["findings"].begin(), d["findings"].end(), [](const json& f) { return f.value("rule", "") == "vn.pii.cccd"; }));
+  auto cccd = std::find_if(d["findings"].begin(), d["findings"].end(), [](const json& f) { return f.value("rule", "") == "vn.pii.cccd"; });
+  REQUIRE(cccd != d["findings"].end());
+  REQUIRE((*cccd)["evidence"].size() >= 1);
+  const auto& evidence = (*cccd)["evidence"][0];
+  CHECK(evidence.value("hmac", "").size() == 64);
+  CHECK(contains(evidence.value("excerpt", ""), "\u00ab"));  // «the masked match»
+  CHECK(evidence.value("where", "") == "messages[0].content");
 
   auto b = gw.mark();
   CHECK(post(gw.url("/openai/v1/chat/completions"), chat_body(kSecretLine)).status == 403);
   auto blocked = gw.decisions_since(b);
   REQUIRE(blocked.size() == 1);
-  CHECK(blocked[0].value("verdict", "") == "block");
+  CHECK(blocked[0].value("decision", "") == "block");
+  CHECK(blocked[0].value("reason", "") == "sensitive_content");
+  CHECK_FALSE(blocked[0].value("forwarded", true));
 
-  const auto text = gw.decisions_text();
+  const auto text = gw.audit_text();
   CHECK_FALSE(contains(text, kCccd));
   CHECK_FALSE(contains(text, "TUYỆT MẬT"));
   CHECK_FALSE(contains(gw.log(), kCccd));

@@ -167,7 +167,8 @@ TEST_CASE("a service's policy layer changes the decision", "[e2e][policy]") {
     auto d = gw.decisions_since(m);
     REQUIRE(d.size() == 1);
     CHECK(d[0]["mode"] == "monitor");
-    CHECK(d[0]["verdict"] == "block");
+    CHECK(d[0]["decision"] == "block");
+    CHECK(d[0]["forwarded"] == true);
   }
   SECTION("an override by category: a CCCD, redacted elsewhere, is blocked for this service") {
     auto m = gw.mark();

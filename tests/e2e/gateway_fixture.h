@@ -341,6 +341,8 @@ struct GatewayOptions {
   std::string packs = "[builtin]";   // rules.packs, as YAML
   std::string extra_services;        // more service lines (YAML, indented by two spaces)
   std::string limits = "{max_body_bytes: 1MiB, timeouts: {header: 2s, upstream_response: 3s}}";  // as YAML
+  std::string audit_extra;           // more keys of the `audit:` section (YAML lines, indented by two spaces)
+  std::string audit_dir;             // the trail's directory; empty = <test dir>/audit
 };
 
 inline constexpr const char* kAdminToken = "test-token";
@@ -364,9 +366,9 @@ class GatewayFixture {
       proxy_port_ = free_port();
       admin_port_ = free_port();
       closed_port_ = free_port();
+      audit_dir_ = options.audit_dir.empty() ? dir_.path() / "audit" : fs::path(options.audit_dir);
       write_text(config_, config_yaml(options));
-      gateway_ = std::make_unique<ChildProcess>(
-          std::vector<std::string>{PROMPTWALL_BINARY, "serve", "--config", config_.string()}, dir_.path() / "gateway.out", log_);
+      start();
       try {
         wait_ready();
         return;
@@ -377,6 +379,20 @@ class GatewayFixture {
   }
 
   const fs::path& dir() const { return dir_.path(); }
+
+  // The gateway process again, on the same configuration and ports (after kill_hard or a stop).
+  // Its log is appended to the same file.
+  void start() {
+    gateway_.reset();
+    gateway_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{PROMPTWALL_BINARY, "serve", "--config", config_.string()}, dir_.path() / "gateway.out", log_,
+        /*append=*/true);
+  }
+  // SIGKILL: no chance to flush, close or checkpoint anything.
+  void kill_hard() {
+    gateway_->signal(SIGKILL);
+    while (gateway_->running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   const fs::path& config() const { return config_; }
   const Certificates& certs() const { return certs_; }
   const FakeUpstream& upstream() const { return upstream_; }         // gemini, anthropic, generic
@@ -410,10 +426,30 @@ class GatewayFixture {
     return out;
   }
 
-  std::string decisions_text() const { return read_text(dir_.path() / "decisions.jsonl"); }
+  // The audit trail: its directory, every record in order, and the decision events among them.
+  const fs::path& audit_dir() const { return audit_dir_; }
+  std::string audit_text() const {
+    std::string out;
+    if (fs::exists(audit_dir_))
+      for (const auto& entry : fs::directory_iterator(audit_dir_))
+        if (entry.path().extension() == ".jsonl") out += read_text(entry.path());
+    return out;
+  }
+  std::vector<json> audit_records() const {
+    std::vector<fs::path> files;
+    if (fs::exists(audit_dir()))
+      for (const auto& entry : fs::directory_iterator(audit_dir()))
+        if (entry.path().extension() == ".jsonl") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());  // audit-DAY-SEQ: one test runs within a day
+    std::vector<json> out;
+    for (const auto& f : files)
+      for (const auto& line : complete_lines(read_text(f))) out.push_back(json::parse(line, nullptr, false));
+    return out;
+  }
   std::vector<json> decisions() const {
     std::vector<json> out;
-    for (const auto& line : complete_lines(decisions_text())) out.push_back(json::parse(line, nullptr, false));
+    for (auto& r : audit_records())
+      if (r.value("type", "") == "decision") out.push_back(std::move(r));
     return out;
   }
   // Decision lines written since a mark; waits briefly, as the log may be written after the answer.
@@ -469,7 +505,8 @@ class GatewayFixture {
       << "tls: {ca_cert: " << certs_.org_ca_crt.string() << ", ca_key: " << certs_.org_ca_key.string()
       << ", upstream_ca: " << certs_.test_ca_crt.string() << "}\n"
       << "rules: {packs: " << o.packs << ", cache_dir: " << PROMPTWALL_TEST_CACHE_DIR << "}\n"
-      << "decisions_log: " << d << "/decisions.jsonl\n"
+      << "audit:\n  dir: " << audit_dir_.string() << "\n  signing_key: " << d << "/audit-signing.pem\n  evidence_key: " << d
+      << "/audit-evidence.key\n  record_clean: true\n" << o.audit_extra
       << "limits: " << o.limits << "\n"
       << "services:\n"
       << "  - {name: openai, prefix: /openai, hosts: [api.openai.com], upstream: \"https://localhost:" << upstream_tls_.port()
@@ -490,7 +527,7 @@ class GatewayFixture {
   Certificates certs_;
   FakeUpstream upstream_;
   FakeUpstream upstream_tls_;
-  fs::path config_, log_;
+  fs::path config_, log_, audit_dir_;
   uint16_t gateway_port_ = 0, proxy_port_ = 0, admin_port_ = 0, closed_port_ = 0;
   std::unique_ptr<ChildProcess> gateway_;
 };

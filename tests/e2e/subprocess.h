@@ -125,11 +125,13 @@ inline CommandResult run_command(std::vector<std::string> argv, const std::strin
 // A server process: standard output and error go to files (kept for failure messages).
 class ChildProcess {
  public:
+  // `append`: add to the output files rather than truncating them (a restarted server).
   ChildProcess(std::vector<std::string> argv, const std::filesystem::path& stdout_file,
-               const std::filesystem::path& stderr_file) {
+               const std::filesystem::path& stderr_file, bool append = false) {
     auto args = detail::c_argv(argv);
-    int out = open(stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int err = open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int mode = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
+    int out = open(stdout_file.c_str(), mode, 0644);
+    int err = open(stderr_file.c_str(), mode, 0644);
     if (out < 0 || err < 0) throw std::runtime_error("cannot open the log files of " + argv[0]);
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");

@@ -15,7 +15,7 @@ const std::vector<Reason> kAllReasons{
     Reason::sensitive_content, Reason::unapproved_service,   Reason::unreadable_body,
     Reason::body_too_large,    Reason::header_too_large,     Reason::unsupported_request,
     Reason::upstream_unavailable, Reason::upstream_timeout,  Reason::internal_error,
-    Reason::overloaded};
+    Reason::overloaded,        Reason::audit_unavailable};
 
 const std::vector<Schema> kAllSchemas{Schema::openai, Schema::gemini, Schema::anthropic, Schema::json,
                                       Schema::text};
@@ -52,6 +52,7 @@ TEST_CASE("status codes per reason", "[block_response]") {
   CHECK(status(Reason::upstream_timeout) == 504);
   CHECK(status(Reason::internal_error) == 500);
   CHECK(status(Reason::overloaded) == 503);
+  CHECK(status(Reason::audit_unavailable) == 503);
 }
 
 TEST_CASE("the block message names the rule in both languages with the request id", "[block_response]") {

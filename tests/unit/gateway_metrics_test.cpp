@@ -140,12 +140,27 @@ TEST_CASE("every family has HELP and TYPE, even before anything happened", "[met
       {"promptwall_open_connections", "gauge"},
       {"promptwall_ruleset_info", "gauge"},
       {"promptwall_ruleset_reloads_total", "counter"},
+      {"promptwall_siem_events_shipped_total", "counter"},
+      {"promptwall_siem_records_behind", "gauge"},
+      {"promptwall_siem_seconds_behind", "gauge"},
   };
   CHECK(e.types == expected);
   CHECK(e.value("promptwall_open_connections") == 0);
   CHECK(e.value("promptwall_request_duration_seconds_count") == 0);
   CHECK(e.count("promptwall_ruleset_info") == 0);  // no set loaded yet
   CHECK(e.count("promptwall_requests_total") == 0);
+}
+
+TEST_CASE("the SIEM shipper's progress: events shipped add up, the lag is the latest report", "[metrics]") {
+  GatewayMetrics m;
+  m.siem_shipped(3);
+  m.siem_shipped(4);
+  m.siem_lag(12, 2.5);
+  m.siem_lag(5, 0.25);
+  Exposition e = parse(m.render());
+  CHECK(e.value("promptwall_siem_events_shipped_total") == 7);
+  CHECK(e.value("promptwall_siem_records_behind") == 5);
+  CHECK(e.value("promptwall_siem_seconds_behind") == 0.25);
 }
 
 TEST_CASE("requests, findings, refusals, bytes and connections are counted", "[metrics]") {

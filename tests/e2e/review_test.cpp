@@ -1,0 +1,121 @@
+// The officers' review page on the real gateway, driven by headless Chromium (review_browser.js):
+// a violation seeded through the gateway shows in the list, the category filter narrows it, a
+// triage set in the page survives a reload and is itself an event in the trail.
+#include "expectations.h"
+
+using namespace promptwall::e2e;
+
+namespace {
+
+constexpr const char* kOfficer = "thanh";
+constexpr const char* kOfficerPassword = "Mật-khẩu e2e 7";
+
+// The hash exactly as an administrator makes it: `promptwall audit passwd NAME`, password on stdin.
+std::string officer_hash() {
+  auto r = run_command({PROMPTWALL_BINARY, "audit", "passwd", kOfficer}, std::string(kOfficerPassword) + "\n");
+  if (r.exit_code != 0) throw std::runtime_error("promptwall audit passwd failed: " + r.out + r.err);
+  auto lines = complete_lines(r.out);
+  if (lines.empty() || lines.front().rfind("$y$", 0) != 0) throw std::runtime_error("no yescrypt hash printed: " + r.out);
+  if (!contains(r.out, "officers:") || !contains(r.out, "name: \"thanh\"")) throw std::runtime_error("no YAML snippet: " + r.out);
+  return lines.front();
+}
+
+GatewayOptions with_officer() {
+  GatewayOptions o;
+  o.audit_extra = "  review: {officers: [{name: " + std::string(kOfficer) + ", password_hash: \"" + officer_hash() + "\"}]}\n";
+  return o;
+}
+
+std::string first_category(const json& decision) {
+  for (const auto& f : decision.at("findings")) return f.value("category", "");
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("officers review, filter and triage violations in a browser", "[e2e][review]") {
+  GatewayFixture gw(with_officer());
+  INFO(gw.where_to_look());
+
+  // Two violations through the gateway: a CCCD (redacted) and a secret stamp (blocked).
+  auto m = gw.mark();
+  REQUIRE(post(gw.url("/openai/v1/chat/completions"), chat_body(kCccdText)).status == 200);
+  auto redacted = gw.decisions_since(m);
+  REQUIRE(redacted.size() == 1);
+  auto b = gw.mark();
+  REQUIRE(post(gw.url("/openai/v1/chat/completions"), chat_body(kSecretLine)).status == 403);
+  auto blocked = gw.decisions_since(b);
+  REQUIRE(blocked.size() == 1);
+  const std::string redact_id = redacted[0].value("event_id", ""), block_id = blocked[0].value("event_id", "");
+  const std::string redact_category = first_category(redacted[0]), block_category = first_category(blocked[0]);
+  REQUIRE_FALSE(redact_id.empty());
+  REQUIRE(redact_category != block_category);
+
+  // Without a session the page is not there, whatever the bearer token.
+  auto unsigned_list = gw.admin("GET", "/review");
+  CHECK(unsigned_list.status == 303);
+  CHECK(unsigned_list.header("Location") == "/review/login");
+  CHECK_FALSE(contains(unsigned_list.body, redact_id));
+
+  const auto t0 = std::chrono::steady_clock::now();
+  json r = run_node("review_browser.js",
+                    {"--base", gw.admin_url(""), "--name", kOfficer, "--password", kOfficerPassword, "--event", redact_id,
+                     "--category", redact_category},
+                    std::chrono::seconds(40));
+  const auto browser_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  INFO(r.dump(2));
+  INFO("browser run: " << browser_ms << " ms");
+  REQUIRE_FALSE(r.contains("harness_error"));
+  REQUIRE_FALSE(r.contains("error"));
+
+  CHECK(r["unsigned_url"] == "/review/login");
+  CHECK(r["signed_in_url"] == "/review");
+  CHECK(r["officer"] == kOfficer);
+
+  auto ids = r["list_ids"].get<std::vector<std::string>>();
+  CHECK(std::count(ids.begin(), ids.end(), redact_id) == 1);
+  CHECK(std::count(ids.begin(), ids.end(), block_id) == 1);
+  CHECK(r["list_total"].get<int>() == 2);  // the clean requests of record_clean are not violations
+  auto filtered = r["filtered_ids"].get<std::vector<std::string>>();
+  CHECK(filtered == std::vector<std::string>{redact_id});
+  CHECK(r["filtered_total"].get<int>() == 1);
+  CHECK(contains(r["filtered_query"].get<std::string>(), "category=" + redact_category));
+
+  CHECK(r["detail_url"] == "/review/event/" + redact_id);
+  REQUIRE(r["excerpts"].is_array());
+  REQUIRE_FALSE(r["excerpts"].empty());
+  for (const auto& excerpt : r["excerpts"]) {
+    CHECK(contains(excerpt.get<std::string>(), "•"));
+    CHECK_FALSE(contains(excerpt.get<std::string>(), kCccd));  // masked, never the number
+  }
+  CHECK(r["state_before"] == "Mới");
+  CHECK(r["note_left"].get<int>() == 2000 - r["note_chars"].get<int>());  // the page's script ran under its CSP
+  CHECK(r["after_save_url"] == "/review/event/" + redact_id);
+  CHECK(r["state_after_reload"] == "Đã xác nhận");
+  CHECK(r["history_notes"] == json::array({"Đã xác minh với anh Nam <b>thật</b>"}));
+  CHECK(r["state_english"] == "Confirmed");
+  CHECK(r["html_lang"] == "en");
+  CHECK(r["console_errors"] == json::array());
+
+  // The triage is an event of the trail, and the operational log says who did it (not the note).
+  std::vector<json> triages;
+  for (auto& rec : gw.audit_records())
+    if (rec.value("type", "") == "triage") triages.push_back(rec);
+  REQUIRE(triages.size() == 1);
+  CHECK(triages[0].value("target", "") == redact_id);
+  CHECK(triages[0].value("state", "") == "confirmed");
+  CHECK(triages[0].value("officer", "") == kOfficer);
+  const auto log = gw.log();
+  CHECK(contains(log, "review: login of officer 'thanh'"));
+  CHECK(contains(log, "review: officer 'thanh' from 127.0.0.1"));
+  CHECK_FALSE(contains(log, "Đã xác minh"));
+  CHECK(browser_ms < 20000);
+}
+
+TEST_CASE("the review page is off without officers", "[e2e][review]") {
+  auto& gw = shared_gateway();
+  INFO(gw.where_to_look());
+  auto r = get(gw.admin_url("/review"));
+  CHECK(r.status == 404);
+  CHECK(contains(r.body, "audit.review.officers"));
+}
