@@ -209,7 +209,9 @@ for c in 1 "$conns"; do
 done
 pw_requests=$(( ${result[pw-clean,1,requests]} + ${result[pw-redact,1,requests]} +
                 ${result[pw-clean,$conns,requests]} + ${result[pw-redact,$conns,requests]} ))
-decisions=$(wc -l <"$work/decisions.jsonl")
+# Audit events: one per redacting request (clean ones are not recorded), each durable before forwarding.
+audit_events=$(cat "$work"/audit/audit-*.jsonl | grep -c '"type":"decision"' || true)
+redact_requests=$(( ${result[pw-redact,1,requests]} + ${result[pw-redact,$conns,requests]} ))
 pw_threads=$(ls "/proc/$pw_pid/task" | wc -l)
 pw_log_new=$(tail -n +"$((log_lines_before + 1))" "$work/promptwall.log")
 
@@ -297,7 +299,7 @@ for n in $streams; do
     "$(awk -v a="${rss_with[$n]}" -v b="$rss_before" -v n="$n" 'BEGIN { print (a - b) / n }')"
 done
 echo
-echo "decisions log: $decisions lines for $pw_requests promptwall requests in the reported runs (plus warm-up and checks)"
+echo "audit trail: $audit_events decision events for $redact_requests redacting requests in the reported runs (plus warm-up and checks; $pw_requests promptwall requests in all)"
 if [ -n "$pw_log_new" ]; then
   echo "promptwall logged during the load runs ($(echo "$pw_log_new" | wc -l) lines, first 5):"
   echo "$pw_log_new" | head -5 | sed 's/^/  /'
