@@ -177,3 +177,18 @@ TEST_CASE("serve --check validates a config and names file:line on errors", "[e2
   CHECK(r.exit_code != 0);
   CHECK(contains(r.err, "bad.yaml:" + std::to_string(line_no)));
 }
+
+TEST_CASE("serve --check refuses an audit signing key it cannot load", "[e2e][admin][audit]") {
+  auto& gw = shared_gateway();
+  const fs::path broken_key = gw.dir() / "broken-signing.pem";
+  write_text(broken_key, "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n");
+  const std::string text = replace_all(read_text(gw.config()), (gw.dir() / "audit-signing.pem").string(), broken_key.string());
+  REQUIRE(text != read_text(gw.config()));
+  const fs::path config = gw.dir() / "broken-key.yaml";
+  write_text(config, text);
+  auto r = serve_check(config);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.err, "audit:"));
+  CHECK(contains(r.err, broken_key.string()));
+}
