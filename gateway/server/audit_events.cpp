@@ -15,9 +15,7 @@ namespace {
 std::string event_json(ServerState& state, Worker& worker, const Origin& origin, Exchange& ex) {
   ex.audited = true;
   const uint64_t high = worker.random(), low = worker.random();
-  audit::DecisionEvent event = decision_event(origin, ex, *state.evidence, high, low);
-  ex.decided_ms = event.latency_ms;
-  return audit::to_json_object(event);
+  return audit::to_json_object(decision_event(origin, ex, *state.evidence, high, low));
 }
 
 }  // namespace

@@ -45,7 +45,6 @@ struct Exchange {
   bool client_aborted = false;
   bool forwarded = false;        // the request (or its redacted version) went upstream
   uint64_t bytes_forwarded = 0;
-  double decided_ms = 0;         // from the first byte to the decision (set when the event is built)
   bool audited = false;          // its event was handed to the audit trail
 
   std::string verdict() const {
