@@ -445,7 +445,7 @@ class ConfigReader {
     std::optional<YAML::Node> listen_node;
     bool admin_listen_given = false;
     for_each_key(root, "", {"listen", "threads", "admin", "tls", "rules", "policy", "services", "limits",
-                            "audit", "log_level"},
+                            "audit", "log_level", "pac"},
                  [&](const std::string& key, const YAML::Node& v, const std::string& path) {
                    if (key == "listen") {
                      listen_node = v;
@@ -467,6 +467,8 @@ class ConfigReader {
                      read_limits(v, path, c.limits);
                    } else if (key == "audit") {
                      read_audit(v, path, c.audit);
+                   } else if (key == "pac") {
+                     read_pac(v, path, c.pac);
                    } else if (key == "log_level") {
                      auto s = text(v, path);
                      static constexpr std::array<std::string_view, 5> levels{"trace", "debug", "info", "warn", "error"};
@@ -634,6 +636,27 @@ class ConfigReader {
                      review.officers.push_back(std::move(officer));
                    }
                  });
+  }
+
+  // `pac.proxy`: one address or a list, in the order browsers should try them.
+  void read_pac(const YAML::Node& n, const std::string& path, PacConfig& pac) {
+    for_each_key(n, path, {"proxy"}, [&](const std::string&, const YAML::Node& v, const std::string& p) {
+      std::vector<std::pair<std::string, YAML::Node>> items;
+      if (v.IsSequence()) {
+        items = string_list(v, p);
+        if (v.size() == 0) error(v, p, "needs at least one address, like proxy.office.vn:3128");
+      } else if (auto s = nonempty_text(v, p)) {
+        items.emplace_back(*s, v);
+      }
+      std::set<std::string, std::less<>> seen;
+      for (size_t i = 0; i < items.size(); ++i) {
+        const std::string item_path = v.IsSequence() ? p + "[" + std::to_string(i) + "]" : p;
+        auto e = endpoint(items[i].second, item_path);
+        if (!e) continue;
+        if (!seen.insert(e->to_string()).second) error(items[i].second, item_path, "'" + items[i].first + "' is listed twice");
+        else pac.proxies.push_back(std::move(*e));
+      }
+    });
   }
 
   void read_tls(const YAML::Node& n, const std::string& path, TlsConfig& tls) {

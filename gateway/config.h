@@ -109,6 +109,14 @@ struct AuditConfig {
   ReviewConfig review;
 };
 
+// The proxy auto-config file the admin listener serves (/proxy.pac, /wpad.dat; gateway/pac_file.h).
+struct PacConfig {
+  // The proxies browsers should use, in failover order (`pac.proxy`). Empty: the forward proxy
+  // listener's address when it is a specific one, else the host the PAC was requested under with
+  // the proxy listener's port.
+  std::vector<Endpoint> proxies;
+};
+
 struct GatewayConfig {
   std::string source;                      // the file, or "<embedded default>"
   std::optional<Endpoint> gateway_listen;  // base-URL gateway (`listen.gateway`)
@@ -122,6 +130,7 @@ struct GatewayConfig {
   Limits limits;
   AuditConfig audit;
   std::string log_level = "info";       // trace|debug|info|warn|error
+  PacConfig pac;
 };
 
 // what() holds every problem found, one per line, in document order, each as

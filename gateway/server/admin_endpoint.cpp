@@ -1,6 +1,6 @@
-// The admin listener: health for load balancers (open), and behind the bearer token the metrics,
-// the active rules, and reload; the officers' review page (/review, audit::ReviewSite) with its own
-// sign-in. Loopback by default; one small request at a time per connection.
+// The admin listener: health for load balancers and the proxy auto-config (open), and behind the
+// bearer token the metrics, the active rules, and reload; the officers' review page (/review,
+// audit::ReviewSite) with its own sign-in. Loopback by default; one small request at a time per connection.
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 
 #include <boost/asio/redirect_error.hpp>
@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/pac_file.h"
 #include "gateway/server/connections.h"
 
 namespace promptwall::gateway::server {
@@ -70,6 +71,21 @@ nlohmann::json rules_json(const ServerState& state) {
   return out;
 }
 
+// /proxy.pac and /wpad.dat: open, as browsers fetch them anonymously. Generated per request (a
+// handful of hosts): the proxy named may depend on the Host the browser used.
+Response pac(const ServerState& state, const http::request<http::string_body>& req) {
+  if (req.method() != http::verb::get) {
+    Response res = text(http::status::method_not_allowed, "GET /proxy.pac or /wpad.dat\n");
+    res.set(http::field::allow, "GET");
+    return res;
+  }
+  std::string why;
+  const auto proxies = pac_proxies(state.config, req[http::field::host], &why);
+  // No proxy to name: no PAC at all, rather than one that would send AI hosts DIRECT.
+  if (!proxies) return text(http::status::service_unavailable, "no proxy auto-config: " + why + "\n");
+  return text(http::status::ok, PacFile(state.config.services).render(*proxies), PacFile::kContentType);
+}
+
 }  // namespace
 
 net::awaitable<void> serve_admin(ServerState& state, tcp::socket socket, ReloadFunction reload, ReviewFunction review) {
@@ -105,6 +121,8 @@ net::awaitable<void> serve_admin(ServerState& state, tcp::socket socket, ReloadF
                                                           "); AI traffic is refused until it can\n");
       else
         res = text(http::status::ok, "ready\n");
+    } else if (path == "/proxy.pac" || path == "/wpad.dat") {
+      res = pac(state, req);
     } else if (path == "/metrics" || path == "/rules" || path == "/reload") {
       if (!authorized(state, req)) {
         res = text(http::status::unauthorized, "a bearer token is required (admin.token in the configuration)\n");
@@ -142,7 +160,7 @@ net::awaitable<void> serve_admin(ServerState& state, tcp::socket socket, ReloadF
         else res.set(name, value);
       }
     } else {
-      res = text(http::status::not_found, "unknown admin endpoint; see /healthz /readyz /metrics /rules /reload /review\n");
+      res = text(http::status::not_found, "unknown admin endpoint; see /healthz /readyz /metrics /rules /reload /review /proxy.pac /wpad.dat\n");
     }
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
