@@ -39,6 +39,10 @@ packages=(
 )
 # The SIEM end-to-end test runs a real rsyslogd of its own on a loopback port.
 if [ "$mode" = test ]; then packages+=(rsyslog); fi
+# The .deb: CPack's DEB generator needs `file` for dpkg-shlibdeps; its test boots systemd in a
+# container (systemd-nspawn) to start the installed unit, and runs systemd-analyze.
+packages+=(file)
+if [ "$mode" = test ]; then packages+=(systemd-container); fi
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
