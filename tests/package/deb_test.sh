@@ -178,6 +178,9 @@ for _ in $(seq 300); do
 done
 case "$state" in running | degraded) ;; *) fail "the container's systemd did not come up (state '$state')" ;; esac
 
+# An empty rule cache: serve --check and serve compile the packs under the unit's sandbox
+# (MemoryDenyWriteExecute, the system call filter), not only load them.
+find "$cache_dir" -mindepth 1 -delete
 in_container systemctl enable --now "$unit_name" >"$work/enable.log" 2>&1 || {
   in_container journalctl -u "$unit_name" --no-pager >"$work/journal.txt" 2>&1
   fail "systemctl enable --now $unit_name: $(cat "$work/enable.log")"
@@ -191,6 +194,7 @@ done
 in_container journalctl -u "$unit_name" --no-pager >"$work/journal.txt" 2>&1 || true
 [ "$ready" = 1 ] || fail "the service did not become ready: $(in_container systemctl status "$unit_name" --no-pager 2>&1 | head -20)"
 expect_eq "$(in_container systemctl is-enabled "$unit_name")" enabled "systemctl is-enabled"
+[ -n "$(ls -A "$cache_dir")" ] || fail "the service wrote no compiled rules to $cache_dir"
 
 step "the running service: user, capabilities, no_new_privs, seccomp"
 main_pid=$(in_container systemctl show -p MainPID --value "$unit_name")
