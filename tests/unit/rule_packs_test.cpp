@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <unistd.h>
+
 #include "rules/example_runner.h"
 #include "rules/rule_linter.h"
 #include "test_support.h"
@@ -121,7 +123,8 @@ TEST_CASE("rules test reports each failing example with rule id and line") {
 }
 
 TEST_CASE("the compiled-database cache is used when valid and recompiled when not") {
-  auto dir = std::filesystem::temp_directory_path() / "promptwall-cache-test";
+  // Per process: test runs of several build trees share /tmp.
+  auto dir = std::filesystem::temp_directory_path() / ("promptwall-cache-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::vector<Diagnostic> diags;
   RuleSetCompiler compiler(shared_normalizer());
