@@ -236,7 +236,7 @@ TEST_CASE("SIEM: every audit event reaches a real rsyslog once and in order, acr
 
   rs.start();
   REQUIRE(wait_for([&] { return all_arrived(gw, rs); }, std::chrono::seconds(20)));
-  CHECK(wait_for([&] { return contains(gw.log(), "reachable again"); }, std::chrono::seconds(5)));
+  CHECK(wait_for([&] { return contains(gw.log(), "reachable again"); }, std::chrono::seconds(15)));
 
   // A gateway restart resumes after the cursor: nothing is sent again.
   gw.process().stop();
@@ -290,10 +290,10 @@ TEST_CASE("SIEM: every audit event reaches a real rsyslog once and in order, acr
   CHECK(std::stoull(trim(read_text(gw.audit_dir() / "siem.cursor"))) >= expected.rbegin()->first);
   const auto since_restart = std::count_if(expected.begin(), expected.end(), [&](const auto& e) { return e.first > cursor_at_restart; });
   const std::string shipped = "promptwall_siem_events_shipped_total " + std::to_string(since_restart) + "\n";
-  CHECK(wait_for([&] { return contains(gw.admin("GET", "/metrics").body, shipped); }, std::chrono::seconds(5)));
+  CHECK(wait_for([&] { return contains(gw.admin("GET", "/metrics").body, shipped); }, std::chrono::seconds(15)));
   // A checkpoint written since is not shipped, but the cursor moves past it all the same.
   CHECK(wait_for([&] { return contains(gw.admin("GET", "/metrics").body, "promptwall_siem_records_behind 0\n"); },
-                 std::chrono::seconds(5)));
+                 std::chrono::seconds(15)));
 }
 
 namespace {
