@@ -103,7 +103,7 @@ TEST_CASE("the verifier locates the problem: file, line and seq", "[audit][verif
   }
 }
 
-TEST_CASE("the verifier streams a large trail quickly", "[audit][verifier][speed]") {
+TEST_CASE("the verifier streams a large trail in one pass", "[audit][verifier]") {
   TrailTemp tmp;
   const fs::path dir = tmp.path() / "trail";
   fs::create_directories(dir);
@@ -123,9 +123,5 @@ TEST_CASE("the verifier streams a large trail quickly", "[audit][verifier][speed
   CHECK(r.intact());
   CHECK(r.records == kRecords);
   CHECK(r.unsigned_tail == kRecords);
-  const double rate = static_cast<double>(r.records) / r.seconds;
-  WARN("verify: " << r.records << " records in " << r.seconds << " s = " << static_cast<uint64_t>(rate) << " records/s");
-#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__)
-  CHECK(rate > 200'000);
-#endif
+  // How fast is bench/audit_bench's business (verify per million events), not a test's.
 }

