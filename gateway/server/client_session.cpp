@@ -395,7 +395,7 @@ class ClientSession {
           why = "service " + route.service->name + " has no upstream";
           return std::nullopt;
         }
-        route.upstream = *route.service->upstream;
+        route.upstream = upstream_for_host(*route.service, origin_.host);
         route.schema_path = join_upstream_path("", target);
         route.target = join_upstream_path(route.upstream.base_path, target);
         return route;
@@ -418,7 +418,7 @@ class ClientSession {
         if (path.front() == '?') path.insert(0, "/");
         route.service = state_.catalog.by_host(authority->host);
         if (route.service && route.service->inspect && route.service->upstream) {
-          route.upstream = *route.service->upstream;
+          route.upstream = upstream_for_host(*route.service, authority->host);
           route.schema_path = path;
           route.target = join_upstream_path(route.upstream.base_path, path);
           return route;
@@ -573,6 +573,7 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
   Origin inner = origin;
   inner.kind = Origin::Kind::intercepted;
   inner.service = service;
+  inner.host = authority->host;
   ClientSession<TlsStream> session(state, worker, tls, buffer, inner);
   co_await session.run();
   lowest(tls).expires_after(std::chrono::seconds(2));
