@@ -670,7 +670,9 @@ Extraction extract_gemini_form(std::string_view body, std::string_view path, siz
   const size_t value_begin = freq->raw_begin;
   const MappedText decoded = form_decode_mapped(body.substr(value_begin, freq->raw_end - value_begin));
   std::string error;
-  auto nested = nested_json_strings(decoded.text, max_depth, /*levels=*/2, error);
+  // One level: f.req's own strings that hold JSON are opened, the strings inside them are not. A
+  // prompt that itself looks like JSON stays one whole text, keys and numbers scanned with it.
+  auto nested = nested_json_strings(decoded.text, max_depth, /*levels=*/1, error);
   if (!nested) return unparseable("f.req is not JSON: " + error);
 
   const bool stream_generate = path.find("/StreamGenerate") != std::string_view::npos;

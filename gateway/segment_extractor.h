@@ -76,8 +76,10 @@ struct ExtractorLimits { size_t max_json_depth = 64; };
 //     objects' `text`, content.text, custom instructions (user_profile, user_instructions) and
 //     attachment names; any other JSON (and a WebSocket message) is read as Schema::json.
 //   - gemini_web (gemini.google.com's /_/BardChatUi/): a form whose `f.req` holds JSON whose strings
-//     hold JSON again. StreamGenerate: the prompt, f.req[1] → [0][0] (location "f.req[1]:[0][0]");
-//     batchexecute and other calls: every string of the nested JSON. An f.req that does not parse,
+//     hold JSON again (opened one level: a prompt that looks like JSON stays one text).
+//     StreamGenerate: the prompt, f.req[1] → [0][0] (location "f.req[1]:[0][0]"); batchexecute
+//     and other calls: every string of the nested JSON except batchexecute's rpc ids and markers;
+//     other form fields except the XSRF token `at`. An f.req that does not parse,
 //     or a StreamGenerate/batchexecute f.req without its known envelope, is unparseable with no
 //     segments (so refused: fail closed). A form without f.req is read as any form.
 //   - anything else, text/* and every body of Schema::text: one raw segment, or binary if it is not

@@ -125,6 +125,12 @@ TEST_CASE("gemini_web: StreamGenerate's prompt inside JSON inside a JSON string 
       CHECK(u.segments.empty());
     }
   }
+  SECTION("a prompt that is itself JSON stays one text (its keys and numbers are scanned too)") {
+    const std::string json_prompt = R"({"cccd": 001203004567, "ghi_chu": ["x"]})";
+    const std::string b = gemini_stream_generate_body(json_prompt);
+    CHECK(found(extract(Schema::gemini_web, b, kGeminiContentType, kStreamGeneratePath)) ==
+          Found{{"f.req[1]:[0][0]", json_prompt}});
+  }
   SECTION("a form without f.req is any form") {
     CHECK(found(extract(Schema::gemini_web, "q=xin+ch%C3%A0o", kGeminiContentType, "/_/BardChatUi/jserror")) ==
           Found{{"q", "xin chào"}});
