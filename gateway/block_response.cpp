@@ -215,6 +215,51 @@ std::string dump(const nlohmann::ordered_json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// Length of a chunk as the app's JavaScript counts it (String.length: UTF-16 code units).
+size_t utf16_length(std::string_view utf8) {
+  size_t units = 0;
+  for (unsigned char c : utf8) {
+    if ((c & 0xC0) != 0x80) ++units;  // a lead byte starts a code point
+    if ((c & 0xF8) == 0xF0) ++units;  // 4-byte sequences are surrogate pairs
+  }
+  return units;
+}
+
+// A StreamGenerate answer whose reply is the notice, in the recorded shape: the `)]}'` guard, then
+// length-prefixed chunks; the reply chunk is [["wrb.fr",null,"<JSON>"]] where the JSON's [1] holds
+// the conversation and response ids and [4] the candidates, each [rcid, [text, ...], ...]. The app
+// renders candidate text as Gemini's answer, which is where a person reads it; an HTTP error would
+// show only the app's generic "something went wrong". The ids are ours, not a real conversation's,
+// so the app does not continue a conversation the notice is not part of.
+std::string gemini_web_body(const std::string& message) {
+  using Json = nlohmann::ordered_json;
+  // Built element by element: a braced list of two strings would become an object.
+  Json ids = Json::array();
+  ids.push_back("c_promptwall");
+  ids.push_back("r_promptwall");
+  Json text = Json::array();
+  text.push_back(message);
+  Json candidate = Json::array();
+  candidate.push_back("rc_promptwall");
+  candidate.push_back(std::move(text));
+  Json candidates = Json::array();
+  candidates.push_back(std::move(candidate));
+  Json inner = Json::array();
+  inner.push_back(nullptr);
+  inner.push_back(std::move(ids));
+  inner.push_back(nullptr);
+  inner.push_back(nullptr);
+  inner.push_back(std::move(candidates));
+  Json row = Json::array();
+  row.push_back("wrb.fr");
+  row.push_back(nullptr);
+  row.push_back(dump(inner));
+  Json envelope = Json::array();
+  envelope.push_back(std::move(row));
+  const std::string chunk = dump(envelope);
+  return ")]}'\n\n" + std::to_string(utf16_length(chunk)) + "\n" + chunk + "\n";
+}
+
 std::string json_body(Schema schema, const Refusal& r, unsigned status) {
   const std::string message = refusal_message(r);
   nlohmann::ordered_json j;
@@ -226,6 +271,12 @@ std::string json_body(Schema schema, const Refusal& r, unsigned status) {
       j["type"] = "error";
       j["error"] = {{"type", anthropic_type(r)}, {"message", message}};
       break;
+    case Schema::chatgpt_web:
+      // The app shows an error response's `detail` string to the user (as for its own 403/429s).
+      j["detail"] = message;
+      break;
+    case Schema::gemini_web:
+      return gemini_web_body(message);
     case Schema::openai:
     case Schema::json:
     case Schema::text:
@@ -398,6 +449,32 @@ RefusalResponse render_refusal(Schema schema, bool html, const Refusal& r) {
   } else {
     out.content_type = "application/json";
     out.body = json_body(schema, r, out.status);
+    if (schema == Schema::gemini_web) {
+      // The app reads a 200 stream and shows its reply; see gemini_web_body().
+      out.status = 200;
+      out.content_type = "application/json; charset=utf-8";
+    }
+  }
+  return out;
+}
+
+std::string websocket_close_reason(const Refusal& r) {
+  std::string what;
+  switch (r.reason) {
+    case Reason::sensitive_content: what = "đã chặn: nội dung nhạy cảm | blocked: sensitive content"; break;
+    case Reason::unreadable_body: what = "đã chặn: không đọc được | blocked: unreadable message"; break;
+    case Reason::body_too_large: what = "đã chặn: quá lớn | blocked: message too large"; break;
+    case Reason::audit_unavailable: what = "tạm dừng: nhật ký lỗi | paused: audit unavailable"; break;
+    default: what = "đã chặn | refused"; break;
+  }
+  std::string out = "promptwall " + what;
+  if (!r.request_id.empty()) out += " (ID " + r.request_id + ")";
+  // RFC 6455 §5.5: a control frame's payload is at most 125 bytes, 2 of them the code. Cut on a
+  // code point boundary so the reason stays UTF-8.
+  if (out.size() > kMaxCloseReasonBytes) {
+    size_t cut = kMaxCloseReasonBytes;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+    out.resize(cut);
   }
   return out;
 }

@@ -72,9 +72,20 @@ struct RefusalResponse {
 //     "UNAVAILABLE"|"DEADLINE_EXCEEDED"|"INTERNAL"|"RESOURCE_EXHAUSTED"}}
 //  anthropic: {"type":"error","error":{"type":"permission_error"|"invalid_request_error"|
 //     "request_too_large"|"api_error"|"timeout_error"|"overloaded_error","message":M}}
+//  chatgpt_web: {"detail":M} with the status above: the ChatGPT app shows an error's `detail`
+//     string, also for a conversation request that asked for text/event-stream (it checks the
+//     status before it reads the stream).
+//  gemini_web: status 200, a StreamGenerate answer whose reply text is M (gemini.google.com shows
+//     that; see gemini_web_body in the .cpp for the recorded shape).
 // html=true: a self-contained page (inline CSS, no external resources), a lang="vi" section then
 // a lang="en" one, everything HTML-escaped, with the request id.
 RefusalResponse render_refusal(Schema schema, bool html, const Refusal& r);
+
+// A WebSocket close frame's reason for a refused message (sent with code 1008, policy violation):
+// short Vietnamese and English and the request id, never content; at most kMaxCloseReasonBytes of
+// UTF-8, as RFC 6455 allows.
+inline constexpr size_t kMaxCloseReasonBytes = 123;
+std::string websocket_close_reason(const Refusal& r);
 
 // Whether an Accept header prefers text/html over application/json: by q-value, then by the more
 // specific media range, then by position. "*/*" alone or an empty header prefer JSON.

@@ -8,13 +8,24 @@ namespace {
 
 constexpr char kHex[] = "0123456789ABCDEF";
 
-std::string encode(const Segment& segment, std::string_view text) {
-  switch (segment.encoding) {
+std::string encode_as(Segment::Encoding encoding, std::string_view text) {
+  switch (encoding) {
     case Segment::Encoding::json_string: return json_string_token(text);
     case Segment::Encoding::form_value: return form_encode(text);
     case Segment::Encoding::raw: return std::string(text);
   }
   return std::string(text);
+}
+
+// The token, then each enclosing layer's escaping, innermost first (inside a JSON string the
+// token's bytes are that string's content: escaped, without quotes of their own).
+std::string encode(const Segment& segment, std::string_view text) {
+  std::string out = encode_as(segment.encoding, text);
+  for (Segment::Encoding layer : segment.enclosing) {
+    out = encode_as(layer, out);
+    if (layer == Segment::Encoding::json_string) out = out.substr(1, out.size() - 2);
+  }
+  return out;
 }
 
 }  // namespace

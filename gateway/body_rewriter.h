@@ -12,6 +12,8 @@
 //     "*-._", and writes a space as '+' (WHATWG application/x-www-form-urlencoded serializer), so
 //     it never introduces a '&' or '=' that would split or rename a field.
 //   - A raw replacement is copied as is.
+//   - A nested segment's replacement (Segment::enclosing) is its token encoded as above, then
+//     escaped for each enclosing layer, innermost first: decoded layer by layer it is the new token.
 #pragma once
 
 #include <string>

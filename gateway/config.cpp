@@ -55,11 +55,11 @@ services:
   - name: chatgpt-web
     hosts: [chatgpt.com, chat.openai.com, ab.chatgpt.com]
     upstream: https://chatgpt.com
-    schema: json
+    schema: chatgpt_web
   - name: gemini-web
-    hosts: [gemini.google.com]
+    hosts: [gemini.google.com, bard.google.com]
     upstream: https://gemini.google.com
-    schema: json
+    schema: gemini_web
   - name: claude-web
     hosts: [claude.ai]
     upstream: https://claude.ai
@@ -788,7 +788,7 @@ class ConfigReader {
             auto name = text(v, p);
             if (!name) return;
             if (auto schema = schema_from_string(*name)) s.schema = *schema;
-            else error(v, p, "expected openai, gemini, anthropic, json or text, got '" + *name + "'");
+            else error(v, p, "expected openai, gemini, anthropic, json, text, chatgpt_web or gemini_web, got '" + *name + "'");
           } else if (key == "approved") {
             if (auto b = boolean(v, p)) s.approved = *b;
           } else if (key == "inspect") {

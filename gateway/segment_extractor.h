@@ -7,6 +7,10 @@
 //   - json_string: body[raw_begin] and body[raw_end - 1] are the token's quotes, and `text` is the
 //     token's unescaped value. form_value: body[raw_begin, raw_end) percent-decodes to `text`.
 //     raw: the range is the whole body and `text` is the body.
+//   - nested (`enclosing` not empty, the web apps' JSON inside a JSON string inside a form value):
+//     [raw_begin, raw_end) are the body bytes that encode the innermost token through every
+//     enclosing layer; decoding them layer by layer, outermost first, gives the token, and
+//     re-encoding a new token innermost first gives bytes that can stand in their place.
 //   - `text` is always valid UTF-8: a JSON string with invalid UTF-8 makes the body unparseable,
 //     and form or raw text that is not UTF-8 makes it binary.
 //   - status ok: every value of the document was parsed, so malformed JSON or trailing bytes are
@@ -35,6 +39,10 @@ struct Segment {
   size_t raw_end = 0;      //   json_string: the string token INCLUDING its quotes; form_value: the value's
                            //   percent-encoded bytes; raw: the whole body [0, size)
   Encoding encoding = Encoding::raw;
+  // What the token sits inside, innermost first: json_string = inside another JSON string's value
+  // (escaped once more), form_value = inside a percent-encoded form value. Empty for a token that
+  // is itself in the body.
+  std::vector<Encoding> enclosing = {};
 };
 
 struct Extraction {
@@ -63,6 +71,17 @@ struct ExtractorLimits { size_t max_json_depth = 64; };
 //   - application/x-www-form-urlencoded: one form_value segment per field, location = field name.
 //   - multipart/*, application/octet-stream, image/*, audio/*, video/*, font/* and known binary
 //     application types (pdf, zip, protobuf, ...): binary.
+//   - chatgpt_web (chatgpt.com's /backend-api/): a conversation request (top-level `messages` or the
+//     prepare call's `partial_query`) gives the user's text: content.parts[] strings and their
+//     objects' `text`, content.text, custom instructions (user_profile, user_instructions) and
+//     attachment names; any other JSON (and a WebSocket message) is read as Schema::json.
+//   - gemini_web (gemini.google.com's /_/BardChatUi/): a form whose `f.req` holds JSON whose strings
+//     hold JSON again (opened one level: a prompt that looks like JSON stays one text).
+//     StreamGenerate: the prompt, f.req[1] → [0][0] (location "f.req[1]:[0][0]"); batchexecute
+//     and other calls: every string of the nested JSON except batchexecute's rpc ids and markers;
+//     other form fields except the XSRF token `at`. An f.req that does not parse,
+//     or a StreamGenerate/batchexecute f.req without its known envelope, is unparseable with no
+//     segments (so refused: fail closed). A form without f.req is read as any form.
 //   - anything else, text/* and every body of Schema::text: one raw segment, or binary if it is not
 //     valid UTF-8. Unknown types are read as text when they are text, since a DLP gateway should
 //     see text in a format it does not know rather than wave it through.
@@ -73,8 +92,7 @@ class SegmentExtractor {
 
   // content_type: the Content-Type header value (may be empty). path: the request path after the
   // service prefix (e.g. "/v1/chat/completions", "/v1beta/models/gemini-2.0-flash:generateContent").
-  // No current schema needs the path (the text fields of one API's endpoints never collide), so
-  // it is accepted for schemas whose endpoints will.
+  // Only gemini_web needs the path (StreamGenerate and batchexecute share the form but not its shape).
   Extraction extract(Schema schema, std::string_view content_type, std::string_view path, std::string_view body) const;
 
  private:

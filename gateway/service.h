@@ -15,8 +15,9 @@
 
 namespace promptwall::gateway {
 
-// How a service's request bodies are read (gateway/segment_extractor.h).
-enum class Schema : uint8_t { openai, gemini, anthropic, json, text };
+// How a service's request bodies are read (gateway/segment_extractor.h). chatgpt_web and
+// gemini_web are the web apps (chatgpt.com, gemini.google.com) seen through interception.
+enum class Schema : uint8_t { openai, gemini, anthropic, json, text, chatgpt_web, gemini_web };
 std::string_view to_string(Schema s);
 std::optional<Schema> schema_from_string(std::string_view s);
 
@@ -30,6 +31,13 @@ struct UpstreamTarget {
 
 // What to do with a body that cannot be parsed or decoded.
 enum class UnparseablePolicy : uint8_t { scan_raw_or_block, block };
+
+// Where a request for `host` (one of the service's hosts, as the client named it) goes: when the
+// service's upstream host is itself one of its `hosts`, the service is a set of real public names
+// and each goes to itself (chat.openai.com to chat.openai.com, same scheme, port and base path);
+// otherwise (a relay, a test double) every host goes to the configured upstream.
+struct Service;
+UpstreamTarget upstream_for_host(const Service& service, std::string_view host);
 
 struct Service {
   std::string name;                 // "openai"; used in metrics, logs and decisions

@@ -28,6 +28,7 @@
 #include "gateway/server/connections.h"
 #include "gateway/server/exchange.h"
 #include "gateway/server/upstream_relay.h"
+#include "gateway/server/websocket_relay.h"
 
 namespace promptwall::gateway::server {
 
@@ -234,6 +235,8 @@ class ClientSession {
       co_return co_await send_refusal(state_, stream_, r, route->service, &req, false, ex);
     }
 
+    if (is_websocket_upgrade(req)) co_return co_await serve_websocket(*route, req, ex);
+
     // Refuse an announced oversize body before reading it; the connection then closes, since
     // the body was not read.
     if (auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
@@ -372,6 +375,44 @@ class ClientSession {
     co_return false;
   }
 
+  // A WebSocket Upgrade (gateway/server/websocket_relay.h): recorded like a request before it
+  // leaves, then the session runs until either side closes; the connection ends with it.
+  net::awaitable<bool> serve_websocket(const Route& route, Request& req, Exchange& ex) {
+    if (buffer_.size() > 0) {
+      // Frames sent before the handshake was answered: not a client we can relay faithfully.
+      Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
+      ex.refusal = r;
+      co_return co_await send_refusal(state_, stream_, r, route.service, &req, false, ex);
+    }
+    if (route.service) {
+      ex.forwarded = true;
+      if (!co_await write_event_durably(state_, worker_, origin_, ex)) {
+        ex.forwarded = false;
+        Refusal r{Refusal::Reason::audit_unavailable, {}, {}, route.service->name, ex.request_id};
+        ex.refusal = r;
+        co_return co_await send_refusal(state_, stream_, r, route.service, &req, false, ex);
+      }
+    }
+    std::string why;
+    std::unique_ptr<UpstreamConnection> conn = co_await connect_upstream(state_, route.upstream, why);
+    WebSocketOutcome outcome;
+    if (conn) {
+      const WebSocketTarget target{route.service, route.upstream, route.target, route.schema_path};
+      outcome = co_await std::visit(
+          [&](auto& upstream) { return relay_websocket(state_, worker_, origin_, stream_, req, upstream, target, ex); },
+          conn->stream);
+    }
+    if (!outcome.upgraded) {
+      spdlog::warn("{} WebSocket upstream {} unavailable: {}", ex.request_id, target_key(route.upstream),
+                   conn ? outcome.why : why);
+      ex.forwarded = false;
+      Refusal r{Refusal::Reason::upstream_unavailable, {}, {}, route.service ? route.service->name : "", ex.request_id};
+      ex.refusal = r;
+      co_return co_await send_refusal(state_, stream_, r, route.service, &req, false, ex);
+    }
+    co_return false;
+  }
+
   // Which service a request is for, and where it goes.
   std::optional<Route> resolve(const Request& req, std::string& why) const {
     const std::string_view target = req.target();
@@ -395,7 +436,7 @@ class ClientSession {
           why = "service " + route.service->name + " has no upstream";
           return std::nullopt;
         }
-        route.upstream = *route.service->upstream;
+        route.upstream = upstream_for_host(*route.service, origin_.host);
         route.schema_path = join_upstream_path("", target);
         route.target = join_upstream_path(route.upstream.base_path, target);
         return route;
@@ -418,7 +459,7 @@ class ClientSession {
         if (path.front() == '?') path.insert(0, "/");
         route.service = state_.catalog.by_host(authority->host);
         if (route.service && route.service->inspect && route.service->upstream) {
-          route.upstream = *route.service->upstream;
+          route.upstream = upstream_for_host(*route.service, authority->host);
           route.schema_path = path;
           route.target = join_upstream_path(route.upstream.base_path, path);
           return route;
@@ -573,6 +614,7 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
   Origin inner = origin;
   inner.kind = Origin::Kind::intercepted;
   inner.service = service;
+  inner.host = authority->host;
   ClientSession<TlsStream> session(state, worker, tls, buffer, inner);
   co_await session.run();
   lowest(tls).expires_after(std::chrono::seconds(2));

@@ -28,6 +28,7 @@ struct Origin {
   Kind kind = Kind::gateway;
   std::string client;                  // "ip:port" of the client
   const Service* service = nullptr;    // intercepted: the service of the CONNECT host
+  std::string host;                    // intercepted: the CONNECT host (lower case), for upstream_for_host()
 };
 
 struct Exchange {

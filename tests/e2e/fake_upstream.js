@@ -9,7 +9,11 @@
 // FILE (method, url, headers, body as UTF-8, body_base64), written synchronously before the
 // response starts, so a client that has its answer can read the record at once.
 // Request headers that steer it: x-fake-delay-ms: N (wait before answering), x-fake-status: N.
-// No dependencies: runs on Node 18 and 20.
+// The web apps: chatgpt.com's conversation request (SSE when it accepts text/event-stream) and
+// gemini.google.com's StreamGenerate; a WebSocket upgrade on any path is accepted (the first
+// offered subprotocol chosen), recorded as method UPGRADE, and each message recorded as method
+// WEBSOCKET and echoed back as {"echo": text}.
+// Runs on Node 18 and 20; only WebSockets need a package (`ws`, loaded on the first upgrade).
 'use strict';
 
 const fs = require('fs');
@@ -175,9 +179,61 @@ function answer(req, res, bodyText) {
     } else {
       sendJson(res, 200, anthropicMessage(model));
     }
+  } else if (post && /\/backend-api\/(f\/)?conversation$/.test(path)) {
+    chatgptConversation(req, res);
+  } else if (post && path.endsWith('/StreamGenerate')) {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(streamGenerateAnswer('ok'));
   } else {
     sendJson(res, 200, { ok: true });
   }
+}
+
+// chatgpt.com's answer to a conversation request: SSE events carrying the growing assistant
+// message, then [DONE].
+function chatgptConversation(req, res) {
+  const message = (i) => ({
+    message: { id: 'fake-assistant', author: { role: 'assistant' }, content: { content_type: 'text', parts: [`c${i}`] } },
+    conversation_id: 'fake-conversation', error: null,
+  });
+  if (!String(req.headers.accept || '').includes('text/event-stream')) {
+    sendJson(res, 200, message(0));
+    return;
+  }
+  const events = [];
+  for (let i = 0; i < STREAM_EVENTS; i++) events.push(`data: ${JSON.stringify(message(i))}\n\n`);
+  events.push('data: [DONE]\n\n');
+  streamEvents(res, events);
+}
+
+// gemini.google.com's StreamGenerate answer: )]}' then a length-prefixed [["wrb.fr",null,"<JSON>"]].
+function streamGenerateAnswer(text) {
+  const chunk = JSON.stringify([['wrb.fr', null, JSON.stringify([null, ['c_fake', 'r_fake'], null, null, [['rc_fake', [text]]]])]]);
+  return `)]}'\n\n${chunk.length}\n${chunk}\n`;
+}
+
+function record(opts, value) {
+  fs.appendFileSync(opts.record, JSON.stringify({ time_ms: Date.now(), tls: Boolean(opts.tlsCert), ...value }) + '\n');
+}
+
+// WebSocket upgrades: recorded, accepted with the first offered subprotocol, messages echoed.
+function acceptWebSockets(server, opts) {
+  let wss = null;
+  server.on('upgrade', (req, socket, head) => {
+    if (!wss) {
+      const { WebSocketServer } = require('ws');
+      wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => protocols.values().next().value || false });
+    }
+    record(opts, { method: 'UPGRADE', url: req.url, headers: req.headers, body: '', body_base64: '' });
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', (data, isBinary) => {
+        const body = Buffer.from(data);
+        record(opts, { method: 'WEBSOCKET', url: req.url, headers: {}, binary: isBinary, body: body.toString('utf8'),
+                       body_base64: body.toString('base64') });
+        ws.send(JSON.stringify({ echo: body.toString('utf8') }));
+      });
+    });
+  });
 }
 
 function main() {
@@ -200,6 +256,7 @@ function main() {
   const server = opts.tlsCert
     ? https.createServer({ cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) }, handler)
     : http.createServer(handler);
+  acceptWebSockets(server, opts);
   server.listen(opts.port, opts.host, () => {
     process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n');
   });

@@ -519,8 +519,16 @@ class GatewayFixture {
       << "  - {name: deepseek, hosts: [api.deepseek.com], approved: false}\n"
       << "  - {name: monitored, prefix: /monitored, upstream: \"" << up << "\", schema: openai, policy: {mode: monitor}}\n"
       << "  - {name: strict, prefix: /strict, upstream: \"" << up << "\", schema: openai, policy: {overrides: {national_id: block}}}\n"
-      << o.extra_services;
+      << with_upstreams(o.extra_services, up);
     return y.str();
+  }
+
+  // extra_services may name the fakes: {UPSTREAM} (HTTP) and {UPSTREAM_TLS} (HTTPS, localhost).
+  std::string with_upstreams(std::string services, const std::string& up) const {
+    const std::string up_tls = "https://localhost:" + std::to_string(upstream_tls_.port());
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"{UPSTREAM}", up}, {"{UPSTREAM_TLS}", up_tls}})
+      for (size_t at; (at = services.find(from)) != std::string::npos;) services.replace(at, from.size(), to);
+    return services;
   }
 
   TempDir dir_;

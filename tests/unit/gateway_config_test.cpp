@@ -88,8 +88,8 @@ TEST_CASE("the embedded default parses and lists the known services", "[config]"
        "generativelanguage.googleapis.com"},
       {"anthropic", "/anthropic", "api.anthropic.com", Schema::anthropic, true, "api.anthropic.com"},
       {"mistral", "/mistral", "api.mistral.ai", Schema::openai, true, "api.mistral.ai"},
-      {"chatgpt-web", "", "chat.openai.com", Schema::json, true, "chatgpt.com"},
-      {"gemini-web", "", "gemini.google.com", Schema::json, true, "gemini.google.com"},
+      {"chatgpt-web", "", "chat.openai.com", Schema::chatgpt_web, true, "chatgpt.com"},
+      {"gemini-web", "", "gemini.google.com", Schema::gemini_web, true, "gemini.google.com"},
       {"claude-web", "", "claude.ai", Schema::json, true, "claude.ai"},
       {"deepseek", "", "chat.deepseek.com", Schema::json, false, nullptr},
       {"kimi", "", "kimi.moonshot.cn", Schema::json, false, nullptr},
@@ -308,7 +308,7 @@ TEST_CASE("service errors", "[config]") {
         "test.yaml:5: key `services[0].upstream`: expected a URL like https://api.openai.com, got 'ftp://a.com': "
         "the scheme must be https or http, not 'ftp'");
   CHECK(service_error("  - name: a\n    hosts: [a.com]\n    upstream: https://a.com\n    schema: chatml\n") ==
-        "test.yaml:6: key `services[0].schema`: expected openai, gemini, anthropic, json or text, got 'chatml'");
+        "test.yaml:6: key `services[0].schema`: expected openai, gemini, anthropic, json, text, chatgpt_web or gemini_web, got 'chatml'");
   CHECK(service_error("  - name: a\n    hosts: [a.com]\n    upstream: https://a.com\n    approved: yes\n") ==
         "test.yaml:6: key `services[0].approved`: expected true or false, got 'yes'");
   CHECK_THAT(service_error("  - name: a\n    hosts: ['*.com']\n    approved: false\n"),
