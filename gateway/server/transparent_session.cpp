@@ -166,8 +166,12 @@ net::awaitable<void> serve_transparent(ServerState& state, Worker& worker, tcp::
       route = route_transparent(state.catalog, TransparentRoute::Protocol::tls, first.host, state.ca != nullptr);
     else if (first.kind == FirstBytes::Kind::http)
       route = route_transparent(state.catalog, TransparentRoute::Protocol::http, first.host, state.ca != nullptr);
-    else if (first.kind == FirstBytes::Kind::http_too_large)
-      route = {Action::inspect_http, nullptr};  // the request loop answers it: 431, in the client's terms
+    if (first.kind == FirstBytes::Kind::http_too_large) {
+      // Its Host cannot be known within the limit: the request loop refuses it (431) in HTTP terms.
+      state.metrics.transparent_connection("refused");
+      co_await serve_requests(state, worker, stream, buffer, origin);
+      co_return;
+    }
 
     switch (route.action) {
       case Action::splice: {

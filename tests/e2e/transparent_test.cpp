@@ -319,10 +319,13 @@ class Office {
   std::vector<std::unique_ptr<ChildProcess>> processes_;
 };
 
-// The certificate the client is shown for host:443, by openssl s_client in the client namespace.
-std::string presented_fingerprint(const Office& office, const std::string& host) {
-  auto r = run_command(in_ns(office.ns().client, {"openssl", "s_client", "-connect", host + ":443", "-servername", host}),
-                       "", std::chrono::seconds(15));
+// The certificate the client is shown for host:443, by openssl s_client in the client namespace
+// (with no SNI at all when `server_name` is empty).
+std::string presented_fingerprint(const Office& office, const std::string& host, const std::string& server_name) {
+  std::vector<std::string> argv = {"openssl", "s_client", "-connect", host + ":443"};
+  if (server_name.empty()) argv.push_back("-noservername");
+  else argv.insert(argv.end(), {"-servername", server_name});
+  auto r = run_command(in_ns(office.ns().client, argv), "", std::chrono::seconds(15));
   return fingerprint_of_pem(r.out);
 }
 
@@ -378,7 +381,7 @@ TEST_CASE("transparent mode: an office whose TCP 80/443 is redirected to promptw
   SECTION("the non-AI HTTPS host passes byte for byte: its own certificate, the exact download") {
     const auto expected = fingerprint_of_pem(read_text(office.dir() / "web.example.test.crt"));
     REQUIRE_FALSE(expected.empty());
-    CHECK(presented_fingerprint(office, "web.example.test") == expected);
+    CHECK(presented_fingerprint(office, "web.example.test", "web.example.test") == expected);
     HttpRequest req;
     req.url = "https://web.example.test/download.bin";
     req.cacert = office.certs().test_ca_crt.string();  // the site's own CA only: no organisation CA involved
@@ -392,7 +395,14 @@ TEST_CASE("transparent mode: an office whose TCP 80/443 is redirected to promptw
     CHECK(office.metric("promptwall_transparent_connections_total{outcome=\"spliced\"}") >= 1);
   }
 
-  SECTION("plain HTTP to the non-AI host passes untouched") {
+  SECTION("TLS naming no host is spliced, even to an AI service's address: nothing to route it by") {
+    const auto ai_own = fingerprint_of_pem(read_text(office.dir() / "ai.example.test.crt"));
+    REQUIRE_FALSE(ai_own.empty());
+    CHECK(presented_fingerprint(office, kAiAddress, "") == ai_own);  // the server's own certificate
+    CHECK(presented_fingerprint(office, "ai.example.test", "ai.example.test") != ai_own);  // intercepted
+  }
+
+    SECTION("plain HTTP to the non-AI host passes untouched") {
     HttpRequest req;
     req.url = "http://web.example.test/download.bin";
     req.headers = {"X-Office-Test: kept"};
