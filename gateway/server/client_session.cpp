@@ -6,6 +6,9 @@
 //
 // A CONNECT on the proxy listener becomes either a TLS interception (hosts of inspected services:
 // the same loop runs inside TLS terminated with a leaf from the organisation CA) or a blind tunnel.
+// The transparent listener (transparent_session.cpp) uses the same pieces once it has judged a
+// redirected connection: serve_intercepted() for TLS to an AI host, the request loop
+// (Origin::Kind::transparent_http, routed by Host) for plain HTTP, splice() for everything else.
 #include <algorithm>
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 #include <array>

@@ -109,9 +109,15 @@ std::string set_nft_variable(std::string text, const std::string& name, const st
   return text.replace(at, end - at, key + value);
 }
 
+struct OfficeOptions {
+  bool tproxy = false;         // promptwall-tproxy.nft and `transparent: {tproxy: true}`
+  bool organisation_ca = true; // false: no CA configured or in the (empty) state directory
+};
+
 class Office {
  public:
-  explicit Office(bool tproxy) : tproxy_(tproxy), certs_(make_certificates(dir_.path())) {
+  explicit Office(OfficeOptions options = {})
+      : tproxy_(options.tproxy), organisation_ca_(options.organisation_ca), certs_(make_certificates(dir_.path())) {
     build_network();
     issue_certificate(certs_, dir_.path(), "ai.example.test", kAiAddress);
     issue_certificate(certs_, dir_.path(), "web.example.test", kWebAddress);
@@ -287,8 +293,9 @@ class Office {
     y << "listen: {transparent: 0.0.0.0:3129, admin: 127.0.0.1:9090}\n"
       << (tproxy_ ? "transparent: {tproxy: true}\n" : "")
       << "admin: {token: " << kAdminToken << "}\n"
-      << "tls: {ca_cert: " << certs_.org_ca_crt.string() << ", ca_key: " << certs_.org_ca_key.string()
-      << ", upstream_ca: " << certs_.test_ca_crt.string() << "}\n"
+      << "tls: {upstream_ca: " << certs_.test_ca_crt.string();
+    if (organisation_ca_) y << ", ca_cert: " << certs_.org_ca_crt.string() << ", ca_key: " << certs_.org_ca_key.string();
+    y << "}\n"
       << "rules: {packs: [builtin], cache_dir: " << PROMPTWALL_TEST_CACHE_DIR << "}\n"
       << "audit: {dir: " << d << "/audit, signing_key: " << d << "/audit-signing.pem, evidence_key: " << d
       << "/audit-evidence.key}\n"
@@ -298,9 +305,12 @@ class Office {
       << "  - {name: shadow, hosts: [shadow.example.test], approved: false}\n"
       << "  - {name: web-known, hosts: [known.example.test], upstream: \"https://known.example.test\", inspect: false}\n";
     write_text(config(), y.str());
+    // The state directory is the run's own, so no organisation CA is found there by default.
+    fs::create_directories(dir_.path() / "state");
     processes_.push_back(std::make_unique<ChildProcess>(
-        in_ns(ns_.gateway, {PROMPTWALL_BINARY, "serve", "--config", config().string()}), dir_.path() / "gateway.out",
-        dir_.path() / "gateway.log"));
+        in_ns(ns_.gateway, {"env", "PROMPTWALL_STATE_DIR=" + (dir_.path() / "state").string(), PROMPTWALL_BINARY, "serve",
+                            "--config", config().string()}),
+        dir_.path() / "gateway.out", dir_.path() / "gateway.log"));
     auto& gateway = *processes_.back();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     for (;;) {
@@ -312,6 +322,7 @@ class Office {
   }
 
   bool tproxy_;
+  bool organisation_ca_;
   TempDir dir_;
   Namespaces ns_;
   Certificates certs_;
@@ -342,7 +353,7 @@ TEST_CASE("transparent mode: an office whose TCP 80/443 is redirected to promptw
     WARN("transparent-mode test skipped: " << missing << " (it needs root, ip netns and nft, as in CI)");
     return;
   }
-  Office office(/*tproxy=*/false);
+  Office office;
   INFO(office.where_to_look());
 
   SECTION("HTTPS to the AI host, organisation CA trusted: intercepted, the CCCD redacted, the event audited") {
@@ -500,7 +511,7 @@ TEST_CASE("transparent mode with TPROXY: intercepted and spliced as with REDIREC
     WARN("transparent-mode test skipped: " << missing << " (it needs root, ip netns and nft, as in CI)");
     return;
   }
-  Office office(/*tproxy=*/true);
+  Office office({.tproxy = true});
   INFO(office.where_to_look());
   const auto sent = chat_body(kCccdText);
   auto ai = office.chat("https://ai.example.test/v1/chat/completions", kCccdText, office.bundle());
@@ -518,4 +529,31 @@ TEST_CASE("transparent mode with TPROXY: intercepted and spliced as with REDIREC
   CHECK(web.status == 200);
   CHECK(sha256_of(web.body) == sha256_of(office.download()));
   CHECK(office.metric("promptwall_transparent_connections_total{outcome=\"spliced\"}") >= 1);
+}
+
+TEST_CASE("transparent mode without an organisation CA: TLS to AI hosts is closed, never passed unseen",
+          "[e2e][transparent]") {
+  if (const auto missing = missing_prerequisite(); !missing.empty()) {
+    WARN("transparent-mode test skipped: " << missing << " (it needs root, ip netns and nft, as in CI)");
+    return;
+  }
+  Office office({.organisation_ca = false});
+  INFO(office.where_to_look());
+  auto ai = office.chat("https://ai.example.test/v1/chat/completions", kCccdText, office.certs().test_ca_crt);
+  INFO(tail(ai.log, 2000) << "\n" << tail(office.gateway_log()));
+  CHECK(ai.status == 0);     // closed: the client trusts the real server's CA, yet never reaches it
+  CHECK(ai.curl_exit != 0);
+  CHECK(office.ai_records().empty());
+  REQUIRE(Office::eventually([&] { return office.decisions().size() == 1; }));
+  CHECK(office.decisions()[0]["service"] == "ai");
+  CHECK(office.decisions()[0]["forwarded"] == false);
+  CHECK(office.metric("promptwall_transparent_connections_total{outcome=\"refused\"}") == 1);
+
+  // Other sites are unaffected.
+  HttpRequest req;
+  req.url = "https://web.example.test/download.bin";
+  req.cacert = office.certs().test_ca_crt.string();
+  auto web = office.client_http(req);
+  CHECK(web.status == 200);
+  CHECK(sha256_of(web.body) == sha256_of(office.download()));
 }
