@@ -112,12 +112,16 @@ std::string set_nft_variable(std::string text, const std::string& name, const st
 struct OfficeOptions {
   bool tproxy = false;         // promptwall-tproxy.nft and `transparent: {tproxy: true}`
   bool organisation_ca = true; // false: no CA configured or in the (empty) state directory
+  std::string listen = "0.0.0.0:3129";  // listen.transparent (YAML scalar)
 };
 
 class Office {
  public:
   explicit Office(OfficeOptions options = {})
-      : tproxy_(options.tproxy), organisation_ca_(options.organisation_ca), certs_(make_certificates(dir_.path())) {
+      : tproxy_(options.tproxy),
+        organisation_ca_(options.organisation_ca),
+        listen_(options.listen),
+        certs_(make_certificates(dir_.path())) {
     build_network();
     issue_certificate(certs_, dir_.path(), "ai.example.test", kAiAddress);
     issue_certificate(certs_, dir_.path(), "web.example.test", kWebAddress);
@@ -290,7 +294,7 @@ class Office {
   void start_gateway() {
     const auto d = dir_.path().string();
     std::ostringstream y;
-    y << "listen: {transparent: 0.0.0.0:3129, admin: 127.0.0.1:9090}\n"
+    y << "listen: {transparent: " << listen_ << ", admin: 127.0.0.1:9090}\n"
       << (tproxy_ ? "transparent: {tproxy: true}\n" : "")
       << "admin: {token: " << kAdminToken << "}\n"
       << "tls: {upstream_ca: " << certs_.test_ca_crt.string();
@@ -323,6 +327,7 @@ class Office {
 
   bool tproxy_;
   bool organisation_ca_;
+  std::string listen_;
   TempDir dir_;
   Namespaces ns_;
   Certificates certs_;
@@ -353,7 +358,9 @@ TEST_CASE("transparent mode: an office whose TCP 80/443 is redirected to promptw
     WARN("transparent-mode test skipped: " << missing << " (it needs root, ip netns and nft, as in CI)");
     return;
   }
-  Office office;
+  // A dual-stack listener: the IPv4 clients' connections arrive v4-mapped, and their original
+  // destination still comes from SO_ORIGINAL_DST.
+  Office office({.listen = "'[::]:3129'"});
   INFO(office.where_to_look());
 
   SECTION("HTTPS to the AI host, organisation CA trusted: intercepted, the CCCD redacted, the event audited") {
