@@ -156,7 +156,10 @@ net::awaitable<void> serve_transparent(ServerState& state, Worker& worker, tcp::
   try {
     FirstBytes first = co_await read_first_bytes(state, stream, buffer);
     if (first.kind == FirstBytes::Kind::none) {
-      spdlog::debug("{} transparent connection to {} closed: {}", origin.client, destination->to_string(), first.why);
+      // Preconnected sockets that never speak are common; a connection that said something we could
+      // not judge is worth a line.
+      spdlog::log(buffer.size() > 0 ? spdlog::level::info : spdlog::level::debug, "{} transparent connection to {} closed: {}",
+                  origin.client, destination->to_string(), first.why);
       state.metrics.transparent_connection("unclassified");
       co_return;
     }
