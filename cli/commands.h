@@ -33,4 +33,9 @@ int audit_export_command(int argc, char** argv);
 // a yescrypt crypt(3) hash for `audit.review.officers`. Exit: 0 done, 2 error.
 int audit_passwd_command(int argc, char** argv);
 
+// promptwall nft-set [--config FILE] [--table "inet promptwall"]: prints the nft commands that refill
+// the AI-service address sets of ops/nftables/promptwall.nft. Exit: 0 done, 1 some host did not
+// resolve (the sets are only added to), 2 error.
+int nft_set_command(int argc, char** argv);
+
 }  // namespace promptwall::cli

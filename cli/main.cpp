@@ -34,6 +34,10 @@ usage:
       --category, --decision, --severity, --triage, --violations. The trail is DIR, or --dir DIR, or
       audit.dir of --config FILE, or the state directory's audit/.
   promptwall audit passwd [NAME]   print a crypt(3) hash for an officer of the review page
+  promptwall nft-set [--config FILE] [--table "inet promptwall"]
+      Print the nft commands that refill the AI-service address sets of ops/nftables/promptwall.nft
+      (QUIC to them is dropped): promptwall nft-set --config FILE | nft -f -
+      Exit: 0 every host resolved, 1 some did not (the sets are only added to), 2 error.
   promptwall version
 
 Options for commands that load rules:
@@ -56,6 +60,7 @@ int main(int argc, char** argv) {
     if (command == "ca") return promptwall::cli::ca_command(argc - 1, argv + 1);
     if (command == "serve") return promptwall::cli::serve_command(argc - 1, argv + 1);
     if (command == "audit") return promptwall::cli::audit_command(argc - 1, argv + 1);
+    if (command == "nft-set") return promptwall::cli::nft_set_command(argc - 1, argv + 1);
     if (command == "version" || command == "--version") {
       std::cout << "promptwall 0.1.0\n";
       return 0;

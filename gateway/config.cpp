@@ -442,10 +442,10 @@ class ConfigReader {
   // ---- sections ----
 
   void read_root(const YAML::Node& root, GatewayConfig& c) {
-    std::optional<YAML::Node> listen_node;
+    std::optional<YAML::Node> listen_node, transparent_node;
     bool admin_listen_given = false;
     for_each_key(root, "", {"listen", "threads", "admin", "tls", "rules", "policy", "services", "limits",
-                            "audit", "log_level", "pac"},
+                            "audit", "log_level", "pac", "transparent"},
                  [&](const std::string& key, const YAML::Node& v, const std::string& path) {
                    if (key == "listen") {
                      listen_node = v;
@@ -469,6 +469,9 @@ class ConfigReader {
                      read_audit(v, path, c.audit);
                    } else if (key == "pac") {
                      read_pac(v, path, c.pac);
+                   } else if (key == "transparent") {
+                     transparent_node = v;
+                     read_transparent(v, path, c.transparent);
                    } else if (key == "log_level") {
                      auto s = text(v, path);
                      static constexpr std::array<std::string_view, 5> levels{"trace", "debug", "info", "warn", "error"};
@@ -477,10 +480,12 @@ class ConfigReader {
                    }
                  });
     if (!admin_listen_given) c.admin.listen = Endpoint{"127.0.0.1", 9090};
-    if (!c.gateway_listen && !c.proxy_listen) {
-      if (listen_node) error(*listen_node, "listen", "needs `gateway` or `proxy` (or both): nothing would listen");
-      else add(0, "listen", "missing: give `listen.gateway` and/or `listen.proxy`");
+    if (!c.gateway_listen && !c.proxy_listen && !c.transparent_listen) {
+      if (listen_node) error(*listen_node, "listen", "needs `gateway`, `proxy` or `transparent`: nothing would listen");
+      else add(0, "listen", "missing: give `listen.gateway`, `listen.proxy` and/or `listen.transparent`");
     }
+    if (transparent_node && !c.transparent_listen)
+      error(*transparent_node, "transparent", "there is no transparent listener: add `listen.transparent` (like 0.0.0.0:3129)");
     if (c.tls.ca_cert.empty() != c.tls.ca_key.empty()) {
       const YAML::Node tls = root["tls"];
       error(tls, "tls", "give `ca_cert` and `ca_key` together, or neither");
@@ -491,7 +496,7 @@ class ConfigReader {
   bool read_listen(const YAML::Node& n, const std::string& path, GatewayConfig& c) {
     bool admin_given = false;
     std::map<std::string, std::string> taken;  // endpoint → key
-    for_each_key(n, path, {"gateway", "proxy", "admin"},
+    for_each_key(n, path, {"gateway", "proxy", "admin", "transparent"},
                  [&](const std::string& key, const YAML::Node& v, const std::string& p) {
                    if (key == "admin") admin_given = true;
                    if (key == "admin" && v.IsScalar() && v.Scalar() == "off") return;
@@ -501,9 +506,16 @@ class ConfigReader {
                    if (!inserted) error(v, p, "same address as `listen." + it->second + "`");
                    if (key == "gateway") c.gateway_listen = e;
                    else if (key == "proxy") c.proxy_listen = e;
+                   else if (key == "transparent") c.transparent_listen = e;
                    else c.admin.listen = e;
                  });
     return admin_given;
+  }
+
+  void read_transparent(const YAML::Node& n, const std::string& path, TransparentConfig& transparent) {
+    for_each_key(n, path, {"tproxy"}, [&](const std::string&, const YAML::Node& v, const std::string& p) {
+      if (auto b = boolean(v, p)) transparent.tproxy = *b;
+    });
   }
 
   void read_admin(const YAML::Node& n, const std::string& path, AdminConfig& admin) {

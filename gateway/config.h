@@ -2,7 +2,7 @@
 // or from the embedded default.
 //
 // Invariants of a GatewayConfig returned by parse_gateway_config() / load_gateway_config():
-//   - at least one of gateway_listen and proxy_listen is set; every Endpoint has a port in 1..65535;
+//   - at least one of gateway_listen, proxy_listen and transparent_listen is set; every Endpoint has a port in 1..65535;
 //   - every path (tls.*, rules.packs other than "builtin", rules.cache_dir, audit.*) is absolute
 //     or empty: relative paths were resolved against the config file's directory;
 //   - tls.ca_cert and tls.ca_key are both set or both empty; tls.leaf_validity >= 1h;
@@ -117,10 +117,20 @@ struct PacConfig {
   std::vector<Endpoint> proxies;
 };
 
+// The transparent listener (`listen.transparent`): connections the firewall redirected to it.
+struct TransparentConfig {
+  // false: the firewall REDIRECTs/DNATs (original destination from SO_ORIGINAL_DST);
+  // true: it uses TPROXY (the listener gets IP_TRANSPARENT, which needs CAP_NET_ADMIN, and the
+  // accepted socket's local address is the original destination).
+  bool tproxy = false;
+};
+
 struct GatewayConfig {
   std::string source;                      // the file, or "<embedded default>"
   std::optional<Endpoint> gateway_listen;  // base-URL gateway (`listen.gateway`)
   std::optional<Endpoint> proxy_listen;    // forward proxy (`listen.proxy`)
+  std::optional<Endpoint> transparent_listen;  // redirected connections (`listen.transparent`)
+  TransparentConfig transparent;
   AdminConfig admin;
   unsigned threads = 0;  // 0 = one per core; at most 256
   TlsConfig tls;

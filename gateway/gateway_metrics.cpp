@@ -145,6 +145,8 @@ void GatewayMetrics::finding(std::string_view rule_id) { findings_.add({rule_id}
 
 void GatewayMetrics::refusal(std::string_view reason) { refusals_.add({reason}); }
 
+void GatewayMetrics::transparent_connection(std::string_view outcome) { transparent_.add({outcome}); }
+
 void GatewayMetrics::connection_opened() { open_connections_.fetch_add(1, std::memory_order_relaxed); }
 
 void GatewayMetrics::connection_closed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
@@ -173,6 +175,10 @@ std::string GatewayMetrics::render() const {
 
   append_header(out, "promptwall_refusals_total", "counter", "Requests the gateway refused, by reason.");
   refusals_.render(out, "promptwall_refusals_total", {"reason"});
+
+  append_header(out, "promptwall_transparent_connections_total", "counter",
+                "Connections the firewall redirected to the transparent listener, by outcome.");
+  transparent_.render(out, "promptwall_transparent_connections_total", {"outcome"});
 
   append_header(out, "promptwall_request_duration_seconds", "histogram",
                 "Time from a request's arrival to the end of its response.");

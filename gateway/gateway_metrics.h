@@ -81,6 +81,9 @@ class GatewayMetrics {
   // behind the trail (durable records not yet delivered; age of the oldest of them).
   void siem_shipped(uint64_t events);
   void siem_lag(uint64_t records_behind, double seconds_behind);
+  // The transparent listener: each redirected connection once, by what became of it
+  // (intercepted: TLS terminated or plain HTTP inspected; spliced; refused).
+  void transparent_connection(std::string_view outcome);
 
   std::string render() const;
 
@@ -88,6 +91,7 @@ class GatewayMetrics {
   LabelledCounter<2> requests_;  // service, decision
   LabelledCounter<1> findings_;  // rule
   LabelledCounter<1> refusals_;  // reason
+  LabelledCounter<1> transparent_;  // outcome
   Histogram request_duration_;
   Histogram scan_duration_;
   std::atomic<uint64_t> bytes_received_{0};

@@ -36,6 +36,7 @@ packages=(
   zlib1g-dev libbrotli-dev libsimdjson-dev libboost-dev libboost-system-dev
   libsqlite3-dev libcrypt-dev
   curl openssl wrk nginx-light
+  nftables iproute2
 )
 # The SIEM end-to-end test runs a real rsyslogd of its own on a loopback port.
 if [ "$mode" = test ]; then packages+=(rsyslog); fi

@@ -6,6 +6,9 @@
 //
 // A CONNECT on the proxy listener becomes either a TLS interception (hosts of inspected services:
 // the same loop runs inside TLS terminated with a leaf from the organisation CA) or a blind tunnel.
+// The transparent listener (transparent_session.cpp) uses the same pieces once it has judged a
+// redirected connection: serve_intercepted() for TLS to an AI host, the request loop
+// (Origin::Kind::transparent_http, routed by Host) for plain HTTP, splice() for everything else.
 #include <algorithm>
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 #include <array>
@@ -102,6 +105,7 @@ struct Route {
   UpstreamTarget upstream;
   std::string target;                // request-target sent upstream (origin-form)
   std::string schema_path;           // the path the schema sees (after the service prefix)
+  std::string host;                  // Host header sent upstream; empty = the upstream's own
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -317,7 +321,7 @@ class ClientSession {
         continue;
       up.insert(field.name(), name, field.value());
     }
-    up.set(http::field::host, host_header(route->upstream));
+    up.set(http::field::host, route->host.empty() ? host_header(route->upstream) : route->host);
     up.body() = std::move(req.body());
     up.prepare_payload();
 
@@ -432,6 +436,7 @@ class ClientSession {
       }
       case Origin::Kind::intercepted: {
         route.service = origin_.service;
+        if (!route.service->approved) return route;  // intercepted only to be refused, so the user sees why
         if (!route.service->upstream) {
           why = "service " + route.service->name + " has no upstream";
           return std::nullopt;
@@ -471,8 +476,40 @@ class ClientSession {
         route.target = path;
         return route;
       }
+      case Origin::Kind::transparent_http:
+        return resolve_transparent(req, why);
     }
     return std::nullopt;
+  }
+
+  // Plain HTTP the firewall redirected: the client thinks it talks to the site itself, so the target
+  // is origin-form and the Host header names the site. Each request is routed by its own Host.
+  std::optional<Route> resolve_transparent(const Request& req, std::string& why) const {
+    const std::string_view target = req.target();
+    if (target.empty() || target.front() != '/') {
+      why = "a redirected connection needs an origin-form request target";
+      return std::nullopt;
+    }
+    auto authority = parse_authority(req[http::field::host], origin_.original_port);
+    if (!authority) {
+      why = "bad or missing Host header on a redirected connection";
+      return std::nullopt;
+    }
+    Route route;
+    route.service = state_.catalog.by_host(authority->host);
+    if (route.service && route.service->inspect && route.service->upstream) {
+      route.upstream = upstream_for_host(*route.service, authority->host);
+      route.schema_path = std::string(target);
+      route.target = join_upstream_path(route.upstream.base_path, target);
+      return route;
+    }
+    if (route.service && !route.service->approved) return route;  // refused by the caller
+    // Not an AI service: on to where the client was going, with the Host it sent.
+    route.service = nullptr;
+    route.upstream = UpstreamTarget{false, origin_.original_address, origin_.original_port, ""};
+    route.target = std::string(target);
+    route.host = std::string(req[http::field::host]);
+    return route;
   }
 
   ServerState& state_;
@@ -520,6 +557,63 @@ net::awaitable<void> tunnel(ServerState& state, beast::tcp_stream client, beast:
       net::detached);
   co_await pump(ends->client, ends->upstream, idle);
 }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Interception, shared by CONNECT and the transparent listener (connections.h)
+
+std::shared_ptr<const LeafCertificate> mint_leaf(ServerState& state, const std::string& host,
+                                                 const std::string& request_id) {
+  try {
+    return state.ca->leaf_for(host);
+  } catch (const std::exception& e) {
+    spdlog::error("{} cannot mint a certificate for {}: {}", request_id, host, e.what());
+  }
+  return nullptr;
+}
+
+net::awaitable<void> serve_intercepted(ServerState& state, Worker& worker, beast::tcp_stream stream,
+                                       beast::flat_buffer& buffer, std::shared_ptr<const LeafCertificate> leaf,
+                                       std::string host, Origin inner) {
+  boost::system::error_code ec;
+  TlsStream tls(std::move(stream), state.intercept_tls);
+  SSL* ssl = tls.native_handle();
+  if (SSL_use_certificate(ssl, leaf->cert.get()) != 1 || SSL_use_PrivateKey(ssl, leaf->key.get()) != 1 ||
+      SSL_add1_chain_cert(ssl, state.ca->certificate()) != 1) {
+    spdlog::error("{} cannot use the certificate minted for {}", inner.client, host);
+    co_return;
+  }
+  lowest(tls).expires_after(state.config.limits.timeouts.header);
+  // The client's first bytes (its ClientHello) may already be in `buffer`.
+  size_t used = co_await tls.async_handshake(ssl::stream_base::server, buffer.data(),
+                                             net::redirect_error(use_awaitable, ec));
+  if (ec) {
+    // Most often the client does not trust the organisation CA.
+    spdlog::info("{} TLS interception of {} failed: {} (does the client trust the organisation CA?)", inner.client,
+                 host, ec.message());
+    state.metrics.refusal("tls_handshake_failed");
+    co_return;
+  }
+  buffer.consume(used);
+  ClientSession<TlsStream> session(state, worker, tls, buffer, std::move(inner));
+  co_await session.run();
+  lowest(tls).expires_after(std::chrono::seconds(2));
+  co_await tls.async_shutdown(net::redirect_error(use_awaitable, ec));
+}
+
+net::awaitable<void> serve_requests(ServerState& state, Worker& worker, beast::tcp_stream& stream,
+                                    beast::flat_buffer& buffer, Origin origin) {
+  ClientSession<beast::tcp_stream> session(state, worker, stream, buffer, std::move(origin));
+  co_await session.run();  // a CONNECT comes back only on the proxy listener
+}
+
+net::awaitable<void> splice(ServerState& state, beast::tcp_stream client, beast::flat_buffer& buffer,
+                            beast::tcp_stream upstream) {
+  co_await tunnel(state, std::move(client), buffer, std::move(upstream));
+}
+
+namespace {
 
 net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::tcp_stream stream,
                                     beast::flat_buffer& buffer, Request connect, Origin origin) {
@@ -577,12 +671,7 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
     finish(state, worker, origin, ex);
     co_return;
   }
-  std::shared_ptr<const LeafCertificate> leaf;
-  try {
-    leaf = state.ca->leaf_for(authority->host);
-  } catch (const std::exception& e) {
-    spdlog::error("{} cannot mint a certificate for {}: {}", ex.request_id, authority->host, e.what());
-  }
+  std::shared_ptr<const LeafCertificate> leaf = mint_leaf(state, authority->host, ex.request_id);
   if (!leaf) {
     Refusal r{Refusal::Reason::internal_error, {}, {}, service->name, ex.request_id};
     ex.refusal = r;
@@ -593,51 +682,13 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
   co_await net::async_write(stream, net::buffer(kEstablished), net::redirect_error(use_awaitable, ec));
   if (ec) co_return;
 
-  TlsStream tls(std::move(stream), state.intercept_tls);
-  SSL* ssl = tls.native_handle();
-  if (SSL_use_certificate(ssl, leaf->cert.get()) != 1 || SSL_use_PrivateKey(ssl, leaf->key.get()) != 1 ||
-      SSL_add1_chain_cert(ssl, state.ca->certificate()) != 1) {
-    spdlog::error("{} cannot use the certificate minted for {}", ex.request_id, authority->host);
-    co_return;
-  }
-  lowest(tls).expires_after(state.config.limits.timeouts.header);
-  size_t used = co_await tls.async_handshake(ssl::stream_base::server, buffer.data(),
-                                             net::redirect_error(use_awaitable, ec));
-  if (ec) {
-    // Most often the client does not trust the organisation CA.
-    spdlog::info("{} {} TLS interception of {} failed: {} (does the client trust the organisation CA?)",
-                 ex.request_id, origin.client, authority->host, ec.message());
-    state.metrics.refusal("tls_handshake_failed");
-    co_return;
-  }
-  buffer.consume(used);
   Origin inner = origin;
   inner.kind = Origin::Kind::intercepted;
   inner.service = service;
   inner.host = authority->host;
-  ClientSession<TlsStream> session(state, worker, tls, buffer, inner);
-  co_await session.run();
-  lowest(tls).expires_after(std::chrono::seconds(2));
-  co_await tls.async_shutdown(net::redirect_error(use_awaitable, ec));
+  co_await serve_intercepted(state, worker, std::move(stream), buffer, std::move(leaf), authority->host,
+                             std::move(inner));
 }
-
-// Counts the connection for its whole life, for the limit and the gauge.
-class ConnectionCount {
- public:
-  explicit ConnectionCount(ServerState& state) : state_(state) {
-    count_ = state_.open_connections.fetch_add(1) + 1;
-    state_.metrics.connection_opened();
-  }
-  ~ConnectionCount() {
-    state_.open_connections.fetch_sub(1);
-    state_.metrics.connection_closed();
-  }
-  size_t count() const { return count_; }
-
- private:
-  ServerState& state_;
-  size_t count_;
-};
 
 }  // namespace
 

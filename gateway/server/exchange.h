@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,11 +25,17 @@ namespace promptwall::gateway::server {
 
 // Where the client connection came from and what it is: decides how requests are routed.
 struct Origin {
-  enum class Kind { gateway, proxy, intercepted };
+  // transparent_http: plain HTTP the firewall redirected to the transparent listener (origin-form
+  // targets, routed by their Host header).
+  enum class Kind { gateway, proxy, intercepted, transparent_http };
   Kind kind = Kind::gateway;
   std::string client;                  // "ip:port" of the client
-  const Service* service = nullptr;    // intercepted: the service of the CONNECT host
-  std::string host;                    // intercepted: the CONNECT host (lower case), for upstream_for_host()
+  const Service* service = nullptr;    // intercepted: the service of the CONNECT host (or the SNI)
+  std::string host;                    // intercepted: the CONNECT host or SNI (lower case), for upstream_for_host()
+  // Transparent connections: where the client was going. Plain HTTP for a host that is not a
+  // service goes on there, untouched but for hop-by-hop headers.
+  std::string original_address;        // "10.0.2.20"
+  uint16_t original_port = 0;
 };
 
 struct Exchange {

@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/server/connections.h"
+#include "gateway/server/original_destination.h"
 #include "gateway/state_dir.h"
 
 namespace promptwall::gateway {
@@ -173,6 +174,7 @@ struct GatewayServer::Impl {
     std::string name;
   };
   std::vector<Listening> listeners;
+  server::TransparentListener transparent;  // what the transparent listener's connections need
   net::thread_pool reload_pool{1};  // rule compilation runs here, off the workers
   net::thread_pool review_pool{1};  // the review page's SQLite queries and password hashing
   size_t next_worker = 0;
@@ -269,7 +271,10 @@ net::awaitable<void> GatewayServer::Impl::accept_loop(Listening& listening) {
       co_await pause.async_wait(net::redirect_error(use_awaitable, ec));
       continue;
     }
-    net::co_spawn(worker.ioc, server::serve_client(*state, worker, std::move(socket), listening.kind), net::detached);
+    if (listening.kind == ListenerKind::transparent)
+      net::co_spawn(worker.ioc, server::serve_transparent(*state, worker, std::move(socket), transparent), net::detached);
+    else
+      net::co_spawn(worker.ioc, server::serve_client(*state, worker, std::move(socket), listening.kind), net::detached);
   }
 }
 
@@ -307,6 +312,13 @@ GatewayServer::GatewayServer(GatewayConfig config) : impl_(std::make_unique<Impl
     auto acceptor = std::make_unique<tcp::acceptor>(impl.workers[0]->ioc);
     acceptor->open(ep.protocol(), ec);
     if (!ec) acceptor->set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec && kind == ListenerKind::transparent && cfg.transparent.tproxy) {
+      // TPROXY: the listener accepts connections addressed to anyone, so it must be transparent
+      // before bind.
+      std::string why;
+      if (!server::OriginalDestination::make_listener_transparent(acceptor->native_handle(), ep.address().is_v6(), &why))
+        throw std::runtime_error("cannot listen on " + endpoint.to_string() + " (" + name + "): " + why);
+    }
     if (!ec) acceptor->bind(ep, ec);
     if (!ec) acceptor->listen(net::socket_base::max_listen_connections, ec);
     if (ec) throw std::runtime_error("cannot listen on " + endpoint.to_string() + " (" + name + "): " + ec.message());
@@ -315,6 +327,14 @@ GatewayServer::GatewayServer(GatewayConfig config) : impl_(std::make_unique<Impl
   };
   if (cfg.gateway_listen) bind(*cfg.gateway_listen, ListenerKind::gateway, false, "base-URL gateway");
   if (cfg.proxy_listen) bind(*cfg.proxy_listen, ListenerKind::proxy, false, "forward proxy");
+  if (cfg.transparent_listen) {
+    bind(*cfg.transparent_listen, ListenerKind::transparent, false,
+         cfg.transparent.tproxy ? "transparent listener (TPROXY)" : "transparent listener (REDIRECT)");
+    impl.transparent.tproxy = cfg.transparent.tproxy;
+    // The loop guard refuses a redirected connection addressed to any of these on this host.
+    for (const auto* e : {&cfg.gateway_listen, &cfg.proxy_listen, &cfg.transparent_listen, &cfg.admin.listen})
+      if (*e) impl.transparent.own_ports.push_back((*e)->port);
+  }
   if (cfg.admin.listen) {
     if (s.admin_token.empty()) {
       s.admin_token = server::random_admin_token();
@@ -326,6 +346,8 @@ GatewayServer::GatewayServer(GatewayConfig config) : impl_(std::make_unique<Impl
     spdlog::info("TLS interception on: leaves signed by the organisation CA, valid {} h", cfg.tls.leaf_validity.count());
   else if (cfg.proxy_listen)
     spdlog::warn("TLS interception off: {}; CONNECT to AI services will be refused", s.interception_off);
+  if (!s.ca && cfg.transparent_listen)
+    spdlog::warn("TLS interception off: {}; redirected TLS to AI services will be closed", s.interception_off);
   // The officers' review page, on the admin listener (its index beside the trail).
   audit::OfficerAuthOptions officers;
   for (const auto& o : cfg.audit.review.officers) officers.officers.push_back({o.name, o.password_hash});

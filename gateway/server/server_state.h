@@ -28,6 +28,7 @@
 #include "audit/review_site.h"
 #include "classifiers/scanner.h"
 #include "gateway/certificate_authority.h"
+#include "gateway/client_hello_reader.h"
 #include "gateway/config.h"
 #include "gateway/gateway_metrics.h"
 #include "gateway/request_inspector.h"
@@ -104,6 +105,8 @@ struct ServerState {
   std::string interception_off;
   ssl::context intercept_tls{ssl::context::tls_server};
   ssl::context upstream_tls{ssl::context::tls_client};
+  // The transparent listener's SNI reader (OpenSSL parses; nothing is answered).
+  const ClientHelloReader client_hellos;
 
   std::string admin_token;
   std::atomic<size_t> open_connections{0};

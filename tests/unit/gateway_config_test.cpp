@@ -189,8 +189,9 @@ TEST_CASE("listeners: IPv6, admin off, at least one of gateway and proxy", "[con
   CHECK_FALSE(c.admin.listen);
 
   CHECK(error_of("threads: 2\nlisten: {admin: 127.0.0.1:9000}\n") ==
-        "test.yaml:2: key `listen`: needs `gateway` or `proxy` (or both): nothing would listen");
-  CHECK(error_of("threads: 2\n") == "test.yaml:1: key `listen`: missing: give `listen.gateway` and/or `listen.proxy`");
+        "test.yaml:2: key `listen`: needs `gateway`, `proxy` or `transparent`: nothing would listen");
+  CHECK(error_of("threads: 2\n") ==
+        "test.yaml:1: key `listen`: missing: give `listen.gateway`, `listen.proxy` and/or `listen.transparent`");
   CHECK(error_of("listen:\n  gateway: 127.0.0.1:8080\n  proxy: 127.0.0.1:8080\n") ==
         "test.yaml:3: key `listen.proxy`: same address as `listen.gateway`");
   CHECK_THAT(error_of("listen: {gateway: '::1:8080'}\n"),
@@ -199,6 +200,28 @@ TEST_CASE("listeners: IPv6, admin off, at least one of gateway and proxy", "[con
   CHECK_THAT(error_of("listen: {gateway: '127.0.0.1:70000'}\n"), Catch::Contains("1 to 65535"));
   CHECK_THAT(error_of("listen: {gateway: '127.0.0.1'}\n"), Catch::Contains("the port is missing"));
   CHECK_THAT(error_of("listen: {gateway: '300.0.0.1:80'}\n"), Catch::Contains("not a valid host"));
+}
+
+TEST_CASE("the transparent listener: REDIRECT by default, TPROXY when asked", "[config][transparent]") {
+  auto c = parse("listen: {transparent: 0.0.0.0:3129}\n");
+  REQUIRE(c.transparent_listen);
+  CHECK(c.transparent_listen->to_string() == "0.0.0.0:3129");
+  CHECK_FALSE(c.gateway_listen);
+  CHECK_FALSE(c.proxy_listen);
+  CHECK_FALSE(c.transparent.tproxy);
+
+  c = parse("listen: {proxy: 127.0.0.1:3128, transparent: '[::]:3129'}\ntransparent: {tproxy: true}\n");
+  CHECK(c.transparent_listen->host == "::");
+  CHECK(c.transparent.tproxy);
+
+  CHECK(error_of("listen: {gateway: 127.0.0.1:8080}\ntransparent: {tproxy: true}\n") ==
+        "test.yaml:2: key `transparent`: there is no transparent listener: add `listen.transparent` (like 0.0.0.0:3129)");
+  CHECK(error_of("listen: {transparent: 0.0.0.0:3129}\ntransparent: {tproxy: yes-please}\n") ==
+        "test.yaml:2: key `transparent.tproxy`: expected true or false, got 'yes-please'");
+  CHECK_THAT(error_of("listen: {transparent: 0.0.0.0:3129}\ntransparent: {tprox: true}\n"),
+             Catch::Contains("key `transparent.tprox`: unknown key; did you mean `tproxy`?"));
+  CHECK(error_of("listen: {proxy: 0.0.0.0:3129, transparent: 0.0.0.0:3129}\n") ==
+        "test.yaml:1: key `listen.transparent`: same address as `listen.proxy`");
 }
 
 TEST_CASE("errors name file, line and key", "[config]") {
@@ -215,7 +238,7 @@ TEST_CASE("errors name file, line and key", "[config]") {
           "test.yaml:3: key `limits.max_body_byte`: unknown key; did you mean `max_body_bytes`?");
     CHECK(error_of(kListen + "colour: red\n") ==
           "test.yaml:2: key `colour`: unknown key (expected one of: listen, threads, admin, tls, rules, policy, "
-          "services, limits, audit, log_level, pac)");
+          "services, limits, audit, log_level, pac, transparent)");
   }
   SECTION("a key given twice") {
     CHECK(error_of(kListen + "threads: 1\nthreads: 2\n") == "test.yaml:3: key `threads`: given twice");

@@ -1,0 +1,29 @@
+// HttpHeadReader: whether the first bytes of a redirected connection are an HTTP/1.x request head,
+// and the host its Host header names. Beast parses (a request parser over a copy of the bytes,
+// header only); the bytes themselves are left where they are, for whoever serves the connection.
+// No Beast in this header, so the unit tests and other files need not compile it.
+//
+// Invariants: pure and stateless; the same bytes always give the same answer; a head is judged
+// only when complete, or when it cannot fit in `header_limit` bytes.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace promptwall::gateway::server {
+
+struct HttpHeadRead {
+  enum class Status {
+    need_more,  // could still become a complete head
+    head,       // a complete request head; `host` is its Host header's host (may be empty)
+    too_large,  // looks like HTTP but the head does not fit in the limit
+    not_http,   // not an HTTP/1.x request
+  };
+  Status status = Status::need_more;
+  std::string host;  // lower case, without port, brackets or trailing dot
+};
+
+HttpHeadRead read_http_head(std::string_view bytes, size_t header_limit);
+
+}  // namespace promptwall::gateway::server
