@@ -107,13 +107,20 @@ expect_eq "$(stat -c '%U:%G %a' "$config_file")" "root:promptwall 640" "$config_
 expect_eq "$(stat -c '%U:%G %a' "$conf_dir/admin-token")" "root:promptwall 640" "$conf_dir/admin-token"
 [ "$(tr -d '\n' <"$conf_dir/admin-token" | wc -c)" -eq 48 ] || fail "the admin token is not 48 hex digits"
 [ -f "$unit_file" ] || fail "$unit_file is not installed"
+# Transparent mode's pieces: the QUIC-drop set refresher (installed, not enabled) and the rules.
+unit_dir=$(dirname "$unit_file")
+for f in "$unit_dir/promptwall-nft-set.service" "$unit_dir/promptwall-nft-set.timer" \
+         /usr/share/doc/promptwall/nftables/promptwall.nft /usr/share/doc/promptwall/nftables/promptwall-tproxy.nft; do
+  [ -f "$f" ] || fail "$f is not installed"
+done
 dpkg-query -W -f='${Conffiles}' promptwall | grep -q "^ $config_file " || fail "$config_file is not a conffile"
 # The shipped configuration is valid as is, for the service's own user.
 runuser -u promptwall -- "$binary" serve --check --config "$config_file" >"$work/check.log" 2>&1 ||
   fail "the shipped configuration does not pass serve --check as user promptwall: $(cat "$work/check.log")"
 
 step "systemd-analyze verify and security"
-systemd-analyze verify "$unit_file" >"$work/verify.log" 2>&1 || fail "systemd-analyze verify: $(cat "$work/verify.log")"
+systemd-analyze verify "$unit_file" "$unit_dir/promptwall-nft-set.service" "$unit_dir/promptwall-nft-set.timer" \
+  >"$work/verify.log" 2>&1 || fail "systemd-analyze verify: $(cat "$work/verify.log")"
 [ ! -s "$work/verify.log" ] || fail "systemd-analyze verify warns: $(cat "$work/verify.log")"
 systemd-analyze security --offline=yes "$unit_file" >"$work/security.log" 2>&1 || true
 exposure=$(sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p' "$work/security.log")
