@@ -47,9 +47,9 @@ struct Refusal {
   std::vector<std::string> rule_ids;    // sensitive_content: the rules that blocked (ids only)
   std::vector<std::string> categories;  // their categories ("classification_marking", "national_id")
   std::string service;                  // e.g. "openai" (unapproved_service names it)
-  // unapproved_service refused by a policy scope's deny: "unit" or "group" and its name.
-  std::string scope_kind, scope_name;
   std::string request_id;               // shown so staff can quote it to the security office
+  // unapproved_service refused by a policy scope's deny: "unit" or "group" and its name.
+  std::string scope_kind{}, scope_name{};
 };
 
 // "sensitive_content", ...: the reason's name in codes, metrics and logs.

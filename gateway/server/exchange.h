@@ -16,6 +16,8 @@
 #include "audit/event.h"
 #include "audit/evidence.h"
 #include "gateway/gateway_metrics.h"
+#include "gateway/identity.h"
+#include "gateway/ip_network.h"
 #include "gateway/request_inspector.h"
 #include "gateway/service.h"
 #include "rules/ruleset.h"
@@ -28,6 +30,10 @@ struct Origin {
   Kind kind = Kind::gateway;
   std::string client;                  // "ip:port" of the client
   const Service* service = nullptr;    // intercepted: the service of the CONNECT host
+  IpAddress address;                   // the client's address
+  // Who sent the requests: from the address at connection start; per request on the gateway and
+  // proxy listeners; from the CONNECT for an intercepted tunnel (its inner requests carry none).
+  Identity identity;
 };
 
 struct Exchange {
