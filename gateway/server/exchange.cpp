@@ -25,6 +25,7 @@ audit::DecisionEvent decision_event(const Origin& origin, const Exchange& ex, co
   e.client = origin.client;
   e.user = origin.identity.user;
   e.unit = origin.identity.unit;
+  e.groups = origin.identity.groups;
   e.service = ex.service ? ex.service->name : "none";
   e.method = ex.method;
   e.path = ex.path;

@@ -210,6 +210,7 @@ TEST_CASE("policy by unit and group", "[e2e][identity]") {
     auto events = gw.decisions_since(m, 3);
     REQUIRE(events.size() == 3);
     CHECK(events[0]["user"] == "an.nguyen");
+    CHECK(events[0]["groups"] == json::array({"legal"}));
     CHECK(events[0]["service"] == "claude");
     CHECK(events[0]["forwarded"] == true);
     CHECK(events[1]["reason"] == "unapproved_service");

@@ -8,6 +8,9 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "audit/event.h"
 #include "gateway/authenticator.h"
 #include "gateway/credential_cache.h"
 #include "gateway/identity_file.h"
@@ -254,6 +257,21 @@ TEST_CASE("identity headers count only from trusted addresses", "[identity]") {
   Identity basic_user = resolver.for_user("an.nguyen", Identity::Source::proxy_basic, ip("10.1.4.4"), &groups);
   CHECK(basic_user.unit == "van-phong");
   CHECK(basic_user.groups == std::vector<std::string>{"legal"});
+}
+
+TEST_CASE("a decision event records the requester's groups when there are any", "[identity][audit]") {
+  audit::DecisionEvent e;
+  e.event_id = "01JD3K7Z9X4Q8W2M5N6P7R8S9T";
+  e.user = "an.nguyen";
+  e.unit = "phap-che";
+  std::string text = audit::to_json_object(e);
+  CHECK(text.find("\"groups\"") == std::string::npos);  // records without groups are as before
+  e.groups = {"interns", "legal"};
+  text = audit::to_json_object(e);
+  CHECK(text.find("\"unit\":\"phap-che\",\"groups\":[\"interns\",\"legal\"]") != std::string::npos);
+  const audit::DecisionEvent back = audit::decision_from_json(nlohmann::json::parse(text));
+  CHECK(back.groups == e.groups);
+  CHECK(back.user == "an.nguyen");
 }
 
 }  // namespace promptwall::gateway
