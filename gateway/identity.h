@@ -1,8 +1,10 @@
 // Identity: who sent a request, as far as the gateway can tell, and how it knows.
 //
 // Invariants: `user` is set only when the source is proxy_basic (a verified password) or
-// trusted_header (a header from an address the configuration trusts); `unit` may come from the
-// address alone. `groups` are sorted and distinct. An Identity never holds a credential.
+// trusted_header (a header from an address the configuration trusts), except in the record of a
+// refused proxy authentication, which names the user that was tried (source none); `unit` may
+// come from the address alone. `groups` are sorted and distinct. An Identity never holds a
+// credential.
 #pragma once
 
 #include <cstdint>

@@ -74,6 +74,8 @@ net::awaitable<Identification> RequesterIdentity::identify(bool proxy_listener, 
       out.outcome = Identification::Outcome::bad_credentials;
       co_return out;
     }
+    // The name goes into the log and the trail: only as a name the users file could hold.
+    if (!is_identity_name(*claimed)) *claimed = "(not a valid user name)";
     out.claimed_user = *claimed;
     if (lockout_.locked(*claimed)) {
       out.outcome = Identification::Outcome::locked_out;

@@ -31,7 +31,8 @@ struct IdentityBench {
   GatewayFixture gw;
 
   static GatewayOptions options(const fs::path& dir) {
-    write_text(dir / "users", "# proxy users\nan.nguyen:" + bcrypt("đúng-mật-khẩu") + "\nbinh.tran:" + bcrypt("pw-binh") + "\n");
+    write_text(dir / "users", "# proxy users\nan.nguyen:" + bcrypt("đúng-mật-khẩu") + "\nbinh.tran:" + bcrypt("pw-binh") +
+                                "\nkhoa.vu:" + bcrypt("pw-khoa") + "\n");
     write_text(dir / "groups", "legal: an.nguyen\ninterns: binh.tran\n");
     write_text(dir / "strict-legal.yaml",
                "pack: strict-legal\nversion: '1'\nrules:\n  - id: legal.case-file\n    description: case file code word\n"
@@ -143,6 +144,14 @@ TEST_CASE("proxy authentication: 407 without or with wrong credentials, the user
     CHECK(events[0]["user"] == "an.nguyen");
     CHECK(events[0]["unit"] == "phap-che");  // identity.user_units wins over the address
     CHECK(events[0]["decision"] == "allow");
+  }
+  SECTION("repeated failures lock the name out, right password or not") {
+    for (int i = 0; i < 5; ++i) CHECK(via_proxy(gw, url, "khoa.vu:guess-" + std::to_string(i)).status == 407);
+    auto m = gw.mark();
+    CHECK(via_proxy(gw, url, "khoa.vu:pw-khoa").status == 407);
+    check_nothing_forwarded(gw, m);
+    CHECK(contains(gw.log(), "user 'khoa.vu' is locked out"));
+    CHECK(via_proxy(gw, url, "binh.tran:pw-binh").status == 200);  // only that name
   }
   SECTION("CONNECT: the tunnel's inner requests carry the CONNECT's user") {
     auto m = gw.mark();

@@ -12,6 +12,7 @@
 
 #include "audit/event.h"
 #include "gateway/authenticator.h"
+#include "gateway/block_response.h"
 #include "gateway/credential_cache.h"
 #include "gateway/identity_file.h"
 #include "gateway/identity_resolver.h"
@@ -257,6 +258,31 @@ TEST_CASE("identity headers count only from trusted addresses", "[identity]") {
   Identity basic_user = resolver.for_user("an.nguyen", Identity::Source::proxy_basic, ip("10.1.4.4"), &groups);
   CHECK(basic_user.unit == "van-phong");
   CHECK(basic_user.groups == std::vector<std::string>{"legal"});
+}
+
+TEST_CASE("identity refusals: 407 for the proxy, a service denied for a group, in both languages", "[identity]") {
+  Refusal auth{Refusal::Reason::proxy_auth_required, {}, {}, "", "req-9"};
+  CHECK(status_code(auth) == 407);
+  CHECK(to_string(auth.reason) == "proxy_auth_required");
+  const std::string m = refusal_message(auth);
+  CHECK(m.find("đăng nhập proxy") != std::string::npos);
+  CHECK(m.find("sign in to the proxy") != std::string::npos);
+  CHECK(m.find("req-9") != std::string::npos);
+  CHECK(render_refusal(Schema::gemini, false, auth).body.find("UNAUTHENTICATED") != std::string::npos);
+  CHECK(render_refusal(Schema::anthropic, false, auth).body.find("authentication_error") != std::string::npos);
+
+  Refusal denied{Refusal::Reason::unapproved_service, {}, {}, "gemini", "req-9"};
+  denied.scope_kind = "group";
+  denied.scope_name = "interns";
+  CHECK(status_code(denied) == 403);
+  const std::string d = refusal_message(denied);
+  CHECK(d.find("dịch vụ AI \"gemini\" không được phép sử dụng đối với nhóm \"interns\"") != std::string::npos);
+  CHECK(d.find("the AI service \"gemini\" is not allowed for the group \"interns\"") != std::string::npos);
+  denied.scope_kind = "unit";
+  denied.scope_name = "van-phong";
+  CHECK(refusal_message(denied).find("the unit \"van-phong\"") != std::string::npos);
+  denied.scope_kind.clear();  // simply not approved: the usual wording
+  CHECK(refusal_message(denied).find("is not approved by your organisation") != std::string::npos);
 }
 
 TEST_CASE("a decision event records the requester's groups when there are any", "[identity][audit]") {
