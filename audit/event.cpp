@@ -70,6 +70,7 @@ std::string to_json_object(const DecisionEvent& e) {
   j["client"] = e.client;
   j["user"] = e.user;
   j["unit"] = e.unit;
+  if (!e.groups.empty()) j["groups"] = e.groups;
   j["service"] = e.service;
   j["method"] = e.method;
   j["path"] = e.path;
@@ -120,6 +121,7 @@ DecisionEvent decision_from_json(const nlohmann::json& j) {
   e.client = optional_field<std::string>(j, "client", "");
   e.user = optional_field<std::string>(j, "user", "");
   e.unit = optional_field<std::string>(j, "unit", "");
+  e.groups = optional_field<std::vector<std::string>>(j, "groups", {});
   e.service = optional_field<std::string>(j, "service", "");
   e.method = optional_field<std::string>(j, "method", "");
   e.path = optional_field<std::string>(j, "path", "");

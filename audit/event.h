@@ -44,6 +44,7 @@ struct DecisionEvent {
   std::string request_id;  // as in X-Promptwall-Request-Id
   std::string client;      // "ip:port"
   std::string user, unit;  // when known (empty otherwise)
+  std::vector<std::string> groups;  // the user's groups whose policy applied (when known), sorted
   std::string service, method, path;  // path without its query string
   std::string decision;    // allow|warn|redact|block|refused
   std::string mode;        // enforce|monitor

@@ -101,6 +101,14 @@ Bilingual reason_text(const Refusal& r) {
       return sensitive_content_text(r);
     case Reason::unapproved_service: {
       Bilingual s = service_name(r);
+      if (!r.scope_kind.empty()) {
+        const Bilingual scope = r.scope_kind == "unit" ? Bilingual{"đơn vị \"" + r.scope_name + "\"", "the unit \"" + r.scope_name + "\""}
+                                                       : Bilingual{"nhóm \"" + r.scope_name + "\"", "the group \"" + r.scope_name + "\""};
+        return {"promptwall đã chặn yêu cầu này: " + s.vi + " không được phép sử dụng đối với " + scope.vi +
+                    " của bạn. Hãy dùng một dịch vụ được phép hoặc liên hệ bộ phận an ninh thông tin.",
+                "promptwall blocked this request: " + s.en + " is not allowed for " + scope.en +
+                    " you belong to. Use an allowed service or contact the information security office."};
+      }
       return {"promptwall đã chặn yêu cầu này: " + s.vi +
                   " chưa được tổ chức phê duyệt. Hãy dùng một dịch vụ đã được phê duyệt hoặc liên hệ bộ "
                   "phận an ninh thông tin.",
@@ -151,6 +159,13 @@ Bilingual reason_text(const Refusal& r) {
               "promptwall cannot send requests to AI services right now because its audit trail cannot be "
               "written, and every request must be recorded before it leaves. Try again in a few minutes; "
               "if it persists, contact IT support."};
+    case Reason::proxy_auth_required:
+      return {"promptwall cần biết bạn là ai trước khi chuyển tiếp yêu cầu: hãy đăng nhập proxy bằng tài "
+              "khoản của tổ chức (tên đăng nhập hoặc mật khẩu chưa đúng, hoặc chưa được nhập). Nếu cần "
+              "trợ giúp, hãy liên hệ bộ phận CNTT.",
+              "promptwall needs to know who you are before it forwards this request: sign in to the proxy "
+              "with your organisation account (the user name or password was missing or wrong). If you "
+              "need help, contact IT support."};
   }
   return {"promptwall đã chặn yêu cầu này.", "promptwall blocked this request."};
 }
@@ -188,6 +203,7 @@ std::string_view gemini_status(const Refusal& r) {
     case Reason::internal_error: return "INTERNAL";
     case Reason::overloaded: return "RESOURCE_EXHAUSTED";
     case Reason::audit_unavailable: return "UNAVAILABLE";
+    case Reason::proxy_auth_required: return "UNAUTHENTICATED";
   }
   return "INTERNAL";
 }
@@ -205,6 +221,7 @@ std::string_view anthropic_type(const Refusal& r) {
     case Reason::upstream_timeout: return "timeout_error";
     case Reason::overloaded: return "overloaded_error";
     case Reason::audit_unavailable: return "api_error";
+    case Reason::proxy_auth_required: return "authentication_error";
   }
   return "api_error";
 }
@@ -410,6 +427,7 @@ std::string_view to_string(Refusal::Reason r) {
     case Reason::internal_error: return "internal_error";
     case Reason::overloaded: return "overloaded";
     case Reason::audit_unavailable: return "audit_unavailable";
+    case Reason::proxy_auth_required: return "proxy_auth_required";
   }
   return "internal_error";
 }
@@ -427,6 +445,7 @@ unsigned status_code(const Refusal& r) {
     case Reason::internal_error: return 500;
     case Reason::overloaded:
     case Reason::audit_unavailable: return 503;
+    case Reason::proxy_auth_required: return 407;
   }
   return 500;
 }

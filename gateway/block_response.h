@@ -28,6 +28,7 @@ struct Refusal {
   //                                                       target, CONNECT without an organisation CA);
   //                                                       the fix is in the client's configuration
   //   upstream_unavailable 502, upstream_timeout 504, internal_error 500, overloaded 503
+  //   proxy_auth_required                            407  (the caller adds Proxy-Authenticate)
   enum class Reason : uint8_t {
     sensitive_content,    // findings with a block action
     unapproved_service,   // the catalog marks the service unapproved
@@ -40,12 +41,15 @@ struct Refusal {
     internal_error,       // scanner failure etc.
     overloaded,           // too many connections
     audit_unavailable,    // the audit trail cannot be written: nothing leaves unrecorded
+    proxy_auth_required,  // 407: the forward proxy needs (valid) credentials
   };
   Reason reason = Reason::sensitive_content;
   std::vector<std::string> rule_ids;    // sensitive_content: the rules that blocked (ids only)
   std::vector<std::string> categories;  // their categories ("classification_marking", "national_id")
   std::string service;                  // e.g. "openai" (unapproved_service names it)
   std::string request_id;               // shown so staff can quote it to the security office
+  // unapproved_service refused by a policy scope's deny: "unit" or "group" and its name.
+  std::string scope_kind{}, scope_name{};
 };
 
 // "sensitive_content", ...: the reason's name in codes, metrics and logs.

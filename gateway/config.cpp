@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
+#include "gateway/identity_file.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -445,7 +447,7 @@ class ConfigReader {
     std::optional<YAML::Node> listen_node, transparent_node;
     bool admin_listen_given = false;
     for_each_key(root, "", {"listen", "threads", "admin", "tls", "rules", "policy", "services", "limits",
-                            "audit", "log_level", "pac", "transparent"},
+                            "audit", "log_level", "pac", "transparent", "identity"},
                  [&](const std::string& key, const YAML::Node& v, const std::string& path) {
                    if (key == "listen") {
                      listen_node = v;
@@ -459,8 +461,11 @@ class ConfigReader {
                    } else if (key == "rules") {
                      read_rules(v, path, c.rules);
                    } else if (key == "policy") {
-                     read_policy(v, path, c.policy);
+                     read_policy(v, path, c.policy, &c.scopes);
                      if (!c.policy.mode) c.policy.mode = Mode::enforce;
+                   } else if (key == "identity") {
+                     identity_node_ = v;
+                     read_identity(v, path, c.identity);
                    } else if (key == "services") {
                      read_services(v, path, c.services);
                    } else if (key == "limits") {
@@ -490,6 +495,7 @@ class ConfigReader {
       const YAML::Node tls = root["tls"];
       error(tls, "tls", "give `ca_cert` and `ca_key` together, or neither");
     }
+    check_identity(c);
   }
 
   // Returns whether `admin` was given (a value or `off`).
@@ -690,9 +696,13 @@ class ConfigReader {
   }
 
   void read_rules(const YAML::Node& n, const std::string& path, RulesConfig& rules) {
-    for_each_key(n, path, {"packs", "cache_dir"}, [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+    for_each_key(n, path, {"packs", "cache_dir", "scoped_packs"}, [&](const std::string& key, const YAML::Node& v, const std::string& p) {
       if (key == "cache_dir") {
         if (auto dir = path_value(v, p)) rules.cache_dir = dir->string();
+        return;
+      }
+      if (key == "scoped_packs") {
+        read_scoped_packs(v, p, rules.scoped_packs);
         return;
       }
       rules.packs.clear();
@@ -702,22 +712,33 @@ class ConfigReader {
     });
   }
 
-  void read_policy(const YAML::Node& n, const std::string& path, PolicyLayer& layer) {
-    for_each_key(n, path, {"mode", "floor", "ceiling", "overrides"},
-                 [&](const std::string& key, const YAML::Node& v, const std::string& p) {
-                   if (key == "mode") {
-                     auto s = text(v, p);
-                     if (!s) return;
-                     layer.mode = mode_from_string(*s);
-                     if (!layer.mode) error(v, p, "expected enforce or monitor, got '" + *s + "'");
-                   } else if (key == "floor") {
-                     layer.floor = action(v, p);
-                   } else if (key == "ceiling") {
-                     layer.ceiling = action(v, p);
-                   } else {
-                     read_overrides(v, p, layer.overrides);
-                   }
-                 });
+  // The global policy also takes `units` and `groups` (given `scopes`); a service's does not.
+  void read_policy(const YAML::Node& n, const std::string& path, PolicyLayer& layer, ScopedPolicy* scopes = nullptr) {
+    auto handle = [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+      if (key == "units" || key == "groups") read_scopes(v, p, key == "units" ? scopes->units : scopes->groups, key);
+      else read_layer_key(key, v, p, layer);
+    };
+    if (scopes) for_each_key(n, path, {"mode", "floor", "ceiling", "overrides", "units", "groups"}, handle);
+    else for_each_key(n, path, {"mode", "floor", "ceiling", "overrides"}, handle);
+    check_layer(n, path, layer);
+  }
+
+  void read_layer_key(const std::string& key, const YAML::Node& v, const std::string& p, PolicyLayer& layer) {
+    if (key == "mode") {
+      auto s = text(v, p);
+      if (!s) return;
+      layer.mode = mode_from_string(*s);
+      if (!layer.mode) error(v, p, "expected enforce or monitor, got '" + *s + "'");
+    } else if (key == "floor") {
+      layer.floor = action(v, p);
+    } else if (key == "ceiling") {
+      layer.ceiling = action(v, p);
+    } else {
+      read_overrides(v, p, layer.overrides);
+    }
+  }
+
+  void check_layer(const YAML::Node& n, const std::string& path, const PolicyLayer& layer) {
     // Both are set only when both keys were given, so n["ceiling"] exists.
     if (layer.floor && layer.ceiling && *layer.ceiling < *layer.floor)
       error(n["ceiling"], join(path, "ceiling"),
@@ -889,6 +910,263 @@ class ConfigReader {
                    else t.upstream_response = *d;
                  });
   }
+
+  // ---- identity and policy scopes ----
+
+  void read_scoped_packs(const YAML::Node& n, const std::string& path, std::vector<std::string>& packs) {
+    std::set<std::string, std::less<>> names;
+    for (const auto& [file, node] : string_list(n, path)) {
+      const fs::path resolved = resolve(file);
+      if (resolved.extension() != ".yaml" && resolved.extension() != ".yml") {
+        error(node, path, "'" + file + "' must be a pack file ending in .yaml (its name is the file name without it)");
+        continue;
+      }
+      if (!names.insert(resolved.stem().string()).second) {
+        error(node, path, "two scoped packs are called '" + resolved.stem().string() + "'");
+        continue;
+      }
+      packs.push_back(resolved.string());
+    }
+  }
+
+  void read_scopes(const YAML::Node& n, const std::string& path, std::map<std::string, PolicyScope, std::less<>>& out,
+                   const std::string& kind) {
+    if (!n.IsMap()) {
+      error(n, path, "expected a mapping of " + std::string(kind == "units" ? "unit" : "group") +
+                         " names to policy, like {legal: {mode: monitor}}");
+      return;
+    }
+    for (const auto& kv : n) {
+      const std::string name = kv.first.Scalar();
+      const std::string p = path + "." + name;
+      if (out.contains(name)) {
+        error(kv.first, p, "given twice");
+        continue;
+      }
+      references_.push_back({kind == "units" ? Reference::unit : Reference::group, name, kv.first, p});
+      PolicyScope scope;
+      for_each_key(kv.second, p, {"mode", "floor", "ceiling", "overrides", "packs", "services"},
+                   [&](const std::string& key, const YAML::Node& v, const std::string& kp) {
+                     if (key == "packs") {
+                       for (const auto& [pack, node] : string_list(v, kp)) {
+                         references_.push_back({Reference::pack, pack, node, kp});
+                         scope.packs.push_back(pack);
+                       }
+                     } else if (key == "services") {
+                       read_scope_services(v, kp, scope);
+                     } else {
+                       read_layer_key(key, v, kp, scope.layer);
+                     }
+                   });
+      check_layer(kv.second, p, scope.layer);
+      out.emplace(name, std::move(scope));
+    }
+  }
+
+  void read_scope_services(const YAML::Node& n, const std::string& path, PolicyScope& scope) {
+    for_each_key(n, path, {"allow", "deny"}, [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+      auto& list = key == "allow" ? scope.allow_services : scope.deny_services;
+      for (const auto& [service, node] : string_list(v, p)) {
+        references_.push_back({key == "allow" ? Reference::allowed_service : Reference::service, service, node, p});
+        list.push_back(service);
+      }
+    });
+    for (const auto& s : scope.allow_services)
+      if (std::find(scope.deny_services.begin(), scope.deny_services.end(), s) != scope.deny_services.end())
+        error(n, path, "service '" + s + "' is both allowed and denied");
+  }
+
+  void read_identity(const YAML::Node& n, const std::string& path, IdentityConfig& id) {
+    for_each_key(
+        n, path, {"users_file", "groups_file", "proxy_auth", "realm", "trusted_header", "units", "user_units"},
+        [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+          if (key == "users_file" || key == "groups_file") {
+            auto file = path_value(v, p);
+            if (file && file->empty()) error(v, p, "must not be empty");
+            else if (file) (key == "users_file" ? id.users_file : id.groups_file) = *file;
+            (key == "users_file" ? users_node_ : groups_node_) = v;
+          } else if (key == "proxy_auth") {
+            auto s = text(v, p);
+            if (s && *s == "off") id.proxy_auth = ProxyAuthMode::off;
+            else if (s && *s == "optional") id.proxy_auth = ProxyAuthMode::optional;
+            else if (s && *s == "required") id.proxy_auth = ProxyAuthMode::required;
+            else if (s) error(v, p, "expected off, optional or required, got '" + *s + "'");
+          } else if (key == "realm") {
+            auto s = nonempty_text(v, p);
+            if (s && std::any_of(s->begin(), s->end(), [](char c) { return static_cast<unsigned char>(c) < ' ' || c == 0x7f; }))
+              error(v, p, "must not hold control characters");
+            else if (s) id.realm = *s;
+          } else if (key == "trusted_header") {
+            read_trusted_header(v, p, id);
+          } else if (key == "units") {
+            read_unit_map(v, p, id.units);
+          } else {
+            read_user_units(v, p, id.user_units);
+          }
+        });
+  }
+
+  // A header name as RFC 9110 allows it (a token).
+  static bool is_header_name(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    });
+  }
+
+  void read_trusted_header(const YAML::Node& n, const std::string& path, IdentityConfig& id) {
+    TrustedHeaderConfig t;
+    bool from_given = false;
+    for_each_key(n, path, {"user", "groups", "unit", "from"}, [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+      if (key == "from") {
+        from_given = true;
+        for (const auto& [block, node] : string_list(v, p)) {
+          std::string why;
+          if (auto network = IpNetwork::parse(block, &why)) t.from.push_back(std::move(*network));
+          else error(node, p, "expected an address block like 10.0.0.10/32: " + why);
+        }
+        if (v.IsSequence() && v.size() == 0) error(v, p, "needs at least one address block: no client would be trusted");
+        return;
+      }
+      auto name = nonempty_text(v, p);
+      if (!name) return;
+      if (!is_header_name(*name)) {
+        error(v, p, "'" + *name + "' is not a header name");
+        return;
+      }
+      if (beast_reserved(*name)) {
+        error(v, p, "'" + *name + "' is a header the gateway itself relies on; choose another");
+        return;
+      }
+      (key == "user" ? t.user : key == "groups" ? t.groups : t.unit) = *name;
+    });
+    if (!n.IsMap()) return;
+    if (t.user.empty()) error(n, path + ".user", "missing: the header carrying the user name");
+    if (!from_given) error(n, path + ".from", "missing: the address blocks allowed to send identity headers");
+    id.trusted_header = std::move(t);
+  }
+
+  static bool beast_reserved(std::string_view name) {
+    for (std::string_view reserved : {"host", "content-length", "content-type", "content-encoding", "transfer-encoding",
+                                      "connection", "authorization", "proxy-authorization", "cookie"})
+      if (lower(name) == reserved) return true;
+    return false;
+  }
+
+  void read_unit_map(const YAML::Node& n, const std::string& path, std::vector<std::pair<IpNetwork, std::string>>& units) {
+    if (!n.IsMap()) {
+      error(n, path, "expected a mapping of address blocks to units, like {\"10.1.0.0/16\": legal}");
+      return;
+    }
+    std::set<std::string> blocks;
+    for (const auto& kv : n) {
+      const std::string block = kv.first.Scalar();
+      const std::string p = path + "." + block;
+      std::string why;
+      auto network = IpNetwork::parse(block, &why);
+      if (!network) {
+        error(kv.first, p, "expected an address block like 10.1.0.0/16: " + why);
+        continue;
+      }
+      if (!blocks.insert(network->base.to_string() + "/" + std::to_string(network->prefix)).second) {
+        error(kv.first, p, "the same block is given twice");
+        continue;
+      }
+      auto unit = nonempty_text(kv.second, p);
+      if (unit && !is_identity_name(*unit)) error(kv.second, p, "'" + *unit + "' is not a valid unit name (no spaces, ':' or ',')");
+      else if (unit) units.emplace_back(std::move(*network), *unit);
+    }
+  }
+
+  void read_user_units(const YAML::Node& n, const std::string& path, std::map<std::string, std::string, std::less<>>& out) {
+    if (!n.IsMap()) {
+      error(n, path, "expected a mapping of user names to units, like {an.nguyen: legal}");
+      return;
+    }
+    for (const auto& kv : n) {
+      const std::string user = kv.first.Scalar();
+      const std::string p = path + "." + user;
+      if (!is_identity_name(user)) {
+        error(kv.first, p, "'" + user + "' is not a valid user name");
+        continue;
+      }
+      if (out.contains(user)) {
+        error(kv.first, p, "given twice");
+        continue;
+      }
+      auto unit = nonempty_text(kv.second, p);
+      if (unit && !is_identity_name(*unit)) error(kv.second, p, "'" + *unit + "' is not a valid unit name (no spaces, ':' or ',')");
+      else if (unit) out.emplace(user, *unit);
+    }
+  }
+
+  // Everything a scope names must exist; the users and groups files must parse.
+  void check_identity(const GatewayConfig& c) {
+    const IdentityConfig& id = c.identity;
+    const YAML::Node anchor = identity_node_ ? *identity_node_ : YAML::Node();
+    if (id.proxy_auth != ProxyAuthMode::off && id.users_file.empty())
+      error(anchor, "identity.users_file", "missing: proxy_auth needs a users file to check passwords against");
+    if (!id.users_file.empty()) {
+      try {
+        PasswordFile::load(id.users_file);
+      } catch (const IdentityFileError& e) {
+        error(users_node_ ? *users_node_ : anchor, "identity.users_file", e.what());
+      }
+    }
+    std::optional<GroupFile> groups;
+    if (!id.groups_file.empty()) {
+      try {
+        groups = GroupFile::load(id.groups_file);
+      } catch (const IdentityFileError& e) {
+        error(groups_node_ ? *groups_node_ : anchor, "identity.groups_file", e.what());
+      }
+    }
+    const bool units_from_header = id.trusted_header && !id.trusted_header->unit.empty();
+    const bool groups_from_header = id.trusted_header && !id.trusted_header->groups.empty();
+    std::set<std::string, std::less<>> units;
+    for (const auto& [network, unit] : id.units) units.insert(unit);
+    for (const auto& [user, unit] : id.user_units) units.insert(unit);
+    std::set<std::string, std::less<>> pack_names;
+    for (const auto& file : c.rules.scoped_packs) pack_names.insert(fs::path(file).stem().string());
+
+    for (const auto& ref : references_) {
+      switch (ref.kind) {
+        case Reference::unit:
+          if (!units_from_header && !units.contains(ref.name))
+            error(ref.node, ref.path, "unknown unit '" + ref.name + "': no entry of identity.units or identity.user_units names it");
+          break;
+        case Reference::group:
+          if (groups_from_header || (groups && groups->has_group(ref.name))) break;
+          if (id.groups_file.empty())
+            error(ref.node, ref.path, "unknown group '" + ref.name + "': give identity.groups_file (or a trusted groups header)");
+          else if (groups)
+            error(ref.node, ref.path, "unknown group '" + ref.name + "': " + id.groups_file.string() + " does not define it");
+          break;
+        case Reference::pack:
+          if (!pack_names.contains(ref.name))
+            error(ref.node, ref.path, "unknown pack '" + ref.name + "': list its file in rules.scoped_packs");
+          break;
+        case Reference::service:
+        case Reference::allowed_service: {
+          auto it = std::find_if(c.services.begin(), c.services.end(), [&](const Service& s) { return s.name == ref.name; });
+          if (it == c.services.end())
+            error(ref.node, ref.path, "unknown service '" + ref.name + "'");
+          else if (ref.kind == Reference::allowed_service && !it->upstream)
+            error(ref.node, ref.path, "service '" + ref.name + "' has no upstream, so it cannot be allowed");
+          break;
+        }
+      }
+    }
+  }
+
+  // A name a policy scope uses, checked once everything is read.
+  struct Reference {
+    enum Kind { unit, group, pack, service, allowed_service } kind;
+    std::string name;
+    YAML::Node node;
+    std::string path;
+  };
+  std::vector<Reference> references_;
+  std::optional<YAML::Node> identity_node_, users_node_, groups_node_;
 
   std::string source_;
   fs::path base_dir_;

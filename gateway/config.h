@@ -11,20 +11,26 @@
 //     lower case and unique across services, and an upstream whenever they are approved and
 //     inspected or reachable by prefix;
 //   - limits and timeouts are > 0 and within the documented ranges; policy floor <= ceiling.
-// Nothing is read from disk except the config file and the admin token file: whether the CA files,
-// packs and directories exist is checked by the parts that open them when the server starts.
+//   - identity: proxy_auth other than off has a users_file; every unit, group, service and scoped
+//     pack a policy scope names exists (units in identity.units/user_units unless a unit header is
+//     trusted, groups in the groups file unless a groups header is trusted); a service a scope
+//     allows has an upstream; the users and groups files parse (they are read to check this).
+// Nothing else is read from disk except the config file and the admin token file: whether the CA
+// files, packs and directories exist is checked by the parts that open them when the server starts.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "gateway/ip_network.h"
 #include "gateway/service.h"
 #include "rules/policy.h"
 
@@ -73,6 +79,9 @@ struct AdminConfig {
 struct RulesConfig {
   std::vector<std::string> packs{"builtin"};  // "builtin" = the embedded packs; else files/dirs (absolute)
   std::string cache_dir;                      // empty = RuleSetCompiler::default_cache_dir()
+  // Pack files compiled in whose findings count only for requesters whose unit or group names the
+  // pack (policy.units/groups.*.packs), by its name: the file name without .yaml (absolute paths).
+  std::vector<std::string> scoped_packs;
 };
 
 // The syslog shipper to the organisation's SIEM (RFC 5424 over TCP, octet counting, CEF messages).
@@ -125,6 +134,39 @@ struct TransparentConfig {
   bool tproxy = false;
 };
 
+// Who sent a request (gateway/identity.h): proxy authentication, a trusted identity header, and
+// the CIDR → unit map.
+enum class ProxyAuthMode : uint8_t { off, optional, required };
+
+struct TrustedHeaderConfig {
+  std::string user;              // header carrying the user name (required)
+  std::string groups, unit;      // headers carrying comma-separated groups and the unit; "" = not read
+  std::vector<IpNetwork> from;   // only clients in these blocks are believed (at least one)
+};
+
+struct IdentityConfig {
+  std::filesystem::path users_file;   // htpasswd (bcrypt/argon2); required when proxy_auth is not off
+  std::filesystem::path groups_file;  // htgroup; may be empty
+  ProxyAuthMode proxy_auth = ProxyAuthMode::off;
+  std::string realm = "promptwall";
+  std::optional<TrustedHeaderConfig> trusted_header;
+  std::vector<std::pair<IpNetwork, std::string>> units;  // CIDR → unit, longest prefix wins
+  std::map<std::string, std::string, std::less<>> user_units;  // user → unit, wins over the address
+};
+
+// What one unit or group changes: a PolicyLayer applied after the service's own, the scoped packs
+// that count for its members, and services allowed or refused for them.
+struct PolicyScope {
+  PolicyLayer layer;
+  std::vector<std::string> packs;           // names of rules.scoped_packs entries
+  std::vector<std::string> allow_services;  // allowed even when `approved: false`
+  std::vector<std::string> deny_services;   // refused even when approved; a deny anywhere wins
+};
+
+struct ScopedPolicy {
+  std::map<std::string, PolicyScope, std::less<>> units, groups;
+};
+
 struct GatewayConfig {
   std::string source;                      // the file, or "<embedded default>"
   std::optional<Endpoint> gateway_listen;  // base-URL gateway (`listen.gateway`)
@@ -141,6 +183,8 @@ struct GatewayConfig {
   AuditConfig audit;
   std::string log_level = "info";       // trace|debug|info|warn|error
   PacConfig pac;
+  IdentityConfig identity;
+  ScopedPolicy scopes;  // `policy.units` and `policy.groups`
 };
 
 // what() holds every problem found, one per line, in document order, each as

@@ -27,6 +27,13 @@ Inspection refuse(Inspection out, Refusal::Reason reason, std::string_view reque
   return out;
 }
 
+// A finding of a scoped pack none of the requester's scopes names: it does not count.
+bool is_hidden(const RuleSet& rules, const Finding& f, std::span<const std::string> hidden_packs) {
+  if (hidden_packs.empty() || f.rule_index >= rules.rules().size()) return false;
+  const std::string& pack = rules.rules()[f.rule_index].rule.pack;
+  return std::find(hidden_packs.begin(), hidden_packs.end(), pack) != hidden_packs.end();
+}
+
 }  // namespace
 
 std::vector<std::string> Inspection::rules_acting(Action action) const {
@@ -82,13 +89,15 @@ Inspection RequestInspector::inspect(const InspectionRequest& request, Scanner& 
   const auto scan_start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < out.segments.size(); ++i) {
     ScanResult result = scanner.scan(out.segments[i].text);
-    for (auto& f : result.findings) out.findings.push_back({std::move(f), i});
+    for (auto& f : result.findings)
+      if (!is_hidden(scanner.ruleset(), f, request.hidden_packs)) out.findings.push_back({std::move(f), i});
   }
   out.scan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - scan_start).count();
 
-  // 4. The decision: the configured layers, then the service's own.
+  // 4. The decision: the configured layers, then the service's own, then the requester's scopes.
   std::vector<const PolicyLayer*> all_layers(layers.begin(), layers.end());
   all_layers.push_back(&service.policy);
+  all_layers.insert(all_layers.end(), request.scope_layers.begin(), request.scope_layers.end());
   std::vector<Finding> plain;
   plain.reserve(out.findings.size());
   for (const auto& lf : out.findings) plain.push_back(lf.finding);

@@ -1,7 +1,8 @@
 // RequestInspector: the decision for one request body, with no network code.
 //
 //   body ─► decode Content-Encoding ─► SegmentExtractor (the service's schema) ─► Scanner per
-//   segment ─► Policy (global, service layers; mode) ─► forward as is | forward redacted | refuse
+//   segment ─► drop findings of hidden scoped packs ─► Policy (global, service, unit, group layers;
+//   mode) ─► forward as is | forward redacted | refuse
 //
 // Fail closed: a body that cannot be decoded, or is not text, or cannot be parsed and the service
 // does not allow scanning it as raw text, is refused with a reason the user can read.
@@ -31,6 +32,10 @@ struct InspectionRequest {
   std::string_view content_type;
   std::string_view content_encoding;
   std::string_view body;              // as received (possibly compressed)
+  // The requester's scopes (gateway/policy_scopes.h): layers applied after the service's own
+  // (unit, then groups), and scoped packs whose findings do not count for this requester.
+  std::span<const PolicyLayer* const> scope_layers{};
+  std::span<const std::string> hidden_packs{};
 };
 
 // A finding and the segment it was found in.

@@ -1,5 +1,7 @@
 #include "gateway/rule_loader.h"
 
+#include <filesystem>
+
 #include "classifiers/normalizer.h"
 #include "rules/example_runner.h"
 #include "rules/pack_loader.h"
@@ -16,8 +18,11 @@ std::string RuleLoad::error_text() const {
   return out;
 }
 
-RuleLoader::RuleLoader(std::vector<std::string> packs, std::string cache_dir)
-    : packs_(std::move(packs)), cache_dir_(std::move(cache_dir)), normalizer_(std::make_shared<const Normalizer>()) {}
+RuleLoader::RuleLoader(std::vector<std::string> packs, std::string cache_dir, std::vector<std::string> scoped_packs)
+    : packs_(std::move(packs)),
+      cache_dir_(std::move(cache_dir)),
+      scoped_packs_(std::move(scoped_packs)),
+      normalizer_(std::make_shared<const Normalizer>()) {}
 
 RuleLoad RuleLoader::load() const {
   RuleLoad out;
@@ -33,6 +38,20 @@ RuleLoad RuleLoader::load() const {
   // PackLoader::load_all reads the built-in packs when given no paths; only ask it for files.
   if (!paths.empty())
     for (auto& pack : PackLoader::load_all(paths, out.diagnostics)) packs.push_back(std::move(pack));
+  // Scoped packs: a scope names one by its file name, so the pack must be called that, or the
+  // filter would miss it and its rules would count for everyone.
+  if (!scoped_packs_.empty()) {
+    for (auto& pack : PackLoader::load_all(scoped_packs_, out.diagnostics)) {
+      const std::string expected = std::filesystem::path(pack.file).stem().string();
+      if (pack.name != expected) {
+        Diagnostic d;
+        d.where.file = pack.file;
+        d.message = "scoped pack '" + pack.name + "' must be named '" + expected + "' like its file";
+        out.diagnostics.push_back(std::move(d));
+      }
+      packs.push_back(std::move(pack));
+    }
+  }
   if (has_errors(out.diagnostics)) return out;
   if (packs.empty()) {
     Diagnostic none;

@@ -28,13 +28,16 @@ class RuleLoader {
  public:
   // `packs`: "builtin" for the embedded packs, otherwise pack files or directories of *.yaml.
   // `cache_dir`: the compiled-database cache; empty disables it.
-  RuleLoader(std::vector<std::string> packs, std::string cache_dir);
+  // `scoped_packs`: pack files compiled in as well, each of which must declare the name its file
+  // has without .yaml (policy scopes name them so; gateway/policy_scopes.h).
+  RuleLoader(std::vector<std::string> packs, std::string cache_dir, std::vector<std::string> scoped_packs = {});
 
   RuleLoad load() const;
 
  private:
   std::vector<std::string> packs_;
   std::string cache_dir_;
+  std::vector<std::string> scoped_packs_;
   std::shared_ptr<const Normalizer> normalizer_;
 };
 

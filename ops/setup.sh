@@ -35,6 +35,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libicu-dev libssl-dev
   zlib1g-dev libbrotli-dev libsimdjson-dev libboost-dev libboost-system-dev
   libsqlite3-dev libcrypt-dev
+  libargon2-dev
   curl openssl wrk nginx-light
   nftables iproute2
 )

@@ -121,6 +121,8 @@ net::awaitable<bool> send_refusal(ServerState& state, Stream& stream, const Refu
   res.set(http::field::cache_control, "no-store");
   res.set("X-Promptwall-Request-Id", ex.request_id);
   res.set("X-Promptwall-Decision", refusal.reason == Refusal::Reason::sensitive_content ? "block" : "refused");
+  if (refusal.reason == Refusal::Reason::proxy_auth_required)
+    res.set(http::field::proxy_authenticate, state.identity->challenge());
   if (!refusal.rule_ids.empty()) {
     std::string ids;
     for (const auto& id : refusal.rule_ids) ids += (ids.empty() ? "" : ", ") + id;
@@ -135,6 +137,14 @@ net::awaitable<bool> send_refusal(ServerState& state, Stream& stream, const Refu
   boost::system::error_code ec;
   co_await http::async_write(stream, res, net::redirect_error(use_awaitable, ec));
   co_return !ec && keep_alive;
+}
+
+// A refusal of a service the requester may not use: not approved, or denied by one of their scopes.
+Refusal service_refusal(const Service& service, const ServiceAccess& access, const std::string& request_id) {
+  Refusal r{Refusal::Reason::unapproved_service, {}, {}, service.name, request_id};
+  r.scope_kind = access.scope_kind;
+  r.scope_name = access.scope_name;
+  return r;
 }
 
 // The end of an exchange: its audit event when it was not written before forwarding (refusals),
@@ -194,6 +204,10 @@ class ClientSession {
       }
 
       Request& head = parser.get();
+      if (origin_.kind != Origin::Kind::intercepted && !co_await identify(head, ex)) {
+        finish(ex);
+        co_return std::nullopt;
+      }
       if (head.method() == http::verb::connect) {
         if (origin_.kind == Origin::Kind::proxy) co_return parser.release();
         Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
@@ -207,8 +221,53 @@ class ClientSession {
     }
   }
 
+  // The connection as it stands (its identity is the last request's: a CONNECT's, for the tunnel).
+  const Origin& origin() const { return origin_; }
+
  private:
   void finish(Exchange& ex) { server::finish(state_, worker_, origin_, ex); }
+
+  // Who sent `head` (gateway/server/requester_identity.h); on a 407 answers it and returns false:
+  // the connection then closes (the request's body, if any, was not read).
+  net::awaitable<bool> identify(const Request& head, Exchange& ex) {
+    auto header = [&](const std::string& name) -> std::string_view {
+      return name.empty() ? std::string_view() : std::string_view(head[name]);
+    };
+    std::string_view proxy_authorization;
+    if (auto it = head.find(http::field::proxy_authorization); it != head.end()) proxy_authorization = it->value();
+    IdentityHeaders headers;
+    if (const auto& trusted = state_.config.identity.trusted_header) {
+      headers.user = header(trusted->user);
+      headers.groups = header(trusted->groups);
+      headers.unit = header(trusted->unit);
+    }
+    Identification id = co_await state_.identity->identify(origin_.kind == Origin::Kind::proxy, origin_.address,
+                                                          proxy_authorization, headers);
+    if (id.outcome == Identification::Outcome::identified) {
+      origin_.identity = std::move(id.identity);
+      co_return true;
+    }
+    origin_.identity = Identity{};
+    origin_.identity.user = id.claimed_user;  // recorded as who tried; never verified
+    ex.method = std::string(head.method_string());
+    ex.path = std::string(head.method() == http::verb::connect ? head.target() : path_only(head.target()));
+    Refusal r{Refusal::Reason::proxy_auth_required, {}, {}, "", ex.request_id};
+    ex.refusal = r;
+    switch (id.outcome) {
+      case Identification::Outcome::challenge:
+        ex.audited = true;  // asking for credentials is not a decision: the trail does not record it
+        break;
+      case Identification::Outcome::bad_credentials:
+        spdlog::warn("{} {} proxy authentication failed for user '{}'", ex.request_id, origin_.client, id.claimed_user);
+        break;
+      default:
+        spdlog::warn("{} {} proxy authentication refused: user '{}' is locked out after repeated failures",
+                     ex.request_id, origin_.client, id.claimed_user);
+        break;
+    }
+    co_await send_refusal(state_, stream_, r, nullptr, &head, false, ex);
+    co_return false;
+  }
 
   // Returns whether the connection stays open for another request.
   net::awaitable<bool> serve_request(http::request_parser<http::string_body>& parser, Exchange& ex) {
@@ -227,10 +286,12 @@ class ClientSession {
       co_return co_await send_refusal(state_, stream_, r, nullptr, &req, false, ex);
     }
     ex.service = route->service;
-    if (route->service && !route->service->approved) {
-      Refusal r{Refusal::Reason::unapproved_service, {}, {}, route->service->name, ex.request_id};
-      ex.refusal = r;
-      co_return co_await send_refusal(state_, stream_, r, route->service, &req, false, ex);
+    if (route->service) {
+      if (ServiceAccess access = state_.scopes.access(*route->service, origin_.identity); !access.allowed) {
+        Refusal r = service_refusal(*route->service, access, ex.request_id);
+        ex.refusal = r;
+        co_return co_await send_refusal(state_, stream_, r, route->service, &req, false, ex);
+      }
     }
     // Fail closed: while the trail cannot be written no AI traffic leaves (refused before any work).
     if (route->service && !audit_available(state_)) {
@@ -288,6 +349,10 @@ class ClientSession {
       }
       InspectionRequest in{route->service, route->schema_path, req[http::field::content_type],
                            req[http::field::content_encoding], req.body()};
+      const std::vector<const PolicyLayer*> scope_layers = state_.scopes.layers_for(origin_.identity);
+      const std::vector<std::string> hidden_packs = state_.scopes.hidden_packs(origin_.identity);
+      in.scope_layers = scope_layers;
+      in.hidden_packs = hidden_packs;
       try {
         Scanner& scanner = worker_.scanner.for_rules(ex.rules);
         ex.inspection = state_.inspector.inspect(in, scanner, state_.base_layers, ex.request_id);
@@ -316,7 +381,9 @@ class ClientSession {
     Request up{req.method(), route->target, 11};
     for (const auto& field : req) {
       const auto name = field.name_string();
-      if (is_hop_by_hop(name) || beast::iequals(name, "host") || beast::iequals(name, "expect") ||
+      // The identity headers never go upstream, believed or not.
+      if (is_hop_by_hop(name) || state_.identity->is_identity_header(name) || beast::iequals(name, "host") ||
+          beast::iequals(name, "expect") ||
           beast::iequals(name, "content-length") || (body_decoded && beast::iequals(name, "content-encoding")))
         continue;
       up.insert(field.name(), name, field.value());
@@ -631,8 +698,9 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
   }
   const Service* service = state.catalog.by_host(authority->host);
   ex.service = service;
-  if (service && !service->approved) {
-    Refusal r{Refusal::Reason::unapproved_service, {}, {}, service->name, ex.request_id};
+  ServiceAccess access = service ? state.scopes.access(*service, origin.identity) : ServiceAccess{};
+  if (service && !access.allowed) {
+    Refusal r = service_refusal(*service, access, ex.request_id);
     ex.refusal = r;
     co_await send_refusal(state, stream, r, service, &connect, false, ex);
     finish(state, worker, origin, ex);
@@ -699,6 +767,10 @@ net::awaitable<void> serve_client(ServerState& state, Worker& worker, tcp::socke
   boost::system::error_code ec;
   auto remote = socket.remote_endpoint(ec);
   origin.client = ec ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
+  if (!ec) {
+    origin.address = to_ip_address(remote.address());
+    origin.identity = identity_for_address(state, remote.address());
+  }
   socket.set_option(tcp::no_delay(true), ec);
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
@@ -720,7 +792,8 @@ net::awaitable<void> serve_client(ServerState& state, Worker& worker, tcp::socke
   try {
     ClientSession<beast::tcp_stream> session(state, worker, stream, buffer, origin);
     std::optional<Request> connect = co_await session.run();
-    if (connect) co_await handle_connect(state, worker, std::move(stream), buffer, std::move(*connect), origin);
+    if (connect)
+      co_await handle_connect(state, worker, std::move(stream), buffer, std::move(*connect), session.origin());
   } catch (const std::exception& e) {
     spdlog::error("{} connection failed: {}", origin.client, e.what());
   }

@@ -23,6 +23,9 @@ audit::DecisionEvent decision_event(const Origin& origin, const Exchange& ex, co
   e.event_id = audit::new_event_id(e.time, random);
   e.request_id = ex.request_id;
   e.client = origin.client;
+  e.user = origin.identity.user;
+  e.unit = origin.identity.unit;
+  e.groups = origin.identity.groups;
   e.service = ex.service ? ex.service->name : "none";
   e.method = ex.method;
   e.path = ex.path;
@@ -73,12 +76,15 @@ void record(GatewayMetrics& metrics, const Origin& origin, const Exchange& ex) {
     for (const auto& f : ex.inspection->findings) metrics.finding(f.finding.rule_id);
   }
 
+  // Who, when known: "user@unit", "user", "@unit" (never anything the request carried unchecked).
+  const Identity& who = origin.identity;
+  const std::string requester = who.user.empty() && who.unit.empty() ? "" : " " + who.user + (who.unit.empty() ? "" : "@" + who.unit);
   if (verdict == "allow") {
-    spdlog::debug("{} {} {} {} {} -> {} {:.1f} ms", ex.request_id, origin.client, service, ex.method, ex.path,
-                  ex.status, latency * 1000);
+    spdlog::debug("{} {}{} {} {} {} -> {} {:.1f} ms", ex.request_id, origin.client, requester, service, ex.method,
+                  ex.path, ex.status, latency * 1000);
   } else {
-    spdlog::info("{} {} {} {} {} -> {} {}{}{} {:.1f} ms", ex.request_id, origin.client, service, ex.method, ex.path,
-                 ex.status, verdict, refusal ? " " : "", refusal ? to_string(refusal->reason) : "",
+    spdlog::info("{} {}{} {} {} {} -> {} {}{}{} {:.1f} ms", ex.request_id, origin.client, requester, service, ex.method,
+                 ex.path, ex.status, verdict, refusal ? " " : "", refusal ? to_string(refusal->reason) : "",
                  latency * 1000);
   }
   if (ex.inspection && !ex.inspection->note.empty()) spdlog::info("{} {}", ex.request_id, ex.inspection->note);

@@ -17,6 +17,8 @@
 #include "audit/event.h"
 #include "audit/evidence.h"
 #include "gateway/gateway_metrics.h"
+#include "gateway/identity.h"
+#include "gateway/ip_network.h"
 #include "gateway/request_inspector.h"
 #include "gateway/service.h"
 #include "rules/ruleset.h"
@@ -36,6 +38,10 @@ struct Origin {
   // service goes on there, untouched but for hop-by-hop headers.
   std::string original_address;        // "10.0.2.20"
   uint16_t original_port = 0;
+  IpAddress address;                   // the client's address
+  // Who sent the requests: from the address at connection start; per request on the gateway and
+  // proxy listeners; from the CONNECT for an intercepted tunnel (its inner requests carry none).
+  Identity identity;
 };
 
 struct Exchange {

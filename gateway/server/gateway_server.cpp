@@ -96,8 +96,15 @@ ServerState::ServerState(GatewayConfig cfg)
     : config(std::move(cfg)),
       catalog(config.services),
       inspector(inspector_limits(config.limits)),
-      loader(config.rules.packs, rules_cache_dir(config.rules)) {
+      scopes(config.scopes, config.rules.scoped_packs),
+      loader(config.rules.packs, rules_cache_dir(config.rules), config.rules.scoped_packs) {
   base_layers.push_back(&config.policy);
+  // Who sends requests: the users and groups files must load, or the server does not start.
+  try {
+    identity = std::make_unique<RequesterIdentity>(config);
+  } catch (const IdentityFileError& e) {
+    throw std::runtime_error(std::string("identity: ") + e.what());
+  }
 
   // Upstreams: always verified, against the system store plus the configured extra CA.
   upstream_tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
@@ -201,14 +208,21 @@ using net::use_awaitable;
 // Requests already holding the old set finish with it; one reload runs at a time (one thread).
 net::awaitable<RuleLoad> GatewayServer::Impl::reload() {
   server::ServerState& s = *state;
+  std::string identity_problem;
   RuleLoad load = co_await net::co_spawn(
       reload_pool,
-      [&s]() -> net::awaitable<RuleLoad> {
+      [&s, &identity_problem]() -> net::awaitable<RuleLoad> {
+        // The users and groups files first: they are cheap, and independent of the rules.
+        identity_problem = s.identity->reload();
         RuleLoad result = s.loader.load();
         if (result.ok()) s.rules.store(result.ruleset);
         co_return result;
       },
       use_awaitable);
+  if (!identity_problem.empty())
+    spdlog::error("identity files not reloaded; still using the previous ones:\n{}", identity_problem);
+  else if (!s.config.identity.users_file.empty() || !s.config.identity.groups_file.empty())
+    spdlog::info("identity files reloaded");
   if (load.ok()) {
     spdlog::info("rules reloaded: version {} ({} rules, {} examples passed)", load.ruleset->version().substr(0, 12),
                  load.ruleset->rules().size(), load.examples_run);
@@ -342,6 +356,9 @@ GatewayServer::GatewayServer(GatewayConfig config) : impl_(std::make_unique<Impl
     }
     bind(*cfg.admin.listen, ListenerKind::gateway, true, "admin");
   }
+  if (cfg.identity.proxy_auth != ProxyAuthMode::off)
+    spdlog::info("proxy authentication {} (realm \"{}\")",
+                 cfg.identity.proxy_auth == ProxyAuthMode::required ? "required" : "optional", cfg.identity.realm);
   if (s.ca)
     spdlog::info("TLS interception on: leaves signed by the organisation CA, valid {} h", cfg.tls.leaf_validity.count());
   else if (cfg.proxy_listen)
@@ -434,6 +451,7 @@ int GatewayServer::run() {
   for (auto& t : threads) t.join();
   impl.reload_pool.join();
   impl.review_pool.join();
+  s.identity->stop();
   if (s.siem) s.siem->stop();
   s.audit->close();  // commits what is queued, then a final checkpoint
   return 0;

@@ -33,6 +33,8 @@
 #include "gateway/gateway_metrics.h"
 #include "gateway/request_inspector.h"
 #include "gateway/rule_loader.h"
+#include "gateway/policy_scopes.h"
+#include "gateway/server/requester_identity.h"
 #include "gateway/server/siem_shipper.h"
 #include "gateway/service_catalog.h"
 
@@ -89,6 +91,9 @@ struct ServerState {
   const RequestInspector inspector;
   // The policy layers every request starts from (the configuration's global layer).
   std::vector<const PolicyLayer*> base_layers;
+  // What each requester's unit and groups change, and who the requester is.
+  const PolicyScopes scopes;
+  std::unique_ptr<RequesterIdentity> identity;
 
   std::atomic<std::shared_ptr<const RuleSet>> rules;
   RuleLoader loader;

@@ -22,6 +22,7 @@
 #include "gateway/server/exchange.h"
 #include "gateway/server/http_head_reader.h"
 #include "gateway/server/original_destination.h"
+#include "gateway/server/requester_identity.h"
 #include "gateway/server/upstream_relay.h"
 #include "gateway/transparent_route.h"
 
@@ -90,14 +91,16 @@ net::awaitable<FirstBytes> read_first_bytes(ServerState& state, beast::tcp_strea
   }
 }
 
-// ─── IDENTITY ──────────────────────────────────────────────────────────────────────────────────
-// The one place the Origin of a transparent connection is built. The identity helper's branch
-// (issue5-identity) adds `Identity identity` to Origin and maps the client address to a unit: set
-// it here, from `client_address`, at merge.
-Origin transparent_origin(const tcp::endpoint& client, const OriginalDestination& destination) {
+// The one place the Origin of a transparent connection is built. Redirected clients never send
+// Proxy-Authorization (they do not know there is a proxy), so who they are comes from the address
+// (identity.units) here, and for plain HTTP also from trusted identity headers per request.
+Origin transparent_origin(const ServerState& state, const tcp::endpoint& client,
+                          const OriginalDestination& destination) {
   Origin origin;
   origin.kind = Origin::Kind::transparent_http;
   origin.client = client.address().to_string() + ":" + std::to_string(client.port());
+  origin.address = to_ip_address(client.address());
+  origin.identity = identity_for_address(state, client.address());
   origin.original_address = destination.address();
   origin.original_port = destination.port();
   return origin;
@@ -130,11 +133,11 @@ net::awaitable<void> serve_transparent(ServerState& state, Worker& worker, tcp::
   auto destination = OriginalDestination::lookup(socket.native_handle(), listener.tproxy, &why);
   if (!destination) {
     // Fail closed: with nowhere known to send it, the connection goes nowhere.
-    Origin unknown = transparent_origin(client, OriginalDestination("", 0));
+    Origin unknown = transparent_origin(state, client, OriginalDestination("", 0));
     refuse(state, worker, unknown, nullptr, "unknown", why);
     co_return;
   }
-  Origin origin = transparent_origin(client, *destination);
+  Origin origin = transparent_origin(state, client, *destination);
   if (destination->is_gateway_itself(listener.own_ports)) {
     refuse(state, worker, origin, nullptr, destination->to_string(),
            "loop guard: it was addressed to the gateway itself (connect to listen.proxy, not the transparent port)");

@@ -122,6 +122,8 @@ struct HttpRequest {
   std::string proxy;                  // --proxy
   std::string cacert;                 // --cacert, for https URLs
   double max_time_s = 20;
+  std::string proxy_user;             // --proxy-user "user:password" (Basic, sent at once)
+  std::string interface;              // --interface: the local address to connect from (127.0.0.2, ...)
 };
 
 struct HttpResponse {
@@ -176,6 +178,8 @@ inline HttpResponse http(const HttpRequest& req) {
   if (req.proxy.empty()) argv.insert(argv.end(), {"--noproxy", "*"});
   else argv.insert(argv.end(), {"--proxy", req.proxy});
   if (!req.cacert.empty()) argv.insert(argv.end(), {"--cacert", req.cacert});
+  if (!req.proxy_user.empty()) argv.insert(argv.end(), {"--proxy-user", req.proxy_user});
+  if (!req.interface.empty()) argv.insert(argv.end(), {"--interface", req.interface});
   argv.push_back(req.url);
   auto run = run_command(argv, req.body.value_or(""), std::chrono::milliseconds(static_cast<int>(req.max_time_s * 1000) + 5000));
   HttpResponse r;
@@ -343,6 +347,8 @@ struct GatewayOptions {
   std::string limits = "{max_body_bytes: 1MiB, timeouts: {header: 2s, upstream_response: 3s}}";  // as YAML
   std::string audit_extra;           // more keys of the `audit:` section (YAML lines, indented by two spaces)
   std::string audit_dir;             // the trail's directory; empty = <test dir>/audit
+  std::string rules_extra;           // more keys of the `rules:` flow mapping, e.g. ", scoped_packs: [/x.yaml]"
+  std::string extra_config;          // more top-level sections (YAML), e.g. `identity:` and `policy:`
 };
 
 inline constexpr const char* kAdminToken = "test-token";
@@ -504,7 +510,7 @@ class GatewayFixture {
       << "admin: {token: " << kAdminToken << "}\n"
       << "tls: {ca_cert: " << certs_.org_ca_crt.string() << ", ca_key: " << certs_.org_ca_key.string()
       << ", upstream_ca: " << certs_.test_ca_crt.string() << "}\n"
-      << "rules: {packs: " << o.packs << ", cache_dir: " << PROMPTWALL_TEST_CACHE_DIR << "}\n"
+      << "rules: {packs: " << o.packs << ", cache_dir: " << PROMPTWALL_TEST_CACHE_DIR << o.rules_extra << "}\n"
       << "audit:\n  dir: " << audit_dir_.string() << "\n  signing_key: " << d << "/audit-signing.pem\n  evidence_key: " << d
       << "/audit-evidence.key\n  record_clean: true\n" << o.audit_extra
       << "limits: " << o.limits << "\n"
@@ -519,7 +525,7 @@ class GatewayFixture {
       << "  - {name: deepseek, hosts: [api.deepseek.com], approved: false}\n"
       << "  - {name: monitored, prefix: /monitored, upstream: \"" << up << "\", schema: openai, policy: {mode: monitor}}\n"
       << "  - {name: strict, prefix: /strict, upstream: \"" << up << "\", schema: openai, policy: {overrides: {national_id: block}}}\n"
-      << with_upstreams(o.extra_services, up);
+      << with_upstreams(o.extra_services, up) << o.extra_config;
     return y.str();
   }
 
