@@ -470,6 +470,15 @@ class GatewayFixture {
   }
 
   std::string log() const { return read_text(log_); }
+  // The request's log line is written after its response is sent: wait for it rather than race it.
+  bool log_eventually_contains(std::string_view text, std::chrono::seconds timeout = std::chrono::seconds(10)) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (log().find(text) == std::string::npos) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  }
   std::string log_tail() const { return tail(log()); }
   // For failure messages (Catch evaluates INFO when it is declared, so a log tail would be stale).
   std::string where_to_look() const {

@@ -187,7 +187,7 @@ TEST_CASE("policy by unit and group", "[e2e][identity]") {
     CHECK(events[1]["decision"] == "block");
     CHECK(events[1]["forwarded"] == false);
     CHECK(gw.forwarded_since(m).size() == 1);
-    CHECK(contains(gw.log(), " @phap-che openai POST /openai/v1/chat/completions -> 403 block"));
+    CHECK(gw.log_eventually_contains(" @phap-che openai POST /openai/v1/chat/completions -> 403 block"));
   }
   SECTION("a scoped pack fires only for the unit that names it") {
     auto m = gw.mark();
