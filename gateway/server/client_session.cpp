@@ -503,11 +503,14 @@ class ClientSession {
       }
       case Origin::Kind::intercepted: {
         route.service = origin_.service;
-        if (!route.service->approved) return route;  // intercepted only to be refused, so the user sees why
         if (!route.service->upstream) {
+          // Unapproved and nowhere to go: intercepted only to be refused, so the user sees why.
+          if (!route.service->approved) return route;
           why = "service " + route.service->name + " has no upstream";
           return std::nullopt;
         }
+        // An unapproved service with an upstream goes on only if a scope of the requester allows it
+        // (the caller checks ServiceAccess before anything leaves).
         route.upstream = upstream_for_host(*route.service, origin_.host);
         route.schema_path = join_upstream_path("", target);
         route.target = join_upstream_path(route.upstream.base_path, target);

@@ -41,7 +41,9 @@ struct IdentityBench {
                "    examples: {match: ['hosovuan 12'], ignore: ['hồ sơ']}\n");
     GatewayOptions o;
     o.rules_extra = ", scoped_packs: [" + (dir / "strict-legal.yaml").string() + "]";
-    o.extra_services = "  - {name: claude, prefix: /claude, upstream: \"{UPSTREAM}\", schema: anthropic, approved: false}\n";
+    o.extra_services =
+        "  - {name: claude, prefix: /claude, hosts: [claude.e2e.test], upstream: \"{UPSTREAM}\", schema: anthropic,"
+        " approved: false}\n";
     o.extra_config =
         "identity:\n"
         "  users_file: " + (dir / "users").string() + "\n"
@@ -165,6 +167,30 @@ TEST_CASE("proxy authentication: 407 without or with wrong credentials, the user
     CHECK(events[0]["method"] == "POST");
     CHECK(events[0]["path"] == "/v1/chat/completions");
   }
+}
+
+TEST_CASE("a service allowed for one group, through an intercepted CONNECT", "[e2e][identity]") {
+  IdentityBench& b = bench();
+  GatewayFixture& gw = b.gw;
+  INFO(gw.where_to_look());
+  const std::string url = "https://claude.e2e.test/v1/messages";
+  auto m = gw.mark();
+  // an.nguyen is in group legal, which may use the unapproved service: the tunnel is intercepted
+  // and the request goes on to the service's upstream.
+  auto legal = via_proxy(gw, url, "an.nguyen:đúng-mật-khẩu", gw.certs().org_ca_crt.string());
+  CHECK(legal.status == 200);
+  CHECK(legal.tls_issuer.find("promptwall") != std::string::npos);
+  // binh.tran's groups do not allow it: the CONNECT itself is refused.
+  auto other = via_proxy(gw, url, "binh.tran:pw-binh", gw.certs().org_ca_crt.string());
+  CHECK(other.status == 403);
+  auto events = gw.decisions_since(m, 2);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0]["user"] == "an.nguyen");
+  CHECK(events[0]["service"] == "claude");
+  CHECK(events[0]["forwarded"] == true);
+  CHECK(events[1]["user"] == "binh.tran");
+  CHECK(events[1]["reason"] == "unapproved_service");
+  CHECK(gw.forwarded_since(m).size() == 1);
 }
 
 TEST_CASE("policy by unit and group", "[e2e][identity]") {
