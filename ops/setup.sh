@@ -34,16 +34,14 @@ packages=(
   "$HYPERSCAN_PKG" libre2-dev libspdlog-dev libfmt-dev catch2
   libyaml-cpp-dev nlohmann-json3-dev libicu-dev libssl-dev
   zlib1g-dev libbrotli-dev libsimdjson-dev libboost-dev libboost-system-dev
-  libsqlite3-dev libcrypt-dev
-  libargon2-dev
+  libsqlite3-dev libcrypt-dev libargon2-dev
   curl openssl wrk nginx-light
-  nftables iproute2
+  # transparent mode's rules and its namespace-office test; `file` for CPack's dpkg-shlibdeps
+  nftables iproute2 file
 )
 # The SIEM end-to-end test runs a real rsyslogd of its own on a loopback port.
 if [ "$mode" = test ]; then packages+=(rsyslog); fi
-# The .deb: CPack's DEB generator needs `file` for dpkg-shlibdeps; its test boots systemd in a
-# container (systemd-nspawn) to start the installed unit, and runs systemd-analyze.
-packages+=(file)
+# The .deb's test boots systemd in a container (systemd-nspawn) to start the installed unit.
 if [ "$mode" = test ]; then packages+=(systemd-container); fi
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
