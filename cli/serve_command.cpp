@@ -81,9 +81,7 @@ int serve_command(int argc, char** argv) {
 
   gateway::GatewayConfig config;
   try {
-    config = config_path.empty()
-                 ? gateway::parse_gateway_config(gateway::default_gateway_config_yaml(), "<embedded default>", ".")
-                 : gateway::load_gateway_config(config_path);
+    config = gateway::load_gateway_config_or_default(config_path);
   } catch (const gateway::ConfigError& e) {
     std::cerr << "promptwall serve: invalid configuration:\n" << e.what() << "\n";
     return 2;

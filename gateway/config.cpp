@@ -1266,4 +1266,8 @@ GatewayConfig load_gateway_config(const fs::path& file) {
 
 std::string_view default_gateway_config_yaml() { return kDefaultConfig; }
 
+GatewayConfig load_gateway_config_or_default(const fs::path& file) {
+  return file.empty() ? parse_gateway_config(kDefaultConfig, "<embedded default>", ".") : load_gateway_config(file);
+}
+
 }  // namespace promptwall::gateway

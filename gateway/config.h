@@ -207,6 +207,10 @@ GatewayConfig load_gateway_config(const std::filesystem::path& file);
 // The configuration `promptwall serve` runs without --config. Always parses.
 std::string_view default_gateway_config_yaml();
 
+// load_gateway_config(file), or the embedded default when `file` is empty (what every command
+// taking an optional --config reads).
+GatewayConfig load_gateway_config_or_default(const std::filesystem::path& file);
+
 // "https://api.openai.com", "http://10.0.0.5:8000/v1": scheme http or https, a host (name, IPv4 or
 // [IPv6]), an optional port, an optional base path (a trailing '/' is dropped). No user info, query
 // or fragment. The host is lower-cased. On failure returns nullopt and, when `error` is given, says why.

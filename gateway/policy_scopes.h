@@ -28,6 +28,13 @@ struct ServiceAccess {
   std::string scope_kind, scope_name;
 };
 
+// A requester's scopes as an inspection needs them (InspectionRequest's spans point into it, so it
+// must outlive the inspect() call).
+struct RequesterScopes {
+  std::vector<const PolicyLayer*> layers;  // layers_for()
+  std::vector<std::string> hidden_packs;   // hidden_packs()
+};
+
 class PolicyScopes {
  public:
   // `scoped_pack_files`: rules.scoped_packs (a pack's name is its file name without .yaml).
@@ -36,6 +43,7 @@ class PolicyScopes {
   std::vector<const PolicyLayer*> layers_for(const Identity& identity) const;
   std::vector<std::string> hidden_packs(const Identity& identity) const;
   ServiceAccess access(const Service& service, const Identity& identity) const;
+  RequesterScopes for_requester(const Identity& identity) const { return {layers_for(identity), hidden_packs(identity)}; }
   bool empty() const { return scopes_.units.empty() && scopes_.groups.empty(); }
 
  private:

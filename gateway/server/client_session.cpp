@@ -349,10 +349,9 @@ class ClientSession {
       }
       InspectionRequest in{route->service, route->schema_path, req[http::field::content_type],
                            req[http::field::content_encoding], req.body()};
-      const std::vector<const PolicyLayer*> scope_layers = state_.scopes.layers_for(origin_.identity);
-      const std::vector<std::string> hidden_packs = state_.scopes.hidden_packs(origin_.identity);
-      in.scope_layers = scope_layers;
-      in.hidden_packs = hidden_packs;
+      const RequesterScopes scopes = state_.scopes.for_requester(origin_.identity);
+      in.scope_layers = scopes.layers;
+      in.hidden_packs = scopes.hidden_packs;
       try {
         Scanner& scanner = worker_.scanner.for_rules(ex.rules);
         ex.inspection = state_.inspector.inspect(in, scanner, state_.base_layers, ex.request_id);

@@ -182,10 +182,9 @@ class WebSocketSession {
     const std::string_view content_type = looks_like_json(payload) ? "application/json" : "text/plain";
     InspectionRequest in{target_.service, target_.schema_path, content_type, "", payload};
     // The sender's unit and groups decide here as they do for an HTTP request.
-    const std::vector<const PolicyLayer*> scope_layers = state_.scopes.layers_for(origin_.identity);
-    const std::vector<std::string> hidden_packs = state_.scopes.hidden_packs(origin_.identity);
-    in.scope_layers = scope_layers;
-    in.hidden_packs = hidden_packs;
+    const RequesterScopes scopes = state_.scopes.for_requester(origin_.identity);
+    in.scope_layers = scopes.layers;
+    in.hidden_packs = scopes.hidden_packs;
     try {
       Scanner& scanner = worker_.scanner.for_rules(ex.rules);
       ex.inspection = state_.inspector.inspect(in, scanner, state_.base_layers, ex.request_id);
