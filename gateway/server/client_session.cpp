@@ -349,17 +349,9 @@ class ClientSession {
       }
       InspectionRequest in{route->service, route->schema_path, req[http::field::content_type],
                            req[http::field::content_encoding], req.body()};
-      const RequesterScopes scopes = state_.scopes.for_requester(origin_.identity);
-      in.scope_layers = scopes.layers;
-      in.hidden_packs = scopes.hidden_packs;
-      try {
-        Scanner& scanner = worker_.scanner.for_rules(ex.rules);
-        ex.inspection = state_.inspector.inspect(in, scanner, state_.base_layers, ex.request_id);
-      } catch (const std::exception& e) {
-        // Fail closed: a request we could not inspect does not leave.
-        spdlog::error("{} inspection failed: {}", ex.request_id, e.what());
-        ex.refusal = Refusal{Refusal::Reason::internal_error, {}, {}, "", ex.request_id};
-      }
+      ex.inspection = inspect_for_requester(state_, worker_, origin_, in, ex);
+      // Fail closed: a request we could not inspect does not leave.
+      if (!ex.inspection) ex.refusal = Refusal{Refusal::Reason::internal_error, {}, {}, "", ex.request_id};
       if (ex.refusal) co_return co_await send_refusal(state_, stream_, *ex.refusal, route->service, &req, keep_alive, ex);
       Inspection& inspection = *ex.inspection;
       if (inspection.outcome == Inspection::Outcome::refuse)
@@ -640,6 +632,20 @@ std::shared_ptr<const LeafCertificate> mint_leaf(ServerState& state, const std::
     spdlog::error("{} cannot mint a certificate for {}: {}", request_id, host, e.what());
   }
   return nullptr;
+}
+
+std::optional<Inspection> inspect_for_requester(ServerState& state, Worker& worker, const Origin& origin,
+                                                InspectionRequest request, const Exchange& ex) {
+  const RequesterScopes scopes = state.scopes.for_requester(origin.identity);
+  request.scope_layers = scopes.layers;
+  request.hidden_packs = scopes.hidden_packs;
+  try {
+    Scanner& scanner = worker.scanner.for_rules(ex.rules);
+    return state.inspector.inspect(request, scanner, state.base_layers, ex.request_id);
+  } catch (const std::exception& e) {
+    spdlog::error("{} inspection failed: {}", ex.request_id, e.what());
+    return std::nullopt;
+  }
 }
 
 net::awaitable<void> serve_intercepted(ServerState& state, Worker& worker, beast::tcp_stream stream,

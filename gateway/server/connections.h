@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,12 @@ struct TransparentListener {
 // (plain HTTP to an AI service), or splices it untouched to its original destination.
 net::awaitable<void> serve_transparent(ServerState& state, Worker& worker, net::ip::tcp::socket socket,
                                        const TransparentListener& listener);
+
+// Inspects one request body or WebSocket message with the worker's scanner, as the requester of
+// `origin`: their unit's and groups' layers and scoped packs apply. nullopt when inspection threw
+// (logged with the request id): the caller refuses, failing closed.
+std::optional<Inspection> inspect_for_requester(ServerState& state, Worker& worker, const Origin& origin,
+                                                InspectionRequest request, const Exchange& ex);
 
 // Pieces of client_session.cpp that the forward proxy's CONNECT and the transparent listener share.
 //

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/server/audit_events.h"
+#include "gateway/server/connections.h"
 #include "gateway/server/upstream_relay.h"
 
 namespace promptwall::gateway::server {
@@ -182,15 +183,7 @@ class WebSocketSession {
     const std::string_view content_type = looks_like_json(payload) ? "application/json" : "text/plain";
     InspectionRequest in{target_.service, target_.schema_path, content_type, "", payload};
     // The sender's unit and groups decide here as they do for an HTTP request.
-    const RequesterScopes scopes = state_.scopes.for_requester(origin_.identity);
-    in.scope_layers = scopes.layers;
-    in.hidden_packs = scopes.hidden_packs;
-    try {
-      Scanner& scanner = worker_.scanner.for_rules(ex.rules);
-      ex.inspection = state_.inspector.inspect(in, scanner, state_.base_layers, ex.request_id);
-    } catch (const std::exception& e) {
-      spdlog::error("{} inspection failed: {}", ex.request_id, e.what());
-    }
+    ex.inspection = inspect_for_requester(state_, worker_, origin_, in, ex);
     // Fail closed: a message we could not inspect does not leave.
     if (!ex.inspection) co_return co_await refuse_exchange(ex, Refusal{Refusal::Reason::internal_error, {}, {}, "", ex.request_id});
     Inspection& inspection = *ex.inspection;
