@@ -246,15 +246,15 @@ if [[ $parts == *" transparent "* ]] && [ -z "$transparent_skip" ]; then
 
   # Connection setup, one new connection per request, sequentially: curl's own timings (from its
   # start, so the process start-up is not in them) of TCP connect, TLS done and the whole request.
-  setup_times() {  # setup_times CACERT: "CONNECT_MS TLS_MS TOTAL_MS", medians of SETUP_N requests
+  setup_times() {  # setup_times CACERT: "CONNECT_MS TLS_MS FIRST_BYTE_MS TOTAL_MS", medians of SETUP_N requests
     local i
     for ((i = 0; i < ${SETUP_N:-100}; i++)); do
       "${in_client[@]}" curl -sS --noproxy '*' --cacert "$1" -o /dev/null -H 'Content-Type: application/json' \
-        --data-binary "@${clean_bodies[i % ${#clean_bodies[@]}]}" -w '%{http_code} %{time_connect} %{time_appconnect} %{time_total}\n' "$ai_url"
+        --data-binary "@${clean_bodies[i % ${#clean_bodies[@]}]}" -w '%{http_code} %{time_connect} %{time_appconnect} %{time_starttransfer} %{time_total}\n' "$ai_url"
     done >"$work/setup.txt"
     if awk '$1 != 200 { bad = 1 } END { exit !bad }' "$work/setup.txt"; then echo error; return; fi
     local column
-    for column in 2 3 4; do
+    for column in 2 3 4 5; do
       awk -v c="$column" '{ print $c * 1000 }' "$work/setup.txt" | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f ", v[int((NR + 1) / 2)] }'
     done
     echo
@@ -317,11 +317,11 @@ if [[ $parts == *" transparent "* ]] && [ -z "$transparent_skip" ]; then
   done
   tp_intercepted=$(metric "$intercepted")
   tls_tp=$(tls_summary)
-  read -r setup_tp_connect setup_tp_tls setup_tp_total < <(setup_times "$work/org-ca/ca.crt")
+  read -r setup_tp_connect setup_tp_tls setup_tp_first setup_tp_total < <(setup_times "$work/org-ca/ca.crt")
   [ "$setup_tp_connect" != error ] || die "a request of the intercepted connection-setup run did not answer 200"
   redirect_off
   tls_direct=$(tls_summary)
-  read -r setup_direct_connect setup_direct_tls setup_direct_total < <(setup_times "$work/test-ca.crt")
+  read -r setup_direct_connect setup_direct_tls setup_direct_first setup_direct_total < <(setup_times "$work/test-ca.crt")
   [ "$setup_direct_connect" != error ] || die "a request of the routed connection-setup run did not answer 200"
   run_wrk warm-direct in_client -c"$conns" -d2s -s "$gateway_files/chat.lua" "$ai_url" -- "${clean_bodies[@]}"
   for c in 1 "$conns"; do
@@ -347,9 +347,9 @@ if [[ $parts == *" transparent "* ]] && [ -z "$transparent_skip" ]; then
   report+=("  (wrk's latency starts when a request is written: with a new connection each, the rps column is what"
            "   shows the setup cost; curl's timings below measure it)")
   report+=("$(printf '  connection setup, curl, %s sequential requests each on a new connection (medians, ms from curl'"'"'s start):' "${SETUP_N:-100}")")
-  report+=("$(printf '    routed direct:  TCP connected %s, TLS done %s, answer complete %s' "$setup_direct_connect" "$setup_direct_tls" "$setup_direct_total")")
-  report+=("$(printf '    intercepted:    TCP connected %s, TLS done %s, answer complete %s  (TLS done x%s, complete x%s)' \
-    "$setup_tp_connect" "$setup_tp_tls" "$setup_tp_total" "$(ratio "$setup_tp_tls" "$setup_direct_tls")" "$(ratio "$setup_tp_total" "$setup_direct_total")")")
+  report+=("$(printf '    routed direct:  TCP connected %s, TLS done %s, first answer byte %s, answer complete %s' "$setup_direct_connect" "$setup_direct_tls" "$setup_direct_first" "$setup_direct_total")")
+  report+=("$(printf '    intercepted:    TCP connected %s, TLS done %s, first answer byte %s, answer complete %s  (TLS done x%s, complete x%s)' \
+    "$setup_tp_connect" "$setup_tp_tls" "$setup_tp_first" "$setup_tp_total" "$(ratio "$setup_tp_tls" "$setup_direct_tls")" "$(ratio "$setup_tp_total" "$setup_direct_total")")")
   report+=("    TLS negotiated: routed direct (nginx) $tls_direct; intercepted (promptwall) $tls_tp")
   report+=("  promptwall CPU over the intercepted runs: $(ticks_to_s $(($(cpu_ticks "$tp_pid") - t0))) s; intercepted connections counted: $tp_intercepted")
   tp_audit=$(cat "$work"/audit-transparent/audit-*.jsonl 2>/dev/null | grep -c '"type":"decision"' || true)
