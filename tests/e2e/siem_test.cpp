@@ -286,8 +286,10 @@ TEST_CASE("SIEM: every audit event reaches a real rsyslog once and in order, acr
   CHECK(seen.size() == expected.size());  // every event arrived exactly once
   CHECK(lines.size() == expected.size());
 
-  // The cursor says how far the SIEM has acknowledged; the metrics say the same.
-  CHECK(std::stoull(trim(read_text(gw.audit_dir() / "siem.cursor"))) >= expected.rbegin()->first);
+  // The cursor says how far the SIEM has acknowledged; the metrics say the same. It is written once
+  // the peer's TCP has acknowledged the batch, which can be after rsyslog wrote the lines out.
+  CHECK(wait_for([&] { return std::stoull(trim(read_text(gw.audit_dir() / "siem.cursor"))) >= expected.rbegin()->first; },
+                 std::chrono::seconds(15)));
   const auto since_restart = std::count_if(expected.begin(), expected.end(), [&](const auto& e) { return e.first > cursor_at_restart; });
   const std::string shipped = "promptwall_siem_events_shipped_total " + std::to_string(since_restart) + "\n";
   CHECK(wait_for([&] { return contains(gw.admin("GET", "/metrics").body, shipped); }, std::chrono::seconds(15)));
