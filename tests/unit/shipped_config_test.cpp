@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "gateway/config.h"
@@ -41,9 +40,13 @@ TEST_CASE("the production configuration the package installs parses, on loopback
   std::ofstream(conf_dir / "admin-token") << "0123456789abcdef0123456789abcdef0123456789abcdef\n";
   std::string text = read(fs::path(PROMPTWALL_SOURCE_DIR) / "ops/package/promptwall.yaml.in");
   REQUIRE_FALSE(text.empty());
-  text = std::regex_replace(text, std::regex("@PROMPTWALL_SYSCONF_DIR@"), conf_dir.string());
-  text = std::regex_replace(text, std::regex("@PROMPTWALL_CONFIG_FILE@"), (conf_dir / "promptwall.yaml").string());
-  text = std::regex_replace(text, std::regex("@PROMPTWALL_DOC_DIR@"), "/usr/share/doc/promptwall");
+  // What CMake's configure_file(@ONLY) does to the template.
+  auto substitute = [&text](const std::string& variable, const std::string& value) {
+    for (size_t at; (at = text.find(variable)) != std::string::npos;) text.replace(at, variable.size(), value);
+  };
+  substitute("@PROMPTWALL_SYSCONF_DIR@", conf_dir.string());
+  substitute("@PROMPTWALL_CONFIG_FILE@", (conf_dir / "promptwall.yaml").string());
+  substitute("@PROMPTWALL_DOC_DIR@", "/usr/share/doc/promptwall");
   CHECK(text.find('@') == std::string::npos);
 
   GatewayConfig c = parse_gateway_config(text, "promptwall.yaml", conf_dir);
