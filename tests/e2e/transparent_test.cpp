@@ -42,20 +42,18 @@ class Namespaces {
     client = run + "client";
     gateway = run + "gateway";
     services = run + "services";
-    for (const auto* ns : {&client, &gateway, &services}) {
-      must_run({"ip", "netns", "add", *ns}, "ip netns add " + *ns);
-      created_.push_back(*ns);
-      must_run({"ip", "-n", *ns, "link", "set", "lo", "up"}, "lo up");
+    try {
+      for (const auto* ns : {&client, &gateway, &services}) {
+        must_run({"ip", "netns", "add", *ns}, "ip netns add " + *ns);
+        created_.push_back(*ns);
+        must_run({"ip", "-n", *ns, "link", "set", "lo", "up"}, "lo up");
+      }
+    } catch (...) {
+      remove();  // a constructor that throws gets no destructor
+      throw;
     }
   }
-  ~Namespaces() {
-    for (const auto& ns : created_) {
-      run_command({"ip", "netns", "pids", ns});  // (diagnostics only; processes are stopped before this)
-      run_command({"ip", "netns", "del", ns});
-      std::error_code ec;
-      fs::remove_all(fs::path("/etc/netns") / ns, ec);
-    }
-  }
+  ~Namespaces() { remove(); }
   Namespaces(const Namespaces&) = delete;
   Namespaces& operator=(const Namespaces&) = delete;
 
@@ -67,6 +65,16 @@ class Namespaces {
   std::string client, gateway, services;
 
  private:
+  void remove() {
+    for (const auto& ns : created_) {
+      run_command({"ip", "netns", "pids", ns});  // (diagnostics only; processes are stopped before this)
+      run_command({"ip", "netns", "del", ns});
+      std::error_code ec;
+      fs::remove_all(fs::path("/etc/netns") / ns, ec);
+    }
+    created_.clear();
+  }
+
   std::vector<std::string> created_;
 };
 
