@@ -170,15 +170,18 @@ systemd-nspawn --quiet --register=no --keep-unit --console=read-only -M "$machin
   --bind-ro=/usr --bind-ro="$conf_dir" --bind="$state_dir" --bind="$cache_dir" \
   --boot >"$work/container.log" 2>&1 &
 nspawn_pid=$!
+# The container's init is nspawn's child named systemd: nspawn forks helpers first, and a helper
+# taken for the leader (it exits at once) would leave nsenter nowhere to go.
 leader=
-for _ in $(seq 100); do
-  leader=$(pgrep -P "$nspawn_pid" | head -1) && [ -n "$leader" ] && break
+for _ in $(seq 300); do
+  leader=$(pgrep -P "$nspawn_pid" -x systemd | head -1) && [ -n "$leader" ] && break
   kill -0 "$nspawn_pid" 2>/dev/null || fail "systemd-nspawn exited: $(tail -20 "$work/container.log")"
   sleep 0.1
 done
+[ -n "$leader" ] || fail "no systemd started in the container: $(tail -20 "$work/container.log")"
 in_container() { nsenter -t "$leader" -m -u -i -p -- "$@"; }
 state=
-for _ in $(seq 300); do
+for _ in $(seq 600); do
   state=$(in_container systemctl is-system-running 2>/dev/null) || true
   case "$state" in running | degraded) break ;; esac
   sleep 0.1
