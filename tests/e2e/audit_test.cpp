@@ -55,7 +55,7 @@ TEST_CASE("a full disk stops AI traffic with a clear refusal, and it resumes by 
   TempDir scratch;
   SmallFilesystem small(scratch.path() / "trail-fs", "1m");
   if (!small.mounted()) {
-    WARN("cannot mount a tmpfs here (needs root, as in CI): the full-disk test is skipped");
+    WARN("SKIPPED: cannot mount a tmpfs here (needs root, as in CI): the full-disk test did not run");
     return;
   }
   GatewayOptions options;

@@ -363,7 +363,7 @@ bool has_promptwall_header(const json& raw_headers) {
 
 TEST_CASE("transparent mode: an office whose TCP 80/443 is redirected to promptwall", "[e2e][transparent]") {
   if (const auto missing = missing_prerequisite(); !missing.empty()) {
-    WARN("transparent-mode test skipped: " << missing << " (it needs root, ip netns and nft, as in CI)");
+    WARN("SKIPPED: transparent-mode test: " << missing << " (it needs root, ip netns and nft, as in CI)");
     return;
   }
   // A dual-stack listener: the IPv4 clients' connections arrive v4-mapped, and their original
@@ -523,7 +523,7 @@ TEST_CASE("transparent mode: an office whose TCP 80/443 is redirected to promptw
 
 TEST_CASE("transparent mode with TPROXY: intercepted and spliced as with REDIRECT", "[e2e][transparent]") {
   if (const auto missing = missing_prerequisite(); !missing.empty()) {
-    WARN("transparent-mode test skipped: " << missing << " (it needs root, ip netns and nft, as in CI)");
+    WARN("SKIPPED: transparent-mode test: " << missing << " (it needs root, ip netns and nft, as in CI)");
     return;
   }
   Office office({.tproxy = true});
@@ -549,7 +549,7 @@ TEST_CASE("transparent mode with TPROXY: intercepted and spliced as with REDIREC
 TEST_CASE("transparent mode without an organisation CA: TLS to AI hosts is closed, never passed unseen",
           "[e2e][transparent]") {
   if (const auto missing = missing_prerequisite(); !missing.empty()) {
-    WARN("transparent-mode test skipped: " << missing << " (it needs root, ip netns and nft, as in CI)");
+    WARN("SKIPPED: transparent-mode test: " << missing << " (it needs root, ip netns and nft, as in CI)");
     return;
   }
   Office office({.organisation_ca = false});

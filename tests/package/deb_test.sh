@@ -37,6 +37,12 @@ expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 command -v dpkg >/dev/null && command -v dpkg-deb >/dev/null || skip "no dpkg: not a Debian system"
 command -v systemd-nspawn >/dev/null || skip "no systemd-nspawn (Debian package systemd-container; ops/setup.sh --test installs it)"
 command -v node >/dev/null || skip "no node for the fake upstream"
+# In a chroot systemd-nspawn cannot boot a container (no cgroup tree of its own). A chroot shows
+# as / differing from PID 1's root where /proc lets us look; ops/fresh-debian-test.sh also says so.
+pid1_root=$(stat -c %d:%i /proc/1/root/. 2>/dev/null || true)
+if [ -n "${PROMPTWALL_CHROOT:-}" ] || { [ -n "$pid1_root" ] && [ "$pid1_root" != "$(stat -c %d:%i /)" ]; }; then
+  skip "in a chroot: systemd cannot boot in a container here (run on the machine itself)"
+fi
 if dpkg-query -W -f='${Status}' promptwall 2>/dev/null | grep -q 'installed'; then
   skip "the promptwall package is installed on this machine; this test would replace and purge it"
 fi

@@ -314,7 +314,7 @@ TEST_CASE("a full disk makes the writer unavailable; freeing space recovers it w
           "[audit][writer][root]") {
   TrailTemp tmp;
   if (::geteuid() != 0) {
-    WARN("not root: the full-disk test needs to mount a tmpfs; skipped");
+    WARN("SKIPPED: not root: the full-disk test needs to mount a tmpfs");
     return;
   }
   SmallTmpfs disk(tmp.path() / "disk");
