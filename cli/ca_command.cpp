@@ -13,8 +13,8 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "gateway/certificate_authority.h"
-#include "gateway/state_dir.h"
+#include "gateway/config/state_dir.h"
+#include "gateway/tls/certificate_authority.h"
 
 namespace promptwall::cli {
 namespace {

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "gateway/config.h"
-#include "gateway/nft_address_sets.h"
+#include "gateway/catalog/nft_address_sets.h"
+#include "gateway/config/config.h"
 
 namespace promptwall::cli {
 

@@ -9,11 +9,11 @@
 #include "audit/evidence.h"
 #include "audit/signing_key.h"
 #include "cli/commands.h"
-#include "gateway/certificate_authority.h"
-#include "gateway/config.h"
+#include "gateway/config/config.h"
+#include "gateway/config/state_dir.h"
 #include "gateway/rule_loader.h"
 #include "gateway/server/gateway_server.h"
-#include "gateway/state_dir.h"
+#include "gateway/tls/certificate_authority.h"
 #include "rules/ruleset.h"
 
 namespace promptwall::cli {

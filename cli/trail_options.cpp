@@ -2,8 +2,8 @@
 
 #include <string_view>
 
-#include "gateway/config.h"
-#include "gateway/state_dir.h"
+#include "gateway/config/config.h"
+#include "gateway/config/state_dir.h"
 
 namespace promptwall::cli {
 

@@ -29,7 +29,7 @@ class RuleLoader {
   // `packs`: "builtin" for the embedded packs, otherwise pack files or directories of *.yaml.
   // `cache_dir`: the compiled-database cache; empty disables it.
   // `scoped_packs`: pack files compiled in as well, each of which must declare the name its file
-  // has without .yaml (policy scopes name them so; gateway/policy_scopes.h).
+  // has without .yaml (policy scopes name them so; gateway/identity/policy_scopes.h).
   RuleLoader(std::vector<std::string> packs, std::string cache_dir, std::vector<std::string> scoped_packs = {});
 
   RuleLoad load() const;

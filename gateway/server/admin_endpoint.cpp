@@ -11,7 +11,7 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
-#include "gateway/pac_file.h"
+#include "gateway/catalog/pac_file.h"
 #include "gateway/server/connections.h"
 
 namespace promptwall::gateway::server {

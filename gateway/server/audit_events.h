@@ -10,7 +10,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "gateway/server/exchange.h"
+#include "gateway/record/exchange.h"
 #include "gateway/server/server_state.h"
 
 namespace promptwall::gateway::server {

@@ -27,9 +27,9 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/record/exchange.h"
 #include "gateway/server/audit_events.h"
 #include "gateway/server/connections.h"
-#include "gateway/server/exchange.h"
 #include "gateway/server/upstream_relay.h"
 #include "gateway/server/websocket_relay.h"
 
@@ -227,7 +227,7 @@ class ClientSession {
  private:
   void finish(Exchange& ex) { server::finish(state_, worker_, origin_, ex); }
 
-  // Who sent `head` (gateway/server/requester_identity.h); on a 407 answers it and returns false:
+  // Who sent `head` (gateway/identity/requester_identity.h); on a 407 answers it and returns false:
   // the connection then closes (the request's body, if any, was not read).
   net::awaitable<bool> identify(const Request& head, Exchange& ex) {
     auto header = [&](const std::string& name) -> std::string_view {

@@ -12,7 +12,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
-#include "gateway/server/exchange.h"
+#include "gateway/record/exchange.h"
 #include "gateway/server/server_state.h"
 
 namespace promptwall::gateway::server {

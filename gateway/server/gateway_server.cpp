@@ -20,9 +20,9 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/config/state_dir.h"
 #include "gateway/server/connections.h"
 #include "gateway/server/original_destination.h"
-#include "gateway/state_dir.h"
 
 namespace promptwall::gateway {
 

@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "gateway/config.h"
+#include "gateway/config/config.h"
 
 namespace promptwall::gateway {
 

@@ -29,8 +29,8 @@
 #include <functional>
 #include <memory>
 
-#include "gateway/config.h"
-#include "gateway/gateway_metrics.h"
+#include "gateway/config/config.h"
+#include "gateway/record/gateway_metrics.h"
 
 namespace promptwall::gateway::server {
 

@@ -17,14 +17,14 @@
 #include <boost/beast/core.hpp>
 #include <spdlog/spdlog.h>
 
+#include "gateway/catalog/transparent_route.h"
+#include "gateway/identity/requester_identity.h"
+#include "gateway/record/exchange.h"
 #include "gateway/server/audit_events.h"
 #include "gateway/server/connections.h"
-#include "gateway/server/exchange.h"
 #include "gateway/server/http_head_reader.h"
 #include "gateway/server/original_destination.h"
-#include "gateway/server/requester_identity.h"
 #include "gateway/server/upstream_relay.h"
-#include "gateway/transparent_route.h"
 
 namespace promptwall::gateway::server {
 

@@ -18,7 +18,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "gateway/server/exchange.h"
+#include "gateway/record/exchange.h"
 #include "gateway/server/server_state.h"
 
 namespace promptwall::gateway::server::upstream {

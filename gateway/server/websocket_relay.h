@@ -23,7 +23,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "gateway/server/exchange.h"
+#include "gateway/record/exchange.h"
 #include "gateway/server/server_state.h"
 
 namespace promptwall::gateway::server {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/block_response.h"
+#include "gateway/adapters/block_response.h"
 
 using namespace promptwall::gateway;
 using Reason = Refusal::Reason;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/body_rewriter.h"
-#include "gateway/segment_extractor.h"
+#include "gateway/adapters/body_rewriter.h"
+#include "gateway/adapters/segment_extractor.h"
 
 using nlohmann::json;
 using promptwall::gateway::Extraction;

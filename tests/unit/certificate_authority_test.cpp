@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/certificate_authority.h"
+#include "gateway/tls/certificate_authority.h"
 
 using promptwall::gateway::CaInitOptions;
 using promptwall::gateway::CertificateAuthority;

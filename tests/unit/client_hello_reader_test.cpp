@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "gateway/client_hello_reader.h"
+#include "gateway/tls/client_hello_reader.h"
 
 namespace promptwall::gateway {
 namespace {

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "gateway/content_decoder.h"
+#include "gateway/adapters/content_decoder.h"
 
 using promptwall::gateway::decode_content;
 using promptwall::gateway::DecodedBody;

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "gateway/config.h"
+#include "gateway/config/config.h"
 
 namespace promptwall::gateway {
 namespace {

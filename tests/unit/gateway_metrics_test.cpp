@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/gateway_metrics.h"
+#include "gateway/record/gateway_metrics.h"
 
 using namespace promptwall::gateway;
 

@@ -11,12 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/event.h"
-#include "gateway/authenticator.h"
-#include "gateway/block_response.h"
-#include "gateway/credential_cache.h"
-#include "gateway/identity_file.h"
-#include "gateway/identity_resolver.h"
-#include "gateway/ip_network.h"
+#include "gateway/adapters/block_response.h"
+#include "gateway/identity/authenticator.h"
+#include "gateway/identity/credential_cache.h"
+#include "gateway/identity/identity_file.h"
+#include "gateway/identity/identity_resolver.h"
+#include "gateway/identity/ip_network.h"
 
 namespace promptwall::gateway {
 namespace {

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "gateway/nft_address_sets.h"
+#include "gateway/catalog/nft_address_sets.h"
 
 namespace promptwall::gateway {
 

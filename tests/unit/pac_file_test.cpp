@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "gateway/config.h"
-#include "gateway/pac_file.h"
-#include "gateway/service_catalog.h"
+#include "gateway/catalog/pac_file.h"
+#include "gateway/catalog/service_catalog.h"
+#include "gateway/config/config.h"
 
 using namespace promptwall::gateway;
 namespace fs = std::filesystem;

@@ -10,9 +10,9 @@
 #include <fstream>
 
 #include "classifiers/scanner.h"
-#include "gateway/config.h"
-#include "gateway/policy_scopes.h"
-#include "gateway/request_inspector.h"
+#include "gateway/adapters/request_inspector.h"
+#include "gateway/config/config.h"
+#include "gateway/identity/policy_scopes.h"
 #include "test_support.h"
 
 namespace promptwall::gateway {

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/segment_extractor.h"
+#include "gateway/adapters/segment_extractor.h"
 
 using promptwall::gateway::Extraction;
 using promptwall::gateway::ExtractorLimits;

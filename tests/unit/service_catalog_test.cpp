@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "gateway/service_catalog.h"
+#include "gateway/catalog/service_catalog.h"
 
 namespace promptwall::gateway {
 namespace {

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "gateway/config.h"
+#include "gateway/config/config.h"
 
 using namespace promptwall::gateway;
 namespace fs = std::filesystem;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "gateway/transparent_route.h"
+#include "gateway/catalog/transparent_route.h"
 
 namespace promptwall::gateway {
 namespace {

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "../e2e/webapp_requests.h"
-#include "gateway/block_response.h"
-#include "gateway/body_rewriter.h"
-#include "gateway/config.h"
-#include "gateway/segment_extractor.h"
+#include "gateway/adapters/block_response.h"
+#include "gateway/adapters/body_rewriter.h"
+#include "gateway/adapters/segment_extractor.h"
+#include "gateway/config/config.h"
 
 using nlohmann::json;
 using namespace promptwall::gateway;

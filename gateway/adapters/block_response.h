@@ -1,0 +1,98 @@
+// BlockResponse: what a client receives when the gateway refuses its request, shaped so that the
+// person behind the client reads why. API clients get their API's own error JSON (the official
+// SDKs raise an error carrying our message: openai reads body.error.message, Anthropic
+// error.error.message, Gemini clients error.message); browsers get a self-contained HTML page.
+//
+// Invariants: a refusal never carries request content, only ids the configuration and the gateway
+// chose (rule ids, categories, service name, request id); every message is in Vietnamese then
+// English; the same Refusal always renders the same bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/catalog/service.h"
+
+namespace promptwall::gateway {
+
+struct Refusal {
+  // Status codes chosen (status_code()):
+  //   sensitive_content, unapproved_service          403  the organisation's policy says no
+  //   unreadable_body                                400  not 422: the body is not one the gateway
+  //                                                       can read at all (fail closed), and SDKs
+  //                                                       neither retry 400 nor treat it specially
+  //   body_too_large 413, header_too_large 431
+  //   unsupported_request                            400  the request as made cannot pass (bad
+  //                                                       target, CONNECT without an organisation CA);
+  //                                                       the fix is in the client's configuration
+  //   upstream_unavailable 502, upstream_timeout 504, internal_error 500, overloaded 503
+  //   proxy_auth_required                            407  (the caller adds Proxy-Authenticate)
+  enum class Reason : uint8_t {
+    sensitive_content,    // findings with a block action
+    unapproved_service,   // the catalog marks the service unapproved
+    unreadable_body,      // cannot be parsed/decoded and so cannot be scanned
+    body_too_large,       // over max_body_bytes or max_decoded_body_bytes
+    header_too_large,
+    unsupported_request,  // CONNECT to an AI host without an organisation CA, bad request target
+    upstream_unavailable, // connect or TLS verification failure
+    upstream_timeout,
+    internal_error,       // scanner failure etc.
+    overloaded,           // too many connections
+    audit_unavailable,    // the audit trail cannot be written: nothing leaves unrecorded
+    proxy_auth_required,  // 407: the forward proxy needs (valid) credentials
+  };
+  Reason reason = Reason::sensitive_content;
+  std::vector<std::string> rule_ids;    // sensitive_content: the rules that blocked (ids only)
+  std::vector<std::string> categories;  // their categories ("classification_marking", "national_id")
+  std::string service;                  // e.g. "openai" (unapproved_service names it)
+  std::string request_id;               // shown so staff can quote it to the security office
+  // unapproved_service refused by a policy scope's deny: "unit" or "group" and its name.
+  std::string scope_kind{}, scope_name{};
+};
+
+// "sensitive_content", ...: the reason's name in codes, metrics and logs.
+std::string_view to_string(Refusal::Reason r);
+unsigned status_code(const Refusal& r);
+
+// One message, Vietnamese then English, separated by " | ", each ending with the request id:
+// "promptwall đã chặn yêu cầu này: ... (quy tắc vn-markings/degree-stamp). ... Mã yêu cầu: X. |
+//  promptwall blocked this request: ... (rule vn-markings/degree-stamp). ... Request id: X."
+// Categories are put in plain words in both languages; unknown ones are shown as they are.
+std::string refusal_message(const Refusal& r);
+
+struct RefusalResponse {
+  unsigned status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+// API-shaped error for the service's schema (M = refusal_message):
+//  openai, json, text: {"error":{"message":M,"type":T,"param":null,"code":"promptwall_<reason>"}}
+//     T: "promptwall_blocked" for refusals (403), "invalid_request_error" for 400/413/431,
+//        "server_error" for 5xx
+//  gemini: {"error":{"code":<status>,"message":M,"status":"PERMISSION_DENIED"|"INVALID_ARGUMENT"|
+//     "UNAVAILABLE"|"DEADLINE_EXCEEDED"|"INTERNAL"|"RESOURCE_EXHAUSTED"}}
+//  anthropic: {"type":"error","error":{"type":"permission_error"|"invalid_request_error"|
+//     "request_too_large"|"api_error"|"timeout_error"|"overloaded_error","message":M}}
+//  chatgpt_web: {"detail":M} with the status above: the ChatGPT app shows an error's `detail`
+//     string, also for a conversation request that asked for text/event-stream (it checks the
+//     status before it reads the stream).
+//  gemini_web: status 200, a StreamGenerate answer whose reply text is M (gemini.google.com shows
+//     that; see gemini_web_body in the .cpp for the recorded shape).
+// html=true: a self-contained page (inline CSS, no external resources), a lang="vi" section then
+// a lang="en" one, everything HTML-escaped, with the request id.
+RefusalResponse render_refusal(Schema schema, bool html, const Refusal& r);
+
+// A WebSocket close frame's reason for a refused message (sent with code 1008, policy violation):
+// short Vietnamese and English and the request id, never content; at most kMaxCloseReasonBytes of
+// UTF-8, as RFC 6455 allows.
+inline constexpr size_t kMaxCloseReasonBytes = 123;
+std::string websocket_close_reason(const Refusal& r);
+
+// Whether an Accept header prefers text/html over application/json: by q-value, then by the more
+// specific media range, then by position. "*/*" alone or an empty header prefer JSON.
+bool prefers_html(std::string_view accept_header);
+
+}  // namespace promptwall::gateway

@@ -1,0 +1,100 @@
+#include "gateway/adapters/body_rewriter.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace promptwall::gateway {
+namespace {
+
+constexpr char kHex[] = "0123456789ABCDEF";
+
+std::string encode_as(Segment::Encoding encoding, std::string_view text) {
+  switch (encoding) {
+    case Segment::Encoding::json_string: return json_string_token(text);
+    case Segment::Encoding::form_value: return form_encode(text);
+    case Segment::Encoding::raw: return std::string(text);
+  }
+  return std::string(text);
+}
+
+// The token, then each enclosing layer's escaping, innermost first (inside a JSON string the
+// token's bytes are that string's content: escaped, without quotes of their own).
+std::string encode(const Segment& segment, std::string_view text) {
+  std::string out = encode_as(segment.encoding, text);
+  for (Segment::Encoding layer : segment.enclosing) {
+    out = encode_as(layer, out);
+    if (layer == Segment::Encoding::json_string) out = out.substr(1, out.size() - 2);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string json_string_token(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out += kHex[static_cast<unsigned char>(c) >> 4];
+          out += kHex[static_cast<unsigned char>(c) & 0x0f];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string form_encode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || c == '*' || c == '-' ||
+        c == '.' || c == '_') {
+      out += c;
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 0x0f];
+    }
+  }
+  return out;
+}
+
+std::string rewrite_body(std::string_view body, std::vector<SegmentReplacement> replacements) {
+  std::sort(replacements.begin(), replacements.end(), [](const SegmentReplacement& a, const SegmentReplacement& b) {
+    return a.segment->raw_begin < b.segment->raw_begin;
+  });
+  std::string out;
+  out.reserve(body.size());
+  size_t copied = 0;  // body bytes before this offset are in `out`
+  for (const SegmentReplacement& r : replacements) {
+    const Segment& s = *r.segment;
+    if (s.raw_begin < copied || s.raw_end < s.raw_begin || s.raw_end > body.size())
+      throw std::invalid_argument("rewrite_body: segment [" + std::to_string(s.raw_begin) + ", " +
+                                  std::to_string(s.raw_end) + ") overlaps another or lies outside a body of " +
+                                  std::to_string(body.size()) + " bytes");
+    out.append(body.substr(copied, s.raw_begin - copied));
+    out += encode(s, r.text);
+    copied = s.raw_end;
+  }
+  out.append(body.substr(copied));
+  return out;
+}
+
+}  // namespace promptwall::gateway

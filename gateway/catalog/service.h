@@ -1,0 +1,54 @@
+// Service: one AI (or other) service the gateway knows, as the configuration describes it.
+// Shared vocabulary of gateway/: the catalog routes to a Service, the schema decides what text
+// its requests carry, its policy adjusts decisions, and its upstream is where requests go.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules/policy.h"
+#include "rules/rule.h"
+
+namespace promptwall::gateway {
+
+// How a service's request bodies are read (gateway/adapters/segment_extractor.h). chatgpt_web and
+// gemini_web are the web apps (chatgpt.com, gemini.google.com) seen through interception.
+enum class Schema : uint8_t { openai, gemini, anthropic, json, text, chatgpt_web, gemini_web };
+std::string_view to_string(Schema s);
+std::optional<Schema> schema_from_string(std::string_view s);
+
+// Where a service's requests are forwarded.
+struct UpstreamTarget {
+  bool tls = true;
+  std::string host;     // name to connect to, verify the certificate against and send as SNI/Host
+  uint16_t port = 443;
+  std::string base_path;  // prefix put before the request path ("" or "/v1beta" etc., no trailing '/')
+};
+
+// What to do with a body that cannot be parsed or decoded.
+enum class UnparseablePolicy : uint8_t { scan_raw_or_block, block };
+
+// Where a request for `host` (one of the service's hosts, as the client named it) goes: when the
+// service's upstream host is itself one of its `hosts`, the service is a set of real public names
+// and each goes to itself (chat.openai.com to chat.openai.com, same scheme, port and base path);
+// otherwise (a relay, a test double) every host goes to the configured upstream.
+struct Service;
+UpstreamTarget upstream_for_host(const Service& service, std::string_view host);
+
+struct Service {
+  std::string name;                 // "openai"; used in metrics, logs and decisions
+  std::string prefix;               // base-URL gateway path prefix ("/openai"); may be empty
+  std::vector<std::string> hosts;   // hosts that are this service in forward-proxy mode (lower case)
+  std::optional<UpstreamTarget> upstream;  // unset for services that are only refused
+  Schema schema = Schema::json;
+  bool approved = true;             // false: every request and CONNECT to it is refused
+  bool inspect = true;              // false: tunnelled/forwarded untouched (known, not an AI service)
+  PolicyLayer policy;
+  UnparseablePolicy unparseable = UnparseablePolicy::scan_raw_or_block;
+};
+
+}  // namespace promptwall::gateway

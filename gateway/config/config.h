@@ -1,0 +1,226 @@
+// GatewayConfig: everything `promptwall serve` needs, read from one YAML file (docs/configuration.md)
+// or from the embedded default.
+//
+// Invariants of a GatewayConfig returned by parse_gateway_config() / load_gateway_config():
+//   - at least one of gateway_listen, proxy_listen and transparent_listen is set; every Endpoint has a port in 1..65535;
+//   - every path (tls.*, rules.packs other than "builtin", rules.cache_dir, audit.*) is absolute
+//     or empty: relative paths were resolved against the config file's directory;
+//   - tls.ca_cert and tls.ca_key are both set or both empty; tls.leaf_validity >= 1h;
+//   - admin.token holds the token itself (read from `token_file:` when that was given), never a path;
+//   - services have unique names, unique non-empty prefixes ("/x", no trailing '/'), hosts that are
+//     lower case and unique across services, and an upstream whenever they are approved and
+//     inspected or reachable by prefix;
+//   - limits and timeouts are > 0 and within the documented ranges; policy floor <= ceiling.
+//   - identity: proxy_auth other than off has a users_file; every unit, group, service and scoped
+//     pack a policy scope names exists (units in identity.units/user_units unless a unit header is
+//     trusted, groups in the groups file unless a groups header is trusted); a service a scope
+//     allows has an upstream; the users and groups files parse (they are read to check this).
+// Nothing else is read from disk except the config file and the admin token file: whether the CA
+// files, packs and directories exist is checked by the parts that open them when the server starts.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/catalog/service.h"
+#include "gateway/identity/ip_network.h"
+#include "rules/policy.h"
+
+namespace promptwall::gateway {
+
+// A listening address. host is an IPv4 or IPv6 literal (without brackets) or a name.
+struct Endpoint {
+  std::string host;
+  uint16_t port = 0;
+  // "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:3128"
+  std::string to_string() const;
+};
+
+// Parses "127.0.0.1:8080", "[::1]:8080" or "localhost:8080" (the port is required). On failure
+// returns nullopt and, when `error` is given, says why.
+std::optional<Endpoint> parse_endpoint(std::string_view text, std::string* error);
+
+struct Timeouts {
+  std::chrono::milliseconds header{10'000};              // the whole request head must arrive within this
+  std::chrono::milliseconds body{30'000};                // the whole request body must arrive within this
+  std::chrono::milliseconds idle{60'000};                // keep-alive connection with no request
+  std::chrono::milliseconds upstream_connect{10'000};    // TCP + TLS to the upstream
+  std::chrono::milliseconds upstream_response{120'000};  // until the upstream's response head
+};
+
+struct Limits {
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_body_bytes = 10 * 1024 * 1024;
+  size_t max_decoded_body_bytes = 32 * 1024 * 1024;  // >= max_body_bytes
+  size_t max_json_depth = 64;
+  size_t max_connections = 4096;
+  Timeouts timeouts;
+};
+
+struct TlsConfig {
+  std::filesystem::path ca_cert, ca_key;  // organisation CA for interception; empty = the server's default
+  std::chrono::hours leaf_validity{24 * 7};
+  std::filesystem::path upstream_ca;  // extra CA trusted for upstreams, besides the system store
+};
+
+struct AdminConfig {
+  std::optional<Endpoint> listen;  // default 127.0.0.1:9090; unset when `listen.admin: off`
+  std::string token;               // bearer token (from `token:` or read from `token_file:`); may be empty
+};
+
+struct RulesConfig {
+  std::vector<std::string> packs{"builtin"};  // "builtin" = the embedded packs; else files/dirs (absolute)
+  std::string cache_dir;                      // empty = RuleSetCompiler::default_cache_dir()
+  // Pack files compiled in whose findings count only for requesters whose unit or group names the
+  // pack (policy.units/groups.*.packs), by its name: the file name without .yaml (absolute paths).
+  std::vector<std::string> scoped_packs;
+};
+
+// The syslog shipper to the organisation's SIEM (RFC 5424 over TCP, octet counting, CEF messages).
+struct SiemConfig {
+  std::optional<Endpoint> address;   // unset = no shipping
+  bool tls = false;
+  std::filesystem::path ca;          // TLS: trust for the SIEM's certificate, besides the system store
+  std::string server_name;           // TLS: the name to verify; default the address's host
+  std::string hostname;              // HOSTNAME of each message; default this machine's name
+  std::chrono::milliseconds retry_interval{2'000};
+};
+
+// An officer of the review page; password_hash is a crypt(3) hash (yescrypt "$y$", bcrypt "$2b$",
+// sha512crypt "$6$"), as `mkpasswd` or `promptwall audit passwd` prints it.
+struct ReviewOfficer {
+  std::string name;
+  std::string password_hash;
+};
+
+struct ReviewConfig {
+  std::vector<ReviewOfficer> officers;  // none = the review page is off
+  std::chrono::minutes session_lifetime{8 * 60};
+};
+
+struct AuditConfig {
+  std::filesystem::path dir;           // the trail; empty = <state dir>/audit
+  std::filesystem::path signing_key;   // Ed25519 PEM; empty = <state dir>/audit-signing.pem (made when missing)
+  std::filesystem::path evidence_key;  // HMAC key file; empty = <state dir>/audit-evidence.key (made when missing)
+  bool record_clean = false;           // also record requests with no finding
+  uint64_t rotate_bytes = 64ull << 20;
+  bool rotate_daily = true;
+  std::chrono::milliseconds checkpoint_interval{60'000};
+  SiemConfig siem;
+  ReviewConfig review;
+};
+
+// The proxy auto-config file the admin listener serves (/proxy.pac, /wpad.dat; gateway/catalog/pac_file.h).
+struct PacConfig {
+  // The proxies browsers should use, in failover order (`pac.proxy`). Empty: the forward proxy
+  // listener's address when it is a specific one, else the host the PAC was requested under with
+  // the proxy listener's port.
+  std::vector<Endpoint> proxies;
+};
+
+// The transparent listener (`listen.transparent`): connections the firewall redirected to it.
+struct TransparentConfig {
+  // false: the firewall REDIRECTs/DNATs (original destination from SO_ORIGINAL_DST);
+  // true: it uses TPROXY (the listener gets IP_TRANSPARENT, which needs CAP_NET_ADMIN, and the
+  // accepted socket's local address is the original destination).
+  bool tproxy = false;
+};
+
+// Who sent a request (gateway/identity/identity.h): proxy authentication, a trusted identity header, and
+// the CIDR → unit map.
+enum class ProxyAuthMode : uint8_t { off, optional, required };
+
+struct TrustedHeaderConfig {
+  std::string user;              // header carrying the user name (required)
+  std::string groups, unit;      // headers carrying comma-separated groups and the unit; "" = not read
+  std::vector<IpNetwork> from;   // only clients in these blocks are believed (at least one)
+};
+
+struct IdentityConfig {
+  std::filesystem::path users_file;   // htpasswd (bcrypt/argon2); required when proxy_auth is not off
+  std::filesystem::path groups_file;  // htgroup; may be empty
+  ProxyAuthMode proxy_auth = ProxyAuthMode::off;
+  std::string realm = "promptwall";
+  std::optional<TrustedHeaderConfig> trusted_header;
+  std::vector<std::pair<IpNetwork, std::string>> units;  // CIDR → unit, longest prefix wins
+  std::map<std::string, std::string, std::less<>> user_units;  // user → unit, wins over the address
+};
+
+// What one unit or group changes: a PolicyLayer applied after the service's own, the scoped packs
+// that count for its members, and services allowed or refused for them.
+struct PolicyScope {
+  PolicyLayer layer;
+  std::vector<std::string> packs;           // names of rules.scoped_packs entries
+  std::vector<std::string> allow_services;  // allowed even when `approved: false`
+  std::vector<std::string> deny_services;   // refused even when approved; a deny anywhere wins
+};
+
+struct ScopedPolicy {
+  std::map<std::string, PolicyScope, std::less<>> units, groups;
+};
+
+struct GatewayConfig {
+  std::string source;                      // the file, or "<embedded default>"
+  std::optional<Endpoint> gateway_listen;  // base-URL gateway (`listen.gateway`)
+  std::optional<Endpoint> proxy_listen;    // forward proxy (`listen.proxy`)
+  std::optional<Endpoint> transparent_listen;  // redirected connections (`listen.transparent`)
+  TransparentConfig transparent;
+  AdminConfig admin;
+  unsigned threads = 0;  // 0 = one per core; at most 256
+  TlsConfig tls;
+  RulesConfig rules;
+  PolicyLayer policy;  // global layer; mode is always set (default enforce)
+  std::vector<Service> services;
+  Limits limits;
+  AuditConfig audit;
+  std::string log_level = "info";       // trace|debug|info|warn|error
+  PacConfig pac;
+  IdentityConfig identity;
+  ScopedPolicy scopes;  // `policy.units` and `policy.groups`
+};
+
+// what() holds every problem found, one per line, in document order, each as
+//   FILE:LINE: key `limits.max_body_bytes`: expected a size like 10MiB, got 'lots'
+// (LINE is 1-based; problems with the file itself have no key).
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses and validates `yaml`; `source_name` names it in errors; relative paths resolve against
+// base_dir. Throws ConfigError.
+GatewayConfig parse_gateway_config(std::string_view yaml, std::string_view source_name,
+                                   const std::filesystem::path& base_dir);
+
+// Reads and parses `file`; relative paths resolve against its directory. A missing or unreadable
+// file is a ConfigError.
+GatewayConfig load_gateway_config(const std::filesystem::path& file);
+
+// The configuration `promptwall serve` runs without --config. Always parses.
+std::string_view default_gateway_config_yaml();
+
+// load_gateway_config(file), or the embedded default when `file` is empty (what every command
+// taking an optional --config reads).
+GatewayConfig load_gateway_config_or_default(const std::filesystem::path& file);
+
+// "https://api.openai.com", "http://10.0.0.5:8000/v1": scheme http or https, a host (name, IPv4 or
+// [IPv6]), an optional port, an optional base path (a trailing '/' is dropped). No user info, query
+// or fragment. The host is lower-cased. On failure returns nullopt and, when `error` is given, says why.
+std::optional<UpstreamTarget> parse_upstream_url(std::string_view url, std::string* error);
+
+// "10MiB" → 10485760. Integers are bytes; suffixes B, KiB/MiB/GiB (1024-based) and KB/MB/GB
+// (1000-based), case-sensitive, optionally after one space. nullopt when malformed or overflowing.
+std::optional<size_t> parse_size(std::string_view text);
+
+// "500ms", "10s", "2m", "1h", "7d"; a bare integer is seconds. nullopt when malformed or overflowing.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+}  // namespace promptwall::gateway
