@@ -57,7 +57,7 @@ trap unmount_all EXIT
 if [ -e "$root" ] && [ "$keep" = 0 ]; then
   echo "== removing the previous root $root (--keep reuses it)"
   # A root whose mounts outlived an interrupted run: unmount before deleting anything below it.
-  grep -o " $root/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" || true; done
+  { grep -o " $root/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
   rm -rf --one-file-system "$root"
 fi
 if [ ! -e "$root/etc/debian_version" ]; then
@@ -71,6 +71,15 @@ deb $mirror bookworm-updates main
 deb $security_mirror bookworm-security main
 EOF
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# The machine's own local CAs (/usr/local/share/ca-certificates), such as a TLS-inspecting egress
+# proxy's: without them npm cannot reach its registry from the root, as it could not from a new
+# server at the same site. Debian's ca-certificates (installed by setup.sh) adds them to the store.
+npm_env=()
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  npm_env=(NPM_CONFIG_CAFILE=/etc/ssl/certs/ca-certificates.crt)
+fi
 
 echo "== cloning $(git -C "$here" rev-parse --short HEAD) into $root/work/main"
 rm -rf "$root/work"
@@ -92,7 +101,7 @@ done
 echo "== bash .ci/run in the root (log: $root.log)"
 set +e
 chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 CI=true PROMPTWALL_CHROOT=1 \
-  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${npm_env[@]}" \
   bash -c "cd /work/main && bash ops/setup.sh --test ${setup_args[*]:-}" 2>&1 | tee "$root.log"
 rc=${PIPESTATUS[0]}
 set -e
