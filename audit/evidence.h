@@ -1,5 +1,6 @@
 // EvidenceMaker: turns a match into what the trail may hold about it: a masked excerpt and a keyed
-// hash. The key is the trail's evidence key (AuditConfig), so hashes cannot be brute-forced from
+// hash. The key is the gateway's evidence key (`audit.evidence_key` in the configuration; the
+// gateway creates it in its state directory), kept apart from the trail, so hashes cannot be brute-forced from
 // the small space of, say, 12-digit ID numbers by anyone without it. The key must be >= 16 bytes.
 //
 // Invariant: the excerpt never contains a letter or digit of the match except its first and last

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <set>
 
+#include "encoding/web_text.h"
+
 namespace promptwall::audit {
 
 // ---------------------------------------------------------------------------------------------
@@ -165,39 +167,7 @@ std::string label_of(std::string_view value, Lang lang) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Escaping
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 16);
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string url_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-        c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+// Escaping: html_escape and percent_encode are encoding/web_text.h's, shared with the gateway.
 
 std::string content_security_policy(std::string_view nonce) {
   const std::string n(nonce);
@@ -212,7 +182,7 @@ namespace {
 
 using H = std::string;  // markup built here; every piece of data in it went through html_escape
 
-std::string esc(std::string_view s) { return html_escape(s); }
+std::string esc(std::string_view s) { return encoding::html_escape(s); }
 std::string t(Msg m, Lang lang) { return esc(message(m, lang)); }
 
 constexpr std::string_view kStyle = R"CSS(
@@ -368,7 +338,7 @@ std::string list_page(const PageFrame& f, const ListView& v) {
          "</th><th></th></tr></thead><tbody>";
     for (const auto& ie : v.events) {
       const auto& e = ie.event;
-      const std::string href = "/review/event/" + url_encode(e.event_id);
+      const std::string href = "/review/event/" + encoding::percent_encode(e.event_id);
       std::string rules;
       std::set<std::string> seen;
       for (const auto& finding : e.findings) {
@@ -464,7 +434,7 @@ std::string detail_page(const PageFrame& f, const DetailView& v) {
   }
 
   c += "<h2>" + t(Msg::triage_update, l) + "</h2>";
-  c += "<form class=\"triage\" method=\"post\" action=\"/review/event/" + esc(url_encode(e.event_id)) + "/triage" +
+  c += "<form class=\"triage\" method=\"post\" action=\"/review/event/" + esc(encoding::percent_encode(e.event_id)) + "/triage" +
        (l == Lang::en ? "?lang=en" : "") + "\">";
   c += "<input type=\"hidden\" name=\"csrf\" value=\"" + esc(f.csrf_token) + "\">";
   c += "<label>" + t(Msg::col_triage, l) + " <select name=\"state\" id=\"state\">";

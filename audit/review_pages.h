@@ -4,7 +4,8 @@
 //
 // Invariants:
 //   - every value that comes from the trail, the index, the request or the configuration passes
-//     through html_escape before it reaches the markup (a user named "<script>" is text);
+//     through html_escape (encoding/web_text.h) before it reaches the markup (a user named
+//     "<script>" is text);
 //   - the markup loads nothing from elsewhere: one inline <style> and one inline <script>, both
 //     carrying the page's CSP nonce, no style="" or on*="" attributes (the policy forbids them);
 //   - every visible string comes from the message table, which has both languages for each entry
@@ -53,10 +54,6 @@ enum class Msg {
 std::string_view message(Msg m, Lang lang);
 // The label of a triage state, decision or severity value; the value itself when it has none.
 std::string label_of(std::string_view value, Lang lang);
-
-std::string html_escape(std::string_view text);
-// For a query-string or path component: everything but unreserved characters as %XX.
-std::string url_encode(std::string_view text);
 
 // What every page shares.
 struct PageFrame {

@@ -10,6 +10,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "encoding/web_text.h"
+
 namespace promptwall::audit {
 
 std::string_view to_string(ReviewActivity::Kind kind) {
@@ -42,30 +44,6 @@ constexpr std::string_view kSeverities[] = {"low", "medium", "high", "critical"}
 
 using Params = std::map<std::string, std::string, std::less<>>;
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded decoding ('+' is a space; a malformed escape stays as is).
-std::string url_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // "a=1&b=2" → {a:1, b:2}; the first of repeated names wins.
 Params parse_form(std::string_view s) {
   Params out;
@@ -75,7 +53,7 @@ Params parse_form(std::string_view s) {
     s = amp == std::string_view::npos ? std::string_view{} : s.substr(amp + 1);
     if (pair.empty()) continue;
     const size_t eq = pair.find('=');
-    out.emplace(url_decode(pair.substr(0, eq)), eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1)));
+    out.emplace(encoding::form_decode(pair.substr(0, eq)), eq == std::string_view::npos ? "" : encoding::form_decode(pair.substr(eq + 1)));
   }
   return out;
 }
@@ -166,7 +144,7 @@ struct ReviewSite::Call {
   std::string switch_href() const {
     std::string href = path + "?";
     for (const auto& [k, v] : query)
-      if (k != "lang") href += url_encode(k) + "=" + url_encode(v) + "&";
+      if (k != "lang") href += encoding::percent_encode(k) + "=" + encoding::percent_encode(v) + "&";
     return href + "lang=" + (lang == Lang::vi ? "en" : "vi");
   }
 
@@ -283,9 +261,9 @@ ReviewResponse ReviewSite::handle(const ReviewRequest& request) {
       std::string_view rest = std::string_view(call.path).substr(kEventPrefix.size());
       if (rest.ends_with(kTriageSuffix)) {
         rest.remove_suffix(kTriageSuffix.size());
-        return post ? triage(call, url_decode(rest)) : not_allowed("POST");
+        return post ? triage(call, encoding::form_decode(rest)) : not_allowed("POST");
       }
-      if (!rest.empty() && rest.find('/') == std::string_view::npos) return get ? detail(call, url_decode(rest)) : not_allowed("GET");
+      if (!rest.empty() && rest.find('/') == std::string_view::npos) return get ? detail(call, encoding::form_decode(rest)) : not_allowed("GET");
     }
     return error(call, 404, Msg::err_not_found, Msg::err_not_found, "/review");
   } catch (const std::exception& e) {
@@ -384,7 +362,7 @@ ReviewResponse ReviewSite::list(Call& call) {
 
   auto href = [&](size_t n) {
     std::string h = "/review?";
-    for (const auto& [k, v] : view.params) h += url_encode(k) + "=" + url_encode(v) + "&";
+    for (const auto& [k, v] : view.params) h += encoding::percent_encode(k) + "=" + encoding::percent_encode(v) + "&";
     return h + "page=" + std::to_string(n);
   };
   if (page > 1) view.prev_href = href(page - 1);
@@ -407,7 +385,7 @@ ReviewResponse ReviewSite::triage(Call& call, const std::string& event_id) {
     auto it = form.find(k);
     return it == form.end() ? std::string() : it->second;
   };
-  const std::string back = "/review/event/" + url_encode(event_id);
+  const std::string back = "/review/event/" + encoding::percent_encode(event_id);
   if (!OfficerAuth::csrf_matches(*call.session, field("csrf")))
     return error(call, 403, Msg::err_forbidden, Msg::err_csrf, back);
   const std::string state = field("state"), note = field("note");

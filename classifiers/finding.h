@@ -6,7 +6,7 @@
 
 #include "classifiers/offset_map.h"
 #include "classifiers/text_views.h"
-#include "rules/rule.h"
+#include "vocabulary/verdict.h"
 
 namespace promptwall {
 

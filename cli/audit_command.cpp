@@ -6,8 +6,26 @@
 
 namespace promptwall::cli {
 
+namespace {
+
+constexpr std::string_view kAuditUsage =
+    "usage: promptwall audit verify|query|export|passwd ...\n"
+    "  audit verify [DIR] [--dir DIR] [--config FILE] [--public-key FILE] [--json]\n"
+    "      walk the trail's hash chain, checkpoints and signed head; exit 0 intact, 1 not, 2 error\n"
+    "  audit query [filters] [--format table|json|csv] [--limit N] [--offset N] [--oldest-first]\n"
+    "  audit export [filters] [--format jsonl|csv|cef] [--output FILE]\n"
+    "      the trail's decision events through its SQLite index\n"
+    "  audit passwd [NAME]   print a crypt(3) hash for an officer of the review page\n"
+    "  `promptwall audit VERB --help` for each verb's options.\n";
+
+}  // namespace
+
 int audit_command(int argc, char** argv) {
   const std::string_view verb = argc >= 2 ? argv[1] : "";
+  if (is_help(verb)) {
+    std::cout << kAuditUsage;
+    return 0;
+  }
   if (verb == "verify") return audit_verify_command(argc - 1, argv + 1);
   if (verb == "query") return audit_query_command(argc - 1, argv + 1);
   if (verb == "export") return audit_export_command(argc - 1, argv + 1);

@@ -48,7 +48,24 @@ struct Options {
   std::string output;  // export --output (default stdout)
   size_t limit = 100, offset = 0;
   bool oldest_first = false;
+  bool help = false;  // --help: print the usage and do nothing else
 };
+
+constexpr std::string_view kFilterUsage =
+    "  Filters: --since/--until TIME (RFC 3339 in UTC or YYYY-MM-DD), --user, --unit, --service, --rule,\n"
+    "  --category, --decision allow|warn|redact|block|refused, --severity low|medium|high|critical,\n"
+    "  --triage STATE, --violations.\n"
+    "  The trail is DIR, or --dir DIR, or audit.dir of --config FILE, or the state directory's audit/;\n"
+    "  its index is --index FILE, else DIR/index.sqlite (brought up to date first).\n";
+
+constexpr std::string_view kQueryUsage =
+    "usage: promptwall audit query [DIR] [filters] [--format table|json|csv] [--limit N] [--offset N] [--oldest-first]\n"
+    "  One page of the trail's decision events, newest first. Never prints matched text.\n";
+
+constexpr std::string_view kExportUsage =
+    "usage: promptwall audit export [DIR] [filters] [--format jsonl|csv|cef] [--output FILE]\n"
+    "  Every matching event, oldest first: the trail's own lines (jsonl), CSV, or the syslog/CEF\n"
+    "  messages the SIEM shipper sends (cef).\n";
 
 // RFC 3339 in UTC ("2026-11-26T08:15:02Z", fraction optional) or a day, "2026-11-26", meaning its
 // first instant (UTC midnight): --until 2026-12-01 ends with the last of November.
@@ -95,6 +112,10 @@ Options parse_options(int argc, char** argv, bool is_export) {
       continue;
     }
     const std::string_view arg = argv[i];
+    if (is_help(arg)) {
+      o.help = true;
+      return o;
+    }
     if (arg == "--violations") {
       o.filter.violations_only = true;
       continue;
@@ -280,6 +301,10 @@ int guarded(std::string_view verb, Body body) {
 int audit_query_command(int argc, char** argv) {
   return guarded("query", [&] {
     const Options o = parse_options(argc, argv, /*is_export=*/false);
+    if (o.help) {
+      std::cout << kQueryUsage << kFilterUsage;
+      return 0;
+    }
     const auto index = open_index(o, "query");
     const uint64_t total = index->count(o.filter);
     const auto events = index->query(o.filter, audit::EventPage{o.limit, o.offset, !o.oldest_first});
@@ -297,6 +322,10 @@ int audit_query_command(int argc, char** argv) {
 int audit_export_command(int argc, char** argv) {
   return guarded("export", [&] {
     const Options o = parse_options(argc, argv, /*is_export=*/true);
+    if (o.help) {
+      std::cout << kExportUsage << kFilterUsage;
+      return 0;
+    }
     const auto index = open_index(o, "export");
     std::ofstream file;
     if (!o.output.empty()) {

@@ -20,6 +20,15 @@ namespace {
 
 constexpr int kIntact = 0, kNotIntact = 1, kError = 2;
 
+constexpr std::string_view kVerifyUsage =
+    "usage: promptwall audit verify [DIR] [--dir DIR] [--config FILE] [--public-key FILE] [--json]\n"
+    "  Walks the audit trail's hash chain, checkpoints and signed head and names the first edited,\n"
+    "  deleted, inserted, reordered or truncated record or missing file.\n"
+    "  DIR (or --dir): the trail; else audit.dir of --config FILE; else the state directory's audit/.\n"
+    "  --public-key FILE  check signatures against this key (kept apart from the trail: stronger evidence)\n"
+    "  --json             the result as one JSON object\n"
+    "  Exit: 0 intact, 1 not intact, 2 error.\n";
+
 nlohmann::json problem_json(const std::optional<audit::TrailProblem>& p) {
   if (!p) return nullptr;
   nlohmann::json j = {{"kind", p->kind}, {"message", p->message}};
@@ -85,6 +94,9 @@ int audit_verify_command(int argc, char** argv) {
       public_key = argv[++i];
     } else if (arg == "--json") {
       json = true;
+    } else if (is_help(arg)) {
+      std::cout << kVerifyUsage;
+      return kIntact;
     } else if (!arg.empty() && arg[0] != '-' && trail.dir.empty()) {
       trail.dir = std::string(arg);
     } else {

@@ -36,6 +36,7 @@ the files are DIR/ca.crt and DIR/ca.key.
 struct Arguments {
   std::optional<fs::path> dir, cert, key;
   CaInitOptions init;
+  bool help = false;  // --help: the usage was printed, nothing else is to be done
 };
 
 class Command {
@@ -52,6 +53,11 @@ class Command {
     Arguments a;
     for (int i = 1; i < argc; ++i) {
       const std::string arg = argv[i];
+      if (is_help(arg)) {
+        std::cout << kCaUsage;
+        a.help = true;
+        return a;
+      }
       const bool takes_value = arg == "--dir" || arg == "--cert" || (init_options && (arg == "--key" || arg == "--name" ||
                                                                                        arg == "--org" || arg == "--days"));
       if (!takes_value) {
@@ -85,7 +91,8 @@ class Command {
       }
     }
     a.init.cert_path = a.cert ? *a.cert : *a.dir / "ca.crt";
-    a.init.key_path = a.key ? *a.key : *a.dir / "ca.key";
+    // `ca show --cert FILE` has no directory and needs no key: never dereference an empty dir.
+    a.init.key_path = a.key ? *a.key : a.dir ? *a.dir / "ca.key" : fs::path();
     return a;
   }
 
@@ -133,6 +140,7 @@ int init(int argc, char** argv) {
   const Command command("init");
   auto args = command.parse(argc, argv, true);
   if (!args) return kError;
+  if (args->help) return kOk;
   try {
     CertificateAuthority::create(args->init);
     // Load what was written: proves the pair is usable exactly as the gateway will load it.
@@ -153,6 +161,7 @@ int show(int argc, char** argv) {
   const Command command("show");
   auto args = command.parse(argc, argv, false);
   if (!args) return kError;
+  if (args->help) return kOk;
   try {
     auto cert = gateway::read_certificate(args->init.cert_path);
     print_summary(*cert, fs::absolute(args->init.cert_path));
@@ -167,6 +176,10 @@ int show(int argc, char** argv) {
 
 int ca_command(int argc, char** argv) {
   const std::string_view sub = argc >= 2 ? argv[1] : "";
+  if (is_help(sub)) {
+    std::cout << kCaUsage;
+    return kOk;
+  }
   if (sub == "init") return init(argc - 1, argv + 1);
   if (sub == "show") return show(argc - 1, argv + 1);
   std::cerr << (sub.empty() ? "promptwall ca: which command?\n" : "promptwall ca: unknown command '" + std::string(sub) + "'\n")

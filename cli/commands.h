@@ -1,7 +1,13 @@
 // The subcommands of the one `promptwall` binary. Each returns the process exit status.
 #pragma once
 
+#include <string_view>
+
 namespace promptwall::cli {
+
+// Every subcommand answers these with its usage on standard output and exit status 0, wherever
+// they stand among its arguments (a user adds --help to the command line that just failed).
+inline bool is_help(std::string_view arg) { return arg == "--help" || arg == "-h"; }
 
 // promptwall scan [--rules PACK|DIR ...] [--format text|json|jsonl] [--redact] [FILE ...]
 // Exit: 0 no findings, 1 findings, 2 error.

@@ -39,9 +39,12 @@ usage:
       (QUIC to them is dropped): promptwall nft-set --config FILE | nft -f -
       Exit: 0 every host resolved, 1 some did not (the sets are only added to), 2 error.
   promptwall version
+  promptwall COMMAND --help   that command's usage (also -h)
 
 Options for commands that load rules:
-  --rules PACK|DIR   a rule pack file, or a directory of *.yaml packs (repeatable)
+  --rules PACK|DIR   a rule pack file, or a directory of *.yaml packs (repeatable; `builtin` for the
+                     embedded packs, the default). Loaded as `serve` loads them: packs whose rule
+                     examples fail are refused.
   --cache-dir DIR    where compiled databases are cached (default ~/.cache/promptwall)
   --no-cache         compile every time
 )";

@@ -6,15 +6,24 @@
 #include "cli/commands.h"
 #include "cli/ruleset_options.h"
 #include "rules/example_runner.h"
-#include "rules/pack_loader.h"
 #include "rules/rule_linter.h"
 
 namespace promptwall::cli {
 namespace {
 
-int lint(const std::vector<std::string>& paths, std::shared_ptr<const Normalizer> normalizer) {
-  std::vector<Diagnostic> diags;
-  std::vector<RulePack> packs = PackLoader::load_all(paths, diags);
+constexpr std::string_view kRulesUsage =
+    "usage: promptwall rules lint|test|compile|list [PACK|DIR ...] [--cache-dir DIR | --no-cache]\n"
+    "  rules lint     check rule packs: schema, dialect, widths, examples (the built-in packs when none given)\n"
+    "  rules test     run every rule's examples through the full scanner; exit 1 when any fails\n"
+    "  rules compile  compile into the database cache, so the next start or reload loads instead\n"
+    "  rules list     list the packs, the rules and the ruleset version\n"
+    "  PACK|DIR is a rule pack file or a directory of *.yaml packs; `builtin` names the embedded packs.\n";
+
+// Reads the packs as every other command does (RuleSetLoader::read), then lints instead of compiling.
+int lint(const RulesetOptions& options, std::shared_ptr<const Normalizer> normalizer) {
+  PackRead read = options.loader().read();
+  std::vector<Diagnostic>& diags = read.diagnostics;
+  const std::vector<RulePack>& packs = read.packs;
   std::vector<Diagnostic> more = RuleLinter(normalizer).lint(packs);
   diags.insert(diags.end(), more.begin(), more.end());
   size_t errors = 0, warnings = 0, rules = 0;
@@ -28,8 +37,9 @@ int lint(const std::vector<std::string>& paths, std::shared_ptr<const Normalizer
   return errors ? 1 : 0;
 }
 
-int test(const RulesetOptions& options, std::shared_ptr<const Normalizer> normalizer) {
-  auto rules = options.load(normalizer);
+// Examples are skipped at load so that failing ones are reported here, one by one, with a count.
+int test(const RulesetOptions& options) {
+  auto rules = options.load(RuleSetLoader::Examples::skip);
   if (!rules) {
     std::cerr << "rules test: the packs do not compile (run 'promptwall rules lint')\n";
     return 2;
@@ -43,13 +53,14 @@ int test(const RulesetOptions& options, std::shared_ptr<const Normalizer> normal
 }
 
 // Compiles into the cache so the next start (a restart, a reload) loads instead of compiling.
-int compile(const RulesetOptions& options, std::shared_ptr<const Normalizer> normalizer) {
+// Examples run as `serve` runs them: a set that compiles but that serve would refuse fails here.
+int compile(const RulesetOptions& options) {
   if (options.cache_dir.empty()) {
     std::cerr << "rules compile: needs a cache directory (--cache-dir DIR); --no-cache makes no sense here\n";
     return 2;
   }
   const auto start = std::chrono::steady_clock::now();
-  auto rules = options.load(normalizer);
+  auto rules = options.load();
   if (!rules) return 2;
   const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   std::cout << "ruleset " << rules->version() << ": " << rules->rules().size() << " rule(s), "
@@ -59,8 +70,9 @@ int compile(const RulesetOptions& options, std::shared_ptr<const Normalizer> nor
   return 0;
 }
 
-int list(const RulesetOptions& options, std::shared_ptr<const Normalizer> normalizer) {
-  auto rules = options.load(normalizer);
+// Listing is for reading a pack, failing examples and all, so they do not refuse the set here.
+int list(const RulesetOptions& options) {
+  auto rules = options.load(RuleSetLoader::Examples::skip);
   if (!rules) return 2;
   std::cout << "ruleset " << rules->version() << "\n";
   for (const auto& p : rules->packs()) std::cout << "pack " << p.name << " " << p.version << " (" << p.file << ")\n";
@@ -74,11 +86,17 @@ int list(const RulesetOptions& options, std::shared_ptr<const Normalizer> normal
 
 int rules_command(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: promptwall rules lint|test|compile|list [PACK|DIR ...]\n";
+    std::cerr << kRulesUsage;
     return 2;
   }
   const std::string sub = argv[1];
   RulesetOptions options;
+  for (int i = 1; i < argc; ++i) {
+    if (is_help(argv[i])) {
+      std::cout << kRulesUsage;
+      return 0;
+    }
+  }
   for (int i = 2; i < argc; ++i) {
     std::string error;
     if (options.parse(argc, argv, i, error)) {
@@ -90,11 +108,10 @@ int rules_command(int argc, char** argv) {
     }
     options.packs.push_back(argv[i]);
   }
-  auto normalizer = std::make_shared<const Normalizer>();
-  if (sub == "lint") return lint(options.packs, normalizer);
-  if (sub == "test") return test(options, normalizer);
-  if (sub == "list") return list(options, normalizer);
-  if (sub == "compile") return compile(options, normalizer);
+  if (sub == "lint") return lint(options, std::make_shared<const Normalizer>());
+  if (sub == "test") return test(options);
+  if (sub == "list") return list(options);
+  if (sub == "compile") return compile(options);
   std::cerr << "rules: unknown subcommand '" << sub << "' (lint, test, compile, list)\n";
   return 2;
 }

@@ -2,8 +2,6 @@
 
 #include <iostream>
 
-#include "rules/pack_loader.h"
-
 namespace promptwall::cli {
 
 bool RulesetOptions::parse(int argc, char** argv, int& i, std::string& error) {
@@ -30,16 +28,16 @@ bool RulesetOptions::parse(int argc, char** argv, int& i, std::string& error) {
   return false;
 }
 
-std::shared_ptr<const RuleSet> RulesetOptions::load(std::shared_ptr<const Normalizer> normalizer) const {
-  std::vector<Diagnostic> diags;
-  std::vector<RulePack> loaded = PackLoader::load_all(packs, diags);
-  if (has_errors(diags)) {
-    for (const auto& d : diags) std::cerr << to_string(d) << "\n";
-    return nullptr;
-  }
-  CompileResult compiled = RuleSetCompiler(std::move(normalizer)).compile(std::move(loaded), CompileOptions{cache_dir});
-  for (const auto& d : compiled.diagnostics) std::cerr << to_string(d) << "\n";
-  return compiled.ruleset;
+RuleSetLoader RulesetOptions::loader(RuleSetLoader::Examples examples) const {
+  std::vector<std::string> sources = packs;
+  if (sources.empty()) sources.emplace_back(RuleSetLoader::kBuiltin);
+  return RuleSetLoader(std::move(sources), cache_dir, {}, examples);
+}
+
+std::shared_ptr<const RuleSet> RulesetOptions::load(RuleSetLoader::Examples examples) const {
+  RuleLoad load = loader(examples).load();
+  for (const auto& d : load.diagnostics) std::cerr << to_string(d) << "\n";
+  return load.ruleset;
 }
 
 }  // namespace promptwall::cli

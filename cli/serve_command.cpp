@@ -11,10 +11,10 @@
 #include "cli/commands.h"
 #include "gateway/config/config.h"
 #include "gateway/config/state_dir.h"
-#include "gateway/rule_loader.h"
 #include "gateway/server/gateway_server.h"
 #include "gateway/tls/certificate_authority.h"
 #include "rules/ruleset.h"
+#include "rules/ruleset_loader.h"
 
 namespace promptwall::cli {
 
@@ -29,7 +29,7 @@ constexpr std::string_view kServeUsage =
 // --check: everything the server would refuse to start on, without binding anything.
 int check(const gateway::GatewayConfig& config) {
   const std::string cache = config.rules.cache_dir.empty() ? RuleSetCompiler::default_cache_dir() : config.rules.cache_dir;
-  gateway::RuleLoad load = gateway::RuleLoader(config.rules.packs, cache, config.rules.scoped_packs).load();
+  RuleLoad load = RuleSetLoader(config.rules.packs, cache, config.rules.scoped_packs).load();
   if (!load.ok()) {
     std::cerr << "promptwall serve: " << config.source << ": the rule packs cannot be served:\n"
               << load.error_text() << "\n";

@@ -1,5 +1,6 @@
 // Policy: turns a request's findings into one decision, adjusted by layers of policy (the
-// configuration's global policy, then the service's, later the client's group), and the mode.
+// configuration's global policy, then the service's, then the requester's unit and each of their
+// groups: gateway/identity/policy_scopes.h builds those), and the mode.
 //
 // Invariants: a decision never acts more weakly than a layer's floor nor more strongly than its
 // ceiling allows, applied in layer order (a later layer's override wins); the verdict is the

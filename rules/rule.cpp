@@ -5,28 +5,6 @@
 
 namespace promptwall {
 
-std::string_view to_string(Severity s) {
-  static constexpr std::array<std::string_view, 4> names{"low", "medium", "high", "critical"};
-  return names[static_cast<size_t>(s)];
-}
-
-std::string_view to_string(Action a) {
-  static constexpr std::array<std::string_view, 4> names{"log", "warn", "redact", "block"};
-  return names[static_cast<size_t>(a)];
-}
-
-std::optional<Severity> severity_from_string(std::string_view s) {
-  for (auto v : {Severity::low, Severity::medium, Severity::high, Severity::critical})
-    if (to_string(v) == s) return v;
-  return std::nullopt;
-}
-
-std::optional<Action> action_from_string(std::string_view s) {
-  for (auto v : {Action::log, Action::warn, Action::redact, Action::block})
-    if (to_string(v) == s) return v;
-  return std::nullopt;
-}
-
 bool is_known_category(std::string_view category) {
   static constexpr std::array<std::string_view, 15> known{
       "classification_marking", "restricted_marking", "doc_number", "national_id", "passport",

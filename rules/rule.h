@@ -8,17 +8,9 @@
 #include <vector>
 
 #include "classifiers/text_views.h"
+#include "vocabulary/verdict.h"  // Severity, Action: shared with classifiers/
 
 namespace promptwall {
-
-enum class Severity : uint8_t { low, medium, high, critical };
-// Ordered by strength: the decision for a request is the strongest action among its findings.
-enum class Action : uint8_t { log, warn, redact, block };
-
-std::string_view to_string(Severity s);
-std::string_view to_string(Action a);
-std::optional<Severity> severity_from_string(std::string_view s);
-std::optional<Action> action_from_string(std::string_view s);
 
 // The categories of ../shared/samples/README.md plus those organisation lists need.
 bool is_known_category(std::string_view category);

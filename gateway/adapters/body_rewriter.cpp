@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "encoding/web_text.h"
+
 namespace promptwall::gateway {
 namespace {
+
+// What a browser sends (WHATWG serializer), so a rewritten form value looks native.
+using encoding::form_encode;
 
 constexpr char kHex[] = "0123456789ABCDEF";
 
@@ -54,25 +59,6 @@ std::string json_string_token(std::string_view text) {
     }
   }
   out += '"';
-  return out;
-}
-
-std::string form_encode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || c == '*' || c == '-' ||
-        c == '.' || c == '_') {
-      out += c;
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0x0f];
-    }
-  }
   return out;
 }
 

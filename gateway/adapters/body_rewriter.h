@@ -34,8 +34,8 @@ struct SegmentReplacement { const Segment* segment; std::string text; };  // new
 // a caller's bug, and a silently mangled body must never be forwarded.
 std::string rewrite_body(std::string_view body, std::vector<SegmentReplacement> replacements);
 
-// The encodings rewrite_body() writes, for callers that build a body themselves.
+// The encodings rewrite_body() writes, for callers that build a body themselves (the form
+// encoding is encoding::form_encode, encoding/web_text.h).
 std::string json_string_token(std::string_view text);  // with its quotes
-std::string form_encode(std::string_view text);
 
 }  // namespace promptwall::gateway

@@ -33,10 +33,10 @@
 #include "gateway/identity/policy_scopes.h"
 #include "gateway/identity/requester_identity.h"
 #include "gateway/record/gateway_metrics.h"
-#include "gateway/rule_loader.h"
 #include "gateway/server/siem_shipper.h"
 #include "gateway/tls/certificate_authority.h"
 #include "gateway/tls/client_hello_reader.h"
+#include "rules/ruleset_loader.h"
 
 namespace promptwall::gateway::server {
 
@@ -96,7 +96,7 @@ struct ServerState {
   std::unique_ptr<RequesterIdentity> identity;
 
   std::atomic<std::shared_ptr<const RuleSet>> rules;
-  RuleLoader loader;
+  RuleSetLoader loader;
 
   GatewayMetrics metrics;
   // The audit trail: every decision worth recording is durable here before its request leaves.

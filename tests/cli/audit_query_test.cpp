@@ -21,7 +21,7 @@ const audit::Clock::time_point kBase = audit::Clock::time_point(std::chrono::sec
 
 // 30 varied events (sample_event) with two triage records; the CLI runs against `dir`.
 struct CliTrail {
-  BuilderTemp tmp;
+  TempDir tmp;
   TrailBuilder trail{tmp.path() / "trail", 7};
   std::vector<audit::DecisionEvent> events;
   std::vector<std::string> lines;  // decision record lines, oldest first

@@ -9,7 +9,7 @@ using namespace promptwall::test;
 namespace fs = std::filesystem;
 
 TEST_CASE("audit verify: exit status and the named problem for each way of tampering", "[cli][audit]") {
-  TrailTemp tmp;
+  TempDir tmp;
   const fs::path original = tmp.path() / "original";
   make_trail(original, tmp.path() / "audit.key", 100, 4096);
   int n = 0;
@@ -38,7 +38,7 @@ TEST_CASE("audit verify: exit status and the named problem for each way of tampe
 }
 
 TEST_CASE("audit verify: --public-key, and errors", "[cli][audit]") {
-  TrailTemp tmp;
+  TempDir tmp;
   const fs::path dir = tmp.path() / "trail";
   make_trail(dir, tmp.path() / "audit.key", 10);
 

@@ -36,11 +36,14 @@
 #include <thread>
 #include <vector>
 
+#include "../support/temp_dir.h"
 #include "subprocess.h"
 
 namespace promptwall::e2e {
 
 using nlohmann::json;
+// Kept when PROMPTWALL_E2E_KEEP is set, to read a failed test's logs and records.
+using test::TempDir;
 namespace fs = std::filesystem;
 
 inline std::string read_text(const fs::path& p) {
@@ -90,26 +93,6 @@ inline uint16_t free_port() {
   close(fd);
   return ntohs(addr.sin_port);
 }
-
-// Kept when PROMPTWALL_E2E_KEEP is set, to read a failed test's logs and records.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("promptwall-e2e-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    if (!std::getenv("PROMPTWALL_E2E_KEEP")) fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // HTTP through curl, the way an operator or a script talks to the gateway.

@@ -12,20 +12,13 @@
 
 #include "audit/event.h"
 #include "audit/evidence.h"
+#include "../support/temp_dir.h"
 
 using namespace promptwall::audit;
+using promptwall::test::TempDir;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct KeyDir {
-  std::filesystem::path path;
-  KeyDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "pw-evidence-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~KeyDir() { std::filesystem::remove_all(path); }
-};
 
 DecisionEvent sample_event() {
   DecisionEvent e;
@@ -186,13 +179,13 @@ TEST_CASE("evidence hashes are keyed: same text same hash, another key another h
 }
 
 TEST_CASE("the evidence key is made once (0600) and read back after", "[audit][evidence]") {
-  KeyDir dir;
-  const auto file = dir.path / "keys" / "evidence.key";
+  TempDir dir;
+  const auto file = dir.path() / "keys" / "evidence.key";
   const std::string h1 = EvidenceMaker::load_or_create(file).hmac_hex("x");
   struct stat st {};
   REQUIRE(::stat(file.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   CHECK(EvidenceMaker::load_or_create(file).hmac_hex("x") == h1);
-  std::ofstream(dir.path / "bad.key") << "not hex at all\n";
-  CHECK_THROWS_WITH(EvidenceMaker::load_or_create(dir.path / "bad.key"), Catch::Contains("hex"));
+  std::ofstream(dir.path() / "bad.key") << "not hex at all\n";
+  CHECK_THROWS_WITH(EvidenceMaker::load_or_create(dir.path() / "bad.key"), Catch::Contains("hex"));
 }

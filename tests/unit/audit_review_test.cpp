@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <random>
 #include <cctype>
 #include <string>
 #include <vector>
@@ -14,28 +13,13 @@
 #include "audit/officer_auth.h"
 #include "audit/review_site.h"
 #include "audit/signing_key.h"
+#include "../support/temp_dir.h"
 
 using namespace promptwall::audit;
+using promptwall::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("pw-review-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // One hash for the whole run: yescrypt is slow on purpose.
 const std::string& officer_hash() {
@@ -198,7 +182,7 @@ DecisionEvent violation(std::string user, std::string unit, std::string service,
 
 // A trail, its writer and a site over it, signed in as "thanh".
 struct Bench {
-  ScratchDir dir;
+  TempDir dir;
   std::unique_ptr<AuditWriter> writer;
   std::unique_ptr<ReviewSite> site;
   std::string cookie;  // "pw_review=..."

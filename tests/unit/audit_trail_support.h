@@ -7,7 +7,6 @@
 #include <fstream>
 #include <functional>
 #include <memory>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -18,28 +17,9 @@
 #include "audit/audit_writer.h"
 #include "audit/signing_key.h"
 #include "audit/trail_format.h"
+#include "../support/temp_dir.h"
 
 namespace promptwall::test {
-
-// A fresh directory under the system temp dir, removed when the object goes away.
-class TrailTemp {
- public:
-  TrailTemp() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("promptwall-trail-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TrailTemp() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TrailTemp(const TrailTemp&) = delete;
-  TrailTemp& operator=(const TrailTemp&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline std::shared_ptr<const audit::SigningKey> trail_key(const std::filesystem::path& pem) {
   return std::make_shared<const audit::SigningKey>(audit::SigningKey::load_or_create(pem));

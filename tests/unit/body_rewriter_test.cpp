@@ -7,12 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "encoding/web_text.h"
 #include "gateway/adapters/body_rewriter.h"
 #include "gateway/adapters/segment_extractor.h"
 
 using nlohmann::json;
 using promptwall::gateway::Extraction;
-using promptwall::gateway::form_encode;
+using promptwall::encoding::form_encode;
 using promptwall::gateway::json_string_token;
 using promptwall::gateway::rewrite_body;
 using promptwall::gateway::Schema;

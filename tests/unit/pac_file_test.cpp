@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,6 +16,7 @@
 #include "gateway/catalog/pac_file.h"
 #include "gateway/catalog/service_catalog.h"
 #include "gateway/config/config.h"
+#include "../support/temp_dir.h"
 
 using namespace promptwall::gateway;
 namespace fs = std::filesystem;
@@ -59,9 +59,8 @@ struct Evaluation {
 
 // Writes `script` to a file and runs FindProxyForURL on each case in node (pac_eval.js).
 Evaluation evaluate(const std::string& script, const std::vector<std::string>& cases) {
-  std::random_device rd;
-  const fs::path dir = fs::temp_directory_path() / ("promptwall-pac-" + std::to_string(rd()) + std::to_string(rd()));
-  fs::create_directories(dir);
+  const promptwall::test::TempDir scratch;
+  const fs::path& dir = scratch.path();
   std::ofstream(dir / "proxy.pac", std::ios::binary) << script;
   std::string cmd = "node " + shell_quote(std::string(PROMPTWALL_SOURCE_DIR) + "/tests/unit/pac_eval.js") + " " +
                     shell_quote((dir / "proxy.pac").string());
@@ -77,7 +76,6 @@ Evaluation evaluate(const std::string& script, const std::vector<std::string>& c
   std::ifstream in(dir / "out");
   std::stringstream out;
   out << in.rdbuf();
-  fs::remove_all(dir);
   Evaluation e;
   const auto j = nlohmann::json::parse(out.str(), nullptr, false);
   if (rc != 0 || !j.is_object() || !j.contains("results")) {

@@ -13,6 +13,7 @@
 #include "gateway/adapters/request_inspector.h"
 #include "gateway/config/config.h"
 #include "gateway/identity/policy_scopes.h"
+#include "../support/temp_dir.h"
 #include "test_support.h"
 
 namespace promptwall::gateway {
@@ -160,8 +161,8 @@ TEST_CASE("services per scope: allow an unapproved one, deny an approved one, de
 }
 
 TEST_CASE("identity and scope configuration: names must exist, errors carry file:line", "[scopes][config]") {
-  const fs::path dir = fs::temp_directory_path() / ("promptwall-scopes-test-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const promptwall::test::TempDir scratch;
+  const fs::path& dir = scratch.path();
   std::ofstream(dir / "groups") << "legal: an.nguyen\ninterns: binh\n";
   char salt[CRYPT_GENSALT_OUTPUT_SIZE];
   REQUIRE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof salt));
@@ -226,7 +227,6 @@ TEST_CASE("identity and scope configuration: names must exist, errors carry file
   e = error_of(head + "identity:\n  users_file: bad-users\n", dir);
   CHECK(e.find("test.yaml:7: key `identity.users_file`: " + (dir / "bad-users").string() + ":2: the hash of 'an.nguyen'") !=
         std::string::npos);
-  fs::remove_all(dir);
 }
 
 }  // namespace promptwall::gateway

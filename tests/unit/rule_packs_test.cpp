@@ -5,10 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include <unistd.h>
-
 #include "rules/example_runner.h"
 #include "rules/rule_linter.h"
+#include "../support/temp_dir.h"
 #include "test_support.h"
 
 using namespace promptwall;
@@ -123,9 +122,9 @@ TEST_CASE("rules test reports each failing example with rule id and line") {
 }
 
 TEST_CASE("the compiled-database cache is used when valid and recompiled when not") {
-  // Per process: test runs of several build trees share /tmp.
-  auto dir = std::filesystem::temp_directory_path() / ("promptwall-cache-test-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  // A cache of its own (not the shared test cache), which the compiler creates.
+  const TempDir scratch;
+  const auto dir = scratch.path() / "cache";
   std::vector<Diagnostic> diags;
   RuleSetCompiler compiler(shared_normalizer());
   auto first = compiler.compile(builtin_packs(diags), CompileOptions{dir.string()});
@@ -154,7 +153,6 @@ TEST_CASE("the compiled-database cache is used when valid and recompiled when no
   auto fifth = compiler.compile(builtin_packs(diags), CompileOptions{dir.string()});
   REQUIRE(fifth.ruleset);
   CHECK(fifth.ruleset->loaded_from_cache());
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("the ruleset version is a content hash") {

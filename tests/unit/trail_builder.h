@@ -7,35 +7,15 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "audit/event.h"
 #include "audit/trail_format.h"
+#include "../support/temp_dir.h"
 
 namespace promptwall::test {
-
-// A fresh directory under the system temp dir, removed when the object goes away.
-class BuilderTemp {
- public:
-  BuilderTemp() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("promptwall-index-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~BuilderTemp() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  BuilderTemp(const BuilderTemp&) = delete;
-  BuilderTemp& operator=(const BuilderTemp&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Appends chained records to a trail directory, starting a new file every `per_file` records
 // (0: never), as AuditWriter lays them out.

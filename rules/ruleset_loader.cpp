@@ -1,4 +1,4 @@
-#include "gateway/rule_loader.h"
+#include "rules/ruleset_loader.h"
 
 #include <filesystem>
 
@@ -6,7 +6,7 @@
 #include "rules/example_runner.h"
 #include "rules/pack_loader.h"
 
-namespace promptwall::gateway {
+namespace promptwall {
 
 std::string RuleLoad::error_text() const {
   std::string out;
@@ -18,26 +18,27 @@ std::string RuleLoad::error_text() const {
   return out;
 }
 
-RuleLoader::RuleLoader(std::vector<std::string> packs, std::string cache_dir, std::vector<std::string> scoped_packs)
+RuleSetLoader::RuleSetLoader(std::vector<std::string> packs, std::string cache_dir,
+                             std::vector<std::string> scoped_packs, Examples examples)
     : packs_(std::move(packs)),
       cache_dir_(std::move(cache_dir)),
       scoped_packs_(std::move(scoped_packs)),
+      examples_(examples),
       normalizer_(std::make_shared<const Normalizer>()) {}
 
-RuleLoad RuleLoader::load() const {
-  RuleLoad out;
-  std::vector<RulePack> packs;
+PackRead RuleSetLoader::read() const {
+  PackRead out;
   std::vector<std::string> paths;
   for (const auto& p : packs_) {
-    if (p == "builtin") {
-      for (auto& pack : builtin_packs(out.diagnostics)) packs.push_back(std::move(pack));
+    if (p == kBuiltin) {
+      for (auto& pack : builtin_packs(out.diagnostics)) out.packs.push_back(std::move(pack));
     } else {
       paths.push_back(p);
     }
   }
   // PackLoader::load_all reads the built-in packs when given no paths; only ask it for files.
   if (!paths.empty())
-    for (auto& pack : PackLoader::load_all(paths, out.diagnostics)) packs.push_back(std::move(pack));
+    for (auto& pack : PackLoader::load_all(paths, out.diagnostics)) out.packs.push_back(std::move(pack));
   // Scoped packs: a scope names one by its file name, so the pack must be called that, or the
   // filter would miss it and its rules would count for everyone.
   if (!scoped_packs_.empty()) {
@@ -49,29 +50,38 @@ RuleLoad RuleLoader::load() const {
         d.message = "scoped pack '" + pack.name + "' must be named '" + expected + "' like its file";
         out.diagnostics.push_back(std::move(d));
       }
-      packs.push_back(std::move(pack));
+      out.packs.push_back(std::move(pack));
     }
   }
+  return out;
+}
+
+RuleLoad RuleSetLoader::load() const {
+  RuleLoad out;
+  PackRead read = this->read();
+  out.diagnostics = std::move(read.diagnostics);
   if (has_errors(out.diagnostics)) return out;
-  if (packs.empty()) {
+  if (read.packs.empty()) {
     Diagnostic none;
     none.message = "no rule packs configured";
     out.diagnostics.push_back(std::move(none));
     return out;
   }
 
-  CompileResult compiled = RuleSetCompiler(normalizer_).compile(std::move(packs), CompileOptions{cache_dir_});
+  CompileResult compiled = RuleSetCompiler(normalizer_).compile(std::move(read.packs), CompileOptions{cache_dir_});
   for (auto& d : compiled.diagnostics) out.diagnostics.push_back(std::move(d));
   if (!compiled.ruleset) return out;
 
-  ExampleReport report = ExampleRunner::run(compiled.ruleset);
-  out.examples_run = report.examples_run;
-  if (!report.failures.empty()) {
-    for (auto& d : report.failures) out.diagnostics.push_back(std::move(d));
-    return out;
+  if (examples_ == Examples::run) {
+    ExampleReport report = ExampleRunner::run(compiled.ruleset);
+    out.examples_run = report.examples_run;
+    if (!report.failures.empty()) {
+      for (auto& d : report.failures) out.diagnostics.push_back(std::move(d));
+      return out;
+    }
   }
   out.ruleset = std::move(compiled.ruleset);
   return out;
 }
 
-}  // namespace promptwall::gateway
+}  // namespace promptwall
