@@ -6,6 +6,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "encoding/web_text.h"
+
 namespace promptwall::gateway {
 
 namespace {
@@ -306,21 +308,8 @@ std::string json_body(Schema schema, const Refusal& r, unsigned status) {
   return dump(j);
 }
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+// The same escaping as the review site's pages.
+using encoding::html_escape;
 
 Bilingual heading(unsigned status) {
   if (status >= 500) return {"Yêu cầu chưa được xử lý", "Request not completed"};
@@ -413,6 +402,30 @@ int specificity(std::string_view range, std::string_view type_wildcard,
 }
 
 }  // namespace
+
+Refusal Refusal::because(Reason reason, std::string request_id, std::string service) {
+  Refusal r;
+  r.reason = reason;
+  r.request_id = std::move(request_id);
+  r.service = std::move(service);
+  return r;
+}
+
+Refusal Refusal::unapproved(std::string service, std::string request_id, std::string scope_kind,
+                            std::string scope_name) {
+  Refusal r = because(Reason::unapproved_service, std::move(request_id), std::move(service));
+  r.scope_kind = std::move(scope_kind);
+  r.scope_name = std::move(scope_name);
+  return r;
+}
+
+Refusal Refusal::sensitive(std::vector<std::string> rule_ids, std::vector<std::string> categories,
+                           std::string request_id) {
+  Refusal r = because(Reason::sensitive_content, std::move(request_id));
+  r.rule_ids = std::move(rule_ids);
+  r.categories = std::move(categories);
+  return r;
+}
 
 std::string_view to_string(Refusal::Reason r) {
   switch (r) {

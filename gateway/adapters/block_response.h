@@ -50,6 +50,19 @@ struct Refusal {
   std::string request_id;               // shown so staff can quote it to the security office
   // unapproved_service refused by a policy scope's deny: "unit" or "group" and its name.
   std::string scope_kind{}, scope_name{};
+
+  // The ways to make one: named, so a call says which refusal it is (no positional aggregates).
+  //
+  // For `reason`, answering request `request_id`; `service` names the service where the message
+  // should say which one (an outage or a refused upstream), empty otherwise.
+  static Refusal because(Reason reason, std::string request_id, std::string service = {});
+  // A service that is not approved, or that a policy scope of the requester denies: `scope_kind`
+  // ("unit" or "group") and `scope_name` say which scope, both empty for the catalog's own flag.
+  static Refusal unapproved(std::string service, std::string request_id, std::string scope_kind = {},
+                            std::string scope_name = {});
+  // Findings whose action is block: their rules (ids only) and categories, never the text.
+  static Refusal sensitive(std::vector<std::string> rule_ids, std::vector<std::string> categories,
+                           std::string request_id);
 };
 
 // "sensitive_content", ...: the reason's name in codes, metrics and logs.

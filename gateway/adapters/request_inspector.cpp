@@ -19,10 +19,7 @@ bool is_identity(std::string_view encoding) {
 
 Inspection refuse(Inspection out, Refusal::Reason reason, std::string_view request_id, std::string note) {
   out.outcome = Inspection::Outcome::refuse;
-  Refusal r;
-  r.reason = reason;
-  r.request_id = std::string(request_id);
-  out.refusal = std::move(r);
+  out.refusal = Refusal::because(reason, std::string(request_id));
   out.note = std::move(note);
   return out;
 }
@@ -109,16 +106,17 @@ Inspection RequestInspector::inspect(const InspectionRequest& request, Scanner& 
     return out;
   }
   if (out.decision.verdict == Verdict::block) {
-    Inspection refused = refuse(std::move(out), Refusal::Reason::sensitive_content, request_id, "");
-    refused.refusal->rule_ids = refused.rules_acting(Action::block);
-    for (size_t i = 0; i < refused.findings.size(); ++i) {
-      if (refused.decision.actions[i] != Action::block) continue;
-      const std::string& c = refused.findings[i].finding.category;
-      auto& cats = refused.refusal->categories;
-      if (std::find(cats.begin(), cats.end(), c) == cats.end()) cats.push_back(c);
+    std::vector<std::string> categories;
+    for (size_t i = 0; i < out.findings.size(); ++i) {
+      if (out.decision.actions[i] != Action::block) continue;
+      const std::string& c = out.findings[i].finding.category;
+      if (std::find(categories.begin(), categories.end(), c) == categories.end()) categories.push_back(c);
     }
-    refused.refusal->service = service.name;
-    return refused;
+    Refusal blocked = Refusal::sensitive(out.rules_acting(Action::block), std::move(categories), std::string(request_id));
+    blocked.service = service.name;
+    out.outcome = Inspection::Outcome::refuse;
+    out.refusal = std::move(blocked);
+    return out;
   }
 
   // 5. Redact: each segment with findings to redact gets its new text; one Redactor for the whole

@@ -22,6 +22,7 @@
 #include "gateway/adapters/block_response.h"
 #include "gateway/adapters/segment_extractor.h"
 #include "gateway/catalog/service.h"
+#include "gateway/config/default_limits.h"
 #include "rules/policy.h"
 
 namespace promptwall::gateway {
@@ -60,8 +61,8 @@ struct Inspection {
 };
 
 struct InspectorLimits {
-  size_t max_decoded_body_bytes = 32 * 1024 * 1024;
-  size_t max_json_depth = 64;
+  size_t max_decoded_body_bytes = default_limits::max_decoded_body_bytes;
+  size_t max_json_depth = default_limits::max_json_depth;
 };
 
 class RequestInspector {

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "encoding/web_text.h"
+
 namespace promptwall::gateway {
 namespace {
 
@@ -416,30 +418,9 @@ Extraction extract_json(Schema schema, std::string_view body, size_t max_depth) 
 // ---------------------------------------------------------------------------------------------
 // Forms and raw text
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = ascii_lower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded decoding (WHATWG URL §5.1): '+' is a space, %XX a byte, and a
-// '%' not followed by two hex digits stays as it is.
-std::string form_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
+// application/x-www-form-urlencoded decoding (WHATWG URL §5.1), the same as the review site's.
+using encoding::form_decode;
+using encoding::hex_digit_value;
 
 Extraction extract_form(std::string_view body) {
   Extraction out;
@@ -495,20 +476,7 @@ struct MappedText {
 
 MappedText form_decode_mapped(std::string_view s) {
   MappedText out;
-  out.text.reserve(s.size());
-  out.at.reserve(s.size() + 1);
-  for (size_t i = 0; i < s.size(); ++i) {
-    out.at.push_back(i);
-    if (s[i] == '+') {
-      out.text += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out.text += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out.text += s[i];
-    }
-  }
-  out.at.push_back(s.size());
+  out.text = form_decode(s, &out.at);
   return out;
 }
 
@@ -534,7 +502,7 @@ std::optional<uint32_t> hex4(std::string_view s, size_t pos) {
   if (pos + 4 > s.size()) return std::nullopt;
   uint32_t v = 0;
   for (size_t i = pos; i < pos + 4; ++i) {
-    const int h = hex_value(s[i]);
+    const int h = hex_digit_value(s[i]);
     if (h < 0) return std::nullopt;
     v = v * 16 + static_cast<uint32_t>(h);
   }

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "gateway/catalog/service.h"
+#include "gateway/config/default_limits.h"
 
 namespace promptwall::gateway {
 
@@ -59,7 +60,7 @@ struct Extraction {
 
 // max_json_depth counts nested objects and arrays (a top-level object is depth 1). It is capped
 // at 1024, simdjson's own limit.
-struct ExtractorLimits { size_t max_json_depth = 64; };
+struct ExtractorLimits { size_t max_json_depth = default_limits::max_json_depth; };
 
 // Which body is read how:
 //   - empty body: ok, no segments.

@@ -1,6 +1,7 @@
 #include "gateway/catalog/service.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace promptwall::gateway {
 
@@ -18,10 +19,19 @@ std::string_view to_string(Schema s) {
 }
 
 std::optional<Schema> schema_from_string(std::string_view s) {
-  for (Schema v : {Schema::openai, Schema::gemini, Schema::anthropic, Schema::json, Schema::text,
-                   Schema::chatgpt_web, Schema::gemini_web})
+  for (Schema v : kEverySchema)
     if (to_string(v) == s) return v;
   return std::nullopt;
+}
+
+std::string schema_names() {
+  std::string names;
+  const size_t n = std::size(kEverySchema);
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) names += i + 1 == n ? " or " : ", ";
+    names += to_string(kEverySchema[i]);
+  }
+  return names;
 }
 
 UpstreamTarget upstream_for_host(const Service& service, std::string_view host) {

@@ -17,9 +17,15 @@ namespace promptwall::gateway {
 
 // How a service's request bodies are read (gateway/adapters/segment_extractor.h). chatgpt_web and
 // gemini_web are the web apps (chatgpt.com, gemini.google.com) seen through interception.
+// Adding a schema: the enum and kEverySchema here, its name in service.cpp, where its text is in
+// adapters/segment_extractor.cpp, its error shape in adapters/block_response.cpp.
 enum class Schema : uint8_t { openai, gemini, anthropic, json, text, chatgpt_web, gemini_web };
+inline constexpr Schema kEverySchema[] = {Schema::openai, Schema::gemini,      Schema::anthropic, Schema::json,
+                                         Schema::text,   Schema::chatgpt_web, Schema::gemini_web};
 std::string_view to_string(Schema s);
 std::optional<Schema> schema_from_string(std::string_view s);
+// "openai, gemini, ... or gemini_web": what a configuration may say, for its error messages.
+std::string schema_names();
 
 // Where a service's requests are forwarded.
 struct UpstreamTarget {

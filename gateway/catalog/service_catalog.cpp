@@ -1,17 +1,20 @@
 #include "gateway/catalog/service_catalog.h"
 
+#include "gateway/catalog/host_name.h"
+
 #include <algorithm>
 #include <stdexcept>
 
 namespace promptwall::gateway {
 namespace {
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
-  return out;
+// A configured host ("*.example.com" or a host) in normal form; throws when it does not parse.
+std::string normal_host(const std::string& host, const std::string& service) {
+  const bool wildcard = host.starts_with("*.");
+  std::string why;
+  auto name = parse_host(wildcard ? std::string_view(host).substr(2) : std::string_view(host), &why);
+  if (!name) throw std::invalid_argument("service '" + service + "': host '" + host + "': " + why);
+  return wildcard ? "*." + name->text : std::move(name->text);
 }
 
 void claim(std::map<std::string, size_t, std::less<>>& seen, const std::string& what, const std::string& key,
@@ -23,11 +26,6 @@ void claim(std::map<std::string, size_t, std::less<>>& seen, const std::string& 
 }
 
 }  // namespace
-
-bool ServiceCatalog::CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
-  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
-                                      [](char x, char y) { return ascii_lower(x) < ascii_lower(y); });
-}
 
 ServiceCatalog::ServiceCatalog(std::vector<Service> services) : services_(std::move(services)) {
   std::map<std::string, size_t, std::less<>> seen_prefixes, seen_hosts;
@@ -41,8 +39,7 @@ ServiceCatalog::ServiceCatalog(std::vector<Service> services) : services_(std::m
       prefixes_.emplace_back(s.prefix, i);
     }
     for (const auto& h : s.hosts) {
-      std::string host = lower(h);
-      if (!host.empty() && host.back() == '.') host.pop_back();
+      std::string host = normal_host(h, s.name);
       claim(seen_hosts, "host", host, i, services_);
       if (host.starts_with("*.")) wildcard_suffixes_.emplace(host.substr(1), i);
       else exact_hosts_.emplace(host, i);
@@ -62,9 +59,10 @@ std::optional<ServiceCatalog::PrefixMatch> ServiceCatalog::by_prefix(std::string
   return std::nullopt;
 }
 
-const Service* ServiceCatalog::by_host(std::string_view host) const {
-  if (host.ends_with('.')) host.remove_suffix(1);
-  if (host.empty()) return nullptr;
+const Service* ServiceCatalog::by_host(std::string_view raw) const {
+  const std::optional<HostName> name = parse_host(raw);
+  if (!name) return nullptr;
+  const std::string_view host = name->text;
   if (auto it = exact_hosts_.find(host); it != exact_hosts_.end()) return &services_[it->second];
   // Suffixes from the longest (after the first label) to the shortest, so the most specific
   // wildcard wins; a wildcard never matches the bare domain because its suffix starts with '.'.

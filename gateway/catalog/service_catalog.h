@@ -3,9 +3,10 @@
 //
 // Invariants: the catalog owns its services and never changes after construction, so the pointers
 // it returns live as long as the catalog and it may be shared between threads. Prefixes and exact
-// hosts are unique across services, and so are wildcard hosts (the constructor throws
-// std::invalid_argument otherwise; parse_gateway_config() already guarantees it). Lookups
-// allocate nothing.
+// hosts are unique across services, and so are wildcard hosts, once read as host_name.h reads them
+// (the constructor throws std::invalid_argument otherwise, and for a host that does not parse;
+// parse_gateway_config() already guarantees both). Hosts are keyed and looked up in that one
+// normal form, so the catalog, the configuration and every listener agree on what a host is.
 #pragma once
 
 #include <cstddef>
@@ -37,23 +38,20 @@ class ServiceCatalog {
   // as paths are.
   std::optional<PrefixMatch> by_prefix(std::string_view target) const;
 
-  // Host (any case, no port, may have a trailing dot) → service: exact match first, then the
-  // longest wildcard "*.example.com" (matches a.example.com and a.b.example.com, not example.com).
-  // nullptr when no service claims it.
+  // Host (no port; any case, a trailing dot, U-labels: normalised by parse_host()) → service: exact
+  // match first, then the longest wildcard "*.example.com" (matches a.example.com and
+  // a.b.example.com, not example.com). nullptr when no service claims it, and for a host that does
+  // not parse: callers parse what clients send first and refuse garbage, so nullptr here never
+  // means "let it through" for a host that was not read.
   const Service* by_host(std::string_view host) const;
 
   const std::vector<Service>& services() const { return services_; }
 
  private:
-  struct CaseInsensitiveLess {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const;
-  };
-
   std::vector<Service> services_;
-  // Index into services_, keyed by lower-case host; wildcards keyed by their suffix ".example.com".
-  std::map<std::string, size_t, CaseInsensitiveLess> exact_hosts_;
-  std::map<std::string, size_t, CaseInsensitiveLess> wildcard_suffixes_;
+  // Index into services_, keyed by normal-form host; wildcards keyed by their suffix ".example.com".
+  std::map<std::string, size_t, std::less<>> exact_hosts_;
+  std::map<std::string, size_t, std::less<>> wildcard_suffixes_;
   // (prefix, index), longest prefix first.
   std::vector<std::pair<std::string, size_t>> prefixes_;
 };

@@ -7,9 +7,10 @@
 //     or empty: relative paths were resolved against the config file's directory;
 //   - tls.ca_cert and tls.ca_key are both set or both empty; tls.leaf_validity >= 1h;
 //   - admin.token holds the token itself (read from `token_file:` when that was given), never a path;
-//   - services have unique names, unique non-empty prefixes ("/x", no trailing '/'), hosts that are
-//     lower case and unique across services, and an upstream whenever they are approved and
-//     inspected or reachable by prefix;
+//   - services have unique names, unique non-empty prefixes ("/x", no trailing '/'), hosts in the
+//     normal form of gateway/catalog/host_name.h (lower case, A-labels, no trailing dot; names or
+//     IPv4 addresses, "*." only before a name) and unique across services, and an upstream whenever
+//     they are approved and inspected or reachable by prefix;
 //   - limits and timeouts are > 0 and within the documented ranges; policy floor <= ceiling.
 //   - identity: proxy_auth other than off has a users_file; every unit, group, service and scoped
 //     pack a policy scope names exists (units in identity.units/user_units unless a unit header is
@@ -31,12 +32,14 @@
 #include <vector>
 
 #include "gateway/catalog/service.h"
+#include "gateway/config/default_limits.h"
 #include "gateway/identity/ip_network.h"
 #include "rules/policy.h"
 
 namespace promptwall::gateway {
 
-// A listening address. host is an IPv4 or IPv6 literal (without brackets) or a name.
+// A listening address. host is an IPv4 or IPv6 literal (without brackets) or a name, in the normal
+// form of gateway/catalog/host_name.h.
 struct Endpoint {
   std::string host;
   uint16_t port = 0;
@@ -48,20 +51,22 @@ struct Endpoint {
 // returns nullopt and, when `error` is given, says why.
 std::optional<Endpoint> parse_endpoint(std::string_view text, std::string* error);
 
+// Defaults: gateway/config/default_limits.h (the one definition).
 struct Timeouts {
-  std::chrono::milliseconds header{10'000};              // the whole request head must arrive within this
-  std::chrono::milliseconds body{30'000};                // the whole request body must arrive within this
-  std::chrono::milliseconds idle{60'000};                // keep-alive connection with no request
-  std::chrono::milliseconds upstream_connect{10'000};    // TCP + TLS to the upstream
-  std::chrono::milliseconds upstream_response{120'000};  // until the upstream's response head
+  std::chrono::milliseconds header = default_limits::header_timeout;  // the whole request head must arrive within this
+  std::chrono::milliseconds body = default_limits::body_timeout;      // the whole request body must arrive within this
+  std::chrono::milliseconds idle = default_limits::idle_timeout;      // keep-alive connection with no request
+  std::chrono::milliseconds upstream_connect = default_limits::upstream_connect_timeout;  // TCP + TLS to the upstream
+  // until the upstream's response head
+  std::chrono::milliseconds upstream_response = default_limits::upstream_response_timeout;
 };
 
 struct Limits {
-  size_t max_header_bytes = 16 * 1024;
-  size_t max_body_bytes = 10 * 1024 * 1024;
-  size_t max_decoded_body_bytes = 32 * 1024 * 1024;  // >= max_body_bytes
-  size_t max_json_depth = 64;
-  size_t max_connections = 4096;
+  size_t max_header_bytes = default_limits::max_header_bytes;
+  size_t max_body_bytes = default_limits::max_body_bytes;
+  size_t max_decoded_body_bytes = default_limits::max_decoded_body_bytes;  // >= max_body_bytes
+  size_t max_json_depth = default_limits::max_json_depth;
+  size_t max_connections = default_limits::max_connections;
   Timeouts timeouts;
 };
 
@@ -204,7 +209,9 @@ GatewayConfig parse_gateway_config(std::string_view yaml, std::string_view sourc
 // file is a ConfigError.
 GatewayConfig load_gateway_config(const std::filesystem::path& file);
 
-// The configuration `promptwall serve` runs without --config. Always parses.
+// The configuration `promptwall serve` runs without --config: gateway/config/default.yaml, compiled
+// in at build time (gateway/config/embed_text.cmake). The one source of the built-in service
+// catalog; the shipped configurations are tested against it. Always parses.
 std::string_view default_gateway_config_yaml();
 
 // load_gateway_config(file), or the embedded default when `file` is empty (what every command
@@ -213,7 +220,7 @@ GatewayConfig load_gateway_config_or_default(const std::filesystem::path& file);
 
 // "https://api.openai.com", "http://10.0.0.5:8000/v1": scheme http or https, a host (name, IPv4 or
 // [IPv6]), an optional port, an optional base path (a trailing '/' is dropped). No user info, query
-// or fragment. The host is lower-cased. On failure returns nullopt and, when `error` is given, says why.
+// or fragment. The host is in host_name.h's normal form. On failure returns nullopt and, when `error` is given, says why.
 std::optional<UpstreamTarget> parse_upstream_url(std::string_view url, std::string* error);
 
 // "10MiB" → 10485760. Integers are bytes; suffixes B, KiB/MiB/GiB (1024-based) and KB/MB/GB

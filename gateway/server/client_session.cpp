@@ -1,18 +1,22 @@
-// One client connection of the base-URL gateway or the forward proxy.
+// One client connection of the base-URL gateway or the forward proxy: the request loop.
 //
-//   read request head (limits, timeouts) ─► route to a Service ─► read body ─► RequestInspector
-//   ─► refuse (API-shaped error or block page) | audit event durable ─► forward (as is or redacted)
-//   ─► relay the response back as it arrives ─► metrics and log ─► next keep-alive request
+//   read request head (limits, timeouts) ─► identify the requester ─► serve_request, in stages:
+//   route_request ─► read_body ─► decide_and_record (request_gate.h: inspect, audit durably)
+//   ─► upstream_request ─► forward (relay the response back as it arrives) ─► metrics and log
+//   ─► next keep-alive request
+// Each stage returns what the next needs or a Stop (the refusal to answer with); answer() sends
+// it through refusal_writer.h.
 //
-// A CONNECT on the proxy listener becomes either a TLS interception (hosts of inspected services:
-// the same loop runs inside TLS terminated with a leaf from the organisation CA) or a blind tunnel.
-// The transparent listener (transparent_session.cpp) uses the same pieces once it has judged a
+// A CONNECT on the proxy listener comes back out of the loop to connect_tunnel.cpp (a blind
+// tunnel, or TLS interception that runs this same loop inside with serve_intercepted()). The
+// transparent listener (transparent_session.cpp) uses the same pieces once it has judged a
 // redirected connection: serve_intercepted() for TLS to an AI host, the request loop
 // (Origin::Kind::transparent_http, routed by Host) for plain HTTP, splice() for everything else.
 #include <algorithm>
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 #include <array>
 #include <charconv>
+#include <variant>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -27,9 +31,12 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/catalog/host_name.h"
 #include "gateway/record/exchange.h"
 #include "gateway/server/audit_events.h"
 #include "gateway/server/connections.h"
+#include "gateway/server/refusal_writer.h"
+#include "gateway/server/request_gate.h"
 #include "gateway/server/upstream_relay.h"
 #include "gateway/server/websocket_relay.h"
 
@@ -58,47 +65,6 @@ using upstream::target_key;
 // decisions never show them.
 std::string_view path_only(std::string_view target) { return target.substr(0, target.find('?')); }
 
-struct HostPort {
-  std::string host;  // lower case, no brackets, no trailing dot
-  uint16_t port = 0;
-};
-
-// "host:port", "[v6]:port", or "host" with `default_port`.
-std::optional<HostPort> parse_authority(std::string_view text, uint16_t default_port) {
-  HostPort out;
-  std::string_view port_text;
-  if (!text.empty() && text.front() == '[') {
-    auto close = text.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    out.host = std::string(text.substr(1, close - 1));
-    std::string_view rest = text.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return std::nullopt;
-      port_text = rest.substr(1);
-    }
-  } else {
-    auto colon = text.rfind(':');
-    if (colon != std::string_view::npos && text.find(':') == colon) {
-      out.host = std::string(text.substr(0, colon));
-      port_text = text.substr(colon + 1);
-    } else {
-      out.host = std::string(text);
-    }
-  }
-  if (out.host.empty()) return std::nullopt;
-  std::transform(out.host.begin(), out.host.end(), out.host.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (out.host.back() == '.') out.host.pop_back();
-  out.port = default_port;
-  if (!port_text.empty()) {
-    unsigned p = 0;
-    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), p);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || p == 0 || p > 65535) return std::nullopt;
-    out.port = static_cast<uint16_t>(p);
-  }
-  return out;
-}
-
 // Where one request goes.
 struct Route {
   const Service* service = nullptr;  // null: not a known service, forwarded untouched (proxy only)
@@ -108,50 +74,23 @@ struct Route {
   std::string host;                  // Host header sent upstream; empty = the upstream's own
 };
 
-// ---------------------------------------------------------------------------------------------
-// Writing our own responses
+// Why a request goes no further: the refusal the client is answered with (none when there is no
+// one left to answer), the service whose API shape the answer takes (null: plain JSON), and
+// whether the connection stays open after it.
+struct Stop {
+  std::optional<Refusal> refusal;
+  const Service* service = nullptr;
+  bool keep_alive = false;
+};
 
-template <class Stream>
-net::awaitable<bool> send_refusal(ServerState& state, Stream& stream, const Refusal& refusal, const Service* service,
-                                  const Request* request, bool keep_alive, Exchange& ex) {
-  const bool html = request && prefers_html(std::string_view((*request)[http::field::accept]));
-  RefusalResponse rr = render_refusal(service ? service->schema : Schema::json, html, refusal);
-  http::response<http::string_body> res{static_cast<http::status>(rr.status), request ? request->version() : 11};
-  res.set(http::field::content_type, rr.content_type);
-  res.set(http::field::cache_control, "no-store");
-  res.set("X-Promptwall-Request-Id", ex.request_id);
-  res.set("X-Promptwall-Decision", refusal.reason == Refusal::Reason::sensitive_content ? "block" : "refused");
-  if (refusal.reason == Refusal::Reason::proxy_auth_required)
-    res.set(http::field::proxy_authenticate, state.identity->challenge());
-  if (!refusal.rule_ids.empty()) {
-    std::string ids;
-    for (const auto& id : refusal.rule_ids) ids += (ids.empty() ? "" : ", ") + id;
-    res.set("X-Promptwall-Rules", ids);
-  }
-  res.body() = std::move(rr.body);
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
-  ex.status = rr.status;
-  ex.bytes_out += res.body().size();
-  lowest(stream).expires_after(state.config.limits.timeouts.idle);
-  boost::system::error_code ec;
-  co_await http::async_write(stream, res, net::redirect_error(use_awaitable, ec));
-  co_return !ec && keep_alive;
-}
+// A stage of a request gives what the next stage needs, or a Stop.
+template <class T>
+using Staged = std::variant<T, Stop>;
 
-// A refusal of a service the requester may not use: not approved, or denied by one of their scopes.
-Refusal service_refusal(const Service& service, const ServiceAccess& access, const std::string& request_id) {
-  Refusal r{Refusal::Reason::unapproved_service, {}, {}, service.name, request_id};
-  r.scope_kind = access.scope_kind;
-  r.scope_name = access.scope_name;
-  return r;
-}
-
-// The end of an exchange: its audit event when it was not written before forwarding (refusals),
-// then metrics and the log line.
-void finish(ServerState& state, Worker& worker, const Origin& origin, Exchange& ex) {
-  write_event(state, worker, origin, ex);
-  record(state.metrics, origin, ex);
+// A stop for `refusal`, recorded on the exchange (its audit event and the log say why).
+Stop stop(Exchange& ex, Refusal refusal, const Service* service, bool keep_alive = false) {
+  ex.refusal = refusal;
+  return Stop{std::move(refusal), service, keep_alive};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -188,7 +127,7 @@ class ClientSession {
         co_return std::nullopt;
       }
       if (ec == http::error::header_limit) {
-        Refusal r{Refusal::Reason::header_too_large, {}, {}, "", ex.request_id};
+        Refusal r = Refusal::because(Refusal::Reason::header_too_large, ex.request_id);
         ex.refusal = r;
         co_await send_refusal(state_, stream_, r, origin_.service, nullptr, false, ex);
         finish(ex);
@@ -196,7 +135,7 @@ class ClientSession {
       }
       if (ec) {
         spdlog::info("{} {} bad request head: {}", ex.request_id, origin_.client, ec.message());
-        Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
+        Refusal r = Refusal::because(Refusal::Reason::unsupported_request, ex.request_id);
         ex.refusal = r;
         co_await send_refusal(state_, stream_, r, origin_.service, nullptr, false, ex);
         finish(ex);
@@ -210,7 +149,7 @@ class ClientSession {
       }
       if (head.method() == http::verb::connect) {
         if (origin_.kind == Origin::Kind::proxy) co_return parser.release();
-        Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
+        Refusal r = Refusal::because(Refusal::Reason::unsupported_request, ex.request_id);
         ex.refusal = r;
         co_await send_refusal(state_, stream_, r, origin_.service, &head, false, ex);
         co_return std::nullopt;
@@ -251,7 +190,7 @@ class ClientSession {
     origin_.identity.user = id.claimed_user;  // recorded as who tried; never verified
     ex.method = std::string(head.method_string());
     ex.path = std::string(head.method() == http::verb::connect ? head.target() : path_only(head.target()));
-    Refusal r{Refusal::Reason::proxy_auth_required, {}, {}, "", ex.request_id};
+    Refusal r = Refusal::because(Refusal::Reason::proxy_auth_required, ex.request_id);
     ex.refusal = r;
     switch (id.outcome) {
       case Identification::Outcome::challenge:
@@ -269,147 +208,142 @@ class ClientSession {
     co_return false;
   }
 
-  // Returns whether the connection stays open for another request.
+  // One request, in stages; each returns what the next needs or a Stop. Returns whether the
+  // connection stays open for another request.
+  //   route_request ─► (WebSocket Upgrade: serve_websocket) ─► read_body ─► decide_and_record
+  //   (request_gate.h: inspect, audit durably) ─► upstream_request ─► forward
   net::awaitable<bool> serve_request(http::request_parser<http::string_body>& parser, Exchange& ex) {
     Request& req = parser.get();
-    const auto& limits = state_.config.limits;
     ex.method = std::string(req.method_string());
     ex.path = std::string(path_only(req.target()));
     ex.rules = state_.rules.load();
 
+    Staged<Route> routed = route_request(req, ex);
+    if (const Stop* stop = std::get_if<Stop>(&routed)) co_return co_await answer(*stop, req, ex);
+    const Route& route = std::get<Route>(routed);
+    if (is_websocket_upgrade(req)) co_return co_await serve_websocket(route, req, ex);
+
+    if (std::optional<Stop> stop = co_await read_body(parser, route, ex)) co_return co_await answer(*stop, req, ex);
+    ex.bytes_in = req.body().size();
+    const bool keep_alive = req.keep_alive();
+
+    // Named, not a temporary inside co_await: GCC 12 destroys such aggregate temporaries twice.
+    Outgoing outgoing{route.service, route.schema_path, req[http::field::content_type],
+                      req[http::field::content_encoding], std::move(req.body())};
+    GateDecision gate = co_await decide_and_record(state_, worker_, origin_, ex, std::move(outgoing));
+    if (gate.refusal) {
+      const Stop refused{*gate.refusal, route.service, keep_alive};
+      co_return co_await answer(refused, req, ex);
+    }
+
+    Request up = upstream_request(req, route, std::move(gate.body), gate.rewritten);
+    co_return co_await forward(route, req, up, keep_alive, ex);
+  }
+
+  // Stage 1: which service the request is for and where it goes, and whether this requester may
+  // use it while the trail can record it (refused before any work is done).
+  Staged<Route> route_request(const Request& req, Exchange& ex) {
     std::string not_found;
     std::optional<Route> route = resolve(req, not_found);
     if (!route) {
-      Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
-      ex.refusal = r;
       spdlog::info("{} {} {}", ex.request_id, origin_.client, not_found);
-      co_return co_await send_refusal(state_, stream_, r, nullptr, &req, false, ex);
+      return stop(ex, Refusal::because(Refusal::Reason::unsupported_request, ex.request_id), nullptr);
     }
     ex.service = route->service;
-    if (route->service) {
-      if (ServiceAccess access = state_.scopes.access(*route->service, origin_.identity); !access.allowed) {
-        Refusal r = service_refusal(*route->service, access, ex.request_id);
-        ex.refusal = r;
-        co_return co_await send_refusal(state_, stream_, r, route->service, &req, false, ex);
-      }
-    }
-    // Fail closed: while the trail cannot be written no AI traffic leaves (refused before any work).
-    if (route->service && !audit_available(state_)) {
-      Refusal r{Refusal::Reason::audit_unavailable, {}, {}, route->service->name, ex.request_id};
-      ex.refusal = r;
-      co_return co_await send_refusal(state_, stream_, r, route->service, &req, false, ex);
-    }
+    if (!route->service) return *route;
+    if (ServiceAccess access = state_.scopes.access(*route->service, origin_.identity); !access.allowed)
+      return stop(ex, service_refusal(*route->service, access, ex.request_id), route->service);
+    // Fail closed: while the trail cannot be written no AI traffic leaves.
+    if (!audit_available(state_))
+      return stop(ex, Refusal::because(Refusal::Reason::audit_unavailable, ex.request_id, route->service->name),
+                  route->service);
+    return *route;
+  }
 
-    if (is_websocket_upgrade(req)) co_return co_await serve_websocket(*route, req, ex);
-
-    // Refuse an announced oversize body before reading it; the connection then closes, since
-    // the body was not read.
+  // Stage 2: the body, within limits.max_body_bytes and the body timeout. An announced oversize
+  // body is refused before it is read; the connection then closes, since the body was not read.
+  net::awaitable<std::optional<Stop>> read_body(http::request_parser<http::string_body>& parser, const Route& route,
+                                                Exchange& ex) {
+    const auto& limits = state_.config.limits;
+    Request& req = parser.get();
     if (auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
-      Refusal r{Refusal::Reason::body_too_large, {}, {}, "", ex.request_id};
-      ex.refusal = r;
       ex.bytes_in = *length;
-      co_await send_refusal(state_, stream_, r, route->service, &req, false, ex);
-      co_return false;
+      co_return stop(ex, Refusal::because(Refusal::Reason::body_too_large, ex.request_id), route.service);
     }
     parser.body_limit(limits.max_body_bytes);
     boost::system::error_code ec;
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       http::response<http::empty_body> cont{http::status::continue_, req.version()};
       co_await http::async_write(stream_, cont, net::redirect_error(use_awaitable, ec));
-      if (ec) co_return false;
+      if (ec) co_return Stop{std::nullopt, route.service, false};  // the client is gone
     }
-    if (!parser.is_done()) {
-      lowest(stream_).expires_after(limits.timeouts.body);
-      co_await http::async_read(stream_, buffer_, parser, net::redirect_error(use_awaitable, ec));
-      if (ec == http::error::body_limit) {
-        Refusal r{Refusal::Reason::body_too_large, {}, {}, "", ex.request_id};
-        ex.refusal = r;
-        co_await send_refusal(state_, stream_, r, route->service, &req, false, ex);
-        co_return false;
-      }
-      if (ec) {
-        // Timeout or the client went away: nothing was forwarded.
-        Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
-        ex.refusal = r;
-        spdlog::info("{} {} request body not received: {}", ex.request_id, origin_.client, ec.message());
-        co_return false;
-      }
+    if (parser.is_done()) co_return std::nullopt;
+    lowest(stream_).expires_after(limits.timeouts.body);
+    co_await http::async_read(stream_, buffer_, parser, net::redirect_error(use_awaitable, ec));
+    if (ec == http::error::body_limit)
+      co_return stop(ex, Refusal::because(Refusal::Reason::body_too_large, ex.request_id), route.service);
+    if (ec) {
+      // Timeout or the client went away: nothing was forwarded, and there is no one to answer.
+      spdlog::info("{} {} request body not received: {}", ex.request_id, origin_.client, ec.message());
+      Stop silent = stop(ex, Refusal::because(Refusal::Reason::unsupported_request, ex.request_id), route.service);
+      silent.refusal.reset();
+      co_return silent;
     }
-    ex.bytes_in = req.body().size();
-    const bool keep_alive = req.keep_alive();
+    co_return std::nullopt;
+  }
 
-    // Inspect what leaves, for services we inspect.
-    std::vector<std::pair<std::string, std::string>> headers{{"X-Promptwall-Request-Id", ex.request_id}};
-    bool body_decoded = false;
-    if (route->service && route->service->inspect) {
-      if (!ex.rules) {
-        Refusal r{Refusal::Reason::internal_error, {}, {}, "", ex.request_id};
-        ex.refusal = r;
-        co_return co_await send_refusal(state_, stream_, r, route->service, &req, keep_alive, ex);
-      }
-      InspectionRequest in{route->service, route->schema_path, req[http::field::content_type],
-                           req[http::field::content_encoding], req.body()};
-      ex.inspection = inspect_for_requester(state_, worker_, origin_, in, ex);
-      // Fail closed: a request we could not inspect does not leave.
-      if (!ex.inspection) ex.refusal = Refusal{Refusal::Reason::internal_error, {}, {}, "", ex.request_id};
-      if (ex.refusal) co_return co_await send_refusal(state_, stream_, *ex.refusal, route->service, &req, keep_alive, ex);
-      Inspection& inspection = *ex.inspection;
-      if (inspection.outcome == Inspection::Outcome::refuse)
-        co_return co_await send_refusal(state_, stream_, *inspection.refusal, route->service, &req, keep_alive, ex);
-      headers.emplace_back("X-Promptwall-Decision", std::string(to_string(inspection.decision.verdict)));
-      if (inspection.decision.mode == Mode::monitor) headers.emplace_back("X-Promptwall-Mode", "monitor");
-      std::string ids;
-      for (Action a : {Action::block, Action::redact, Action::warn})
-        for (const auto& id : inspection.rules_acting(a)) ids += (ids.empty() ? "" : ", ") + id;
-      if (!ids.empty() && inspection.decision.verdict != Verdict::allow) headers.emplace_back("X-Promptwall-Rules", ids);
-      if (inspection.outcome == Inspection::Outcome::forward_rewritten) {
-        req.body() = std::move(inspection.body);
-        body_decoded = true;
-      }
-    }
-
-    // The request as the upstream sees it.
-    Request up{req.method(), route->target, 11};
+  // Stage 4: the request as the upstream sees it: `body` (as sent, or redacted and then decoded),
+  // none of the hop-by-hop or identity headers, the upstream's Host.
+  Request upstream_request(const Request& req, const Route& route, std::string body, bool body_decoded) const {
+    Request up{req.method(), route.target, 11};
     for (const auto& field : req) {
       const auto name = field.name_string();
       // The identity headers never go upstream, believed or not.
       if (is_hop_by_hop(name) || state_.identity->is_identity_header(name) || beast::iequals(name, "host") ||
-          beast::iequals(name, "expect") ||
-          beast::iequals(name, "content-length") || (body_decoded && beast::iequals(name, "content-encoding")))
+          beast::iequals(name, "expect") || beast::iequals(name, "content-length") ||
+          (body_decoded && beast::iequals(name, "content-encoding")))
         continue;
       up.insert(field.name(), name, field.value());
     }
-    up.set(http::field::host, route->host.empty() ? host_header(route->upstream) : route->host);
-    up.body() = std::move(req.body());
+    up.set(http::field::host, route.host.empty() ? host_header(route.upstream) : route.host);
+    up.body() = std::move(body);
     up.prepare_payload();
+    return up;
+  }
 
-    // The request leaves only once its audit event is durable.
-    if (route->service) {
-      ex.forwarded = true;
-      ex.bytes_forwarded = up.body().size();
-      if (!co_await write_event_durably(state_, worker_, origin_, ex)) {
-        ex.forwarded = false;
-        ex.bytes_forwarded = 0;
-        Refusal r{Refusal::Reason::audit_unavailable, {}, {}, route->service->name, ex.request_id};
-        ex.refusal = r;
-        spdlog::error("{} refused: its audit event could not be made durable", ex.request_id);
-        co_return co_await send_refusal(state_, stream_, r, route->service, &req, keep_alive, ex);
-      }
-    }
+  // What the client is told besides the answer: the request id, and for an inspected request the
+  // decision and the rules that acted.
+  static std::vector<std::pair<std::string, std::string>> decision_headers(const Exchange& ex) {
+    std::vector<std::pair<std::string, std::string>> headers{{"X-Promptwall-Request-Id", ex.request_id}};
+    if (!ex.inspection) return headers;
+    const Inspection& inspection = *ex.inspection;
+    headers.emplace_back("X-Promptwall-Decision", std::string(to_string(inspection.decision.verdict)));
+    if (inspection.decision.mode == Mode::monitor) headers.emplace_back("X-Promptwall-Mode", "monitor");
+    std::string ids;
+    for (Action a : {Action::block, Action::redact, Action::warn})
+      for (const auto& id : inspection.rules_acting(a)) ids += (ids.empty() ? "" : ", ") + id;
+    if (!ids.empty() && inspection.decision.verdict != Verdict::allow) headers.emplace_back("X-Promptwall-Rules", ids);
+    return headers;
+  }
 
-    // Forward, on a pooled connection when there is one; a pooled connection the upstream has
-    // closed meanwhile fails before any response byte, and the request is retried once on a new one.
-    const std::string key = target_key(route->upstream);
+  // Stage 5: forward on a pooled connection when there is one, and relay the answer as it arrives.
+  // A pooled connection the upstream has closed meanwhile fails before any response byte, and the
+  // request is retried once on a new one.
+  net::awaitable<bool> forward(const Route& route, const Request& req, Request& up, bool keep_alive, Exchange& ex) {
+    const auto headers = decision_headers(ex);
+    const std::string service_name = route.service ? route.service->name : "";
+    const std::string key = target_key(route.upstream);
     for (int attempt = 0; attempt < 2; ++attempt) {
       std::unique_ptr<UpstreamConnection> conn = attempt == 0 ? worker_.pool.take(key) : nullptr;
       const bool reused = conn != nullptr;
       std::string why;
-      if (!conn) conn = co_await connect_upstream(state_, route->upstream, why);
+      if (!conn) conn = co_await connect_upstream(state_, route.upstream, why);
       if (!conn) {
         spdlog::warn("{} upstream {} unavailable: {}", ex.request_id, key, why);
-        Refusal r{Refusal::Reason::upstream_unavailable, {}, {}, route->service ? route->service->name : "", ex.request_id};
-        ex.refusal = r;
-        co_return co_await send_refusal(state_, stream_, r, route->service, &req, keep_alive, ex);
+        const Stop unavailable =
+            stop(ex, Refusal::because(Refusal::Reason::upstream_unavailable, ex.request_id, service_name),
+                 route.service, keep_alive);
+        co_return co_await answer(unavailable, req, ex);
       }
       RelayResult result = co_await std::visit(
           [&](auto& upstream) { return relay(state_, stream_, upstream, up, keep_alive, headers, ex); }, conn->stream);
@@ -417,11 +351,10 @@ class ClientSession {
       if (result.failure == F::upstream_before_response && reused) continue;
       if (result.failure == F::upstream_before_response || result.failure == F::upstream_timeout) {
         spdlog::warn("{} upstream {}: {}", ex.request_id, key, result.why);
-        Refusal r{result.failure == F::upstream_timeout ? Refusal::Reason::upstream_timeout
-                                                        : Refusal::Reason::upstream_unavailable,
-                  {}, {}, route->service ? route->service->name : "", ex.request_id};
-        ex.refusal = r;
-        co_return co_await send_refusal(state_, stream_, r, route->service, &req, keep_alive, ex);
+        const auto reason = result.failure == F::upstream_timeout ? Refusal::Reason::upstream_timeout
+                                                                  : Refusal::Reason::upstream_unavailable;
+        const Stop failed = stop(ex, Refusal::because(reason, ex.request_id, service_name), route.service, keep_alive);
+        co_return co_await answer(failed, req, ex);
       }
       if (result.failure != F::none) {
         spdlog::info("{} {}", ex.request_id, result.why);
@@ -438,22 +371,18 @@ class ClientSession {
   }
 
   // A WebSocket Upgrade (gateway/server/websocket_relay.h): recorded like a request before it
-  // leaves, then the session runs until either side closes; the connection ends with it.
+  // leaves (its messages pass the gate one by one), then the session runs until either side
+  // closes; the connection ends with it.
   net::awaitable<bool> serve_websocket(const Route& route, Request& req, Exchange& ex) {
     if (buffer_.size() > 0) {
       // Frames sent before the handshake was answered: not a client we can relay faithfully.
-      Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
-      ex.refusal = r;
-      co_return co_await send_refusal(state_, stream_, r, route.service, &req, false, ex);
+      const Stop early = stop(ex, Refusal::because(Refusal::Reason::unsupported_request, ex.request_id), route.service);
+      co_return co_await answer(early, req, ex);
     }
-    if (route.service) {
-      ex.forwarded = true;
-      if (!co_await write_event_durably(state_, worker_, origin_, ex)) {
-        ex.forwarded = false;
-        Refusal r{Refusal::Reason::audit_unavailable, {}, {}, route.service->name, ex.request_id};
-        ex.refusal = r;
-        co_return co_await send_refusal(state_, stream_, r, route.service, &req, false, ex);
-      }
+    Outgoing upgrade{route.service, route.schema_path, {}, {}, {}, /*inspect=*/false};
+    if (GateDecision gate = co_await decide_and_record(state_, worker_, origin_, ex, std::move(upgrade)); gate.refusal) {
+      const Stop refused{*gate.refusal, route.service, false};
+      co_return co_await answer(refused, req, ex);
     }
     std::string why;
     std::unique_ptr<UpstreamConnection> conn = co_await connect_upstream(state_, route.upstream, why);
@@ -468,11 +397,19 @@ class ClientSession {
       spdlog::warn("{} WebSocket upstream {} unavailable: {}", ex.request_id, target_key(route.upstream),
                    conn ? outcome.why : why);
       ex.forwarded = false;
-      Refusal r{Refusal::Reason::upstream_unavailable, {}, {}, route.service ? route.service->name : "", ex.request_id};
-      ex.refusal = r;
-      co_return co_await send_refusal(state_, stream_, r, route.service, &req, false, ex);
+      const std::string service_name = route.service ? route.service->name : "";
+      const Stop unavailable =
+          stop(ex, Refusal::because(Refusal::Reason::upstream_unavailable, ex.request_id, service_name), route.service);
+      co_return co_await answer(unavailable, req, ex);
     }
     co_return false;
+  }
+
+  // Answers a stopped request (nothing when there is no one to answer). Returns whether the
+  // connection stays open.
+  net::awaitable<bool> answer(const Stop& stop, const Request& req, Exchange& ex) {
+    if (!stop.refusal) co_return false;
+    co_return co_await send_refusal(state_, stream_, *stop.refusal, stop.service, &req, stop.keep_alive, ex);
   }
 
   // Which service a request is for, and where it goes.
@@ -516,16 +453,16 @@ class ClientSession {
         }
         std::string_view rest = target.substr(kScheme.size());
         const size_t slash = rest.find_first_of("/?");
-        auto authority = parse_authority(rest.substr(0, slash), 80);
+        const std::optional<Authority> authority = parse_authority(rest.substr(0, slash), 80);
         if (!authority) {
           why = "bad host in request target";
           return std::nullopt;
         }
         std::string path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
         if (path.front() == '?') path.insert(0, "/");
-        route.service = state_.catalog.by_host(authority->host);
+        route.service = state_.catalog.by_host(authority->host.text);
         if (route.service && route.service->inspect && route.service->upstream) {
-          route.upstream = upstream_for_host(*route.service, authority->host);
+          route.upstream = upstream_for_host(*route.service, authority->host.text);
           route.schema_path = path;
           route.target = join_upstream_path(route.upstream.base_path, path);
           return route;
@@ -533,7 +470,7 @@ class ClientSession {
         if (route.service && !route.service->approved) return route;  // refused by the caller
         // Not an AI service: forwarded as it came.
         route.service = nullptr;
-        route.upstream = UpstreamTarget{false, authority->host, authority->port, ""};
+        route.upstream = UpstreamTarget{false, authority->host.text, authority->port, ""};
         route.target = path;
         return route;
       }
@@ -551,15 +488,15 @@ class ClientSession {
       why = "a redirected connection needs an origin-form request target";
       return std::nullopt;
     }
-    auto authority = parse_authority(req[http::field::host], origin_.original_port);
+    const std::optional<Authority> authority = parse_authority(req[http::field::host], origin_.original_port);
     if (!authority) {
       why = "bad or missing Host header on a redirected connection";
       return std::nullopt;
     }
     Route route;
-    route.service = state_.catalog.by_host(authority->host);
+    route.service = state_.catalog.by_host(authority->host.text);
     if (route.service && route.service->inspect && route.service->upstream) {
-      route.upstream = upstream_for_host(*route.service, authority->host);
+      route.upstream = upstream_for_host(*route.service, authority->host.text);
       route.schema_path = std::string(target);
       route.target = join_upstream_path(route.upstream.base_path, target);
       return route;
@@ -580,73 +517,10 @@ class ClientSession {
   Origin origin_;
 };
 
-// ---------------------------------------------------------------------------------------------
-// CONNECT
-
-net::awaitable<void> pump(beast::tcp_stream& from, beast::tcp_stream& to, std::chrono::milliseconds idle) {
-  std::array<char, 16384> data;
-  boost::system::error_code ec;
-  for (;;) {
-    from.expires_after(idle);
-    size_t n = co_await from.async_read_some(net::buffer(data), net::redirect_error(use_awaitable, ec));
-    if (ec) break;
-    to.expires_after(idle);
-    co_await net::async_write(to, net::buffer(data.data(), n), net::redirect_error(use_awaitable, ec));
-    if (ec) break;
-  }
-  // Pass the end on: the other direction may still be talking.
-  to.socket().shutdown(tcp::socket::shutdown_send, ec);
-}
-
-// Copies bytes both ways, untouched, until both sides are done.
-net::awaitable<void> tunnel(ServerState& state, beast::tcp_stream client, beast::flat_buffer& buffer,
-                            beast::tcp_stream upstream) {
-  struct Ends {
-    beast::tcp_stream client, upstream;
-  };
-  auto ends = std::make_shared<Ends>(Ends{std::move(client), std::move(upstream)});
-  boost::system::error_code ec;
-  if (buffer.size() > 0) {
-    co_await net::async_write(ends->upstream, buffer.data(), net::redirect_error(use_awaitable, ec));
-    if (ec) co_return;
-    buffer.consume(buffer.size());
-  }
-  const auto idle = std::max(state.config.limits.timeouts.idle, std::chrono::milliseconds(600'000));
-  auto executor = co_await net::this_coro::executor;
-  net::co_spawn(
-      executor, [ends, idle]() -> net::awaitable<void> { co_await pump(ends->upstream, ends->client, idle); },
-      net::detached);
-  co_await pump(ends->client, ends->upstream, idle);
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Interception, shared by CONNECT and the transparent listener (connections.h)
-
-std::shared_ptr<const LeafCertificate> mint_leaf(ServerState& state, const std::string& host,
-                                                 const std::string& request_id) {
-  try {
-    return state.ca->leaf_for(host);
-  } catch (const std::exception& e) {
-    spdlog::error("{} cannot mint a certificate for {}: {}", request_id, host, e.what());
-  }
-  return nullptr;
-}
-
-std::optional<Inspection> inspect_for_requester(ServerState& state, Worker& worker, const Origin& origin,
-                                                InspectionRequest request, const Exchange& ex) {
-  const RequesterScopes scopes = state.scopes.for_requester(origin.identity);
-  request.scope_layers = scopes.layers;
-  request.hidden_packs = scopes.hidden_packs;
-  try {
-    Scanner& scanner = worker.scanner.for_rules(ex.rules);
-    return state.inspector.inspect(request, scanner, state.base_layers, ex.request_id);
-  } catch (const std::exception& e) {
-    spdlog::error("{} inspection failed: {}", ex.request_id, e.what());
-    return std::nullopt;
-  }
-}
 
 net::awaitable<void> serve_intercepted(ServerState& state, Worker& worker, beast::tcp_stream stream,
                                        beast::flat_buffer& buffer, std::shared_ptr<const LeafCertificate> leaf,
@@ -683,91 +557,6 @@ net::awaitable<void> serve_requests(ServerState& state, Worker& worker, beast::t
   co_await session.run();  // a CONNECT comes back only on the proxy listener
 }
 
-net::awaitable<void> splice(ServerState& state, beast::tcp_stream client, beast::flat_buffer& buffer,
-                            beast::tcp_stream upstream) {
-  co_await tunnel(state, std::move(client), buffer, std::move(upstream));
-}
-
-namespace {
-
-net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::tcp_stream stream,
-                                    beast::flat_buffer& buffer, Request connect, Origin origin) {
-  Exchange ex;
-  ex.request_id = state.new_request_id(worker);
-  ex.method = "CONNECT";
-  ex.path = std::string(connect.target());
-  auto authority = parse_authority(connect.target(), 443);
-  if (!authority) {
-    Refusal r{Refusal::Reason::unsupported_request, {}, {}, "", ex.request_id};
-    ex.refusal = r;
-    co_await send_refusal(state, stream, r, nullptr, &connect, false, ex);
-    finish(state, worker, origin, ex);
-    co_return;
-  }
-  const Service* service = state.catalog.by_host(authority->host);
-  ex.service = service;
-  ServiceAccess access = service ? state.scopes.access(*service, origin.identity) : ServiceAccess{};
-  if (service && !access.allowed) {
-    Refusal r = service_refusal(*service, access, ex.request_id);
-    ex.refusal = r;
-    co_await send_refusal(state, stream, r, service, &connect, false, ex);
-    finish(state, worker, origin, ex);
-    co_return;
-  }
-  boost::system::error_code ec;
-  static constexpr std::string_view kEstablished = "HTTP/1.1 200 Connection established\r\n\r\n";
-
-  if (!service || !service->inspect) {
-    // Not an AI service: a blind tunnel to where the client asked.
-    UpstreamTarget t{false, authority->host, authority->port, ""};
-    std::string why;
-    auto conn = co_await connect_upstream(state, t, why);
-    if (!conn) {
-      spdlog::info("{} {} CONNECT {}: {}", ex.request_id, origin.client, ex.path, why);
-      Refusal r{Refusal::Reason::upstream_unavailable, {}, {}, "", ex.request_id};
-      ex.refusal = r;
-      co_await send_refusal(state, stream, r, nullptr, &connect, false, ex);
-      finish(state, worker, origin, ex);
-      co_return;
-    }
-    co_await net::async_write(stream, net::buffer(kEstablished), net::redirect_error(use_awaitable, ec));
-    if (ec) co_return;
-    spdlog::debug("{} {} tunnel to {}", ex.request_id, origin.client, ex.path);
-    co_await tunnel(state, std::move(stream), buffer, std::move(std::get<beast::tcp_stream>(conn->stream)));
-    co_return;
-  }
-
-  // An inspected service: intercept, or refuse when we cannot (never tunnel it unseen).
-  if (!state.ca) {
-    spdlog::warn("{} {} CONNECT {} refused: TLS interception is off ({})", ex.request_id, origin.client, ex.path,
-                 state.interception_off);
-    Refusal r{Refusal::Reason::unsupported_request, {}, {}, service->name, ex.request_id};
-    ex.refusal = r;
-    co_await send_refusal(state, stream, r, service, &connect, false, ex);
-    finish(state, worker, origin, ex);
-    co_return;
-  }
-  std::shared_ptr<const LeafCertificate> leaf = mint_leaf(state, authority->host, ex.request_id);
-  if (!leaf) {
-    Refusal r{Refusal::Reason::internal_error, {}, {}, service->name, ex.request_id};
-    ex.refusal = r;
-    co_await send_refusal(state, stream, r, service, &connect, false, ex);
-    finish(state, worker, origin, ex);
-    co_return;
-  }
-  co_await net::async_write(stream, net::buffer(kEstablished), net::redirect_error(use_awaitable, ec));
-  if (ec) co_return;
-
-  Origin inner = origin;
-  inner.kind = Origin::Kind::intercepted;
-  inner.service = service;
-  inner.host = authority->host;
-  co_await serve_intercepted(state, worker, std::move(stream), buffer, std::move(leaf), authority->host,
-                             std::move(inner));
-}
-
-}  // namespace
-
 net::awaitable<void> serve_client(ServerState& state, Worker& worker, tcp::socket socket, ListenerKind kind) {
   ConnectionCount counted(state);
   Origin origin;
@@ -786,7 +575,7 @@ net::awaitable<void> serve_client(ServerState& state, Worker& worker, tcp::socke
   if (counted.count() > state.config.limits.max_connections) {
     Exchange ex;
     ex.request_id = state.new_request_id(worker);
-    Refusal r{Refusal::Reason::overloaded, {}, {}, "", ex.request_id};
+    Refusal r = Refusal::because(Refusal::Reason::overloaded, ex.request_id);
     ex.refusal = r;
     spdlog::warn("{} {} refused: {} open connections (limit {})", ex.request_id, origin.client, counted.count(),
                  state.config.limits.max_connections);

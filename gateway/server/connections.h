@@ -11,6 +11,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 #include "gateway/record/exchange.h"
 #include "gateway/server/server_state.h"
@@ -55,12 +57,6 @@ struct TransparentListener {
 net::awaitable<void> serve_transparent(ServerState& state, Worker& worker, net::ip::tcp::socket socket,
                                        const TransparentListener& listener);
 
-// Inspects one request body or WebSocket message with the worker's scanner, as the requester of
-// `origin`: their unit's and groups' layers and scoped packs apply. nullopt when inspection threw
-// (logged with the request id): the caller refuses, failing closed.
-std::optional<Inspection> inspect_for_requester(ServerState& state, Worker& worker, const Origin& origin,
-                                                InspectionRequest request, const Exchange& ex);
-
 // Pieces of client_session.cpp that the forward proxy's CONNECT and the transparent listener share.
 //
 // A leaf certificate for `host` from the organisation CA (state.ca must be set); null, logged,
@@ -76,6 +72,10 @@ net::awaitable<void> serve_intercepted(ServerState& state, Worker& worker, beast
 // The request loop over a plain connection whose first bytes may already be in `buffer`.
 net::awaitable<void> serve_requests(ServerState& state, Worker& worker, beast::tcp_stream& stream,
                                     beast::flat_buffer& buffer, Origin origin);
+// A CONNECT on the proxy listener (connect_tunnel.cpp): a blind tunnel, TLS interception, or a
+// refusal; `origin` is the proxy connection's, with the CONNECT's requester.
+net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::tcp_stream stream,
+                                    beast::flat_buffer& buffer, beast::http::request<beast::http::string_body> connect, Origin origin);
 // Copies bytes both ways untouched, `buffer`'s first, until both sides are done.
 net::awaitable<void> splice(ServerState& state, beast::tcp_stream client, beast::flat_buffer& buffer,
                             beast::tcp_stream upstream);

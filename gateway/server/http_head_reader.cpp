@@ -1,7 +1,6 @@
 #include "gateway/server/http_head_reader.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -9,29 +8,11 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include "gateway/catalog/host_name.h"
+
 namespace promptwall::gateway::server {
 
 namespace http = boost::beast::http;
-
-namespace {
-
-// "Example.COM:8080" → "example.com"; "[2001:db8::1]:80" → "2001:db8::1". Beast has split the head
-// into fields; this only drops the port of the one value.
-std::string host_of(std::string_view value) {
-  std::string_view host = value;
-  if (!host.empty() && host.front() == '[') {
-    const size_t close = host.find(']');
-    host = close == std::string_view::npos ? std::string_view() : host.substr(1, close - 1);
-  } else if (const size_t colon = host.rfind(':'); colon != std::string_view::npos && host.find(':') == colon) {
-    host = host.substr(0, colon);
-  }
-  std::string out(host);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (!out.empty() && out.back() == '.') out.pop_back();
-  return out;
-}
-
-}  // namespace
 
 HttpHeadRead read_http_head(std::string_view bytes, size_t header_limit) {
   HttpHeadRead out;
@@ -68,7 +49,11 @@ HttpHeadRead read_http_head(std::string_view bytes, size_t header_limit) {
   }
   out.status = HttpHeadRead::Status::head;
   const auto& head = parser.get();
-  if (auto it = head.find(http::field::host); it != head.end()) out.host = host_of(it->value());
+  if (auto it = head.find(http::field::host); it != head.end() && !it->value().empty()) {
+    // The port does not matter here (the connection's original destination has it).
+    if (auto authority = parse_authority(it->value(), 80)) out.host = std::move(authority->host.text);
+    else out.host_invalid = true;
+  }
   return out;
 }
 

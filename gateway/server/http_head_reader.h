@@ -21,7 +21,13 @@ struct HttpHeadRead {
     not_http,   // not an HTTP/1.x request
   };
   Status status = Status::need_more;
-  std::string host;  // lower case, without port, brackets or trailing dot
+  // The Host header's host in normal form (gateway/catalog/host_name.h: lower case, A-labels, no
+  // port, brackets or trailing dot); empty when the head has no Host, or an empty one.
+  std::string host;
+  // A Host was sent but does not parse (garbage, userinfo, a bad port): `host` is empty, and the
+  // connection must not be spliced as if it named no host, since the site might read the header
+  // differently than we do.
+  bool host_invalid = false;
 };
 
 HttpHeadRead read_http_head(std::string_view bytes, size_t header_limit);

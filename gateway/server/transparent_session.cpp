@@ -50,6 +50,10 @@ net::awaitable<FirstBytes> read_first_bytes(ServerState& state, beast::tcp_strea
     const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
     if (!bytes.empty() && static_cast<unsigned char>(bytes.front()) == 0x16) {
       ClientHelloRead hello = state.client_hellos.read(bytes);
+      if (hello.status == ClientHelloRead::Status::client_hello && hello.server_name_invalid) {
+        out.why = "its ClientHello names a server that is not a valid host name";  // closed, never spliced
+        co_return out;
+      }
       if (hello.status == ClientHelloRead::Status::client_hello) {
         out.kind = FirstBytes::Kind::tls;
         out.host = std::move(hello.server_name);
@@ -61,6 +65,10 @@ net::awaitable<FirstBytes> read_first_bytes(ServerState& state, beast::tcp_strea
       }
     } else if (!bytes.empty()) {
       HttpHeadRead head = read_http_head(bytes, limit);
+      if (head.status == HttpHeadRead::Status::head && head.host_invalid) {
+        out.why = "its Host header is not a valid host";  // closed, never spliced
+        co_return out;
+      }
       if (head.status == HttpHeadRead::Status::head) {
         out.kind = FirstBytes::Kind::http;
         out.host = std::move(head.host);
@@ -114,7 +122,7 @@ void refuse(ServerState& state, Worker& worker, const Origin& origin, const Serv
   ex.method = "TRANSPARENT";
   ex.path = std::move(path);
   ex.service = service;
-  ex.refusal = Refusal{Refusal::Reason::unsupported_request, {}, {}, service ? service->name : "", ex.request_id};
+  ex.refusal = Refusal::because(Refusal::Reason::unsupported_request, ex.request_id, service ? service->name : "");
   spdlog::warn("{} {} transparent connection to {} refused: {}", ex.request_id, origin.client, ex.path, why);
   state.metrics.transparent_connection("refused");
   write_event(state, worker, origin, ex);

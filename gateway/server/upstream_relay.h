@@ -1,5 +1,8 @@
 // Internal to gateway/server/: connections to upstreams and the relay of their responses.
-// Included by client_session.cpp only (templates over the client's and upstream's stream types).
+// Templates over the client's and the upstream's stream types, so header-only; included by the
+// sessions that forward (client_session.cpp, websocket_relay.cpp, transparent_session.cpp).
+// Nothing here decides whether a request may leave: callers pass only what the request gate
+// (request_gate.h) returned.
 #pragma once
 
 #include <array>

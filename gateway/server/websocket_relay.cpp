@@ -15,6 +15,7 @@
 
 #include "gateway/server/audit_events.h"
 #include "gateway/server/connections.h"
+#include "gateway/server/request_gate.h"
 #include "gateway/server/upstream_relay.h"
 
 namespace promptwall::gateway::server {
@@ -140,7 +141,7 @@ class WebSocketSession {
       co_await client_.async_read(message, net::redirect_error(use_awaitable, ec));
       if (ec == websocket::error::message_too_big) {
         Exchange ex = message_exchange(state_.config.limits.max_body_bytes);
-        co_await refuse_exchange(ex, Refusal{Refusal::Reason::body_too_large, {}, {}, "", ex.request_id});
+        co_await refuse_exchange(ex, Refusal::because(Refusal::Reason::body_too_large, ex.request_id));
         co_return;
       }
       if (ec) break;
@@ -172,45 +173,31 @@ class WebSocketSession {
     return ex;
   }
 
-  // One message of an inspected service. Returns whether the session goes on.
+  // One message of an inspected service, through the same gate as an HTTP request (request_gate.h).
+  // Returns whether the session goes on.
   net::awaitable<bool> inspect_and_forward(std::string payload, bool text) {
     Exchange ex = message_exchange(payload.size());
     if (!text) {
       // Fail closed: a binary frame cannot be read, so it cannot be scanned.
-      co_return co_await refuse_exchange(ex, Refusal{Refusal::Reason::unreadable_body, {}, {}, "", ex.request_id});
+      co_return co_await refuse_exchange(ex, Refusal::because(Refusal::Reason::unreadable_body, ex.request_id));
     }
-    if (!ex.rules) co_return co_await refuse_exchange(ex, Refusal{Refusal::Reason::internal_error, {}, {}, "", ex.request_id});
     const std::string_view content_type = looks_like_json(payload) ? "application/json" : "text/plain";
-    InspectionRequest in{target_.service, target_.schema_path, content_type, "", payload};
     // The sender's unit and groups decide here as they do for an HTTP request.
-    ex.inspection = inspect_for_requester(state_, worker_, origin_, in, ex);
-    // Fail closed: a message we could not inspect does not leave.
-    if (!ex.inspection) co_return co_await refuse_exchange(ex, Refusal{Refusal::Reason::internal_error, {}, {}, "", ex.request_id});
-    Inspection& inspection = *ex.inspection;
-    if (inspection.outcome == Inspection::Outcome::refuse) {
-      const Refusal refusal = *inspection.refusal;
-      co_return co_await refuse_exchange(ex, refusal, /*already_in_inspection=*/true);
-    }
-    if (inspection.outcome == Inspection::Outcome::forward_rewritten) payload = std::move(inspection.body);
-    ex.forwarded = true;
-    ex.bytes_forwarded = payload.size();
-    if (!co_await write_event_durably(state_, worker_, origin_, ex)) {
-      ex.forwarded = false;
-      ex.bytes_forwarded = 0;
-      spdlog::error("{} WebSocket message refused: its audit event could not be made durable", ex.request_id);
-      co_return co_await refuse_exchange(ex, Refusal{Refusal::Reason::audit_unavailable, {}, {}, "", ex.request_id});
-    }
+    // Named, not a temporary inside co_await: GCC 12 destroys such aggregate temporaries twice.
+    Outgoing outgoing{target_.service, target_.schema_path, content_type, "", std::move(payload)};
+    GateDecision gate = co_await decide_and_record(state_, worker_, origin_, ex, std::move(outgoing));
+    if (gate.refusal) co_return co_await refuse_exchange(ex, *gate.refusal, /*already_recorded=*/true);
     boost::system::error_code ec;
     upstream_.text(true);
-    co_await upstream_.async_write(net::buffer(payload), net::redirect_error(use_awaitable, ec));
+    co_await upstream_.async_write(net::buffer(gate.body), net::redirect_error(use_awaitable, ec));
     ex.status = ec ? 502 : 200;
     record(state_.metrics, origin_, ex);
     co_return !ec;
   }
 
   // Records the refused message's exchange, then ends the session: 1008 to the client, 1000 upstream.
-  net::awaitable<bool> refuse_exchange(Exchange& ex, const Refusal& refusal, bool already_in_inspection = false) {
-    if (!already_in_inspection) ex.refusal = refusal;
+  net::awaitable<bool> refuse_exchange(Exchange& ex, const Refusal& refusal, bool already_recorded = false) {
+    if (!already_recorded) ex.refusal = refusal;
     ex.status = 1008;
     spdlog::info("{} {} WebSocket message refused: {}", ex.request_id, origin_.client, to_string(refusal.reason));
     write_event(state_, worker_, origin_, ex);

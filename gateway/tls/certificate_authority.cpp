@@ -23,6 +23,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "gateway/catalog/host_name.h"
+
 namespace promptwall::gateway {
 
 namespace detail {
@@ -266,43 +268,23 @@ PkeyPtr read_private_key(const std::filesystem::path& path) {
   return key;
 }
 
-bool valid_dns_name(std::string_view name) {
-  if (name.empty() || name.size() > 253) return false;
-  size_t label = 0;
-  for (size_t i = 0; i <= name.size(); ++i) {
-    if (i == name.size() || name[i] == '.') {
-      if (label == 0 || label > 63) return false;
-      if (name[i - 1] == '-' || name[i - label] == '-') return false;
-      label = 0;
-      continue;
-    }
-    const char c = name[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (!ok) return false;
-    ++label;
-  }
-  return true;
-}
-
+// The leaf's name is the catalog's reading of the host (catalog/host_name.h), so a certificate is
+// minted for exactly the host the routing decision was made on.
+// Only ASCII: hosts reach the CA already in normal form (U-labels became A-labels where the route
+// was decided), so a U-label here means a caller skipped the parser.
 HostIdentity identify(std::string_view host) {
+  if (std::any_of(host.begin(), host.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+    throw std::invalid_argument("not a DNS name in A-label form: '" + std::string(host.substr(0, 100)) + "'");
+  std::string error;
+  std::optional<HostName> parsed = parse_host(host, &error);
+  if (!parsed) throw std::invalid_argument("not a DNS name or IP address: '" + std::string(host.substr(0, 100)) + "' (" + error + ")");
   HostIdentity id;
-  std::string text(host);
-  if (text.size() > 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
-  char canonical[INET6_ADDRSTRLEN] = {};
-  for (int family : {AF_INET, AF_INET6}) {
-    if (::inet_pton(family, text.c_str(), id.address.data()) == 1) {
-      id.family = family;
-      if (!::inet_ntop(family, id.address.data(), canonical, sizeof canonical))
-        throw std::invalid_argument("cannot format the address '" + text + "'");
-      id.name = canonical;
-      return id;
-    }
+  id.name = parsed->text;
+  if (parsed->is_ip_literal()) {
+    id.family = parsed->kind == HostName::Kind::ipv4 ? AF_INET : AF_INET6;
+    if (::inet_pton(id.family, id.name.c_str(), id.address.data()) != 1)
+      throw std::invalid_argument("cannot read the address '" + id.name + "'");
   }
-  std::transform(text.begin(), text.end(), text.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; });
-  if (!text.empty() && text.back() == '.') text.pop_back();
-  if (!valid_dns_name(text))
-    throw std::invalid_argument("not a DNS name or IP address: '" + std::string(host.substr(0, 100)) + "'");
-  id.name = std::move(text);
   return id;
 }
 

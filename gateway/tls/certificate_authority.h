@@ -117,6 +117,8 @@ class CertificateAuthority {
   // 64 characters, the SAN alone then names it), SAN, basicConstraints CA:FALSE, extendedKeyUsage
   // serverAuth, keyUsage digitalSignature, subject and authority key identifiers,
   // notBefore = now - kClockSkew, notAfter = now + leaf_validity but never beyond the CA's.
+  // `host` is read by catalog/host_name.h's parse_host (so it is cached under the same normal form
+  // the routing used); a U-label is refused: callers pass the A-label form they routed on.
   // Throws std::invalid_argument for a host that is neither a DNS name nor an IP literal, and
   // std::runtime_error when the CA has expired or OpenSSL fails.
   std::shared_ptr<const LeafCertificate> leaf_for(std::string_view host);

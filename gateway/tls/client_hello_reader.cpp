@@ -4,6 +4,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "gateway/catalog/host_name.h"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -78,10 +80,10 @@ ClientHelloRead ClientHelloReader::read(std::string_view bytes) const {
 
   if (seen.name_callback) {
     out.status = ClientHelloRead::Status::client_hello;
-    out.server_name = seen.server_name;
-    std::transform(out.server_name.begin(), out.server_name.end(), out.server_name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (!out.server_name.empty() && out.server_name.back() == '.') out.server_name.pop_back();
+    if (!seen.server_name.empty()) {
+      if (auto name = parse_host(seen.server_name)) out.server_name = std::move(name->text);
+      else out.server_name_invalid = true;
+    }
   } else if (seen.hello) {
     // OpenSSL accepted the message as a ClientHello but stopped before its extensions (a version
     // or cipher it would not go on with): TLS, and its name unknown.

@@ -26,7 +26,12 @@ struct ClientHelloRead {
     not_tls,       // anything else: another protocol, or TLS that is not a ClientHello
   };
   Status status = Status::need_more;
-  std::string server_name;  // lower case, no trailing dot; empty when the ClientHello has no SNI
+  // The SNI in normal form (gateway/catalog/host_name.h: lower case, A-labels, no trailing dot);
+  // empty when the ClientHello has no SNI.
+  std::string server_name;
+  // An SNI was sent but is not a host name: `server_name` is empty, and the connection must not be
+  // spliced as if it named none, since the site might accept a name we cannot read.
+  bool server_name_invalid = false;
 };
 
 class ClientHelloReader {

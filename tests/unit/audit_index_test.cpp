@@ -33,7 +33,7 @@ int rank(const std::string& s) {
 // every 10 events (which the index must skip while counting its seq); and the same events, to
 // compute what each query should return.
 struct Seeded {
-  BuilderTemp tmp;
+  TempDir tmp;
   TrailBuilder trail{tmp.path() / "trail", 8};
   std::vector<DecisionEvent> events;
   std::vector<std::string> lines;               // decision record lines, oldest first
@@ -428,7 +428,7 @@ TEST_CASE("a record that is not valid JSON stops the sync with its place", "[aud
 TEST_CASE("index a million events", "[.bench][audit][index]") {
   using namespace std::chrono;
   constexpr uint64_t kEvents = 1'000'000;
-  BuilderTemp tmp;
+  TempDir tmp;
   const auto t0 = steady_clock::now();
   TrailBuilder trail(tmp.path() / "trail", 100'000);
   auto event = [&](uint64_t i) {

@@ -32,7 +32,7 @@ std::string bytes_at(const fs::path& file, uint64_t offset, size_t size) {
 }  // namespace
 
 TEST_CASE("the reader returns every record in chain order across files, with where it lies", "[audit][reader]") {
-  BuilderTemp tmp;
+  TempDir tmp;
   TrailBuilder trail(tmp.path(), 4);
   std::vector<std::string> lines;
   for (int i = 1; i <= 11; ++i) lines.push_back(trail.append(small_object(i)));
@@ -54,7 +54,7 @@ TEST_CASE("the reader returns every record in chain order across files, with whe
 }
 
 TEST_CASE("the reader picks up records appended and files created after it reached the end", "[audit][reader]") {
-  BuilderTemp tmp;
+  TempDir tmp;
   TrailBuilder trail(tmp.path());
   trail.append(small_object(1));
   trail.append(small_object(2));
@@ -79,7 +79,7 @@ TEST_CASE("the reader picks up records appended and files created after it reach
 }
 
 TEST_CASE("a trail with no file yet, or an empty file, has no record yet", "[audit][reader]") {
-  BuilderTemp tmp;
+  TempDir tmp;
   TrailReader reader(tmp.path());
   CHECK_FALSE(reader.next());
   TrailBuilder trail(tmp.path());
@@ -90,7 +90,7 @@ TEST_CASE("a trail with no file yet, or an empty file, has no record yet", "[aud
 }
 
 TEST_CASE("a partial last line is not a record yet, and is one once its newline arrives", "[audit][reader]") {
-  BuilderTemp tmp;
+  TempDir tmp;
   TrailBuilder trail(tmp.path());
   trail.append(small_object(1));
   const std::string line = trail.append_torn(small_object(2), 20);
@@ -107,7 +107,7 @@ TEST_CASE("a partial last line is not a record yet, and is one once its newline 
 }
 
 TEST_CASE("a torn tail cut off and rewritten is read afresh, not glued to the stale bytes", "[audit][reader]") {
-  BuilderTemp tmp;
+  TempDir tmp;
   TrailBuilder trail(tmp.path());
   const std::string first = trail.append(small_object(1));
   trail.append_torn(small_object(2), 30);
@@ -124,7 +124,7 @@ TEST_CASE("a torn tail cut off and rewritten is read afresh, not glued to the st
 }
 
 TEST_CASE("the reader seeks by seq, skipping whole files by their names", "[audit][reader]") {
-  BuilderTemp tmp;
+  TempDir tmp;
   TrailBuilder trail(tmp.path(), 5);
   for (int i = 1; i <= 14; ++i) trail.append(small_object(i));
 
@@ -158,7 +158,7 @@ TEST_CASE("the reader seeks by seq, skipping whole files by their names", "[audi
 }
 
 TEST_CASE("the reader resumes at a byte offset in a file without reading its start", "[audit][reader]") {
-  BuilderTemp tmp;
+  TempDir tmp;
   TrailBuilder trail(tmp.path(), 3);
   for (int i = 1; i <= 7; ++i) trail.append(small_object(i));
   TrailReader full(tmp.path());
@@ -176,7 +176,7 @@ TEST_CASE("the reader resumes at a byte offset in a file without reading its sta
 }
 
 TEST_CASE("a whole line that is not a record is an error naming its file and offset", "[audit][reader]") {
-  BuilderTemp tmp;
+  TempDir tmp;
   TrailBuilder trail(tmp.path());
   const std::string first = trail.append(small_object(1));
   std::ofstream(trail.current_file(), std::ios::binary | std::ios::app) << "{\"seq\":2}\n";
@@ -187,7 +187,7 @@ TEST_CASE("a whole line that is not a record is an error naming its file and off
 }
 
 TEST_CASE("a partial line in a file that another file follows is an error, not a wait", "[audit][reader]") {
-  BuilderTemp tmp;
+  TempDir tmp;
   TrailBuilder trail(tmp.path());
   trail.append(small_object(1));
   trail.append_torn(small_object(2), 25);
@@ -200,7 +200,7 @@ TEST_CASE("a partial line in a file that another file follows is an error, not a
 }
 
 TEST_CASE("a moved reader keeps its place", "[audit][reader]") {
-  BuilderTemp tmp;
+  TempDir tmp;
   TrailBuilder trail(tmp.path());
   for (int i = 1; i <= 3; ++i) trail.append(small_object(i));
   TrailReader a(tmp.path());

@@ -7,7 +7,7 @@
 #include "audit_trail_support.h"
 
 using namespace promptwall::audit;
-using promptwall::test::TrailTemp;
+using promptwall::test::TempDir;
 
 TEST_CASE("record_hash is the hex SHA-256 of the line's bytes", "[audit][trail_format]") {
   CHECK(record_hash("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -61,7 +61,7 @@ TEST_CASE("read_record_head rejects anything not exactly as compose_record write
 TEST_CASE("trail files are listed in chain order and other files are ignored", "[audit][trail_format]") {
   CHECK(trail_file_name("20261126", 1) == "audit-20261126-000000000001.jsonl");
   CHECK(trail_file_name("20261127", 123456) == "audit-20261127-000000123456.jsonl");
-  TrailTemp dir;
+  TempDir dir;
   for (const char* name : {"audit-20261127-000000000101.jsonl", "audit-20261126-000000000001.jsonl",
                            "audit-20261126-000000000020.jsonl", "trail.head", "trail.pub", "index.sqlite",
                            "audit-2026112-000000000001.jsonl", "audit-20261126-000000000000.jsonl",
@@ -80,7 +80,7 @@ TEST_CASE("trail files are listed in chain order and other files are ignored", "
 
 TEST_CASE("a signing key is created once (0600, PKCS#8) and its signatures verify with the public half",
           "[audit][signing_key]") {
-  TrailTemp dir;
+  TempDir dir;
   const auto pem = dir.path() / "keys" / "audit.key";
   const SigningKey key = SigningKey::load_or_create(pem);
   struct stat st {};

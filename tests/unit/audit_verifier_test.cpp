@@ -17,7 +17,7 @@ TrailReport verify_with_trail_key(const fs::path& dir) {
 }  // namespace
 
 TEST_CASE("the verifier names the first problem of each kind of tampering", "[audit][verifier]") {
-  TrailTemp tmp;
+  TempDir tmp;
   const fs::path original = tmp.path() / "original";
   make_trail(original, tmp.path() / "audit.key", 100, 4096);
   REQUIRE(list_trail_files(original).size() >= 4);
@@ -40,7 +40,7 @@ TEST_CASE("the verifier names the first problem of each kind of tampering", "[au
 }
 
 TEST_CASE("the verifier locates the problem: file, line and seq", "[audit][verifier]") {
-  TrailTemp tmp;
+  TempDir tmp;
   const fs::path dir = tmp.path() / "trail";
   make_trail(dir, tmp.path() / "audit.key", 30, 1 << 20);  // one file: line n holds seq n
   auto lines = file_lines(list_trail_files(dir)[0].path);
@@ -104,7 +104,7 @@ TEST_CASE("the verifier locates the problem: file, line and seq", "[audit][verif
 }
 
 TEST_CASE("the verifier streams a large trail in one pass", "[audit][verifier]") {
-  TrailTemp tmp;
+  TempDir tmp;
   const fs::path dir = tmp.path() / "trail";
   fs::create_directories(dir);
   const auto key = SigningKey::load_or_create(tmp.path() / "audit.key");

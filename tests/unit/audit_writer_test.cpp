@@ -89,7 +89,7 @@ bool eventually(F condition, std::chrono::seconds limit = std::chrono::seconds(1
 }  // namespace
 
 TEST_CASE("concurrent appends are all durable, contiguous, chained and share fsyncs", "[audit][writer]") {
-  TrailTemp tmp;
+  TempDir tmp;
   const fs::path dir = tmp.path() / "trail";
   constexpr int kThreads = 8, kEach = 500;
   Completions done;
@@ -127,7 +127,7 @@ TEST_CASE("concurrent appends are all durable, contiguous, chained and share fsy
 }
 
 TEST_CASE("the writer rotates by size into files that chain, each closed by a checkpoint", "[audit][writer]") {
-  TrailTemp tmp;
+  TempDir tmp;
   const fs::path dir = tmp.path() / "trail";
   make_trail(dir, tmp.path() / "audit.key", 200, 4096);
   const auto files = list_trail_files(dir);
@@ -154,7 +154,7 @@ TEST_CASE("the writer rotates by size into files that chain, each closed by a ch
 }
 
 TEST_CASE("checkpoints are written at the interval and the head is signed", "[audit][writer]") {
-  TrailTemp tmp;
+  TempDir tmp;
   const fs::path dir = tmp.path() / "trail";
   auto options = trail_options(dir, trail_key(tmp.path() / "audit.key"));
   options.checkpoint_interval = std::chrono::milliseconds(30);
@@ -196,7 +196,7 @@ TEST_CASE("checkpoints are written at the interval and the head is signed", "[au
 }
 
 TEST_CASE("a torn tail is cut off on reopen and the repair is recorded", "[audit][writer]") {
-  TrailTemp tmp;
+  TempDir tmp;
   const fs::path dir = tmp.path() / "trail";
   const fs::path pem = tmp.path() / "audit.key";
   make_trail(dir, pem, 10, 1 << 20);
@@ -240,7 +240,7 @@ TEST_CASE("a torn tail is cut off on reopen and the repair is recorded", "[audit
 }
 
 TEST_CASE("a whole record that does not chain is kept as evidence, and the chain goes on after it", "[audit][writer]") {
-  TrailTemp tmp;
+  TempDir tmp;
   const fs::path dir = tmp.path() / "trail";
   const fs::path pem = tmp.path() / "audit.key";
   make_trail(dir, pem, 10, 1 << 20);
@@ -264,7 +264,7 @@ TEST_CASE("a whole record that does not chain is kept as evidence, and the chain
 
 TEST_CASE("a trail file deleted under the writer makes it unavailable, then it continues in a new file",
           "[audit][writer]") {
-  TrailTemp tmp;
+  TempDir tmp;
   const fs::path dir = tmp.path() / "trail";
   AuditWriter writer(trail_options(dir, trail_key(tmp.path() / "audit.key")));
   REQUIRE(writer.append_and_wait(test_event(1)));
@@ -312,7 +312,7 @@ class SmallTmpfs {
 
 TEST_CASE("a full disk makes the writer unavailable; freeing space recovers it with an outage record",
           "[audit][writer][root]") {
-  TrailTemp tmp;
+  TempDir tmp;
   if (::geteuid() != 0) {
     WARN("SKIPPED: not root: the full-disk test needs to mount a tmpfs");
     return;
@@ -365,7 +365,7 @@ TEST_CASE("a full disk makes the writer unavailable; freeing space recovers it w
 }
 
 TEST_CASE("the writer refuses bad options and ill-shaped events", "[audit][writer]") {
-  TrailTemp tmp;
+  TempDir tmp;
   AuditWriterOptions none;
   none.dir = tmp.path() / "trail";
   CHECK_THROWS_AS(AuditWriter(none), std::invalid_argument);
@@ -377,7 +377,7 @@ TEST_CASE("the writer refuses bad options and ill-shaped events", "[audit][write
 }
 
 TEST_CASE("beyond max_queue waiting events, append fails at once", "[audit][writer]") {
-  TrailTemp tmp;
+  TempDir tmp;
   auto options = trail_options(tmp.path() / "trail", trail_key(tmp.path() / "audit.key"));
   options.max_queue = 3;
   AuditWriter writer(options);

@@ -12,12 +12,12 @@
 #include <filesystem>
 #include <fstream>
 #include <latch>
-#include <random>
 #include <sstream>
 #include <thread>
 #include <vector>
 
 #include "gateway/tls/certificate_authority.h"
+#include "../support/temp_dir.h"
 
 using promptwall::gateway::CaInitOptions;
 using promptwall::gateway::CertificateAuthority;
@@ -28,22 +28,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("promptwall-ca-test-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using promptwall::test::TempDir;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -59,6 +59,22 @@ TEST_CASE("a ClientHello with SNI gives its server name, lower-cased", "[client_
   }
 }
 
+TEST_CASE("the SNI is read as every host is: A-labels, one trailing dot off; garbage flagged", "[client_hello]") {
+  ClientHelloReader reader;
+  auto read = reader.read(client_hello({.server_name = "XN--BCHER-KVA.de."}));
+  CHECK(read.status == Status::client_hello);
+  CHECK(read.server_name == "xn--bcher-kva.de");
+  CHECK_FALSE(read.server_name_invalid);
+  // Not a host name: never to be taken for "no SNI" (which is spliced).
+  for (const char* bad : {"api.openai.com..", "api openai.com", "user@api.openai.com", "api.openai.com:443"}) {
+    INFO(bad);
+    read = reader.read(client_hello({.server_name = bad}));
+    CHECK(read.status == Status::client_hello);
+    CHECK(read.server_name.empty());
+    CHECK(read.server_name_invalid);
+  }
+}
+
 TEST_CASE("a ClientHello without SNI is TLS with no name", "[client_hello]") {
   ClientHelloReader reader;
   auto read = reader.read(client_hello({}));

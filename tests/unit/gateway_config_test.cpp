@@ -1,12 +1,11 @@
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "gateway/config/config.h"
+#include "../support/temp_dir.h"
 
 namespace promptwall::gateway {
 namespace {
@@ -33,25 +32,7 @@ const Service* find(const GatewayConfig& c, std::string_view name) {
   return it == c.services.end() ? nullptr : &*it;
 }
 
-// A directory of its own under the system temp directory, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("promptwall-config-test-" + std::to_string(::getpid()))) {
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  void write(const std::string& name, const std::string& content) const {
-    std::ofstream(path_ / name, std::ios::binary) << content;
-  }
-
- private:
-  fs::path path_;
-};
+using promptwall::test::TempDir;
 
 const std::string kListen = "listen: {gateway: 127.0.0.1:8080}\n";
 
@@ -440,12 +421,12 @@ TEST_CASE("relative paths resolve against the base directory", "[config]") {
 
 TEST_CASE("load_gateway_config resolves against the file's directory", "[config]") {
   TempDir dir;
-  dir.write("gw.yaml", kListen + "audit: {dir: d}\n");
+  dir.file("gw.yaml", kListen + "audit: {dir: d}\n");
   auto c = load_gateway_config(dir.path() / "gw.yaml");
   CHECK(c.audit.dir == dir.path() / "d");
   CHECK(c.source == (dir.path() / "gw.yaml").string());
 
-  dir.write("bad.yaml", kListen + "threads: x\n");
+  dir.file("bad.yaml", kListen + "threads: x\n");
   CHECK_THROWS_WITH(load_gateway_config(dir.path() / "bad.yaml"),
                     (dir.path() / "bad.yaml").string() + ":2: key `threads`: expected a whole number, got 'x'");
   CHECK_THROWS_WITH(load_gateway_config(dir.path() / "missing.yaml"),
@@ -454,9 +435,9 @@ TEST_CASE("load_gateway_config resolves against the file's directory", "[config]
 
 TEST_CASE("admin token: inline, from a file, never both", "[config]") {
   TempDir dir;
-  dir.write("token", "s3cr3t-t0ken\n");
-  dir.write("empty-token", "\n");
-  dir.write("spaced-token", "two words\n");
+  dir.file("token", "s3cr3t-t0ken\n");
+  dir.file("empty-token", "\n");
+  dir.file("spaced-token", "two words\n");
 
   CHECK(parse(kListen + "admin: {token: abc}\n").admin.token == "abc");
   CHECK(parse(kListen + "admin: {token_file: token}\n", dir.path()).admin.token == "s3cr3t-t0ken");

@@ -92,6 +92,17 @@ TEST_CASE("HTTP heads: the Host of a complete head, judged only when complete", 
   read = read_http_head("GET / HTTP/1.0\r\n\r\n", 16384);
   CHECK(read.status == Status::head);
   CHECK(read.host.empty());
+  CHECK_FALSE(read.host_invalid);
+  // The Host is read as every host is (gateway/catalog/host_name.h): an IDN as its A-labels; a Host
+  // that does not parse is flagged, so the connection is closed rather than spliced as if unnamed.
+  CHECK(read_http_head("GET / HTTP/1.1\r\nHost: B\xc3\xbc" "cher.de\r\n\r\n", 16384).host == "xn--bcher-kva.de");
+  for (const char* bad : {"user@api.openai.com", "api.openai.com..", "api.openai.com:0", "2001:db8::1", "a%2eb.com"}) {
+    INFO(bad);
+    read = read_http_head("GET / HTTP/1.1\r\nHost: " + std::string(bad) + "\r\n\r\n", 16384);
+    CHECK(read.status == Status::head);
+    CHECK(read.host.empty());
+    CHECK(read.host_invalid);
+  }
   for (size_t cut : {size_t{1}, size_t{4}, size_t{5}, size_t{30}, size_t{60}}) {
     INFO("first " << cut << " bytes");
     CHECK(read_http_head(head.substr(0, cut), 16384).status == Status::need_more);

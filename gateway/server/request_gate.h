@@ -1,0 +1,61 @@
+// Internal to gateway/server/: the one gate every outgoing request and WebSocket message passes.
+// Includes Asio.
+//
+//   decide_and_record(what would leave)
+//     ─► inspect it as its requester (unit and group layers, scoped packs), when the service is
+//        inspected ─► refuse | forward as is | forward rewritten
+//     ─► the exchange's audit event made durable (group-committed fsync), when it is for a service
+//     ─► GateDecision: forward exactly `body`, or send `refusal`
+//
+// This is the product's one promise: nothing reaches an AI service unscanned or unrecorded. HTTP
+// requests (client_session.cpp) and WebSocket messages (websocket_relay.cpp) both call it, and
+// neither forwards anything it did not return.
+//
+// Invariants: a decision without a refusal means the audit event, when the exchange needs one, is
+// durable and `ex.forwarded` is set; with a refusal nothing may leave, and the refusal is already
+// recorded on the exchange (`ex.refusal`, or the inspection's own), so the caller only answers the
+// client and finishes the exchange. Fails closed: no rule set, an inspection that threw, a trail
+// that cannot be written all refuse.
+// Threads: runs on the connection's worker; the scanner is the worker's own.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
+
+#include <boost/asio/awaitable.hpp>
+
+#include "gateway/record/exchange.h"
+#include "gateway/server/server_state.h"
+
+namespace promptwall::gateway::server {
+
+// What would leave: the body (or message) and what the schema needs to read it.
+struct Outgoing {
+  const Service* service = nullptr;  // null: not an AI service; passes unrecorded and unscanned
+  std::string_view schema_path;      // the path the service's schema sees
+  std::string_view content_type;
+  std::string_view content_encoding;
+  std::string body;
+  // Whether the body is inspected: the service says so, except that a WebSocket Upgrade has no
+  // body yet (its messages pass the gate one by one).
+  bool inspect = true;
+};
+
+struct GateDecision {
+  std::optional<Refusal> refusal;  // set: nothing leaves; answer the client with it
+  std::string body;                // otherwise: exactly what may leave
+  bool rewritten = false;          // body is the redacted text (decoded: no Content-Encoding)
+};
+
+net::awaitable<GateDecision> decide_and_record(ServerState& state, Worker& worker, const Origin& origin, Exchange& ex,
+                                               Outgoing outgoing);
+
+// Inspects one body or message with the worker's scanner, as the requester of `origin`: their
+// unit's and groups' layers and scoped packs apply. nullopt when inspection threw (logged with the
+// request id): the caller refuses, failing closed. decide_and_record() is its one caller.
+std::optional<Inspection> inspect_for_requester(ServerState& state, Worker& worker, const Origin& origin,
+                                                InspectionRequest request, const Exchange& ex);
+
+}  // namespace promptwall::gateway::server
