@@ -71,6 +71,10 @@ deb $mirror bookworm-updates main
 deb $security_mirror bookworm-security main
 EOF
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# debootstrap writes no /etc/hosts; every installed Debian has the installer's (localhost resolves).
+if [ ! -s "$root/etc/hosts" ]; then
+  printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\nff02::1\t\tip6-allnodes\nff02::2\t\tip6-allrouters\n' > "$root/etc/hosts"
+fi
 # The machine's own local CAs (/usr/local/share/ca-certificates), such as a TLS-inspecting egress
 # proxy's: without them npm cannot reach its registry from the root, as it could not from a new
 # server at the same site. Debian's ca-certificates (installed by setup.sh) adds them to the store.

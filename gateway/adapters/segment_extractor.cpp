@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "encoding/web_text.h"
+#include "gateway/adapters/segment_parsing.h"
 
 namespace promptwall::gateway {
 namespace {
@@ -418,9 +419,12 @@ Extraction extract_json(Schema schema, std::string_view body, size_t max_depth) 
 // ---------------------------------------------------------------------------------------------
 // Forms and raw text
 
+}  // namespace
+
+namespace segments {
+
 // application/x-www-form-urlencoded decoding (WHATWG URL §5.1), the same as the review site's.
 using encoding::form_decode;
-using encoding::hex_digit_value;
 
 Extraction extract_form(std::string_view body) {
   Extraction out;
@@ -449,6 +453,12 @@ Extraction extract_form(std::string_view body) {
   return out;
 }
 
+}  // namespace segments
+
+namespace {
+
+using segments::extract_form;
+
 Extraction raw_fallback(std::string_view body, Extraction::Status status, std::string error) {
   Extraction out;
   out.status = status;
@@ -463,98 +473,9 @@ Extraction extract_text(std::string_view body) {
 }
 
 
-// ---------------------------------------------------------------------------------------------
-// JSON inside JSON strings inside a form value (gemini_web)
+}  // namespace
 
-// A decoded text and, for each decoded byte, the source offset where the escape that produced it
-// starts (plus the source size at the end). Decoded [b, e) comes from source [at[b], at[e]) when b
-// and e fall between whole escapes, which a JSON token's quotes always do.
-struct MappedText {
-  std::string text;
-  std::vector<size_t> at;
-};
-
-MappedText form_decode_mapped(std::string_view s) {
-  MappedText out;
-  out.text = form_decode(s, &out.at);
-  return out;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-std::optional<uint32_t> hex4(std::string_view s, size_t pos) {
-  if (pos + 4 > s.size()) return std::nullopt;
-  uint32_t v = 0;
-  for (size_t i = pos; i < pos + 4; ++i) {
-    const int h = hex_digit_value(s[i]);
-    if (h < 0) return std::nullopt;
-    v = v * 16 + static_cast<uint32_t>(h);
-  }
-  return v;
-}
-
-// The value of a JSON string token's content (between its quotes), mapped. nullopt when malformed
-// (simdjson has already accepted the token, so this does not happen for tokens it found).
-std::optional<MappedText> json_unescape_mapped(std::string_view s) {
-  MappedText out;
-  out.text.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    const size_t start = i;
-    const size_t before = out.text.size();
-    if (s[i] != '\\') {
-      out.text += s[i++];
-    } else {
-      if (i + 1 >= s.size()) return std::nullopt;
-      const char e = s[i + 1];
-      i += 2;
-      switch (e) {
-        case '"': out.text += '"'; break;
-        case '\\': out.text += '\\'; break;
-        case '/': out.text += '/'; break;
-        case 'b': out.text += '\b'; break;
-        case 'f': out.text += '\f'; break;
-        case 'n': out.text += '\n'; break;
-        case 'r': out.text += '\r'; break;
-        case 't': out.text += '\t'; break;
-        case 'u': {
-          auto cp = hex4(s, i);
-          if (!cp) return std::nullopt;
-          i += 4;
-          if (*cp >= 0xD800 && *cp < 0xDC00) {
-            auto low = (i + 1 < s.size() && s[i] == '\\' && s[i + 1] == 'u') ? hex4(s, i + 2) : std::nullopt;
-            if (!low || *low < 0xDC00 || *low > 0xDFFF) return std::nullopt;
-            *cp = 0x10000 + ((*cp - 0xD800) << 10) + (*low - 0xDC00);
-            i += 6;
-          } else if (*cp >= 0xDC00 && *cp <= 0xDFFF) {
-            return std::nullopt;
-          }
-          append_utf8(out.text, *cp);
-          break;
-        }
-        default: return std::nullopt;
-      }
-    }
-    out.at.insert(out.at.end(), out.text.size() - before, start);
-  }
-  out.at.push_back(s.size());
-  return out;
-}
+namespace segments {
 
 // Every string of a JSON document, each as a json_string segment in `json`'s coordinates;
 // nullopt (with `error`) when the document does not parse.
@@ -577,111 +498,7 @@ std::optional<std::vector<Segment>> json_strings(std::string_view json, size_t m
   return out;
 }
 
-bool looks_like_json_text(std::string_view s) {
-  const auto first = std::find_if_not(s.begin(), s.end(), is_json_space);
-  return first != s.end() && (*first == '[' || *first == '{');
-}
-
-// Strings of a JSON document, with strings that hold a JSON array or object themselves opened up
-// (`levels` deep): an opened string's segments get the location "<outer>:<inner>", the range of
-// their token as escaped inside the outer token, and json_string added to `enclosing`.
-std::optional<std::vector<Segment>> nested_json_strings(std::string_view json, size_t max_depth, int levels,
-                                                        std::string& error) {
-  auto strings = json_strings(json, max_depth, error);
-  if (!strings) return std::nullopt;
-  std::vector<Segment> out;
-  for (Segment& s : *strings) {
-    if (levels > 0 && looks_like_json_text(s.text)) {
-      const size_t content = s.raw_begin + 1;
-      auto unescaped = json_unescape_mapped(json.substr(content, s.raw_end - 1 - content));
-      std::string inner_error;
-      auto inner = unescaped && unescaped->text == s.text
-                       ? nested_json_strings(unescaped->text, max_depth, levels - 1, inner_error)
-                       : std::nullopt;
-      if (inner) {
-        for (Segment& t : *inner) {
-          t.raw_begin = content + unescaped->at[t.raw_begin];
-          t.raw_end = content + unescaped->at[t.raw_end];
-          t.enclosing.push_back(Segment::Encoding::json_string);
-          t.location = s.location + ":" + t.location;
-          out.push_back(std::move(t));
-        }
-        continue;
-      }
-    }
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
-// "[0][3][1]" → true for index paths of the form [0][i][k].
-bool is_batch_entry_field(std::string_view location, char field) {
-  if (!location.starts_with("[0][")) return false;
-  const size_t close = location.find(']', 4);
-  if (close == std::string_view::npos || close == 4) return false;
-  for (size_t i = 4; i < close; ++i)
-    if (location[i] < '0' || location[i] > '9') return false;
-  return location.substr(close + 1) == std::string{'[', field, ']'};
-}
-
-// gemini.google.com's RPC forms. f.req is JSON whose strings hold JSON (StreamGenerate:
-// [null,"[[\"prompt\",0,null,...],[\"vi\"],[\"c_..\",\"r_..\",\"rc_..\"],...]"]; batchexecute:
-// [[["rpcid","<JSON>",null,"generic"],...]]).
-Extraction extract_gemini_form(std::string_view body, std::string_view path, size_t max_depth) {
-  Extraction form = extract_form(body);
-  if (form.status != Extraction::Status::ok) return form;
-  const auto freq = std::find_if(form.segments.begin(), form.segments.end(),
-                                 [](const Segment& s) { return s.location == "f.req"; });
-  if (freq == form.segments.end()) return form;
-
-  auto unparseable = [](std::string why) { return Extraction{Extraction::Status::unparseable, {}, std::move(why)}; };
-  const size_t value_begin = freq->raw_begin;
-  const MappedText decoded = form_decode_mapped(body.substr(value_begin, freq->raw_end - value_begin));
-  std::string error;
-  // One level: f.req's own strings that hold JSON are opened, the strings inside them are not. A
-  // prompt that itself looks like JSON stays one whole text, keys and numbers scanned with it.
-  auto nested = nested_json_strings(decoded.text, max_depth, /*levels=*/1, error);
-  if (!nested) return unparseable("f.req is not JSON: " + error);
-
-  const bool stream_generate = path.find("/StreamGenerate") != std::string_view::npos;
-  const bool batch = path.find("/batchexecute") != std::string_view::npos;
-  std::vector<Segment> chosen;
-  if (stream_generate) {
-    // The prompt alone: the rest of the envelope is ids, language codes and flags.
-    auto prompt = std::find_if(nested->begin(), nested->end(), [](const Segment& s) { return s.location == "[1]:[0][0]"; });
-    if (prompt == nested->end()) return unparseable("StreamGenerate f.req has no prompt at [1]:[0][0]");
-    chosen.push_back(std::move(*prompt));
-  } else {
-    bool envelope = !batch;
-    for (Segment& s : *nested) {
-      // The rpc id and the "generic" marker of each call are names, not text.
-      if (batch && (is_batch_entry_field(s.location, '0') || is_batch_entry_field(s.location, '3'))) {
-        envelope = true;
-        continue;
-      }
-      chosen.push_back(std::move(s));
-    }
-    if (!envelope) return unparseable("batchexecute f.req has no [[[rpcid, payload, ...]]] envelope");
-  }
-
-  Extraction out;
-  for (Segment& field : form.segments) {
-    if (&field != &*freq) {
-      if (field.location != "at") out.segments.push_back(std::move(field));  // `at` is the XSRF token
-      continue;
-    }
-    for (Segment& s : chosen) {
-      s.raw_begin = value_begin + decoded.at[s.raw_begin];
-      s.raw_end = value_begin + decoded.at[s.raw_end];
-      s.enclosing.push_back(Segment::Encoding::form_value);
-      s.location = "f.req" + s.location;
-      out.segments.push_back(std::move(s));
-    }
-  }
-  return out;
-}
-
-}  // namespace
+}  // namespace segments
 
 SegmentExtractor::SegmentExtractor(ExtractorLimits limits) : limits_(limits) {
   limits_.max_json_depth = std::min<size_t>(limits_.max_json_depth, simdjson::DEFAULT_MAX_DEPTH);
@@ -694,7 +511,8 @@ Extraction SegmentExtractor::extract(Schema schema, std::string_view content_typ
   switch (classify(schema, mt, body)) {
     case BodyKind::json: return extract_json(schema, body, limits_.max_json_depth);
     case BodyKind::form:
-      return schema == Schema::gemini_web ? extract_gemini_form(body, path, limits_.max_json_depth) : extract_form(body);
+      return schema == Schema::gemini_web ? segments::extract_gemini_web_form(body, path, limits_.max_json_depth)
+                                          : extract_form(body);
     case BodyKind::text: return extract_text(body);
     case BodyKind::binary: break;
   }

@@ -31,6 +31,17 @@ std::string missing_prerequisite() {
   if (geteuid() != 0) return "not root";
   for (const char* tool : {"ip", "nft", "openssl", "node", "curl", "sha256sum"})
     if (run_command({"sh", "-c", std::string("command -v ") + tool}).exit_code != 0) return std::string(tool) + " is missing";
+  // Namespaces may still be unusable: in a chroot (ops/fresh-debian-test.sh) `ip netns` cannot
+  // remount / as a slave, so every command inside a namespace fails. Try one, then remove it.
+  const std::string probe = "pw" + std::to_string(getpid()) + "-probe";
+  if (run_command({"ip", "netns", "add", probe}).exit_code != 0) return "ip netns add fails here";
+  const auto inside = run_command({"ip", "-n", probe, "link", "set", "lo", "up"});
+  run_command({"ip", "netns", "delete", probe});
+  if (inside.exit_code != 0) {
+    std::string why = inside.err;
+    while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
+    return "network namespaces cannot be entered here (" + why + ")";
+  }
   return "";
 }
 

@@ -1,0 +1,29 @@
+// Internal to gateway/adapters/: the pieces of segment extraction that the web apps' own shapes
+// (webapp_segments.cpp) share with the API schemas (segment_extractor.cpp). The public interface is
+// SegmentExtractor (segment_extractor.h); the invariants of an Extraction stated there hold for
+// everything these return.
+// Threads: pure functions.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/adapters/segment_extractor.h"
+
+namespace promptwall::gateway::segments {
+
+// Every field value of an application/x-www-form-urlencoded body, as form_value segments.
+Extraction extract_form(std::string_view body);
+
+// Every string of a JSON document, each as a json_string segment in `json`'s coordinates;
+// nullopt (with `error`) when the document does not parse or is nested deeper than `max_depth`.
+std::optional<std::vector<Segment>> json_strings(std::string_view json, size_t max_depth, std::string& error);
+
+// gemini.google.com's RPC forms (StreamGenerate, batchexecute): the prompt inside f.req's JSON
+// inside a JSON string, its range the bytes that encode it through every layer (`enclosing`).
+Extraction extract_gemini_web_form(std::string_view body, std::string_view path, size_t max_depth);
+
+}  // namespace promptwall::gateway::segments
