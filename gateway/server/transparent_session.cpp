@@ -129,6 +129,75 @@ void refuse(ServerState& state, Worker& worker, const Origin& origin, const Serv
   record(state.metrics, origin, ex);
 }
 
+// What the first bytes say decides where the connection goes: TLS to an AI host is intercepted
+// (or closed without a CA), plain HTTP to one runs the request loop, the rest is spliced to where
+// it was going.
+net::awaitable<void> judge_and_serve(ServerState& state, Worker& worker, beast::tcp_stream& stream,
+                                     beast::flat_buffer& buffer, const Origin& origin,
+                                     const OriginalDestination& destination) {
+  std::string why;
+  FirstBytes first = co_await read_first_bytes(state, stream, buffer);
+  if (first.kind == FirstBytes::Kind::none) {
+    // Preconnected sockets that never speak are common; a connection that said something we could
+    // not judge is worth a line.
+    spdlog::log(buffer.size() > 0 ? spdlog::level::info : spdlog::level::debug, "{} transparent connection to {} closed: {}",
+                origin.client, destination.to_string(), first.why);
+    state.metrics.transparent_connection("unclassified");
+    co_return;
+  }
+  using Action = TransparentRoute::Action;
+  TransparentRoute route{Action::splice, nullptr};
+  if (first.kind == FirstBytes::Kind::tls)
+    route = route_transparent(state.catalog, TransparentRoute::Protocol::tls, first.host, state.ca != nullptr);
+  else if (first.kind == FirstBytes::Kind::http)
+    route = route_transparent(state.catalog, TransparentRoute::Protocol::http, first.host, state.ca != nullptr);
+  if (first.kind == FirstBytes::Kind::http_too_large) {
+    // Its Host cannot be known within the limit: the request loop refuses it (431) in HTTP terms.
+    state.metrics.transparent_connection("refused");
+    co_await serve_requests(state, worker, stream, buffer, origin);
+    co_return;
+  }
+
+  switch (route.action) {
+    case Action::splice: {
+      UpstreamTarget target{false, destination.address(), destination.port(), ""};
+      auto connection = co_await upstream::connect_upstream(state, target, why);
+      if (!connection) {
+        spdlog::info("{} transparent connection to {}: {}", origin.client, destination.to_string(), why);
+        state.metrics.transparent_connection("spliced");
+        co_return;
+      }
+      spdlog::debug("{} spliced to {} ({})", origin.client, destination.to_string(),
+                    first.host.empty() ? "no host named" : first.host);
+      state.metrics.transparent_connection("spliced");
+      co_await splice(state, std::move(stream), buffer, std::move(std::get<beast::tcp_stream>(connection->stream)));
+      co_return;
+    }
+    case Action::inspect_http:
+      state.metrics.transparent_connection("intercepted");
+      co_await serve_requests(state, worker, stream, buffer, origin);
+      co_return;
+    case Action::close:
+      refuse(state, worker, origin, route.service, first.host,
+             "TLS to an AI service and interception is off (" + state.interception_off + ")");
+      co_return;
+    case Action::intercept: {
+      auto leaf = mint_leaf(state, first.host, origin.client);
+      if (!leaf) {
+        refuse(state, worker, origin, route.service, first.host, "no certificate could be made for it");
+        co_return;
+      }
+      state.metrics.transparent_connection("intercepted");
+      Origin inner = origin;
+      inner.kind = Origin::Kind::intercepted;
+      inner.service = route.service;
+      inner.host = first.host;
+      co_await serve_intercepted(state, worker, std::move(stream), buffer, std::move(leaf), first.host, std::move(inner));
+      co_return;
+    }
+  }
+}
+
 }  // namespace
 
 net::awaitable<void> serve_transparent(ServerState& state, Worker& worker, tcp::socket socket,
@@ -165,66 +234,7 @@ net::awaitable<void> serve_transparent(ServerState& state, Worker& worker, tcp::
   // Errors are handled where they happen; an exception here is a bug, and it must not take the
   // worker down with it.
   try {
-    FirstBytes first = co_await read_first_bytes(state, stream, buffer);
-    if (first.kind == FirstBytes::Kind::none) {
-      // Preconnected sockets that never speak are common; a connection that said something we could
-      // not judge is worth a line.
-      spdlog::log(buffer.size() > 0 ? spdlog::level::info : spdlog::level::debug, "{} transparent connection to {} closed: {}",
-                  origin.client, destination->to_string(), first.why);
-      state.metrics.transparent_connection("unclassified");
-      co_return;
-    }
-    using Action = TransparentRoute::Action;
-    TransparentRoute route{Action::splice, nullptr};
-    if (first.kind == FirstBytes::Kind::tls)
-      route = route_transparent(state.catalog, TransparentRoute::Protocol::tls, first.host, state.ca != nullptr);
-    else if (first.kind == FirstBytes::Kind::http)
-      route = route_transparent(state.catalog, TransparentRoute::Protocol::http, first.host, state.ca != nullptr);
-    if (first.kind == FirstBytes::Kind::http_too_large) {
-      // Its Host cannot be known within the limit: the request loop refuses it (431) in HTTP terms.
-      state.metrics.transparent_connection("refused");
-      co_await serve_requests(state, worker, stream, buffer, origin);
-      co_return;
-    }
-
-    switch (route.action) {
-      case Action::splice: {
-        UpstreamTarget target{false, destination->address(), destination->port(), ""};
-        auto connection = co_await upstream::connect_upstream(state, target, why);
-        if (!connection) {
-          spdlog::info("{} transparent connection to {}: {}", origin.client, destination->to_string(), why);
-          state.metrics.transparent_connection("spliced");
-          co_return;
-        }
-        spdlog::debug("{} spliced to {} ({})", origin.client, destination->to_string(),
-                      first.host.empty() ? "no host named" : first.host);
-        state.metrics.transparent_connection("spliced");
-        co_await splice(state, std::move(stream), buffer, std::move(std::get<beast::tcp_stream>(connection->stream)));
-        co_return;
-      }
-      case Action::inspect_http:
-        state.metrics.transparent_connection("intercepted");
-        co_await serve_requests(state, worker, stream, buffer, origin);
-        co_return;
-      case Action::close:
-        refuse(state, worker, origin, route.service, first.host,
-               "TLS to an AI service and interception is off (" + state.interception_off + ")");
-        co_return;
-      case Action::intercept: {
-        auto leaf = mint_leaf(state, first.host, origin.client);
-        if (!leaf) {
-          refuse(state, worker, origin, route.service, first.host, "no certificate could be made for it");
-          co_return;
-        }
-        state.metrics.transparent_connection("intercepted");
-        Origin inner = origin;
-        inner.kind = Origin::Kind::intercepted;
-        inner.service = route.service;
-        inner.host = first.host;
-        co_await serve_intercepted(state, worker, std::move(stream), buffer, std::move(leaf), first.host, std::move(inner));
-        co_return;
-      }
-    }
+    co_await judge_and_serve(state, worker, stream, buffer, origin, *destination);
   } catch (const std::exception& e) {
     spdlog::error("{} transparent connection failed: {}", origin.client, e.what());
   }
