@@ -3,8 +3,6 @@
 // the build fills in), whose values the unit file and the package scripts rely on. And they cannot
 // drift from the embedded default (gateway/config/default.yaml), the one source of the service
 // catalog: which hosts are AI services, where they go and how their bodies are read.
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -13,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "../support/temp_dir.h"
 #include "gateway/config/config.h"
 
 using namespace promptwall::gateway;
@@ -30,8 +29,8 @@ std::string read(const fs::path& file) {
 // The packaged template as ops/package/CMakeLists.txt fills it in, with the configuration
 // directory in a temporary place holding the admin token the postinst would have made.
 GatewayConfig packaged_config() {
-  const fs::path conf_dir = fs::temp_directory_path() / ("promptwall-shipped-" + std::to_string(::getpid()));
-  fs::create_directories(conf_dir);
+  const promptwall::test::TempDir scratch("shipped");
+  const fs::path conf_dir = scratch.path();
   std::ofstream(conf_dir / "admin-token") << "0123456789abcdef0123456789abcdef0123456789abcdef\n";
   std::string text = read(fs::path(PROMPTWALL_SOURCE_DIR) / "ops/package/promptwall.yaml.in");
   REQUIRE_FALSE(text.empty());
@@ -43,10 +42,6 @@ GatewayConfig packaged_config() {
   substitute("@PROMPTWALL_CONFIG_FILE@", (conf_dir / "promptwall.yaml").string());
   substitute("@PROMPTWALL_DOC_DIR@", "/usr/share/doc/promptwall");
   CHECK(text.find('@') == std::string::npos);
-  struct Cleanup {
-    fs::path dir;
-    ~Cleanup() { fs::remove_all(dir); }
-  } cleanup{conf_dir};
   return parse_gateway_config(text, "promptwall.yaml", conf_dir);
 }
 
