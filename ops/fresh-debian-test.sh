@@ -7,11 +7,13 @@
 # 1. debootstrap --variant=minbase bookworm into DIR (default /var/tmp/promptwall-bookworm): no
 #    compiler, no CMake, no Node; only what Debian calls essential. A root left by an earlier run
 #    is reused only with --keep (then it is no longer bare: say so when you quote the result).
-# 2. Debian's bookworm, bookworm-updates and bookworm-security sources, as a new server has them.
+# 2. Debian's bookworm, bookworm-updates and bookworm-security sources, as a new server has them,
+#    the installer's /etc/hosts, and the machine's local CAs (/usr/local/share/ca-certificates,
+#    e.g. a TLS-inspecting egress proxy's) so npm reaches its registry.
 # 3. A clone of this repository's committed HEAD into DIR/work/main (uncommitted changes are not
 #    in it, as they are not in CI's clone), with ../shared beside it when there is one.
 # 4. chroot with /proc, /sys, /dev and /dev/pts mounted, an empty environment, and
-#    `bash .ci/run` (ops/setup.sh --test: install packages, build, ctest) run there.
+#    the test command (ops/setup.sh --test, as .ci/run: install packages, build, ctest) run there.
 #    --no-asan passes --no-asan to setup.sh (the Release build only: half the time).
 #    --shell opens a shell in the root afterwards instead of unmounting at once.
 # The log is DIR.log; the last lines printed are ctest's summary. Exit status: the test command's.
@@ -32,7 +34,7 @@ while [ $# -gt 0 ]; do
     --keep) keep=1 ;;
     --no-asan) setup_args+=(--no-asan) ;;
     --shell) shell=1 ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fresh-debian-test.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -46,18 +48,17 @@ if ! command -v debootstrap >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap
 fi
 
-mounted=()
+# Everything mounted below the root, ours and what the tests made there (ip netns mounts
+# /run/netns), deepest first.
 unmount_all() {
-  local i
-  for (( i=${#mounted[@]}-1; i>=0; i-- )); do umount -l "${mounted[i]}" 2>/dev/null || true; done
-  mounted=()
+  { grep -o " $root/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
 }
 trap unmount_all EXIT
 
 if [ -e "$root" ] && [ "$keep" = 0 ]; then
   echo "== removing the previous root $root (--keep reuses it)"
   # A root whose mounts outlived an interrupted run: unmount before deleting anything below it.
-  { grep -o " $root/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
+  unmount_all
   rm -rf --one-file-system "$root"
 fi
 if [ ! -e "$root/etc/debian_version" ]; then
@@ -99,7 +100,6 @@ for m in proc sys dev dev/pts; do
     dev) mount --bind /dev "$root/dev" ;;
     dev/pts) mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts" ;;
   esac
-  mounted+=("$root/$m")
 done
 
 echo "== bash .ci/run in the root (log: $root.log)"
