@@ -61,8 +61,11 @@ std::optional<ServiceCatalog::PrefixMatch> ServiceCatalog::by_prefix(std::string
 
 const Service* ServiceCatalog::by_host(std::string_view raw) const {
   const std::optional<HostName> name = parse_host(raw);
-  if (!name) return nullptr;
-  const std::string_view host = name->text;
+  return name ? by_host(*name) : nullptr;
+}
+
+const Service* ServiceCatalog::by_host(const HostName& name) const {
+  const std::string_view host = name.text;
   if (auto it = exact_hosts_.find(host); it != exact_hosts_.end()) return &services_[it->second];
   // Suffixes from the longest (after the first label) to the shortest, so the most specific
   // wildcard wins; a wildcard never matches the bare domain because its suffix starts with '.'.

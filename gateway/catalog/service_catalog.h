@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/catalog/host_name.h"
 #include "gateway/catalog/service.h"
 
 namespace promptwall::gateway {
@@ -44,6 +45,8 @@ class ServiceCatalog {
   // not parse: callers parse what clients send first and refuse garbage, so nullptr here never
   // means "let it through" for a host that was not read.
   const Service* by_host(std::string_view host) const;
+  // The same for a host already read by parse_host()/parse_authority(): no second parse.
+  const Service* by_host(const HostName& host) const;
 
   const std::vector<Service>& services() const { return services_; }
 

@@ -460,7 +460,7 @@ class ClientSession {
         }
         std::string path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
         if (path.front() == '?') path.insert(0, "/");
-        route.service = state_.catalog.by_host(authority->host.text);
+        route.service = state_.catalog.by_host(authority->host);
         if (route.service && route.service->inspect && route.service->upstream) {
           route.upstream = upstream_for_host(*route.service, authority->host.text);
           route.schema_path = path;
@@ -494,7 +494,7 @@ class ClientSession {
       return std::nullopt;
     }
     Route route;
-    route.service = state_.catalog.by_host(authority->host.text);
+    route.service = state_.catalog.by_host(authority->host);
     if (route.service && route.service->inspect && route.service->upstream) {
       route.upstream = upstream_for_host(*route.service, authority->host.text);
       route.schema_path = std::string(target);

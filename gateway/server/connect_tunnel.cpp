@@ -106,7 +106,7 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
     co_await refuse_connect(state, worker, stream, connect, origin, ex, r, nullptr);
     co_return;
   }
-  const Service* service = state.catalog.by_host(authority->host.text);
+  const Service* service = state.catalog.by_host(authority->host);
   ex.service = service;
   ServiceAccess access = service ? state.scopes.access(*service, origin.identity) : ServiceAccess{};
   if (service && !access.allowed) {
