@@ -7,6 +7,8 @@
 #                           with ASan+UBSan in ./build-asan and run it again (--no-asan skips)
 #   ops/setup.sh --run      install + build + scan a sample prompt, then start the gateway on its
 #                           embedded default configuration (promptwall serve)
+#   ops/setup.sh --fuzz [S] install clang-14 + libclang-rt-14-dev, build the libFuzzer targets in
+#                           ./build-fuzz and run each for S seconds (default 60; fuzz/README.md)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,8 +16,11 @@ cd "$here"
 
 mode=build
 asan=unset
+fuzz_seconds=60
 for arg in "$@"; do
   case "$arg" in
+    --fuzz) mode=fuzz ;;
+    [0-9]*) [ "$mode" = fuzz ] || { echo "setup.sh: a number only follows --fuzz" >&2; exit 2; }; fuzz_seconds=$arg ;;
     --test) mode=test ;;
     --run) mode=run ;;
     --asan) asan=1 ;;
@@ -43,6 +48,8 @@ packages=(
 if [ "$mode" = test ]; then packages+=(rsyslog); fi
 # The .deb's test boots systemd in a container (systemd-nspawn) to start the installed unit.
 if [ "$mode" = test ]; then packages+=(systemd-container); fi
+# libFuzzer: clang's runtime is only a recommended package of clang-14, so it is named.
+if [ "$mode" = fuzz ]; then packages+=(clang-14 libclang-rt-14-dev); fi
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -86,6 +93,20 @@ if [ "$mode" = test ]; then
 fi
 
 jobs=$(nproc)
+if [ "$mode" = fuzz ]; then
+  echo "== configuring and building the fuzz targets (clang-14, libFuzzer + ASan + UBSan) in build-fuzz/"
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROMPTWALL_FUZZ=ON \
+    -DPROMPTWALL_TESTS=OFF -DPROMPTWALL_BENCH=OFF >/dev/null
+  cmake --build build-fuzz -j "$jobs" --target fuzzers
+  for binary in build-fuzz/fuzz/*_fuzz; do
+    name=$(basename "$binary" _fuzz)
+    mkdir -p "build-fuzz/corpus/$name"
+    echo "== fuzzing $name for ${fuzz_seconds}s"
+    "$binary" -max_total_time="$fuzz_seconds" -max_len=1024 -artifact_prefix=build-fuzz/ \
+      "build-fuzz/corpus/$name" "fuzz/corpus/$name"
+  done
+  exit 0
+fi
 echo "== configuring and building (Release) in build/"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"

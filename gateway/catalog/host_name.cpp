@@ -83,6 +83,10 @@ std::optional<HostName> ipv6(std::string_view text) {
   std::array<unsigned char, 16> address{};
   std::array<char, INET6_ADDRSTRLEN> canonical{};
   if (text.size() >= canonical.size()) return std::nullopt;
+  // inet_pton reads a C string: a NUL (or anything after it) would never be seen. Only the
+  // characters an IPv6 address is written with may stand here; a zone id ('%') is refused too.
+  for (char c : text)
+    if (!(is_hex(c) || (c >= 'A' && c <= 'F') || c == ':' || c == '.')) return std::nullopt;
   if (inet_pton(AF_INET6, std::string(text).c_str(), address.data()) != 1) return std::nullopt;
   if (!inet_ntop(AF_INET6, address.data(), canonical.data(), canonical.size())) return std::nullopt;
   return HostName{canonical.data(), HostName::Kind::ipv6};

@@ -178,6 +178,16 @@ TEST_CASE("authorities: host, port, IPv6 in brackets, no userinfo", "[host_name]
   CHECK(why == "user info (user@host) is not allowed");
 }
 
+TEST_CASE("a NUL byte never hides the rest of a host (found by fuzz/host_name_fuzz)", "[host_name]") {
+  using namespace std::string_literals;
+  // inet_pton stops at the NUL: "1::0" alone would parse, the '@' and what follows unseen.
+  CHECK_FALSE(parse_host("1::0\0\0@\0"s));
+  CHECK_FALSE(parse_host("[1::0\0evil]"s));
+  CHECK_FALSE(parse_authority("[::1\0]:443"s, 443));
+  CHECK_FALSE(parse_host("api.openai.com\0.evil.com"s));
+  CHECK_FALSE(parse_authority("api.openai.com\0:443"s, 443));
+}
+
 TEST_CASE("the catalog reads hosts as the parser does: every spelling of a host is one host", "[host_name][catalog]") {
   Service openai;
   openai.name = "openai";
