@@ -168,6 +168,23 @@ Bilingual reason_text(const Refusal& r) {
               "promptwall needs to know who you are before it forwards this request: sign in to the proxy "
               "with your organisation account (the user name or password was missing or wrong). If you "
               "need help, contact IT support."};
+    case Reason::file_not_inspected:
+      return {"promptwall đã chặn yêu cầu này: yêu cầu có kèm tệp (tài liệu, ảnh hoặc dữ liệu mã hoá) mà "
+              "promptwall chưa kiểm tra được nội dung, nên không thể gửi đi. Hãy dán phần văn bản cần dùng "
+              "thay cho tệp, hoặc liên hệ bộ phận an ninh thông tin.",
+              "promptwall blocked this request: it carries a file (a document, an image or encoded data) "
+              "whose content promptwall cannot check yet, so it cannot be sent. Paste the text you need "
+              "instead of the file, or contact the information security office."};
+    case Reason::forbidden_destination:
+      return {"promptwall đã chặn yêu cầu này: địa chỉ đích là mạng nội bộ, chính gateway hoặc nằm ngoài "
+              "đường dẫn của dịch vụ, nên không được đi qua proxy.",
+              "promptwall blocked this request: its destination is an internal network, the gateway "
+              "itself, or outside the service's path, which the proxy does not reach."};
+    case Reason::uninspectable_connection:
+      return {"promptwall đã chặn kết nối này: nó tới một dịch vụ AI nhưng không nêu tên máy chủ nên không "
+              "thể kiểm tra. Hãy truy cập dịch vụ bằng tên miền của nó (không dùng địa chỉ IP).",
+              "promptwall blocked this connection: it goes to an AI service without naming the host, so it "
+              "cannot be checked. Reach the service by its domain name, not by its IP address."};
   }
   return {"promptwall đã chặn yêu cầu này.", "promptwall blocked this request."};
 }
@@ -195,7 +212,10 @@ std::string_view openai_type(unsigned status) {
 std::string_view gemini_status(const Refusal& r) {
   switch (r.reason) {
     case Reason::sensitive_content:
-    case Reason::unapproved_service: return "PERMISSION_DENIED";
+    case Reason::unapproved_service:
+    case Reason::file_not_inspected:
+    case Reason::forbidden_destination:
+    case Reason::uninspectable_connection: return "PERMISSION_DENIED";
     case Reason::unreadable_body:
     case Reason::body_too_large:
     case Reason::header_too_large:
@@ -213,7 +233,10 @@ std::string_view gemini_status(const Refusal& r) {
 std::string_view anthropic_type(const Refusal& r) {
   switch (r.reason) {
     case Reason::sensitive_content:
-    case Reason::unapproved_service: return "permission_error";
+    case Reason::unapproved_service:
+    case Reason::file_not_inspected:
+    case Reason::forbidden_destination:
+    case Reason::uninspectable_connection: return "permission_error";
     case Reason::unreadable_body:
     case Reason::header_too_large:
     case Reason::unsupported_request: return "invalid_request_error";
@@ -441,6 +464,9 @@ std::string_view to_string(Refusal::Reason r) {
     case Reason::overloaded: return "overloaded";
     case Reason::audit_unavailable: return "audit_unavailable";
     case Reason::proxy_auth_required: return "proxy_auth_required";
+    case Reason::file_not_inspected: return "file_not_inspected";
+    case Reason::forbidden_destination: return "forbidden_destination";
+    case Reason::uninspectable_connection: return "uninspectable_connection";
   }
   return "internal_error";
 }
@@ -448,7 +474,10 @@ std::string_view to_string(Refusal::Reason r) {
 unsigned status_code(const Refusal& r) {
   switch (r.reason) {
     case Reason::sensitive_content:
-    case Reason::unapproved_service: return 403;
+    case Reason::unapproved_service:
+    case Reason::file_not_inspected:
+    case Reason::forbidden_destination:
+    case Reason::uninspectable_connection: return 403;
     case Reason::unreadable_body:
     case Reason::unsupported_request: return 400;
     case Reason::body_too_large: return 413;
@@ -495,6 +524,7 @@ std::string websocket_close_reason(const Refusal& r) {
   switch (r.reason) {
     case Reason::sensitive_content: what = "đã chặn: nội dung nhạy cảm | blocked: sensitive content"; break;
     case Reason::unreadable_body: what = "đã chặn: không đọc được | blocked: unreadable message"; break;
+    case Reason::file_not_inspected: what = "đã chặn: tệp chưa kiểm tra | blocked: file not inspected"; break;
     case Reason::body_too_large: what = "đã chặn: quá lớn | blocked: message too large"; break;
     case Reason::audit_unavailable: what = "tạm dừng: nhật ký lỗi | paused: audit unavailable"; break;
     default: what = "đã chặn | refused"; break;

@@ -29,6 +29,8 @@ struct Refusal {
   //                                                       the fix is in the client's configuration
   //   upstream_unavailable 502, upstream_timeout 504, internal_error 500, overloaded 503
   //   proxy_auth_required                            407  (the caller adds Proxy-Authenticate)
+  //   file_not_inspected, forbidden_destination,
+  //   uninspectable_connection                       403  the organisation's policy says no
   enum class Reason : uint8_t {
     sensitive_content,    // findings with a block action
     unapproved_service,   // the catalog marks the service unapproved
@@ -42,6 +44,12 @@ struct Refusal {
     overloaded,           // too many connections
     audit_unavailable,    // the audit trail cannot be written: nothing leaves unrecorded
     proxy_auth_required,  // 407: the forward proxy needs (valid) credentials
+    file_not_inspected,   // a file inside the request (data URL, base64 field, upload) that the
+                          // gateway cannot read yet; the `files` policy knob says block
+    forbidden_destination,  // loopback, link-local, unspecified, internal networks, the gateway's
+                            // own listeners, or a path that leaves the service's base path (SSRF)
+    uninspectable_connection,  // TLS to an AI address that names no host (no SNI, ECH), a CONNECT
+                               // to an AI service's IP address that cannot be intercepted
   };
   Reason reason = Reason::sensitive_content;
   std::vector<std::string> rule_ids;    // sensitive_content: the rules that blocked (ids only)
