@@ -7,13 +7,17 @@
 #   bench/run-gateway-bench.sh                          # builds promptwall in build/, ~2 minutes
 #   BUILD_DIR=build-bench bench/run-gateway-bench.sh
 #   PROMPTWALL_BIN=/path/to/promptwall DURATION=5s bench/run-gateway-bench.sh
+#   BASELINE_BIN=/tmp/promptwall-before bench/run-gateway-bench.sh   # + the same runs on an older build
 #
 # Environment (defaults in brackets): BUILD_DIR [build], JOBS [nproc] for the build, or
 # PROMPTWALL_BIN to use a built binary; DURATION [10s] and CONNS [16] for the loaded wrk runs
 # (a -c1 run of the same length comes first); STREAMS ["500 1000"] open streams for the memory
 # figure; BASE_PORT [28400] (six ports from it); SERVER_CPUS [0] and CLIENT_CPUS [1] for taskset
 # (empty: no pinning; the default when there are fewer than 2 CPUs); THREADS [1] promptwall
-# threads and nginx workers of the proxy; KEEP=1 keeps the work directory (configs, logs).
+# threads and nginx workers of the proxy; KEEP=1 keeps the work directory (configs, logs);
+# BASELINE_BIN, a promptwall built before a change: after the load runs it serves the same bodies
+# on the same ports, and the table gains its rows and the ratios new/baseline (CPU per request,
+# requests/s), so a change's cost is measured in one run on one machine state.
 # Needs wrk, nginx (nginx-light is enough), node and curl; no root. See bench/README.md.
 #
 # Exit status: 0 when every check passed and no load run saw an error (whether the targets were
@@ -110,8 +114,8 @@ cpu_ticks() {
   echo "$total"
 }
 
-start_promptwall() {  # start_promptwall LOG: sets pw_pid
-  "${on_servers[@]}" "$bin" serve --config "$work/promptwall.yaml" 2>>"$1" &
+start_promptwall() {  # start_promptwall LOG [BINARY]: sets pw_pid
+  "${on_servers[@]}" "${2:-$bin}" serve --config "$work/promptwall.yaml" 2>>"$1" &
   pw_pid=$!
   pids+=("$pw_pid")
   # The first start compiles the rule packs into the cache: allow for it on a busy machine.
@@ -185,7 +189,7 @@ alive() {  # alive TARGET WHEN: dies, with the server's exit status, when it is 
 run_wrk() {  # run_wrk TARGET CONNECTIONS DURATION: fills result[TARGET,CONNECTIONS,*]
   local target=$1 c=$2 log="$work/wrk-$1-c$2.txt"
   local -a bodies=("${clean_bodies[@]}")
-  [ "$target" = pw-redact ] && bodies=("${redact_bodies[@]}")
+  case "$target" in pw-redact | base-redact) bodies=("${redact_bodies[@]}") ;; esac
   local pid=${server_pid[$target]} line ticks
   alive "$target" before
   ticks=$(cpu_ticks "$pid")
@@ -214,6 +218,22 @@ audit_events=$(cat "$work"/audit/audit-*.jsonl | grep -c '"type":"decision"' || 
 redact_requests=$(( ${result[pw-redact,1,requests]} + ${result[pw-redact,$conns,requests]} ))
 pw_threads=$(ls "/proc/$pw_pid/task" | wc -l)
 pw_log_new=$(tail -n +"$((log_lines_before + 1))" "$work/promptwall.log")
+
+# --- the baseline build, same bodies, same ports ----------------------------------------------
+if [ -n "${BASELINE_BIN:-}" ]; then
+  [ -x "$BASELINE_BIN" ] || die "no promptwall binary at BASELINE_BIN=$BASELINE_BIN"
+  kill "$pw_pid"; wait "$pw_pid" 2>/dev/null || true
+  start_promptwall "$work/promptwall-baseline.log" "$BASELINE_BIN"
+  check "$(post "$pw_url" "${clean_bodies[0]}" "$out")" "200 allow" "baseline promptwall, clean"
+  targets+=(base-clean base-redact)
+  url[base-clean]=$pw_url url[base-redact]=$pw_url
+  label[base-clean]="baseline clean" label[base-redact]="baseline redact"
+  server_pid[base-clean]=$pw_pid server_pid[base-redact]=$pw_pid
+  for target in base-clean base-redact; do run_wrk "$target" "$conns" 2s; done
+  for c in 1 "$conns"; do
+    for target in base-clean base-redact; do run_wrk "$target" "$c" "$duration"; done
+  done
+fi
 
 # --- memory per open stream -----------------------------------------------------------------
 # A fresh promptwall, so the figure is not flattered by heap the load runs left behind.
@@ -291,6 +311,17 @@ for target in pw-clean pw-redact; do
     "$(awk -v a="${result[$target,$conns,cpu_us]}" -v b="${result[proxy,$conns,cpu_us]}" 'BEGIN { printf "%.1f", b ? a / b : 0 }')" \
     "$(awk -v a="${result[$target,$conns,cpu_us]}" -v b="${result[proxy,$conns,cpu_us]}" 'BEGIN { printf "%.2f", a ? b / a : 0 }')"
 done
+if [ -n "${BASELINE_BIN:-}" ]; then
+  echo
+  echo "this build / the baseline ($BASELINE_BIN), same bodies and ports, -c$conns (cpu: under 1 is cheaper):"
+  for kind in clean redact; do
+    printf '  %-8s cpu per request %s / %s us = %s   rps %s / %s = %s\n' "$kind" \
+      "${result[pw-$kind,$conns,cpu_us]}" "${result[base-$kind,$conns,cpu_us]}" \
+      "$(awk -v a="${result[pw-$kind,$conns,cpu_us]}" -v b="${result[base-$kind,$conns,cpu_us]}" 'BEGIN { printf "%.3f", b ? a / b : 0 }')" \
+      "${result[pw-$kind,$conns,rps]}" "${result[base-$kind,$conns,rps]}" \
+      "$(awk -v a="${result[pw-$kind,$conns,rps]}" -v b="${result[base-$kind,$conns,rps]}" 'BEGIN { printf "%.3f", b ? a / b : 0 }')"
+  done
+fi
 echo
 echo "memory per open streaming connection (fresh promptwall, SSE upstream sending 1 event/s):"
 printf '  RSS with no stream open: %d KB\n' "$rss_before"
