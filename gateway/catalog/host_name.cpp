@@ -79,6 +79,57 @@ bool is_number(std::string_view label) {
   return !label.empty() && std::all_of(label.begin(), label.end(), is_digit);
 }
 
+// One part of a WHATWG IPv4 address: "0x7f" hexadecimal ("0x" alone is 0), "0177" octal, "127"
+// decimal. nullopt for anything else (an octal part with an 8 or 9) and past 2^32.
+std::optional<uint64_t> ipv4_part(std::string_view part) {
+  unsigned base = 10;
+  if (part.starts_with("0x")) {
+    base = 16;
+    part.remove_prefix(2);
+    if (part.empty()) return 0;
+  } else if (part.size() > 1 && part.front() == '0') {
+    base = 8;
+    part.remove_prefix(1);
+  }
+  // Leading zeros do not change the value; without them, 11 digits of any base exceed 2^32.
+  while (part.size() > 1 && part.front() == '0') part.remove_prefix(1);
+  if (part.empty() || part.size() > 11) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : part) {
+    const unsigned digit = is_digit(c) ? static_cast<unsigned>(c - '0') : static_cast<unsigned>(c - 'a' + 10);
+    if (!is_hex(c) || digit >= base) return std::nullopt;
+    value = value * base + digit;
+  }
+  return value;
+}
+
+// `name` (lower case, no trailing dot, last label a number) read as the WHATWG URL standard's IPv4
+// parser reads it, as browsers and inet_aton(3) do: one to four parts, each decimal, octal or hex,
+// the last filling the remaining bytes ("127.1" is 127.0.0.1, "2130706433" too). The dotted quad,
+// or nullopt when it is not an address (a part too large, more than four parts, a bad digit).
+std::optional<std::string> whatwg_ipv4(std::string_view name) {
+  std::array<uint64_t, 4> parts{};
+  size_t count = 0;
+  for (size_t start = 0; start <= name.size();) {
+    const size_t dot = std::min(name.find('.', start), name.size());
+    if (count == parts.size()) return std::nullopt;
+    auto value = ipv4_part(name.substr(start, dot - start));
+    if (!value) return std::nullopt;
+    parts[count++] = *value;
+    start = dot + 1;
+  }
+  uint64_t address = 0;
+  for (size_t i = 0; i + 1 < count; ++i) {
+    if (parts[i] > 255) return std::nullopt;
+    address |= parts[i] << (8 * (3 - i));
+  }
+  const unsigned last_bits = 8 * static_cast<unsigned>(5 - count);
+  if (parts[count - 1] >= (uint64_t{1} << last_bits)) return std::nullopt;
+  address |= parts[count - 1];
+  return std::to_string(address >> 24) + "." + std::to_string((address >> 16) & 255) + "." +
+         std::to_string((address >> 8) & 255) + "." + std::to_string(address & 255);
+}
+
 std::optional<HostName> ipv6(std::string_view text) {
   std::array<unsigned char, 16> address{};
   std::array<char, INET6_ADDRSTRLEN> canonical{};
@@ -114,9 +165,9 @@ std::optional<HostName> checked_name(std::string name, std::string_view original
     start = dot + 1;
   }
   if (is_number(last)) {
-    std::array<unsigned char, 4> address{};
-    if (inet_pton(AF_INET, name.c_str(), address.data()) != 1) return bad("");
-    return HostName{std::move(name), HostName::Kind::ipv4};
+    auto dotted = whatwg_ipv4(name);
+    if (!dotted) return bad("");
+    return HostName{std::move(*dotted), HostName::Kind::ipv4};
   }
   return HostName{std::move(name), HostName::Kind::name};
 }

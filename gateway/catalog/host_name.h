@@ -13,9 +13,12 @@
 //     1..63 bytes of [a-z0-9_-], no '-' at either end, 253 bytes in all (underscores are accepted:
 //     some internal names carry them); a label `xn--...` must be punycode that decodes to a valid
 //     label;
-//   - an IPv4 address: dotted quad, as inet_pton(AF_INET) reads it (no octal, hex or short forms);
-//     a name whose last label is a number (`1.2.3`, `0x7f.1`, `127.1`) is rejected rather than
-//     read as an address, since resolvers disagree about what it means;
+//   - an IPv4 address: the dotted quad. A name whose last label is a number is an address, read as
+//     the WHATWG URL standard (browsers) and inet_aton(3) read it: `127.1`, `2130706433`,
+//     `0x7f.0.0.1` and `0177.0.0.1` are all 127.0.0.1, `0` is 0.0.0.0. Every spelling a client or
+//     resolver could mean as an address comes out as the one address the gateway checks
+//     (catalog/destination_guard.h) and connects to; what is not a valid address (`1.2.300.4`,
+//     `09.1.1.1`, five parts) is rejected;
 //   - an IPv6 address: as inet_ntop writes it, without brackets (`2001:db8::1`); no zone id.
 // Everything else is rejected, never repaired: an empty label (`a..b`, `.a`), spaces, control
 // bytes, '%' escapes, '/', a bad or empty port, an over-long name or label.

@@ -63,11 +63,28 @@ TEST_CASE("host names: one normal form, garbage rejected", "[host_name]") {
       {"2001:db8:0:0:0:0:0:1", "2001:db8::1", Kind::ipv6},
       {"::ffff:10.1.2.3", "::ffff:10.1.2.3", Kind::ipv6},
       {"300.0.0.1", nullptr},
-      {"01.02.03.04", nullptr},  // octal to some resolvers
-      {"127.1", nullptr},        // 127.0.0.1 to some resolvers
-      {"1.2.3", nullptr},
-      {"0x7f000001", nullptr},
-      {"0x7f.0.0.1", nullptr},
+      // Every spelling a browser or inet_aton(3) reads as an IPv4 address is that address
+      // (WHATWG), so the destination guard sees the one address it would connect to.
+      {"01.02.03.04", "1.2.3.4", Kind::ipv4},  // octal
+      {"127.1", "127.0.0.1", Kind::ipv4},
+      {"1.2.3", "1.2.0.3", Kind::ipv4},
+      {"2130706433", "127.0.0.1", Kind::ipv4},
+      {"0x7f000001", "127.0.0.1", Kind::ipv4},
+      {"0X7F.0.0.1", "127.0.0.1", Kind::ipv4},
+      {"0x7f.0.0.1", "127.0.0.1", Kind::ipv4},
+      {"0177.0.0.1", "127.0.0.1", Kind::ipv4},
+      {"127.000.000.001", "127.0.0.1", Kind::ipv4},
+      {"0", "0.0.0.0", Kind::ipv4},
+      {"0x", "0.0.0.0", Kind::ipv4},
+      {"127.0.0.1.", "127.0.0.1", Kind::ipv4},
+      {"4294967295", "255.255.255.255", Kind::ipv4},
+      {"4294967296", nullptr},                 // past 32 bits
+      {"1.16777216", nullptr},                 // the last part overflows its 24 bits
+      {"256.1", nullptr},
+      {"09.1.1.1", nullptr},                   // 9 is not an octal digit
+      {"1.2.3.4.5", nullptr},
+      {"0xg.1.1.1", nullptr},
+      {"00000000000000000000000000000001.2.3.4", "1.2.3.4", Kind::ipv4},
       {"fe80::1%eth0", nullptr},
       {"[::1", nullptr},
       {":::", nullptr},
