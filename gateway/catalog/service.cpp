@@ -38,7 +38,15 @@ UpstreamTarget upstream_for_host(const Service& service, std::string_view host) 
   UpstreamTarget target = *service.upstream;
   const auto& hosts = service.hosts;
   const bool public_names = std::find(hosts.begin(), hosts.end(), target.host) != hosts.end();
-  if (public_names && std::find(hosts.begin(), hosts.end(), host) != hosts.end()) target.host = std::string(host);
+  // A host under one of the service's wildcards is a public name of it too: an upload to
+  // acct.blob.core.windows.net goes to acct.blob.core.windows.net, not to the configured upstream.
+  auto claimed = [&](std::string_view h) {
+    return std::any_of(hosts.begin(), hosts.end(), [&](const std::string& mine) {
+      if (mine == h) return true;
+      return mine.starts_with("*.") && h.size() > mine.size() - 1 && h.ends_with(std::string_view(mine).substr(1));
+    });
+  };
+  if (public_names && claimed(host)) target.host = std::string(host);
   return target;
 }
 

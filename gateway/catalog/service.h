@@ -35,12 +35,19 @@ struct UpstreamTarget {
   std::string base_path;  // prefix put before the request path ("" or "/v1beta" etc., no trailing '/')
 };
 
-// What to do with a body that cannot be parsed or decoded.
+// What to do with a body that cannot be parsed or decoded. Since issue 12 both values refuse it
+// (unreadable_body): scanning malformed JSON as raw text left escapes encoded, so an escaped stamp
+// passed. The key is still read so that existing configurations load (docs/configuration.md).
 enum class UnparseablePolicy : uint8_t { scan_raw_or_block, block };
+
+// What to do with a file the gateway cannot read: a base64 file inside JSON, or a body that is a
+// file (multipart, octet-stream, image/*, pdf...). block: refused as file_not_inspected; allow:
+// forwarded unread, and the inspection note (the audit trail) says so.
+enum class FilePolicy : uint8_t { block, allow };
 
 // Where a request for `host` (one of the service's hosts, as the client named it) goes: when the
 // service's upstream host is itself one of its `hosts`, the service is a set of real public names
-// and each goes to itself (chat.openai.com to chat.openai.com, same scheme, port and base path);
+// and each goes to itself (a host under one of its "*.x" wildcards too) (chat.openai.com to chat.openai.com, same scheme, port and base path);
 // otherwise (a relay, a test double) every host goes to the configured upstream.
 struct Service;
 UpstreamTarget upstream_for_host(const Service& service, std::string_view host);
@@ -55,6 +62,9 @@ struct Service {
   bool inspect = true;              // false: tunnelled/forwarded untouched (known, not an AI service)
   PolicyLayer policy;
   UnparseablePolicy unparseable = UnparseablePolicy::scan_raw_or_block;
+  // The service's `policy.files`; unset: the global `policy.files` (the loader fills it in), and
+  // block when neither says.
+  std::optional<FilePolicy> files;
 };
 
 }  // namespace promptwall::gateway
