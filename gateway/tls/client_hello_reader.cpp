@@ -16,12 +16,26 @@ namespace {
 struct Seen {
   bool hello = false;
   bool name_callback = false;
+  bool encrypted_client_hello = false;
   std::string server_name;
 };
+
+// The encrypted_client_hello extension (draft-ietf-tls-esni, IANA 0xfe0d): its SNI is then only
+// the outer, public name.
+constexpr unsigned kEncryptedClientHello = 0xfe0d;
 
 int on_client_hello(SSL* ssl, int*, void*) {
   static_cast<Seen*>(SSL_get_app_data(ssl))->hello = true;
   return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+// OpenSSL 3.0 keeps no extension it has no handler for (SSL_client_hello_get0_ext does not see
+// it), so ECH gets a parse-only handler: it runs while the ClientHello's extensions are read,
+// before the servername callback ends the handshake.
+int on_encrypted_client_hello(SSL* ssl, unsigned int, unsigned int, const unsigned char*, size_t, X509*, size_t, int*,
+                              void*) {
+  static_cast<Seen*>(SSL_get_app_data(ssl))->encrypted_client_hello = true;
+  return 1;
 }
 
 // Runs once OpenSSL has parsed every extension of the ClientHello (with or without an SNI one).
@@ -46,6 +60,9 @@ ClientHelloReader::ClientHelloReader() : ctx_(SSL_CTX_new(TLS_server_method())) 
   SSL_CTX_set_security_level(ctx_.get(), 0);
   SSL_CTX_set_client_hello_cb(ctx_.get(), on_client_hello, nullptr);
   SSL_CTX_set_tlsext_servername_callback(ctx_.get(), on_server_name);
+  if (SSL_CTX_add_custom_ext(ctx_.get(), kEncryptedClientHello, SSL_EXT_CLIENT_HELLO, nullptr, nullptr, nullptr,
+                             on_encrypted_client_hello, nullptr) != 1)
+    throw std::runtime_error("cannot make OpenSSL read the encrypted_client_hello extension");
 }
 
 ClientHelloReader::~ClientHelloReader() = default;
@@ -78,6 +95,7 @@ ClientHelloRead ClientHelloReader::read(std::string_view bytes) const {
   const int error = SSL_get_error(ssl.get(), result);
   ERR_clear_error();  // the reader's failures are answers, not errors for whoever calls OpenSSL next
 
+  out.encrypted_client_hello = seen.encrypted_client_hello;
   if (seen.name_callback) {
     out.status = ClientHelloRead::Status::client_hello;
     if (!seen.server_name.empty()) {

@@ -1,6 +1,7 @@
 // ClientHelloReader: whether the first bytes of a connection are a TLS ClientHello, and the server
 // name (SNI) it asks for. The transparent listener uses it to decide, before a byte reaches anyone,
-// whether a connection is for an AI service (intercepted) or not (spliced untouched).
+// whether a connection is for an AI service (intercepted) or not (spliced untouched), and whether
+// the name it shows can be believed (not when the real one is encrypted, ECH).
 //
 // OpenSSL does the parsing: each read() feeds the bytes to a throwaway server-side SSL through a
 // memory BIO and stops the handshake in the servername callback, so nothing is hand-parsed and
@@ -32,6 +33,9 @@ struct ClientHelloRead {
   // An SNI was sent but is not a host name: `server_name` is empty, and the connection must not be
   // spliced as if it named none, since the site might accept a name we cannot read.
   bool server_name_invalid = false;
+  // The ClientHello offers Encrypted Client Hello (extension 0xfe0d): `server_name` is then the
+  // outer, public name a CDN answers to, not the host the client is going to.
+  bool encrypted_client_hello = false;
 };
 
 class ClientHelloReader {

@@ -15,13 +15,24 @@ namespace {
 struct ClientOptions {
   const char* server_name = nullptr;
   int max_version = 0;  // 0: the library's highest
+  bool ech = false;     // add an encrypted_client_hello extension (0xfe0d), as an ECH client does
 };
+
+// The outer ClientHello's ECH extension: its content is opaque to us (an HPKE-sealed inner hello).
+int add_ech(SSL*, unsigned int, unsigned int, const unsigned char** out, size_t* outlen, X509*, size_t, int*, void*) {
+  static constexpr unsigned char kSealed[] = {0x00, 0x00, 0x01, 0x00, 0x01, 0x07, 0x00, 0x00, 0x00, 0x00};
+  *out = kSealed;
+  *outlen = sizeof kSealed;
+  return 1;
+}
 
 // The bytes an OpenSSL client sends first: its ClientHello, as it would go on the wire.
 std::string client_hello(const ClientOptions& options) {
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
   REQUIRE(ctx);
   if (options.max_version) SSL_CTX_set_max_proto_version(ctx.get(), options.max_version);
+  if (options.ech)
+    REQUIRE(SSL_CTX_add_custom_ext(ctx.get(), 0xfe0d, SSL_EXT_CLIENT_HELLO, add_ech, nullptr, nullptr, nullptr, nullptr) == 1);
   std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
   BIO* in = BIO_new(BIO_s_mem());
   BIO* out = BIO_new(BIO_s_mem());
@@ -80,6 +91,18 @@ TEST_CASE("a ClientHello without SNI is TLS with no name", "[client_hello]") {
   auto read = reader.read(client_hello({}));
   CHECK(read.status == Status::client_hello);
   CHECK(read.server_name.empty());
+}
+
+TEST_CASE("a ClientHello offering ECH says so: its SNI is only the outer name", "[client_hello]") {
+  ClientHelloReader reader;
+  auto read = reader.read(client_hello({.server_name = "cloudflare-ech.com", .ech = true}));
+  CHECK(read.status == Status::client_hello);
+  CHECK(read.server_name == "cloudflare-ech.com");
+  CHECK(read.encrypted_client_hello);
+  // Without the extension: an ordinary hello, its SNI believed.
+  read = reader.read(client_hello({.server_name = "cloudflare-ech.com"}));
+  CHECK_FALSE(read.encrypted_client_hello);
+  CHECK_FALSE(reader.read(client_hello({})).encrypted_client_hello);
 }
 
 TEST_CASE("a truncated ClientHello needs more bytes, at every cut", "[client_hello]") {
