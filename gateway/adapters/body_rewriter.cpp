@@ -71,6 +71,9 @@ std::string rewrite_body(std::string_view body, std::vector<SegmentReplacement> 
   size_t copied = 0;  // body bytes before this offset are in `out`
   for (const SegmentReplacement& r : replacements) {
     const Segment& s = *r.segment;
+    if (!s.rewritable)
+      throw std::invalid_argument("rewrite_body: segment at " + std::to_string(s.raw_begin) +
+                                  " is not rewritable (a key, decoded base64 or a transcoded body)");
     if (s.raw_begin < copied || s.raw_end < s.raw_begin || s.raw_end > body.size())
       throw std::invalid_argument("rewrite_body: segment [" + std::to_string(s.raw_begin) + ", " +
                                   std::to_string(s.raw_end) + ") overlaps another or lies outside a body of " +

@@ -30,8 +30,9 @@ struct SegmentReplacement { const Segment* segment; std::string text; };  // new
 // segment's encoding (json_string: a JSON string token with ", \, control characters escaped and
 // UTF-8 kept as is; form_value: percent-encoded; raw: as is). Every other byte is unchanged.
 // Replacements may come in any order; segments must not overlap (they never do from extract()).
-// Throws std::invalid_argument if two replaced ranges overlap or one lies outside `body`: that is
-// a caller's bug, and a silently mangled body must never be forwarded.
+// Throws std::invalid_argument if two replaced ranges overlap, one lies outside `body`, or a
+// segment is not `rewritable` (a key, decoded base64, a transcoded body: the caller must block
+// instead): that is a caller's bug, and a silently mangled body must never be forwarded.
 std::string rewrite_body(std::string_view body, std::vector<SegmentReplacement> replacements);
 
 // The encodings rewrite_body() writes, for callers that build a body themselves (the form

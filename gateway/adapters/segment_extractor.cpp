@@ -3,12 +3,13 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <initializer_list>
+#include <array>
 #include <optional>
 #include <stdexcept>
 #include <utility>
 
 #include "encoding/web_text.h"
+#include "gateway/adapters/body_charset.h"
 #include "gateway/adapters/segment_parsing.h"
 
 namespace promptwall::gateway {
@@ -19,7 +20,7 @@ namespace od = simdjson::ondemand;
 // ---------------------------------------------------------------------------------------------
 // What kind of body this is
 
-enum class BodyKind : uint8_t { json, form, text, binary };
+enum class BodyKind : uint8_t { json, form, text };
 
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
 
@@ -37,7 +38,7 @@ std::string media_type(std::string_view content_type) {
   return out;
 }
 
-bool is_binary_type(std::string_view mt) {
+bool is_file_type(std::string_view mt) {
   for (std::string_view prefix : {"multipart/", "image/", "audio/", "video/", "font/", "model/", "application/grpc"})
     if (mt.starts_with(prefix)) return true;
   for (std::string_view t : {"application/octet-stream", "application/pdf", "application/zip", "application/gzip",
@@ -48,33 +49,34 @@ bool is_binary_type(std::string_view mt) {
   return false;
 }
 
-BodyKind classify(Schema schema, std::string_view mt, std::string_view body) {
-  if (is_binary_type(mt)) return BodyKind::binary;
-  if (schema == Schema::text) return BodyKind::text;
+// A body whose first byte after spaces (and a BOM) opens a JSON object or array: a lenient
+// upstream reads it as JSON whatever its label says, so the gateway must too.
+bool looks_like_json(std::string_view body) {
+  if (body.starts_with(kUtf8Bom)) body.remove_prefix(kUtf8Bom.size());
+  const auto first = std::find_if_not(body.begin(), body.end(), is_json_space);
+  return first != body.end() && (*first == '{' || *first == '[');
+}
+
+BodyKind classify(std::string_view mt, std::string_view body) {
   if (mt == "application/x-www-form-urlencoded") return BodyKind::form;
-  if (mt == "application/json" || mt.ends_with("+json")) return BodyKind::json;
-  if (mt.empty()) {
-    if (body.starts_with(kUtf8Bom)) body.remove_prefix(kUtf8Bom.size());
-    const auto first = std::find_if_not(body.begin(), body.end(), is_json_space);
-    if (first != body.end() && (*first == '{' || *first == '[')) return BodyKind::json;
-  }
+  if (mt == "application/json" || mt.ends_with("+json") || looks_like_json(body)) return BodyKind::json;
   return BodyKind::text;
 }
 
 bool is_utf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
 
 // ---------------------------------------------------------------------------------------------
-// Where a value sits, and which places a schema reads
+// Where a value sits
 
 struct PathStep {
-  std::string key;  // empty for an array element
+  std::string_view key;  // empty for an array element; a view into the parser's string buffer
   size_t index = 0;
   bool is_index = false;
 };
 
-// Locations go to logs and decisions, but keys are data too (a map keyed by ID numbers), and keys
-// are not scanned. A key that does not look like a field name (over 64 bytes, non-ASCII, or with a
-// run of 4 or more digits) is withheld as `[*]`.
+// Locations go to logs and decisions, but keys are data too (a map keyed by ID numbers). A key
+// that does not look like a field name (over 64 bytes, non-ASCII, or with a run of 4 or more
+// digits) is withheld as `[*]`; it is scanned as its own segment all the same.
 bool looks_like_field_name(std::string_view key) {
   if (key.size() > 64) return false;
   int digits = 0;
@@ -99,7 +101,7 @@ std::string location_of(const std::vector<PathStep>& path) {
       continue;
     }
     const bool plain = !step.key.empty() && std::none_of(step.key.begin(), step.key.end(), [](char c) {
-      return c == '.' || c == '[' || c == ']' || c == '"' || static_cast<unsigned char>(c) < 0x20;
+      return c == '.' || c == '[' || c == ']' || c == '"' || c == ' ' || static_cast<unsigned char>(c) < 0x20;
     });
     if (plain) {
       if (!out.empty()) out += '.';
@@ -116,140 +118,126 @@ std::string location_of(const std::vector<PathStep>& path) {
   return out;
 }
 
-// A set of path patterns: keys separated by '.', "[]" for any array element, and a final "**" for
-// every value below (or at) that point. Patterns are string literals, so views into them are safe.
-class FieldSelector {
- public:
-  // snake_case_alias: "function_call" in a body also matches "functionCall" in a pattern (the
-  // proto JSON mapping behind the Gemini API accepts both spellings of every field).
-  FieldSelector(std::initializer_list<std::string_view> patterns, bool snake_case_alias = false)
-      : snake_case_alias_(snake_case_alias) {
-    for (std::string_view p : patterns) {
-      std::vector<Token> tokens;
-      size_t pos = 0;
-      while (pos < p.size()) {
-        const size_t dot = std::min(p.find('.', pos), p.size());
-        std::string_view part = p.substr(pos, dot - pos);
-        if (part == "**") {
-          tokens.push_back({Token::any_below, {}});
-        } else {
-          size_t brackets = 0;
-          for (; part.ends_with("[]"); part.remove_suffix(2)) ++brackets;
-          tokens.push_back({Token::named, part});
-          tokens.insert(tokens.end(), brackets, Token{Token::any_index, {}});
-        }
-        pos = dot + 1;
-      }
-      if (std::find(top_level_.begin(), top_level_.end(), tokens.front().key) == top_level_.end())
-        top_level_.push_back(tokens.front().key);
-      patterns_.push_back(std::move(tokens));
-    }
-  }
+constexpr std::string_view kKeySuffix = " (key)";
+constexpr std::string_view kDecodedSuffix = " (decoded base64)";
 
-  bool selects(const std::vector<PathStep>& path) const {
-    return std::any_of(patterns_.begin(), patterns_.end(), [&](const auto& p) { return matches(p, path); });
-  }
+// ---------------------------------------------------------------------------------------------
+// Files in JSON: base64 data: URLs, the APIs' base64 file fields, long base64 strings
 
-  bool knows_top_level(std::string_view key) const {
-    return std::any_of(top_level_.begin(), top_level_.end(), [&](std::string_view k) { return key_equals(k, key); });
-  }
-
- private:
-  struct Token {
-    enum Kind : uint8_t { named, any_index, any_below } kind;
-    std::string_view key;
-  };
-
-  bool matches(const std::vector<Token>& tokens, const std::vector<PathStep>& path) const {
-    size_t i = 0;
-    for (const Token& t : tokens) {
-      if (t.kind == Token::any_below) return true;
-      if (i == path.size()) return false;
-      const PathStep& step = path[i++];
-      if (t.kind == Token::any_index ? !step.is_index : step.is_index || !key_equals(t.key, step.key)) return false;
-    }
-    return i == path.size();
-  }
-
-  bool key_equals(std::string_view pattern, std::string_view key) const {
-    if (!snake_case_alias_ || key.find('_') == std::string_view::npos) return pattern == key;
-    size_t p = 0;
-    for (size_t k = 0; k < key.size(); ++k, ++p) {
-      char c = key[k];
-      if (c == '_' && k + 1 < key.size() && key[k + 1] >= 'a' && key[k + 1] <= 'z') {
-        c = static_cast<char>(key[++k] - ('a' - 'A'));
-      }
-      if (p == pattern.size() || pattern[p] != c) return false;
-    }
-    return p == pattern.size();
-  }
-
-  bool snake_case_alias_;
-  std::vector<std::vector<Token>> patterns_;
-  std::vector<std::string_view> top_level_;
-};
-
-// The text fields of each API. A part's or block's "text" is text whatever its type: image, audio
-// and file parts carry their payloads in other fields, which no pattern names.
-const FieldSelector* selector_for(Schema schema) {
-  static const FieldSelector openai{
-      // Chat completions.
-      "messages[].content", "messages[].content[].text", "messages[].name",
-      "messages[].tool_calls[].function.arguments", "messages[].function_call.arguments",
-      "tools[].function.name", "tools[].function.description", "tools[].function.parameters.**",
-      "functions[].name", "functions[].description", "functions[].parameters.**",
-      // Responses API (its function tools are flat); embeddings and moderations share `input`.
-      "input", "input[]", "input[].text", "input[].content", "input[].content[].text", "input[].output",
-      "input[].arguments", "instructions", "tools[].name", "tools[].description", "tools[].parameters.**",
-      // Legacy completions.
-      "prompt", "prompt[]", "suffix"};
-  static const FieldSelector gemini{
-      {// generateContent, streamGenerateContent, cachedContents.
-       "contents[].parts[].text", "contents[].parts[].functionCall.args.**",
-       "contents[].parts[].functionResponse.response.**", "systemInstruction.parts[].text",
-       "tools[].functionDeclarations[].name", "tools[].functionDeclarations[].description",
-       "tools[].functionDeclarations[].parameters.**", "tools[].functionDeclarations[].parametersJsonSchema.**",
-       // countTokens wraps a whole request.
-       "generateContentRequest.contents[].parts[].text",
-       "generateContentRequest.contents[].parts[].functionCall.args.**",
-       "generateContentRequest.contents[].parts[].functionResponse.response.**",
-       "generateContentRequest.systemInstruction.parts[].text",
-       // embedContent, batchEmbedContents.
-       "content.parts[].text", "requests[].content.parts[].text"},
-      /*snake_case_alias=*/true};
-  static const FieldSelector anthropic{
-      "system", "system[].text", "messages[].content", "messages[].content[].text",
-      "messages[].content[].input.**",  // tool_use
-      "messages[].content[].content", "messages[].content[].content[].text",  // tool_result
-      "tools[].name", "tools[].description", "tools[].input_schema.**",
-      "prompt"};  // legacy text completions
-  // chatgpt.com's conversation request (POST /backend-api/conversation, /backend-api/f/conversation)
-  // and its prepare call (partial_query: what the composer holds before it is sent). A part is a
-  // string, or an object (image/audio asset pointers, transcriptions) whose `text` is text.
-  static const FieldSelector chatgpt_web{
-      "messages[].content.parts[]", "messages[].content.parts[].text", "messages[].content.text",
-      "messages[].content.user_profile", "messages[].content.user_instructions",
-      "messages[].metadata.attachments[].name", "partial_query.content.parts[]",
-      "partial_query.content.parts[].text", "partial_query.content.text"};
-  switch (schema) {
-    case Schema::openai: return &openai;
-    case Schema::gemini: return &gemini;
-    case Schema::anthropic: return &anthropic;
-    case Schema::chatgpt_web: return &chatgpt_web;
-    case Schema::json:
-    case Schema::text:
-    case Schema::gemini_web: return nullptr;
-  }
-  return nullptr;
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+' || c == '-') return 62;  // standard and URL-safe alphabets
+  if (c == '/' || c == '_') return 63;
+  return -1;
 }
 
-// A base64 `data:` URL is an encoded file (an image, a PDF), not text a person wrote. Other data
-// URLs hold percent-encoded text and stay.
-bool is_base64_data_url(std::string_view s) {
-  if (s.size() < 5) return false;
-  std::string head(s.substr(0, std::min(s.find(','), s.size())));
-  std::transform(head.begin(), head.end(), head.begin(), ascii_lower);
-  return head.starts_with("data:") && head.size() < s.size() && head.ends_with(";base64");
+// The bytes of base64 text (either alphabet, padding optional, CR/LF line breaks allowed), or
+// nullopt unless it decodes cleanly: every character in the alphabet, padding only at the end,
+// a length that is whole characters, and no stray bits in the last one.
+std::optional<std::string> decode_base64(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() / 4 * 3 + 3);
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t chars = 0;
+  size_t padding = 0;
+  for (char c : s) {
+    if (c == '\r' || c == '\n') continue;
+    if (c == '=') {
+      ++padding;
+      continue;
+    }
+    const int v = base64_value(c);
+    if (v < 0 || padding > 0) return std::nullopt;
+    acc = ((acc << 6) | static_cast<uint32_t>(v)) & 0xFFFFFF;
+    bits += 6;
+    ++chars;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  if (chars == 0 || chars % 4 == 1 || padding > 2) return std::nullopt;
+  if (padding > 0 && (chars + padding) % 4 != 0) return std::nullopt;
+  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+bool is_base64_text(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return base64_value(c) >= 0 || c == '=' || c == '\r' || c == '\n'; });
+}
+
+// Text a person could read: UTF-8 with no control characters but tab, line breaks and form feed.
+// A DOCX (ZIP) begins "PK\x03\x04", which is valid UTF-8 but not text.
+bool is_readable_text(std::string_view bytes) {
+  if (!is_utf8(bytes)) return false;
+  return std::none_of(bytes.begin(), bytes.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || u == 0x7F;
+  });
+}
+
+// The media type of common file formats, from their first bytes; "" when not recognised.
+std::string_view sniff_media_type(std::string_view b) {
+  if (b.starts_with("%PDF-")) return "application/pdf";
+  if (b.starts_with("\x89PNG\r\n\x1a\n")) return "image/png";
+  if (b.starts_with("\xFF\xD8\xFF")) return "image/jpeg";
+  if (b.starts_with("GIF87a") || b.starts_with("GIF89a")) return "image/gif";
+  if (b.starts_with(std::string_view("PK\x03\x04", 4))) return "application/zip";  // also DOCX, XLSX, PPTX
+  if (b.starts_with("RIFF") && b.size() >= 12 && b.substr(8, 4) == "WEBP") return "image/webp";
+  if (b.starts_with("RIFF") && b.size() >= 12 && b.substr(8, 4) == "WAVE") return "audio/wav";
+  if (b.starts_with("ID3")) return "audio/mpeg";
+  if (b.starts_with(std::string_view("\xD0\xCF\x11\xE0", 4))) return "application/x-ole-storage";  // .doc, .xls
+  return {};
+}
+
+// A string value that is (or may be) a file, read into the extraction: a decoded_base64 segment
+// in its place if its bytes are text, a CarriedFile if not, or the string itself if it is not
+// base64 after all. `file_field`: a field the APIs carry files in, so short base64 counts too.
+void add_string_value(Extraction& out, Segment&& s, bool file_field) {
+  constexpr size_t kBareBase64Min = 256;
+  std::string_view payload = s.text;
+  std::string declared_type;
+  bool data_url = false;
+  if (payload.size() > 5 && ascii_lower(payload[0]) == 'd' && ascii_lower(payload[1]) == 'a' &&
+      ascii_lower(payload[2]) == 't' && ascii_lower(payload[3]) == 'a' && payload[4] == ':') {
+    const size_t comma = payload.find(',');
+    if (comma != std::string_view::npos) {
+      std::string head(payload.substr(5, comma - 5));
+      std::transform(head.begin(), head.end(), head.begin(), ascii_lower);
+      if (head.ends_with(";base64")) {
+        data_url = true;
+        declared_type = head.substr(0, head.find(';'));
+        payload.remove_prefix(comma + 1);
+      }
+    }
+  }
+  const bool candidate = data_url || (file_field && !payload.empty()) ||
+                         (payload.size() >= kBareBase64Min && is_base64_text(payload));
+  std::optional<std::string> bytes = candidate ? decode_base64(payload) : std::nullopt;
+  if (!bytes && data_url) {
+    // A data: URL that says base64 but does not decode cleanly: a lenient reader may still find
+    // a file or text in it, so it is a file the gateway did not read (fail closed).
+    out.files.push_back({std::move(s.location), std::move(declared_type), payload.size()});
+    return;
+  }
+  if (!bytes) {
+    out.segments.push_back(std::move(s));
+    return;
+  }
+  if (is_readable_text(*bytes)) {
+    s.text = std::move(*bytes);
+    s.location += kDecodedSuffix;
+    s.kind = Segment::Kind::decoded_base64;
+    s.rewritable = false;
+    out.segments.push_back(std::move(s));
+    return;
+  }
+  if (declared_type.empty()) declared_type = sniff_media_type(*bytes);
+  out.files.push_back({std::move(s.location), std::move(declared_type), bytes->size()});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -261,17 +249,18 @@ class JsonError : public std::runtime_error {
 };
 
 // Walks every value of a document in order (so simdjson reports any malformed part, which a
-// skipped value would hide), collecting each string with its token range and path.
+// skipped value would hide), collecting every string value and every key with its token range
+// and path, and enforcing what simdjson's on-demand parser lets through (duplicate keys).
 class JsonWalker {
  public:
   struct StringValue {
     Segment segment;
-    bool selected;  // named by the schema's selector
+    bool file_field;  // a field the APIs carry base64 files in
   };
 
   // document: the bytes simdjson reads, which start `shift` bytes into the body.
-  JsonWalker(std::string_view document, size_t shift, size_t max_depth, const FieldSelector* selector)
-      : document_(document), shift_(shift), max_depth_(max_depth), selector_(selector) {}
+  JsonWalker(std::string_view document, size_t shift, size_t max_depth)
+      : document_(document), shift_(shift), max_depth_(max_depth) {}
 
   void walk_document(od::document& doc) {
     switch (doc.type().value()) {
@@ -281,7 +270,7 @@ class JsonWalker {
         break;
       case od::json_type::string: {
         const std::string_view token = doc.raw_json_token().value();
-        add_string(token, doc.get_string().value());
+        add_string(token, doc.get_string().value(), Segment::Kind::value);
         break;
       }
       case od::json_type::number:
@@ -309,21 +298,36 @@ class JsonWalker {
   }
 
   std::vector<StringValue> take_strings() { return std::move(strings_); }
-  bool has_known_top_level() const { return has_known_top_level_; }
 
  private:
   void walk(od::value v, size_t depth) {
     switch (v.type().value()) {
       case od::json_type::object: {
         enter(v, depth);
+        const char* object_start = v.raw_json_token().data();
+        if (keys_by_depth_.size() <= depth) keys_by_depth_.resize(depth + 1);
+        keys_by_depth_[depth].clear();
+        // Anthropic's base64 source ({"type":"base64","media_type":...,"data":...}) is known by a
+        // sibling, which may come before or after `data`.
+        bool type_is_base64 = false;
+        std::optional<size_t> data_string;
         for (auto field_result : v.get_object()) {
           od::field field = std::move(field_result);
-          path_.push_back({std::string(field.unescaped_key().value()), 0, false});
-          if (depth == 0 && selector_ != nullptr && selector_->knows_top_level(path_.back().key))
-            has_known_top_level_ = true;
-          walk(field.value(), depth + 1);
+          const char* key_content = field.key().raw();
+          const std::string_view key = field.unescaped_key().value();
+          keys_by_depth_[depth].push_back(key);
+          path_.push_back({key, 0, false});
+          add_string(key_token(key_content), key, Segment::Kind::key);
+          od::value value = field.value();
+          const bool is_string = value.type().value() == od::json_type::string;
+          const size_t value_index = strings_.size();
+          walk(value, depth + 1);
+          if (is_string && key == "type") type_is_base64 = strings_[value_index].segment.text == "base64";
+          if (is_string && key == "data") data_string = value_index;
           path_.pop_back();
         }
+        if (type_is_base64 && data_string) strings_[*data_string].file_field = true;
+        check_unique(keys_by_depth_[depth], object_start);
         break;
       }
       case od::json_type::array: {
@@ -338,7 +342,7 @@ class JsonWalker {
       }
       case od::json_type::string: {
         const std::string_view token = v.raw_json_token();
-        add_string(token, v.get_string().value());
+        add_string(token, v.get_string().value(), Segment::Kind::value);
         break;
       }
       case od::json_type::number:
@@ -360,39 +364,70 @@ class JsonWalker {
                       std::to_string(offset(v.raw_json_token().data())));
   }
 
+  // Readers disagree on a repeated key (first wins, last wins, error), so the gateway could scan
+  // one value while the upstream reads the other. The key itself is not named: it may be data.
+  void check_unique(std::vector<std::string_view>& keys, const char* object_start) const {
+    if (keys.size() < 2) return;
+    bool repeated = false;
+    if (keys.size() <= 16) {
+      for (size_t i = 1; i < keys.size() && !repeated; ++i)
+        repeated = std::find(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(i), keys[i]) != keys.begin() + static_cast<std::ptrdiff_t>(i);
+    } else {
+      std::sort(keys.begin(), keys.end());
+      repeated = std::adjacent_find(keys.begin(), keys.end()) != keys.end();
+    }
+    if (repeated) throw JsonError("duplicate key in the object at byte " + std::to_string(offset(object_start)));
+  }
+
+  // The key's token, quotes included, from the first byte of its content (simdjson's raw key).
+  // Stage 1 has already matched every quote of the document, so the closing one is there.
+  std::string_view key_token(const char* content) const {
+    const char* p = content;
+    while (*p != '"') p += (*p == '\\') ? 2 : 1;
+    return std::string_view(content - 1, static_cast<size_t>(p + 1 - (content - 1)));
+  }
+
   size_t offset(const char* p) const { return static_cast<size_t>(p - document_.data()) + shift_; }
 
+  bool is_file_field() const {
+    if (path_.empty() || path_.back().is_index) return false;
+    const std::string_view last = path_.back().key;
+    const std::string_view parent = path_.size() >= 2 && !path_[path_.size() - 2].is_index ? path_[path_.size() - 2].key : "";
+    return last == "file_data" || last == "image_url" || (last == "url" && parent == "image_url") ||
+           (last == "data" && (parent == "inline_data" || parent == "inlineData" || parent == "input_audio"));
+  }
+
   // raw_json_token() runs to the next token, so it ends in the whitespace between them.
-  void add_string(std::string_view token, std::string_view text) {
+  void add_string(std::string_view token, std::string_view text, Segment::Kind kind) {
     while (!token.empty() && is_json_space(token.back())) token.remove_suffix(1);
     Segment s;
     s.text.assign(text);
     s.location = path_.empty() ? "body" : location_of(path_);
+    if (kind == Segment::Kind::key) s.location += kKeySuffix;
     s.raw_begin = offset(token.data());
     s.raw_end = s.raw_begin + token.size();
     s.encoding = Segment::Encoding::json_string;
-    const bool selected = selector_ != nullptr && selector_->selects(path_);
-    strings_.push_back({std::move(s), selected});
+    s.kind = kind;
+    s.rewritable = kind == Segment::Kind::value;
+    const bool file_field = kind == Segment::Kind::value && is_file_field();
+    strings_.push_back({std::move(s), file_field});
   }
 
   std::string_view document_;
   size_t shift_;
   size_t max_depth_;
-  const FieldSelector* selector_;
   std::vector<PathStep> path_;
   std::vector<StringValue> strings_;
-  bool has_known_top_level_ = false;
+  std::vector<std::vector<std::string_view>> keys_by_depth_;  // reused: one list per open object
 };
 
-Extraction raw_fallback(std::string_view body, Extraction::Status status, std::string error);
-
-Extraction extract_json(Schema schema, std::string_view body, size_t max_depth) {
-  // A byte order mark may precede JSON text (RFC 8259 §8.1); offsets stay those of `body`.
-  const size_t bom = body.starts_with(kUtf8Bom) ? kUtf8Bom.size() : 0;
-  const simdjson::padded_string padded(body.substr(bom));
+// Every string and key of a JSON document (`json`, which starts `shift` bytes into the body);
+// nullopt with `error` when it is not strict JSON.
+std::optional<std::vector<JsonWalker::StringValue>> walk_json(std::string_view json, size_t shift, size_t max_depth,
+                                                              std::string& error) {
+  const simdjson::padded_string padded(json);
   od::parser parser;
-  const FieldSelector* selector = selector_for(schema);
-  JsonWalker walker(std::string_view(padded.data(), padded.size()), bom, max_depth, selector);
+  JsonWalker walker(std::string_view(padded.data(), padded.size()), shift, max_depth);
   od::document doc;
   bool iterating = false;  // `doc` holds a document (a default one has no buffer to point into)
   try {
@@ -400,18 +435,30 @@ Extraction extract_json(Schema schema, std::string_view body, size_t max_depth) 
     iterating = true;
     walker.walk_document(doc);
   } catch (const simdjson::simdjson_error& e) {
-    std::string error = "malformed JSON";
+    error = "malformed JSON";
     if (const auto where = iterating ? walker.position_of(doc) : std::nullopt) error += " at byte " + std::to_string(*where);
-    return raw_fallback(body, Extraction::Status::unparseable, error + ": " + e.what());
+    error += std::string(": ") + e.what();
+    return std::nullopt;
   } catch (const JsonError& e) {
-    return raw_fallback(body, Extraction::Status::unparseable, e.what());
+    error = e.what();
+    return std::nullopt;
   }
-  // A body with none of the schema's fields is an endpoint the schema does not describe: every
-  // string may be text, as for Schema::json.
-  const bool by_schema = selector != nullptr && walker.has_known_top_level();
+  return walker.take_strings();
+}
+
+Extraction unparseable(std::string error) { return Extraction{Extraction::Status::unparseable, {}, {}, std::move(error), {}, {}}; }
+
+Extraction extract_json(std::string_view body, size_t max_depth) {
+  // A byte order mark may precede JSON text (RFC 8259 §8.1); offsets stay those of `body`.
+  const size_t bom = body.starts_with(kUtf8Bom) ? kUtf8Bom.size() : 0;
+  std::string error;
+  auto strings = walk_json(body.substr(bom), bom, max_depth, error);
+  if (!strings) return unparseable(std::move(error));
   Extraction out;
-  for (auto& [segment, selected] : walker.take_strings()) {
-    if (by_schema ? selected : !is_base64_data_url(segment.text)) out.segments.push_back(std::move(segment));
+  out.segments.reserve(strings->size());
+  for (auto& [segment, file_field] : *strings) {
+    if (segment.kind == Segment::Kind::value) add_string_value(out, std::move(segment), file_field);
+    else out.segments.push_back(std::move(segment));
   }
   return out;
 }
@@ -429,20 +476,31 @@ using encoding::form_decode;
 Extraction extract_form(std::string_view body) {
   Extraction out;
   size_t pos = 0;
+  auto not_text = [&] { return unparseable("form field at byte " + std::to_string(pos) + " is not valid UTF-8"); };
   while (pos <= body.size()) {
     const size_t end = std::min(body.find('&', pos), body.size());
     const std::string_view field = body.substr(pos, end - pos);
-    const size_t eq = field.find('=');
-    // A field without '=' is a name alone: names are not scanned, so it holds no text.
-    if (eq != std::string_view::npos) {
+    const size_t eq = std::min(field.find('='), field.size());
+    // The name is text the upstream reads as well: a key segment (a field without '=' is a name alone).
+    std::string name = form_decode(field.substr(0, eq));
+    if (!is_utf8(name)) return not_text();
+    std::string location = looks_like_field_name(name) ? name : "[*]";
+    if (!name.empty()) {
+      Segment key;
+      key.text = std::move(name);
+      key.location = location + std::string(kKeySuffix);
+      key.raw_begin = pos;
+      key.raw_end = pos + eq;
+      key.encoding = Segment::Encoding::form_value;
+      key.kind = Segment::Kind::key;
+      key.rewritable = false;
+      out.segments.push_back(std::move(key));
+    }
+    if (eq < field.size()) {
       Segment s;
-      s.location = form_decode(field.substr(0, eq));
-      if (!looks_like_field_name(s.location)) s.location = "[*]";
+      s.location = std::move(location);
       s.text = form_decode(field.substr(eq + 1));
-      if (!is_utf8(s.text) || !is_utf8(s.location)) {
-        return Extraction{Extraction::Status::binary, {},
-                          "form field at byte " + std::to_string(pos) + " is not valid UTF-8"};
-      }
+      if (!is_utf8(s.text)) return not_text();
       s.raw_begin = pos + eq + 1;
       s.raw_end = end;
       s.encoding = Segment::Encoding::form_value;
@@ -453,52 +511,42 @@ Extraction extract_form(std::string_view body) {
   return out;
 }
 
+// Every string and key of a JSON document, each as a json_string segment in `json`'s coordinates;
+// nullopt (with `error`) when the document is not strict JSON. Base64 is not decoded here: the
+// web apps' nested JSON carries no files.
+std::optional<std::vector<Segment>> json_strings(std::string_view json, size_t max_depth, std::string& error) {
+  auto strings = walk_json(json, 0, max_depth, error);
+  if (!strings) return std::nullopt;
+  std::vector<Segment> out;
+  out.reserve(strings->size());
+  for (auto& [segment, file_field] : *strings) out.push_back(std::move(segment));
+  return out;
+}
+
 }  // namespace segments
 
 namespace {
 
-using segments::extract_form;
-
-Extraction raw_fallback(std::string_view body, Extraction::Status status, std::string error) {
+Extraction extract_text(std::string_view body) {
+  if (!is_utf8(body)) return unparseable("body is not valid UTF-8 text and names no other charset");
   Extraction out;
-  out.status = status;
-  out.error = std::move(error);
-  if (is_utf8(body)) out.segments.push_back({std::string(body), "body", 0, body.size(), Segment::Encoding::raw});
+  out.segments.push_back({std::string(body), "body", 0, body.size(), Segment::Encoding::raw});
   return out;
 }
 
-Extraction extract_text(std::string_view body) {
-  if (!is_utf8(body)) return Extraction{Extraction::Status::binary, {}, "body is not valid UTF-8 text"};
-  return raw_fallback(body, Extraction::Status::ok, {});
+Extraction extract_utf8(Schema schema, std::string_view mt, std::string_view path, std::string_view body,
+                        size_t max_depth) {
+  switch (classify(mt, body)) {
+    case BodyKind::json: return extract_json(body, max_depth);
+    case BodyKind::form:
+      return schema == Schema::gemini_web ? segments::extract_gemini_web_form(body, path, max_depth)
+                                          : segments::extract_form(body);
+    case BodyKind::text: break;
+  }
+  return extract_text(body);
 }
-
 
 }  // namespace
-
-namespace segments {
-
-// Every string of a JSON document, each as a json_string segment in `json`'s coordinates;
-// nullopt (with `error`) when the document does not parse.
-std::optional<std::vector<Segment>> json_strings(std::string_view json, size_t max_depth, std::string& error) {
-  const simdjson::padded_string padded(json);
-  od::parser parser;
-  JsonWalker walker(std::string_view(padded.data(), padded.size()), 0, max_depth, nullptr);
-  try {
-    od::document doc = parser.iterate(padded);
-    walker.walk_document(doc);
-  } catch (const simdjson::simdjson_error& e) {
-    error = std::string("malformed JSON: ") + e.what();
-    return std::nullopt;
-  } catch (const JsonError& e) {
-    error = e.what();
-    return std::nullopt;
-  }
-  std::vector<Segment> out;
-  for (auto& [segment, selected] : walker.take_strings()) out.push_back(std::move(segment));
-  return out;
-}
-
-}  // namespace segments
 
 SegmentExtractor::SegmentExtractor(ExtractorLimits limits) : limits_(limits) {
   limits_.max_json_depth = std::min<size_t>(limits_.max_json_depth, simdjson::DEFAULT_MAX_DEPTH);
@@ -508,15 +556,20 @@ Extraction SegmentExtractor::extract(Schema schema, std::string_view content_typ
                                      std::string_view body) const {
   if (body.empty()) return {};
   const std::string mt = media_type(content_type);
-  switch (classify(schema, mt, body)) {
-    case BodyKind::json: return extract_json(schema, body, limits_.max_json_depth);
-    case BodyKind::form:
-      return schema == Schema::gemini_web ? segments::extract_gemini_web_form(body, path, limits_.max_json_depth)
-                                          : extract_form(body);
-    case BodyKind::text: return extract_text(body);
-    case BodyKind::binary: break;
-  }
-  return Extraction{Extraction::Status::binary, {}, "content type " + mt + " is not text"};
+  if (is_file_type(mt)) return Extraction{Extraction::Status::file, {}, {}, "content type " + mt + " is a file", {}, {}};
+  const BodyCharset charset = BodyCharset::of(content_type, body);
+  if (charset.is_utf8()) return extract_utf8(schema, mt, path, body, limits_.max_json_depth);
+
+  // Another charset: the text as the upstream will decode it. Offsets are in that text, so no
+  // segment can be spliced back into the body (a redaction becomes a block).
+  BodyCharset::Text text = charset.to_utf8(body);
+  if (!text.ok) return unparseable(std::move(text.error));
+  Extraction out = extract_utf8(schema, mt, path, text.utf8, limits_.max_json_depth);
+  if (out.status != Extraction::Status::ok) return out;
+  for (Segment& s : out.segments) s.rewritable = false;
+  out.transcoded = std::move(text.utf8);
+  out.charset = charset.name();
+  return out;
 }
 
 }  // namespace promptwall::gateway

@@ -1,22 +1,34 @@
 // SegmentExtractor: the pieces of text a request body sends, each with where it sits in the body,
 // so that they can be scanned, and redacted in place by rewrite_body() (gateway/adapters/body_rewriter.h).
 //
+// Coverage (issue 12, docs/architecture.md "Coverage"): every string value AND every object key
+// of a JSON body is a segment, whatever the schema; every form field's name and value; the whole
+// of any other text. Schema knowledge only names locations and adds the known file fields; it
+// never removes user text. The only exclusions are transport the user does not write, each said
+// where it is made (gemini_web's XSRF token `at` and batchexecute's rpc ids and markers).
+//
 // Invariants of an Extraction:
 //   - `segments` are ordered by raw_begin and their [raw_begin, raw_end) ranges never overlap;
-//     every range lies inside the body given to extract().
+//     every range lies inside the body given to extract() (or inside `transcoded`, when set).
 //   - json_string: body[raw_begin] and body[raw_end - 1] are the token's quotes, and `text` is the
-//     token's unescaped value. form_value: body[raw_begin, raw_end) percent-decodes to `text`.
-//     raw: the range is the whole body and `text` is the body.
+//     token's unescaped value (kind value or key). form_value: body[raw_begin, raw_end)
+//     percent-decodes to `text`. raw: the range is the whole body and `text` is the body.
+//     kind decoded_base64: the range is the base64 string's token and `text` its decoded bytes.
 //   - nested (`enclosing` not empty, the web apps' JSON inside a JSON string inside a form value):
 //     [raw_begin, raw_end) are the body bytes that encode the innermost token through every
 //     enclosing layer; decoding them layer by layer, outermost first, gives the token, and
 //     re-encoding a new token innermost first gives bytes that can stand in their place.
-//   - `text` is always valid UTF-8: a JSON string with invalid UTF-8 makes the body unparseable,
-//     and form or raw text that is not UTF-8 makes it binary.
-//   - status ok: every value of the document was parsed, so malformed JSON or trailing bytes are
-//     never ok; `segments` is everything the schema says leaves as text (possibly nothing).
+//   - `rewritable` is false for a key (a rewritten key can collide with a sibling or break the
+//     API), for decoded base64 (the file's bytes would have to be re-encoded) and for every
+//     segment of a transcoded body (offsets are in the UTF-8 text, not in the body's charset):
+//     a redaction there must be escalated to a block (RequestInspector does).
+//   - `text` is always valid UTF-8.
+//   - status ok: every value of the document was parsed strictly (see "Strict JSON" below);
+//     `segments` is every text that leaves, `files` every file the body carries that was not
+//     read as text. status unparseable or file: no segments, no files; the request is refused.
 //   - `error` is English for logs and holds positions and limits, never body text. `location`
-//     is built from object keys and field names, which are not scanned (see extract()).
+//     is built from object keys and field names, and a key that looks like data (digits, non-
+//     ASCII, long) is withheld there as `[*]`: the key itself is scanned as its own segment.
 #pragma once
 
 #include <cstddef>
@@ -33,9 +45,15 @@ namespace promptwall::gateway {
 // One piece of text that leaves in a request body.
 struct Segment {
   enum class Encoding : uint8_t { json_string, form_value, raw };
+  enum class Kind : uint8_t {
+    value,           // a string value, a form value, a whole text body
+    key,             // an object key or a form field name; location ends in " (key)"
+    decoded_base64,  // a base64 string (data: URL or file field) whose bytes are UTF-8 text;
+                     // location ends in " (decoded base64)"
+  };
   std::string text;        // the text itself (JSON/percent escapes decoded), UTF-8 as sent
   std::string location;    // where in the body, for people: "messages[2].content", "contents[0].parts[1].text",
-                           // "tools[0].function.parameters.properties.city.description", "body" for raw
+                           // "tools[0].input_schema.properties.city (key)", "body" for raw
   size_t raw_begin = 0;    // byte range in the (decoded) body of the token that holds it:
   size_t raw_end = 0;      //   json_string: the string token INCLUDING its quotes; form_value: the value's
                            //   percent-encoded bytes; raw: the whole body [0, size)
@@ -44,48 +62,70 @@ struct Segment {
   // (escaped once more), form_value = inside a percent-encoded form value. Empty for a token that
   // is itself in the body.
   std::vector<Encoding> enclosing = {};
+  Kind kind = Kind::value;
+  bool rewritable = true;  // false: a redaction here cannot be spliced in (see the invariants)
+};
+
+// A file carried inside a text body (a base64 data: URL, a base64 file field) whose bytes are not
+// text, so nothing in it was scanned.
+struct CarriedFile {
+  std::string location;    // as Segment::location
+  std::string media_type;  // from the data: URL, or recognised from the bytes (PDF, PNG, ZIP...); "" if unknown
+  size_t size = 0;         // decoded bytes
 };
 
 struct Extraction {
   enum class Status : uint8_t {
-    ok,            // parsed by the schema / body type; `segments` is everything that leaves
-    unparseable,   // could not parse as its content type says (malformed JSON, too deep, ...);
-                   // `segments` holds ONE raw segment of the whole body if it is valid UTF-8, else none
-    binary,        // not text (e.g. multipart with files, octet-stream, invalid UTF-8): no segments
+    ok,           // read completely; `segments` and `files` are everything that leaves
+    unparseable,  // not readable as what it claims or looks like (JSON that is not strict JSON, text
+                  // that is not valid in its charset, an unknown charset, ...): refuse as unreadable
+    file,         // the body is itself a file (multipart/*, octet-stream, image/*, pdf, ...)
   };
   Status status = Status::ok;
-  std::vector<Segment> segments;  // ordered by raw_begin; ranges never overlap
-  std::string error;              // English, for logs, when status != ok: "JSON nesting deeper than 64 at byte 812"
+  std::vector<Segment> segments;   // ordered by raw_begin; ranges never overlap
+  std::vector<CarriedFile> files;  // in body order
+  std::string error;               // English, for logs, when status != ok: "JSON nesting deeper than 64 at byte 812"
+  // When the body was in another charset (a `charset=` parameter, a UTF-16/32 byte order mark):
+  // the body as UTF-8, which segment ranges refer to; no segment is then rewritable.
+  std::string transcoded;
+  std::string charset;             // the charset the body was decoded from, when transcoded
 };
 
 // max_json_depth counts nested objects and arrays (a top-level object is depth 1). It is capped
 // at 1024, simdjson's own limit.
 struct ExtractorLimits { size_t max_json_depth = default_limits::max_json_depth; };
 
-// Which body is read how:
+// Which body is read how (after the charset: a body in another charset is decoded to UTF-8 first,
+// adapters/body_charset.h; an unknown charset or bytes invalid in it are unparseable):
 //   - empty body: ok, no segments.
-//   - JSON (application/json, */*+json, or no content type and a body starting with '{' or '['):
-//     Schema::json takes every string value except base64 `data:` URLs. openai, gemini and anthropic
-//     take the fields their APIs carry text in (the union over each API's endpoints, which do not
-//     collide); a JSON body with none of those top-level fields is an endpoint the schema does not
-//     describe and is read as Schema::json. Object keys are never segments.
-//   - application/x-www-form-urlencoded: one form_value segment per field, location = field name.
 //   - multipart/*, application/octet-stream, image/*, audio/*, video/*, font/* and known binary
-//     application types (pdf, zip, protobuf, ...): binary.
-//   - chatgpt_web (chatgpt.com's /backend-api/): a conversation request (top-level `messages` or the
-//     prepare call's `partial_query`) gives the user's text: content.parts[] strings and their
-//     objects' `text`, content.text, custom instructions (user_profile, user_instructions) and
-//     attachment names; any other JSON (and a WebSocket message) is read as Schema::json.
-//   - gemini_web (gemini.google.com's /_/BardChatUi/): a form whose `f.req` holds JSON whose strings
-//     hold JSON again (opened one level: a prompt that looks like JSON stays one text).
-//     StreamGenerate: the prompt, f.req[1] → [0][0] (location "f.req[1]:[0][0]"); batchexecute
-//     and other calls: every string of the nested JSON except batchexecute's rpc ids and markers;
-//     other form fields except the XSRF token `at`. An f.req that does not parse,
-//     or a StreamGenerate/batchexecute f.req without its known envelope, is unparseable with no
-//     segments (so refused: fail closed). A form without f.req is read as any form.
-//   - anything else, text/* and every body of Schema::text: one raw segment, or binary if it is not
-//     valid UTF-8. Unknown types are read as text when they are text, since a DLP gateway should
-//     see text in a format it does not know rather than wave it through.
+//     application types (pdf, zip, protobuf, ...): status file.
+//   - application/x-www-form-urlencoded: each field's name (kind key) and value; a name alone is a key.
+//   - JSON: application/json, */*+json, and ANY other body (text/*, an unknown type, none, every
+//     schema) whose first byte after spaces and a BOM is '{' or '[', since a lenient upstream would
+//     read it as JSON. Parsed strictly; every string value and key is a segment.
+//   - anything else: one raw segment, or unparseable if it is not valid UTF-8.
+//
+// Strict JSON: what the gateway parses is exactly what the upstream parses, so a document any
+// reader could take two ways is unparseable: duplicate keys in one object (compared unescaped),
+// NaN/Infinity, comments, trailing commas, a lone surrogate escape, invalid UTF-8, nesting deeper
+// than max_json_depth, content after the document. It is never scanned as raw text instead
+// (escapes would stay encoded: "TUY\u1ec6T M\u1eacT" would pass).
+//
+// Files in JSON: a string that is a base64 data: URL (anywhere), a base64 string in a known file
+// field (OpenAI `file_data`, `image_url` and `image_url.url`; Anthropic `data` of an object whose
+// `type` is "base64"; Gemini `inline_data.data` / `inlineData.data`; `input_audio.data`), or any
+// string of 256 or more characters that is entirely base64, is decoded: UTF-8 text becomes a
+// decoded_base64 segment (in place of the string), other bytes a CarriedFile. Base64 that does not
+// decode cleanly stays an ordinary string segment.
+//
+// Web apps: gemini_web (gemini.google.com's /_/BardChatUi/) sends a form whose `f.req` holds JSON
+// whose strings hold JSON again (opened one level: a prompt that looks like JSON stays one text);
+// every string and key of it is a segment except batchexecute's rpc ids and "generic" markers,
+// and every other form field except the XSRF token `at` (both are the app's transport, and the
+// token is a secret of the user's session that must not reach logs). The StreamGenerate prompt is
+// at "f.req[1]:[0][0]". An f.req that does not parse, or without its known envelope, is
+// unparseable (refused: fail closed). chatgpt_web is plain JSON.
 // Thread-safe: extract() is const and keeps no state between calls.
 class SegmentExtractor {
  public:

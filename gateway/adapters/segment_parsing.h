@@ -15,15 +15,17 @@
 
 namespace promptwall::gateway::segments {
 
-// Every field value of an application/x-www-form-urlencoded body, as form_value segments.
+// Every field name (kind key, not rewritable) and value of an application/x-www-form-urlencoded
+// body, as form_value segments; unparseable when a name or value is not UTF-8.
 Extraction extract_form(std::string_view body);
 
-// Every string of a JSON document, each as a json_string segment in `json`'s coordinates;
-// nullopt (with `error`) when the document does not parse or is nested deeper than `max_depth`.
+// Every string value and object key of a JSON document, each as a json_string segment in
+// `json`'s coordinates (keys: kind key, not rewritable); nullopt (with `error`) when the document
+// is not strict JSON (segment_extractor.h) or is nested deeper than `max_depth`.
 std::optional<std::vector<Segment>> json_strings(std::string_view json, size_t max_depth, std::string& error);
 
-// gemini.google.com's RPC forms (StreamGenerate, batchexecute): the prompt inside f.req's JSON
-// inside a JSON string, its range the bytes that encode it through every layer (`enclosing`).
+// gemini.google.com's RPC forms (StreamGenerate, batchexecute): every string and key inside f.req's
+// JSON inside a JSON string, each range the bytes that encode it through every layer (`enclosing`).
 Extraction extract_gemini_web_form(std::string_view body, std::string_view path, size_t max_depth);
 
 }  // namespace promptwall::gateway::segments

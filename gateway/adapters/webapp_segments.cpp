@@ -124,7 +124,7 @@ std::optional<std::vector<Segment>> nested_json_strings(std::string_view json, s
   if (!strings) return std::nullopt;
   std::vector<Segment> out;
   for (Segment& s : *strings) {
-    if (levels > 0 && looks_like_json_text(s.text)) {
+    if (levels > 0 && s.kind == Segment::Kind::value && looks_like_json_text(s.text)) {
       const size_t content = s.raw_begin + 1;
       auto unescaped = json_unescape_mapped(json.substr(content, s.raw_end - 1 - content));
       std::string inner_error;
@@ -166,10 +166,15 @@ Extraction extract_gemini_web_form(std::string_view body, std::string_view path,
   Extraction form = extract_form(body);
   if (form.status != Extraction::Status::ok) return form;
   const auto freq = std::find_if(form.segments.begin(), form.segments.end(),
-                                 [](const Segment& s) { return s.location == "f.req"; });
+                                 [](const Segment& s) { return s.kind == Segment::Kind::value && s.location == "f.req"; });
   if (freq == form.segments.end()) return form;
 
-  auto unparseable = [](std::string why) { return Extraction{Extraction::Status::unparseable, {}, std::move(why)}; };
+  auto unparseable = [](std::string why) {
+    Extraction e;
+    e.status = Extraction::Status::unparseable;
+    e.error = std::move(why);
+    return e;
+  };
   const size_t value_begin = freq->raw_begin;
   const MappedText decoded = form_decode_mapped(body.substr(value_begin, freq->raw_end - value_begin));
   std::string error;
@@ -182,10 +187,12 @@ Extraction extract_gemini_web_form(std::string_view body, std::string_view path,
   const bool batch = path.find("/batchexecute") != std::string_view::npos;
   std::vector<Segment> chosen;
   if (stream_generate) {
-    // The prompt alone: the rest of the envelope is ids, language codes and flags.
-    auto prompt = std::find_if(nested->begin(), nested->end(), [](const Segment& s) { return s.location == "[1]:[0][0]"; });
-    if (prompt == nested->end()) return unparseable("StreamGenerate f.req has no prompt at [1]:[0][0]");
-    chosen.push_back(std::move(*prompt));
+    // Every string: the prompt, and the envelope's ids, language codes and context, which the app
+    // may fill with text the user wrote (a shared conversation's title). The envelope is checked
+    // so that a request the app no longer sends this way is refused rather than guessed at.
+    const bool has_prompt = std::any_of(nested->begin(), nested->end(), [](const Segment& s) { return s.location == "[1]:[0][0]"; });
+    if (!has_prompt) return unparseable("StreamGenerate f.req has no prompt at [1]:[0][0]");
+    chosen = std::move(*nested);
   } else {
     bool envelope = !batch;
     for (Segment& s : *nested) {
@@ -202,7 +209,9 @@ Extraction extract_gemini_web_form(std::string_view body, std::string_view path,
   Extraction out;
   for (Segment& field : form.segments) {
     if (&field != &*freq) {
-      if (field.location != "at") out.segments.push_back(std::move(field));  // `at` is the XSRF token
+      // `at` is the XSRF token: transport, and a secret of the user's session that must not
+      // reach a log; its name is scanned like any other.
+      if (field.kind != Segment::Kind::value || field.location != "at") out.segments.push_back(std::move(field));
       continue;
     }
     for (Segment& s : chosen) {

@@ -152,9 +152,10 @@ TEST_CASE("form values are re-encoded in place", "[body_rewriter]") {
   const std::string out = rewrite_body(body, {{&message, "Số thẻ [CARD-1] & more=yes"}});
   CHECK(out == "user=an&message=S%E1%BB%91+th%E1%BA%BB+%5BCARD-1%5D+%26+more%3Dyes&lang=vi");
   const Extraction again = extract(Schema::json, out, "application/x-www-form-urlencoded");
-  REQUIRE(again.segments.size() == 3);
-  CHECK(again.segments[1].text == "Số thẻ [CARD-1] & more=yes");
-  CHECK(again.segments[2].location == "lang");
+  // Names are segments too (kind key), so three fields are six segments.
+  REQUIRE(again.segments.size() == 6);
+  CHECK(at(again, "message").text == "Số thẻ [CARD-1] & more=yes");
+  CHECK(at(again, "lang").text == "vi");
 }
 
 TEST_CASE("a raw body is replaced as is", "[body_rewriter]") {
@@ -175,6 +176,18 @@ TEST_CASE("overlapping or out-of-range replacements are refused", "[body_rewrite
   CHECK(rewrite_body(body, {{&whole, "1"}}) == R"({"a":"1"})");
 }
 
+TEST_CASE("a segment that is not rewritable is refused, never spliced", "[body_rewriter]") {
+  // Keys (a new key can collide with a sibling), decoded base64 and transcoded bodies: the
+  // inspector blocks instead, and a caller that tries anyway gets an exception, not a body.
+  const std::string body = R"({"TUYỆT MẬT":"x"})";
+  const Extraction e = extract(Schema::json, body);
+  const Segment& key = at(e, "[*] (key)");
+  CHECK(key.kind == Segment::Kind::key);
+  CHECK_FALSE(key.rewritable);
+  CHECK_THROWS_AS(rewrite_body(body, {{&key, "[SECRET]"}}), std::invalid_argument);
+  CHECK(rewrite_body(body, {{&at(e, "[*]"), "y"}}) == R"({"TUYỆT MẬT":"y"})");
+}
+
 TEST_CASE("round trip: extract, replace every segment, re-parse", "[body_rewriter]") {
   std::mt19937 rng(20240601);
   for (int round = 0; round < 300; ++round) {
@@ -186,6 +199,7 @@ TEST_CASE("round trip: extract, replace every segment, re-parse", "[body_rewrite
 
     std::vector<SegmentReplacement> same, marked;
     for (const Segment& s : e.segments) {
+      if (!s.rewritable) continue;  // keys: a redaction there is a block, never a rewrite
       same.push_back({&s, s.text});
       marked.push_back({&s, s.text + "✓\"\\"});
     }
@@ -196,7 +210,11 @@ TEST_CASE("round trip: extract, replace every segment, re-parse", "[body_rewrite
   // A real request through a schema: the same texts give the same document.
   const Extraction chat = extract(Schema::openai, kChat);
   std::vector<SegmentReplacement> same;
-  for (const Segment& s : chat.segments) same.push_back({&s, s.text});
-  CHECK(same.size() == 3);
+  for (const Segment& s : chat.segments)
+    if (s.rewritable) same.push_back({&s, s.text});
+  // Every string value is a segment since issue 12 (model, roles, types too), not only the
+  // schema's text fields: 8 values; the 11 keys are segments but not rewritable.
+  CHECK(same.size() == 8);
+  CHECK(chat.segments.size() == 19);
   CHECK(json::parse(rewrite_body(kChat, same)) == json::parse(kChat));
 }

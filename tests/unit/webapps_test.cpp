@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,6 +43,18 @@ Found found(const Extraction& e) {
   return out;
 }
 
+// Since issue 12 every string and key of a body is a segment, not only the app's text fields, so
+// these tests check that the user's text is found where it is, among everything else.
+bool has(const Found& f, const std::string& location, const std::string& text) {
+  return std::find(f.begin(), f.end(), Found::value_type{location, text}) != f.end();
+}
+
+const Segment& at(const Extraction& e, std::string_view location) {
+  const auto it = std::find_if(e.segments.begin(), e.segments.end(), [&](const Segment& s) { return s.location == location; });
+  REQUIRE(it != e.segments.end());
+  return *it;
+}
+
 // Rewrites the segment whose text is `from` to `to`, and checks that only its bytes changed.
 std::string redact(std::string_view body, const Extraction& e, const std::string& from, const std::string& to) {
   const Segment* target = nullptr;
@@ -62,7 +75,7 @@ TEST_CASE("chatgpt_web: the user's parts of a conversation request", "[webapps]"
     const std::string body = chatgpt_body("chatgpt-conversation-next.json", kPrompt);
     const Extraction e = extract(Schema::chatgpt_web, body);
     REQUIRE(e.status == Extraction::Status::ok);
-    CHECK(found(e) == Found{{"messages[0].content.parts[0]", kPrompt}});
+    CHECK(has(found(e), "messages[0].content.parts[0]", kPrompt));
     const std::string out = redact(body, e, kPrompt, kRedacted);
     CHECK(json::parse(out) == json::parse(chatgpt_body("chatgpt-conversation-next.json", kRedacted)));
   }
@@ -70,27 +83,29 @@ TEST_CASE("chatgpt_web: the user's parts of a conversation request", "[webapps]"
     const std::string body = chatgpt_body("chatgpt-conversation-multimodal.json", kPrompt);
     const Extraction e = extract(Schema::chatgpt_web, body);
     REQUIRE(e.status == Extraction::Status::ok);
-    CHECK(found(e) == Found{{"messages[0].content.parts[1]", kPrompt},
-                            {"messages[0].metadata.attachments[0].name", "bao-cao-quy-3.png"}});
+    CHECK(has(found(e), "messages[0].content.parts[1]", kPrompt));
+    CHECK(has(found(e), "messages[0].metadata.attachments[0].name", "bao-cao-quy-3.png"));
   }
   SECTION("edit variant") {
     const Extraction e = extract(Schema::chatgpt_web, chatgpt_body("chatgpt-conversation-edit.json", kPrompt));
-    CHECK(found(e) == Found{{"messages[0].content.parts[0]", kPrompt}});
+    CHECK(has(found(e), "messages[0].content.parts[0]", kPrompt));
   }
   SECTION("content.text, an object part's text, and the prepare call's partial_query") {
     const std::string body = R"({"partial_query":{"id":"x","author":{"role":"user"},"content":{"content_type":"text","parts":["một"]}},)"
                              R"("messages":[{"author":{"role":"user"},"content":{"content_type":"code","text":"hai"}},)"
                              R"({"author":{"role":"user"},"content":{"content_type":"multimodal_text","parts":[{"content_type":"audio_transcription","text":"ba"}]}}]})";
-    CHECK(found(extract(Schema::chatgpt_web, body)) ==
-          Found{{"partial_query.content.parts[0]", "một"}, {"messages[0].content.text", "hai"},
-                {"messages[1].content.parts[0].text", "ba"}});
+    const Found f = found(extract(Schema::chatgpt_web, body));
+    CHECK(has(f, "partial_query.content.parts[0]", "một"));
+    CHECK(has(f, "messages[0].content.text", "hai"));
+    CHECK(has(f, "messages[1].content.parts[0].text", "ba"));
   }
   SECTION("a WebSocket message wrapping the payload, and any other body: every string") {
     const Extraction e = extract(Schema::chatgpt_web, chatgpt_body("chatgpt-ws-message.json", kPrompt));
     REQUIRE(e.status == Extraction::Status::ok);
     const Found f = found(e);
     CHECK(std::find(f.begin(), f.end(), Found::value_type{"data.messages[0].content.parts[0]", kPrompt}) != f.end());
-    CHECK(found(extract(Schema::chatgpt_web, R"({"title":"Báo cáo mật"})")) == Found{{"title", "Báo cáo mật"}});
+    CHECK(found(extract(Schema::chatgpt_web, R"({"title":"Báo cáo mật"})")) ==
+          Found{{"title (key)", "title"}, {"title", "Báo cáo mật"}});
   }
 }
 
@@ -98,8 +113,12 @@ TEST_CASE("gemini_web: StreamGenerate's prompt inside JSON inside a JSON string 
   const std::string body = gemini_stream_generate_body(kPrompt);
   const Extraction e = extract(Schema::gemini_web, body, kGeminiContentType, kStreamGeneratePath);
   REQUIRE(e.status == Extraction::Status::ok);
-  REQUIRE(found(e) == Found{{"f.req[1]:[0][0]", kPrompt}});
-  const Segment& s = e.segments[0];
+  // Every string and key of the nested JSON, and the form's field names, are segments now; the
+  // prompt is at [1]:[0][0], and the XSRF token `at` is the one value left out.
+  REQUIRE(has(found(e), "f.req[1]:[0][0]", kPrompt));
+  CHECK(has(found(e), "f.req (key)", "f.req"));
+  for (const Segment& other : e.segments) CHECK(other.text != kGeminiAt);
+  const Segment& s = at(e, "f.req[1]:[0][0]");
   CHECK(s.encoding == Segment::Encoding::json_string);
   CHECK(s.enclosing == std::vector{Segment::Encoding::json_string, Segment::Encoding::form_value});
   // The range decodes, layer by layer, to the prompt's token.
@@ -114,7 +133,7 @@ TEST_CASE("gemini_web: StreamGenerate's prompt inside JSON inside a JSON string 
     CHECK(json::parse(gemini_freq(out)[1].get<std::string>()) == expected_inner);
     CHECK(out.ends_with(std::string("&at=") + encode_uri_component(kGeminiAt) + "&"));
     const Extraction again = extract(Schema::gemini_web, out, kGeminiContentType, kStreamGeneratePath);
-    CHECK(found(again) == Found{{"f.req[1]:[0][0]", kRedacted}});
+    CHECK(has(found(again), "f.req[1]:[0][0]", kRedacted));
   }
   SECTION("an f.req that is not JSON, or lacks the envelope, is unparseable with nothing to scan") {
     for (const std::string bad : {"f.req=%5Bnull%2C%22%5B%5B%22&at=x", "f.req=%5Bnull%2C%22plain%22%5D&at=x",
@@ -128,12 +147,12 @@ TEST_CASE("gemini_web: StreamGenerate's prompt inside JSON inside a JSON string 
   SECTION("a prompt that is itself JSON stays one text (its keys and numbers are scanned too)") {
     const std::string json_prompt = R"({"cccd": 001203004567, "ghi_chu": ["x"]})";
     const std::string b = gemini_stream_generate_body(json_prompt);
-    CHECK(found(extract(Schema::gemini_web, b, kGeminiContentType, kStreamGeneratePath)) ==
-          Found{{"f.req[1]:[0][0]", json_prompt}});
+    CHECK(has(found(extract(Schema::gemini_web, b, kGeminiContentType, kStreamGeneratePath)), "f.req[1]:[0][0]",
+              json_prompt));
   }
   SECTION("a form without f.req is any form") {
     CHECK(found(extract(Schema::gemini_web, "q=xin+ch%C3%A0o", kGeminiContentType, "/_/BardChatUi/jserror")) ==
-          Found{{"q", "xin chào"}});
+          Found{{"q (key)", "q"}, {"q", "xin chào"}});
   }
 }
 
@@ -141,7 +160,11 @@ TEST_CASE("gemini_web: batchexecute scans every string of the nested payload", "
   const std::string body = gemini_batchexecute_body(kPrompt);
   const Extraction e = extract(Schema::gemini_web, body, kGeminiContentType, kBatchExecutePath);
   REQUIRE(e.status == Extraction::Status::ok);
-  CHECK(found(e) == Found{{"f.req[0][0][1]:[1][0][0]", "c_8f2e4b1a9d3c7e60"}, {"f.req[0][0][1]:[1][0][1]", kPrompt}});
+  // The rpc id ("MUAZcd") and the "generic" marker are the app's transport and stay out.
+  CHECK(found(e) == Found{{"f.req (key)", "f.req"},
+                          {"f.req[0][0][1]:[1][0][0]", "c_8f2e4b1a9d3c7e60"},
+                          {"f.req[0][0][1]:[1][0][1]", kPrompt},
+                          {"at (key)", "at"}});
   const std::string out = redact(body, e, kPrompt, kRedacted);
   const json freq = gemini_freq(out);
   CHECK(freq[0][0][0] == "MUAZcd");

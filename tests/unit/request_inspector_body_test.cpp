@@ -1,0 +1,137 @@
+// RequestInspector's body steps after issue 12 ("nothing leaves unseen"): what the extractor can
+// not read is refused (unreadable_body, file_not_inspected) rather than scanned as raw text, files
+// follow `policy.files`, and a redaction that cannot be spliced in (a key, decoded base64, a body
+// in another charset) acts as a block.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "classifiers/scanner.h"
+#include "gateway/adapters/request_inspector.h"
+#include "test_support.h"
+
+namespace promptwall::gateway {
+namespace {
+
+const std::string kSecret = "Độ mật: TUYỆT MẬT";                                // vn.secret.degree-field, block
+const std::string kSecretEscaped = R"(\u0110\u1ed9 m\u1eadt: TUY\u1ec6T M\u1eacT)";  // the same, JSON-escaped
+const std::string kCccd = "Số CCCD 001203004567";                                 // vn.pii.cccd, redact
+
+Inspection inspect_body(const std::string& body, const std::string& content_type,
+                        std::optional<FilePolicy> files = std::nullopt, Mode mode = Mode::enforce) {
+  static const RequestInspector inspector(InspectorLimits{});
+  Service svc;
+  svc.name = "openai";
+  svc.schema = Schema::openai;
+  svc.files = files;
+  const PolicyLayer global{mode, {}, {}, {}};
+  const std::vector<const PolicyLayer*> layers{&global};
+  Scanner scanner(test::builtin_ruleset());
+  const InspectionRequest in{&svc, "/v1/chat/completions", content_type, "", body};
+  return inspector.inspect(in, scanner, layers, "req-1");
+}
+
+Refusal::Reason reason_of(const Inspection& in) {
+  REQUIRE(in.outcome == Inspection::Outcome::refuse);
+  REQUIRE(in.refusal);
+  return in.refusal->reason;
+}
+
+std::string chat(const std::string& content_token) {
+  return R"({"model":"gpt-4o","messages":[{"role":"user","content":)" + content_token + "}]}";
+}
+
+}  // namespace
+
+TEST_CASE("JSON that is not strict is refused as unreadable, never scanned as raw text", "[inspector][body]") {
+  // The service's `unparseable` is left at its default, scan_raw_or_block: it no longer matters.
+  for (const std::string& body : {R"({"a":NaN,"b":")" + kSecretEscaped + R"("})",
+                                 R"({"input":"x","input":")" + kSecretEscaped + R"("})",
+                                 std::string(70, '[') + "\"" + kSecretEscaped + "\"" + std::string(70, ']'),
+                                 R"({"input":"\ud800 )" + kSecretEscaped + R"("})"}) {
+    INFO(body);
+    const Inspection in = inspect_body(body, "application/json");
+    CHECK(reason_of(in) == Refusal::Reason::unreadable_body);
+    CHECK(in.note.starts_with("body cannot be parsed: "));
+    CHECK(in.segments.empty());
+  }
+  // JSON labelled text/plain is parsed: the escaped stamp is decoded and found.
+  const Inspection labelled = inspect_body(chat("\"" + kSecretEscaped + "\""), "text/plain");
+  CHECK(reason_of(labelled) == Refusal::Reason::sensitive_content);
+  CHECK(inspect_body(R"({"a":NaN})", "text/plain").refusal->reason == Refusal::Reason::unreadable_body);
+}
+
+TEST_CASE("files the gateway cannot read follow policy.files: block by default, allow forwards unread",
+          "[inspector][body]") {
+  const std::string png_in_json = chat(R"([{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}])");
+  const Inspection blocked = inspect_body(png_in_json, "application/json");
+  CHECK(reason_of(blocked) == Refusal::Reason::file_not_inspected);
+  CHECK(blocked.note.find("messages[0].content[0].image_url.url (image/png, 8 bytes)") != std::string::npos);
+
+  const Inspection allowed = inspect_body(png_in_json, "application/json", FilePolicy::allow);
+  CHECK(allowed.outcome == Inspection::Outcome::forward);
+  CHECK(allowed.note.find("forwarded unread") != std::string::npos);
+
+  // A body that is a file itself.
+  CHECK(reason_of(inspect_body(std::string("\x89PNG\r\n\x1a\n", 8), "image/png")) == Refusal::Reason::file_not_inspected);
+  CHECK(reason_of(inspect_body("%PDF-1.7", "application/pdf", FilePolicy::block)) == Refusal::Reason::file_not_inspected);
+  CHECK(inspect_body("%PDF-1.7", "application/pdf", FilePolicy::allow).outcome == Inspection::Outcome::forward);
+
+  // Allowing files does not let text through unscanned: the text beside the file still counts.
+  const std::string both = R"({"messages":[{"role":"user","content":[{"type":"text","text":")" + kSecret +
+                           R"("},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}]}]})";
+  CHECK(reason_of(inspect_body(both, "application/json", FilePolicy::allow)) == Refusal::Reason::sensitive_content);
+}
+
+TEST_CASE("base64 that decodes to text is scanned", "[inspector][body]") {
+  // "Độ mật: TUYỆT MẬT" as base64, in an OpenAI file part.
+  const std::string b64 = "xJDhu5kgbeG6rXQ6IFRVWeG7hlQgTeG6rFQ=";
+  const Inspection in = inspect_body(
+      chat(R"([{"type":"file","file":{"filename":"a.txt","file_data":"data:text/plain;base64,)" + b64 + R"("}}])"),
+      "application/json");
+  CHECK(reason_of(in) == Refusal::Reason::sensitive_content);
+  REQUIRE_FALSE(in.findings.empty());
+  CHECK(in.segments[in.findings[0].segment].location == "messages[0].content[0].file.file_data (decoded base64)");
+}
+
+TEST_CASE("a redact where nothing can be rewritten acts as a block; in a value it still redacts", "[inspector][body]") {
+  // In a value: rewritten.
+  const Inspection value = inspect_body(chat("\"" + kCccd + "\""), "application/json");
+  CHECK(value.outcome == Inspection::Outcome::forward_rewritten);
+  CHECK(value.body.find("001203004567") == std::string::npos);
+
+  // In a key: a rewritten key could collide with a sibling, so the request is refused.
+  const Inspection key = inspect_body(R"({"model":"m","metadata":{")" + kCccd + R"(":"x"}})", "application/json");
+  CHECK(reason_of(key) == Refusal::Reason::sensitive_content);
+  REQUIRE_FALSE(key.findings.empty());
+  CHECK(key.findings[0].finding.action == Action::redact);  // the rule's own action...
+  CHECK(key.decision.actions[0] == Action::block);          // ...acts as a block in a key
+  CHECK(key.note.find("escalated to block") != std::string::npos);
+
+  // In a body sent as UTF-16: found, and blocked since it cannot be spliced back.
+  std::string utf16 = "\xFF\xFE";
+  for (unsigned char c : chat("\"CCCD 001203004567\"")) {
+    utf16 += static_cast<char>(c);
+    utf16 += '\0';
+  }
+  const Inspection transcoded = inspect_body(utf16, "application/json");
+  CHECK(reason_of(transcoded) == Refusal::Reason::sensitive_content);
+  CHECK(transcoded.note.find("decoded from utf-16le") != std::string::npos);
+
+  // Monitor mode forwards as ever, the decision recorded as enforced.
+  const Inspection monitored =
+      inspect_body(R"({"metadata":{")" + kCccd + R"(":"x"}})", "application/json", std::nullopt, Mode::monitor);
+  CHECK(monitored.outcome == Inspection::Outcome::forward);
+  CHECK(monitored.decision.verdict == Verdict::block);
+}
+
+TEST_CASE("an unknown charset or bytes invalid in it are refused as unreadable", "[inspector][body]") {
+  CHECK(reason_of(inspect_body("abc", "text/plain; charset=x-unknown")) == Refusal::Reason::unreadable_body);
+  CHECK(reason_of(inspect_body("caf\xe9", "text/plain")) == Refusal::Reason::unreadable_body);
+  // Declared, it is read: windows-1258 "Độ mật: TUYỆT MẬT" is refused for what it says.
+  CHECK(reason_of(inspect_body("\xD0\xF4\xF2 m\xE2\xF2t: TUY\xCA\xF2T M\xC2\xF2T", "text/plain; charset=windows-1258")) ==
+        Refusal::Reason::sensitive_content);
+}
+
+}  // namespace promptwall::gateway
