@@ -2,6 +2,17 @@
 // interception for a host of an inspected service (the request loop of client_session.cpp then
 // runs inside the TLS), a refusal for an unapproved one or when interception is off. Never a
 // tunnel to an AI host: what cannot be inspected is refused.
+//
+// Before anything is connected, in this order:
+//   1. the target parses (catalog/host_name.h: every IPv4 spelling is its one address);
+//   2. SSRF: loopback, link-local, unspecified, our own listeners, forbidden_networks
+//      (catalog/destination_guard.h) → forbidden_destination;
+//   3. the catalog: an AI host is intercepted or refused;
+//   4. a literal IP address an AI service's host resolves to (catalog/ai_address_map.h) →
+//      uninspectable_connection, unless destinations.ai_addresses is tunnel;
+//   5. a tunnel: the name is resolved here, each address judged by the guard again, and only the
+//      addresses that passed are connected to (no second lookup a DNS answer could change).
+// Every refusal is an exchange with its reason: the audit trail and /metrics record it.
 #include <algorithm>
 #include <array>
 #include <memory>
@@ -75,6 +86,22 @@ net::awaitable<void> refuse_connect(ServerState& state, Worker& worker, beast::t
   finish(state, worker, origin, ex);
 }
 
+// The service whose host resolves to `host`, a literal address, when the policy refuses such
+// connections; `unknown` is set when the addresses have not been resolved yet (then refused too:
+// we cannot tell). Null for a name, or an address no AI host resolves to.
+const Service* ai_service_at(const ServerState& state, const HostName& host, bool& unknown) {
+  unknown = false;
+  if (!host.is_ip_literal() || !state.config.destinations.refuse_ai_addresses) return nullptr;
+  const std::optional<IpAddress> address = IpAddress::parse(host.text);
+  const std::shared_ptr<const AiAddressMap> map = state.ai_addresses.load();
+  if (!address) return nullptr;
+  if (!map) {
+    unknown = true;
+    return nullptr;
+  }
+  return map->service_at(*address);
+}
+
 }  // namespace
 
 std::shared_ptr<const LeafCertificate> mint_leaf(ServerState& state, const std::string& host,
@@ -106,8 +133,27 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
     co_await refuse_connect(state, worker, stream, connect, origin, ex, r, nullptr);
     co_return;
   }
+  if (auto reason = state.destinations.forbidden_host(authority->host, authority->port)) {
+    spdlog::warn("{} {} CONNECT {} refused: {}", ex.request_id, origin.client, ex.path, *reason);
+    const Refusal r = Refusal::because(Refusal::Reason::forbidden_destination, ex.request_id);
+    co_await refuse_connect(state, worker, stream, connect, origin, ex, r, nullptr);
+    co_return;
+  }
   const Service* service = state.catalog.by_host(authority->host);
   ex.service = service;
+  if (!service) {
+    bool unknown = false;
+    if (const Service* owner = ai_service_at(state, authority->host, unknown); owner || unknown) {
+      spdlog::warn("{} {} CONNECT {} refused: {} (a connection to an address names no host to inspect it as)",
+                   ex.request_id, origin.client, ex.path,
+                   owner ? "the address of AI service " + owner->name : "AI service addresses not resolved yet");
+      ex.service = owner;
+      const Refusal r =
+          Refusal::because(Refusal::Reason::uninspectable_connection, ex.request_id, owner ? owner->name : "");
+      co_await refuse_connect(state, worker, stream, connect, origin, ex, r, nullptr);
+      co_return;
+    }
+  }
   ServiceAccess access = service ? state.scopes.access(*service, origin.identity) : ServiceAccess{};
   if (service && !access.allowed) {
     const Refusal r = service_refusal(*service, access, ex.request_id);
@@ -119,12 +165,15 @@ net::awaitable<void> handle_connect(ServerState& state, Worker& worker, beast::t
 
   if (!service || !service->inspect) {
     // Not an AI service: a blind tunnel to where the client asked.
-    UpstreamTarget t{false, authority->host.text, authority->port, ""};
     std::string why;
-    auto conn = co_await connect_upstream(state, t, why);
+    bool forbidden = false;
+    const UpstreamTarget target{false, authority->host.text, authority->port, ""};
+    auto conn = co_await connect_upstream(state, target, why, &state.destinations, &forbidden);
     if (!conn) {
-      spdlog::info("{} {} CONNECT {}: {}", ex.request_id, origin.client, ex.path, why);
-      const Refusal r = Refusal::because(Refusal::Reason::upstream_unavailable, ex.request_id);
+      if (forbidden) spdlog::warn("{} {} CONNECT {} refused: {}", ex.request_id, origin.client, ex.path, why);
+      else spdlog::info("{} {} CONNECT {}: {}", ex.request_id, origin.client, ex.path, why);
+      const Refusal r = Refusal::because(
+          forbidden ? Refusal::Reason::forbidden_destination : Refusal::Reason::upstream_unavailable, ex.request_id);
       co_await refuse_connect(state, worker, stream, connect, origin, ex, r, nullptr);
       co_return;
     }

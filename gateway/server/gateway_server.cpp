@@ -1,7 +1,13 @@
 #include "gateway/server/gateway_server.h"
 
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <netinet/in.h>
+
+#include <condition_variable>
 #include <csignal>
 #include <iomanip>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -82,6 +88,39 @@ int select_http11(SSL*, const unsigned char** out, unsigned char* outlen, const 
   return SSL_TLSEXT_ERR_NOACK;
 }
 
+// This host's interface addresses (getifaddrs): a listener on every address answers on each.
+std::vector<IpAddress> local_addresses() {
+  std::vector<IpAddress> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (const ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr) continue;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (i->ifa_addr->sa_family == AF_INET)
+      inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr, text, sizeof text);
+    else if (i->ifa_addr->sa_family == AF_INET6)
+      inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr, text, sizeof text);
+    if (auto address = IpAddress::parse(text)) out.push_back(*address);
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+// The SSRF guard for this configuration: its own listeners (a name or an unspecified address
+// counts as every address of this host: fail closed), this host's addresses, forbidden_networks.
+DestinationGuard destination_guard(const GatewayConfig& config) {
+  std::vector<OwnListener> own;
+  for (const auto* e : {&config.gateway_listen, &config.proxy_listen, &config.transparent_listen, &config.admin.listen}) {
+    if (!*e) continue;
+    std::optional<IpAddress> address = IpAddress::parse((*e)->host);
+    if (address && std::all_of(address->bytes.begin(), address->bytes.end(), [](uint8_t b) { return b == 0; }))
+      address.reset();
+    if (address && address->is_v4() && address->bytes[12] == 0) address.reset();  // 0.0.0.0
+    own.push_back({address, (*e)->port});
+  }
+  return DestinationGuard(config.destinations.forbidden_networks, std::move(own), local_addresses());
+}
+
 }  // namespace
 
 std::string random_admin_token() {
@@ -97,7 +136,8 @@ ServerState::ServerState(GatewayConfig cfg)
       catalog(config.services),
       inspector(inspector_limits(config.limits)),
       scopes(config.scopes, config.rules.scoped_packs),
-      loader(config.rules.packs, rules_cache_dir(config.rules), config.rules.scoped_packs) {
+      loader(config.rules.packs, rules_cache_dir(config.rules), config.rules.scoped_packs),
+      destinations(destination_guard(config)) {
   base_layers.push_back(&config.policy);
   // Who sends requests: the users and groups files must load, or the server does not start.
   try {
@@ -193,6 +233,22 @@ struct GatewayServer::Impl {
   }
   net::awaitable<RuleLoad> reload();
   net::awaitable<audit::ReviewResponse> review(const audit::ReviewRequest& request);
+
+  // The AI-address snapshot (server_state.h: ai_addresses), refreshed on its own thread: getaddrinfo
+  // blocks, and no worker may wait for DNS.
+  std::thread address_thread;
+  std::mutex address_mutex;
+  std::condition_variable address_wake;
+  bool address_stop = false;  // guarded by address_mutex
+  void resolve_ai_addresses();
+  void stop_resolving() {
+    {
+      std::lock_guard lock(address_mutex);
+      address_stop = true;
+    }
+    address_wake.notify_all();
+    if (address_thread.joinable()) address_thread.join();
+  }
   net::awaitable<void> accept_loop(Listening& listening);
 };
 
@@ -258,6 +314,62 @@ net::awaitable<audit::ReviewResponse> GatewayServer::Impl::review(const audit::R
   }
   if (!response.problem.empty()) spdlog::error("review page: {}", response.problem);
   co_return response;
+}
+
+namespace {
+
+// The addresses `name` resolves to now; nullopt when it does not resolve.
+std::optional<std::vector<IpAddress>> resolve(const std::string& name) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* result = nullptr;
+  if (getaddrinfo(name.c_str(), nullptr, &hints, &result) != 0) return std::nullopt;
+  std::vector<IpAddress> out;
+  for (const addrinfo* r = result; r; r = r->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (r->ai_family == AF_INET)
+      inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(r->ai_addr)->sin_addr, text, sizeof text);
+    else if (r->ai_family == AF_INET6)
+      inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(r->ai_addr)->sin6_addr, text, sizeof text);
+    if (auto address = IpAddress::parse(text)) out.push_back(*address);
+  }
+  freeaddrinfo(result);
+  return out;
+}
+
+}  // namespace
+
+// Resolves every inspected or unapproved host now and then every destinations.ai_address_refresh,
+// and swaps in a new snapshot each round. A host that fails to resolve keeps its last answer: a DNS
+// outage never empties the map (which would let a CONNECT to an AI address through).
+void GatewayServer::Impl::resolve_ai_addresses() {
+  server::ServerState& s = *state;
+  const auto hosts = AiAddressMap::hosts_to_resolve(s.catalog);
+  std::map<std::string, std::vector<IpAddress>, std::less<>> last_good;
+  bool first = true;
+  for (;;) {
+    size_t failed = 0;
+    for (const auto& host : hosts) {
+      {
+        std::lock_guard lock(address_mutex);
+        if (address_stop) return;
+      }
+      if (auto literal = parse_host(host.name); literal && literal->is_ip_literal()) continue;
+      if (auto addresses = resolve(host.name)) last_good[host.name] = std::move(*addresses);
+      else ++failed;
+    }
+    auto map = std::make_shared<const AiAddressMap>(AiAddressMap::build(s.catalog, last_good));
+    const size_t count = map->size();
+    s.ai_addresses.store(std::move(map));
+    if (first || failed > 0)
+      spdlog::log(failed > 0 ? spdlog::level::warn : spdlog::level::info,
+                  "AI service addresses: {} from {} hosts ({} did not resolve; their last addresses are kept)", count,
+                  hosts.size(), failed);
+    first = false;
+    std::unique_lock lock(address_mutex);
+    if (address_wake.wait_for(lock, s.config.destinations.ai_address_refresh, [this] { return address_stop; })) return;
+  }
 }
 
 net::awaitable<void> GatewayServer::Impl::accept_loop(Listening& listening) {
@@ -387,6 +499,7 @@ GatewayServer::GatewayServer(GatewayConfig config) : impl_(std::make_unique<Impl
 }
 
 GatewayServer::~GatewayServer() {
+  if (impl_) impl_->stop_resolving();
   // Completions of events still queued post to the workers' io_contexts, which must still exist.
   if (impl_ && impl_->state && impl_->state->audit) impl_->state->audit->close();
 }
@@ -437,6 +550,7 @@ int GatewayServer::run() {
   watch_audit();
 
   if (s.siem) s.siem->start();
+  impl.address_thread = std::thread([&impl] { impl.resolve_ai_addresses(); });
   s.ready = true;
   spdlog::info("promptwall ready ({} worker threads)", impl.workers.size());
   std::vector<std::thread> threads;
@@ -451,6 +565,7 @@ int GatewayServer::run() {
   for (auto& t : threads) t.join();
   impl.reload_pool.join();
   impl.review_pool.join();
+  impl.stop_resolving();
   s.identity->stop();
   if (s.siem) s.siem->stop();
   s.audit->close();  // commits what is queued, then a final checkpoint

@@ -28,6 +28,8 @@
 #include "audit/review_site.h"
 #include "classifiers/scanner.h"
 #include "gateway/adapters/request_inspector.h"
+#include "gateway/catalog/ai_address_map.h"
+#include "gateway/catalog/destination_guard.h"
 #include "gateway/catalog/service_catalog.h"
 #include "gateway/config/config.h"
 #include "gateway/identity/policy_scopes.h"
@@ -112,6 +114,15 @@ struct ServerState {
   ssl::context upstream_tls{ssl::context::tls_client};
   // The transparent listener's SNI reader (OpenSSL parses; nothing is answered).
   const ClientHelloReader client_hellos;
+
+  // Where a proxy client may not make the gateway connect (SSRF): loopback, link-local, our own
+  // listeners, destinations.forbidden_networks. Built at start, immutable.
+  const DestinationGuard destinations;
+  // Which AI service an address belongs to, for connections that name no host (a CONNECT to an IP,
+  // TLS without SNI or with ECH). Resolved in the background (gateway_server.cpp) and swapped
+  // whole; null until the first round is done, and then such connections are refused (we cannot
+  // tell yet whether the address is an AI service's).
+  std::atomic<std::shared_ptr<const AiAddressMap>> ai_addresses;
 
   std::string admin_token;
   std::atomic<size_t> open_connections{0};

@@ -5,10 +5,13 @@
 //   ─► first bytes, kept (limits.max_header_bytes, the header timeout)
 //        TLS ClientHello ─► SNI (ClientHelloReader)      plain HTTP ─► Host (read_http_head)
 //   ─► route_transparent(): AI service ─► interception as for CONNECT, or the request loop
+//                           TLS naming no host (no SNI, or ECH) to an AI service's address
+//                             (AiAddressMap) ─► refused (uninspectable_connection)
 //                           anything else ─► spliced untouched to the original destination
 //
 // Nothing an AI service receives is left unseen: a ClientHello naming an AI service is intercepted
-// or the connection closed, never spliced; a connection that cannot be judged is closed.
+// or the connection closed, never spliced; one naming none is judged by where it goes; a
+// connection that cannot be judged is closed.
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 #include <algorithm>
 
@@ -37,6 +40,7 @@ namespace {
 struct FirstBytes {
   enum class Kind { tls, http, http_too_large, other, none } kind = Kind::none;
   std::string host;  // SNI or Host; may be empty
+  bool host_hidden = false;  // TLS with ECH: `host` is only the outer, public name
   std::string why;   // none: why nothing could be judged
 };
 
@@ -57,6 +61,7 @@ net::awaitable<FirstBytes> read_first_bytes(ServerState& state, beast::tcp_strea
       if (hello.status == ClientHelloRead::Status::client_hello) {
         out.kind = FirstBytes::Kind::tls;
         out.host = std::move(hello.server_name);
+        out.host_hidden = hello.encrypted_client_hello;
         co_return out;
       }
       if (hello.status == ClientHelloRead::Status::not_tls) {
@@ -116,13 +121,13 @@ Origin transparent_origin(const ServerState& state, const tcp::endpoint& client,
 
 // A connection refused before any request: logged, counted, and recorded in the audit trail.
 void refuse(ServerState& state, Worker& worker, const Origin& origin, const Service* service, std::string path,
-            std::string_view why) {
+            std::string_view why, Refusal::Reason reason = Refusal::Reason::unsupported_request) {
   Exchange ex;
   ex.request_id = state.new_request_id(worker);
   ex.method = "TRANSPARENT";
   ex.path = std::move(path);
   ex.service = service;
-  ex.refusal = Refusal::because(Refusal::Reason::unsupported_request, ex.request_id, service ? service->name : "");
+  ex.refusal = Refusal::because(reason, ex.request_id, service ? service->name : "");
   spdlog::warn("{} {} transparent connection to {} refused: {}", ex.request_id, origin.client, ex.path, why);
   state.metrics.transparent_connection("refused");
   write_event(state, worker, origin, ex);
@@ -147,8 +152,21 @@ net::awaitable<void> judge_and_serve(ServerState& state, Worker& worker, beast::
   }
   using Action = TransparentRoute::Action;
   TransparentRoute route{Action::splice, nullptr};
+  // TLS that names no host is judged by its address: an AI service's is refused (when the
+  // addresses are not resolved yet, every unnamed TLS connection is: we cannot tell).
+  const bool unnamed = first.kind == FirstBytes::Kind::tls && (first.host.empty() || first.host_hidden);
+  const std::shared_ptr<const AiAddressMap> ai_addresses = state.ai_addresses.load();
+  const Service* address_owner = nullptr;
+  bool addresses_unknown = false;
+  if (unnamed && state.config.destinations.refuse_ai_addresses) {
+    const auto address = IpAddress::parse(destination.address());
+    if (address && ai_addresses) address_owner = ai_addresses->service_at(*address);
+    addresses_unknown = !ai_addresses;
+  }
   if (first.kind == FirstBytes::Kind::tls)
-    route = route_transparent(state.catalog, TransparentRoute::Protocol::tls, first.host, state.ca != nullptr);
+    route = route_transparent(state.catalog, TransparentRoute::Protocol::tls,
+                              TransparentTarget{first.host, first.host_hidden, address_owner}, state.ca != nullptr,
+                              state.config.destinations.refuse_ai_addresses);
   else if (first.kind == FirstBytes::Kind::http)
     route = route_transparent(state.catalog, TransparentRoute::Protocol::http, first.host, state.ca != nullptr);
   if (first.kind == FirstBytes::Kind::http_too_large) {
@@ -158,7 +176,19 @@ net::awaitable<void> judge_and_serve(ServerState& state, Worker& worker, beast::
     co_return;
   }
 
+  if (route.action == Action::splice && unnamed && addresses_unknown) {
+    refuse(state, worker, origin, nullptr, destination.to_string(),
+           "TLS naming no host, and the AI services' addresses are not resolved yet",
+           Refusal::Reason::uninspectable_connection);
+    co_return;
+  }
   switch (route.action) {
+    case Action::refuse:
+      refuse(state, worker, origin, route.service, destination.to_string(),
+             std::string(first.host_hidden ? "TLS hiding its host (Encrypted Client Hello)" : "TLS naming no host (no SNI)") +
+                 " to an address of AI service " + route.service->name + ": it cannot be inspected",
+             Refusal::Reason::uninspectable_connection);
+      co_return;
     case Action::splice: {
       UpstreamTarget target{false, destination.address(), destination.port(), ""};
       auto connection = co_await upstream::connect_upstream(state, target, why);

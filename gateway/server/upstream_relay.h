@@ -60,10 +60,17 @@ inline std::string host_header(const UpstreamTarget& t) {
   return h;
 }
 
+// `guard`: set for a destination a client chose (a CONNECT tunnel, the forward proxy's plain
+// requests): every address the host resolves to is judged by it (catalog/destination_guard.h) and
+// only those that pass are connected to, so what was checked is what is reached (no second lookup
+// for DNS rebinding to change). `*forbidden` is then set when every address was refused.
 inline net::awaitable<std::unique_ptr<UpstreamConnection>> connect_upstream(ServerState& state, const UpstreamTarget& t,
-                                                                      std::string& why) {
+                                                                      std::string& why,
+                                                                      const DestinationGuard* guard = nullptr,
+                                                                      bool* forbidden = nullptr) {
   auto executor = co_await net::this_coro::executor;
   boost::system::error_code ec;
+  if (forbidden) *forbidden = false;
   tcp::resolver resolver(executor);
   auto endpoints =
       co_await resolver.async_resolve(t.host, std::to_string(t.port), net::redirect_error(use_awaitable, ec));
@@ -71,9 +78,26 @@ inline net::awaitable<std::unique_ptr<UpstreamConnection>> connect_upstream(Serv
     why = "cannot resolve " + t.host + ": " + ec.message();
     co_return nullptr;
   }
+  std::vector<tcp::endpoint> allowed;
+  for (const auto& entry : endpoints) {
+    if (guard) {
+      const auto address = IpAddress::parse(entry.endpoint().address().to_string());
+      std::optional<std::string> reason = address ? guard->forbidden_address(*address, t.port) : "not an address";
+      if (reason) {
+        why = t.host + " resolves to " + *reason;
+        continue;
+      }
+    }
+    allowed.push_back(entry.endpoint());
+  }
+  if (allowed.empty()) {
+    if (forbidden) *forbidden = !why.empty();
+    if (why.empty()) why = "cannot resolve " + t.host + ": no address";
+    co_return nullptr;
+  }
   beast::tcp_stream stream(executor);
   stream.expires_after(state.config.limits.timeouts.upstream_connect);
-  co_await stream.async_connect(endpoints, net::redirect_error(use_awaitable, ec));
+  co_await stream.async_connect(allowed, net::redirect_error(use_awaitable, ec));
   if (ec) {
     why = "cannot connect to " + host_header(t) + ": " + ec.message();
     co_return nullptr;
