@@ -75,6 +75,18 @@ TEST_CASE("the embedded default parses and lists the known services", "[config]"
       {"deepseek", "", "chat.deepseek.com", Schema::json, false, nullptr},
       {"kimi", "", "kimi.moonshot.cn", Schema::json, false, nullptr},
       {"qwen", "", "chat.qwen.ai", Schema::json, false, nullptr},
+      // Issue 12: the services staff reach, their upload hosts, and the unlisted-AI list.
+      {"chatgpt-uploads", "", "files.oaiusercontent.com", Schema::json, true, "files.oaiusercontent.com"},
+      {"gemini-uploads", "", "content-push.googleapis.com", Schema::json, true, "content-push.googleapis.com"},
+      {"copilot-web", "", "copilot.microsoft.com", Schema::json, true, "copilot.microsoft.com"},
+      {"perplexity-web", "", "www.perplexity.ai", Schema::json, true, "www.perplexity.ai"},
+      {"notion-web", "", "www.notion.so", Schema::json, true, "www.notion.so"},
+      {"canva-web", "", "www.canva.com", Schema::json, true, "www.canva.com"},
+      {"grok", "", "grok.com", Schema::json, false, nullptr},
+      {"meta-ai", "", "www.meta.ai", Schema::json, false, nullptr},
+      {"le-chat", "", "chat.mistral.ai", Schema::json, false, nullptr},
+      {"poe", "", "poe.com", Schema::json, false, nullptr},
+      {"unlisted-ai", "", "character.ai", Schema::json, false, nullptr},
   };
   CHECK(c.services.size() == std::size(expected));
   for (const auto& e : expected) {
@@ -219,7 +231,7 @@ TEST_CASE("errors name file, line and key", "[config]") {
           "test.yaml:3: key `limits.max_body_byte`: unknown key; did you mean `max_body_bytes`?");
     CHECK(error_of(kListen + "colour: red\n") ==
           "test.yaml:2: key `colour`: unknown key (expected one of: listen, threads, admin, tls, rules, policy, "
-          "services, limits, audit, log_level, pac, transparent, identity)");
+          "services, limits, audit, log_level, pac, transparent, identity, destinations, unlisted_ai)");
   }
   SECTION("a key given twice") {
     CHECK(error_of(kListen + "threads: 1\nthreads: 2\n") == "test.yaml:3: key `threads`: given twice");
@@ -514,7 +526,8 @@ TEST_CASE("endpoints", "[config]") {
   CHECK(parse_endpoint("LocalHost:1", nullptr)->to_string() == "localhost:1");
   CHECK(parse_endpoint("[::]:65535", nullptr)->port == 65535);
   CHECK(Endpoint{"fe80::1", 9}.to_string() == "[fe80::1]:9");
-  for (const char* bad : {"", ":80", "8080", "[::1]", "[::1]80", "[zz]:80", "a.com:", "a.com:65536", "1.2.3:80"}) {
+  CHECK(parse_endpoint("127.1:8080", nullptr)->to_string() == "127.0.0.1:8080");  // every IPv4 spelling: one address
+  for (const char* bad : {"", ":80", "8080", "[::1]", "[::1]80", "[zz]:80", "a.com:", "a.com:65536", "1.2.300.4:80"}) {
     INFO(bad);
     CHECK_FALSE(parse_endpoint(bad, nullptr));
   }

@@ -243,3 +243,44 @@ TEST_CASE("pac.proxy in the configuration: one address or a failover list", "[pa
   CHECK_THAT(error_of("pac: {proxy: []}\n"), Catch::Contains("needs at least one address"));
   CHECK_THAT(error_of("pac: {proxys: a:3128}\n"), Catch::Contains("did you mean `proxy`"));
 }
+
+TEST_CASE("the shipped catalog's PAC sends upload hosts, wildcards and the unlisted-AI list through the proxy", "[pac]") {
+  // Issue 12: files uploaded in the web apps went DIRECT to their upload hosts.
+  const GatewayConfig config = parse_gateway_config(default_gateway_config_yaml(), "<embedded default>", "/");
+  const std::string script = PacFile(config.services).render(kProxies);
+  const std::vector<std::pair<std::string, std::string>> expected{
+      {"https://files.oaiusercontent.com/file-abc?se=2026", kThroughProxy},
+      {"https://sdmntprwestus.oaiusercontent.com/files/x", kThroughProxy},
+      {"https://oaiprodfiles.blob.core.windows.net/container/upload", kThroughProxy},
+      {"https://content-push.googleapis.com/upload/", kThroughProxy},
+      {"https://ppl-ai-file-upload.s3.amazonaws.com/web/direct-files/x", kThroughProxy},
+      {"https://prod-files-secure.s3.us-west-2.amazonaws.com/x", kThroughProxy},
+      {"https://www.notion.so/api/v3/runInferenceTranscript", kThroughProxy},
+      {"https://www.canva.com/_ajax/", kThroughProxy},
+      {"https://copilot.microsoft.com/c/api/chat", kThroughProxy},
+      {"https://www.perplexity.ai/rest/sse/perplexity_ask", kThroughProxy},
+      {"https://grok.com/rest/app-chat", kThroughProxy},
+      {"https://chat.mistral.ai/", kThroughProxy},
+      {"https://www.meta.ai/", kThroughProxy},
+      {"https://poe.com/", kThroughProxy},
+      // the unlisted-AI list, exact and wildcard
+      {"https://character.ai/", kThroughProxy},
+      {"https://beta.character.ai/chat", kThroughProxy},
+      {"https://chat.z.ai/", kThroughProxy},
+      {"https://www.doubao.com/chat", kThroughProxy},
+      // not AI services
+      {"https://www.debian.org/", "DIRECT"},
+      {"https://s3.amazonaws.com/other-bucket/x", "DIRECT"},
+      {"https://blob.core.windows.net/", "DIRECT"},  // the bare domain is not under the wildcard
+  };
+  std::vector<std::string> cases;
+  for (const auto& [c, _] : expected) cases.push_back(c);
+  const Evaluation e = evaluate(script, cases);
+  INFO(e.error);
+  REQUIRE(e.error.empty());
+  for (const auto& [c, want] : expected) {
+    INFO(c);
+    CHECK(e.results.at(c) == want);
+  }
+  CHECK(e.dns_calls == 0);
+}

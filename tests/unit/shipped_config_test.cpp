@@ -97,7 +97,9 @@ TEST_CASE("the production configuration the package installs parses, on loopback
   // No CA configured: the default place, or CONNECT to AI hosts refused (never let through).
   CHECK(c.tls.ca_cert.empty());
   CHECK(c.policy.mode == promptwall::Mode::enforce);
-  CHECK(c.services.size() == 10);
+  CHECK(c.services.size() == 21);  // the catalog, and last the unlisted-AI list as one unapproved service
+  CHECK(c.services.back().name == kUnlistedAiService);
+  CHECK_FALSE(c.services.back().approved);
 }
 
 TEST_CASE("the packaged and example configurations list the same services, hosts, upstreams and schemas as the embedded default",
