@@ -313,7 +313,8 @@ class Office {
   void start_gateway() {
     const auto d = dir_.path().string();
     std::ostringstream y;
-    y << "listen: {transparent: " << listen_ << ", admin: 127.0.0.1:9090}\n"
+    // The forward proxy too, for CONNECTs to the office's addresses (10.99.1.1:3128 from the client).
+    y << "listen: {transparent: " << listen_ << ", proxy: '0.0.0.0:3128', admin: 127.0.0.1:9090}\n"
       << (tproxy_ ? "transparent: {tproxy: true}\n" : "")
       << "admin: {token: " << kAdminToken << "}\n"
       << "tls: {upstream_ca: " << certs_.test_ca_crt.string();
@@ -432,11 +433,49 @@ TEST_CASE("transparent mode: an office whose TCP 80/443 is redirected to promptw
     CHECK(office.metric("promptwall_transparent_connections_total{outcome=\"spliced\"}") >= 1);
   }
 
-  SECTION("TLS naming no host is spliced, even to an AI service's address: nothing to route it by") {
+  SECTION("TLS naming no host is refused to an AI service's address, spliced to any other") {
+    // ai.example.test resolves to 10.99.2.10 in the gateway's namespace: the address is the
+    // AI service's, and a connection naming no host there cannot be inspected (issue 12, item 8).
     const auto ai_own = fingerprint_of_pem(read_text(office.dir() / "ai.example.test.crt"));
     REQUIRE_FALSE(ai_own.empty());
-    CHECK(presented_fingerprint(office, kAiAddress, "") == ai_own);  // the server's own certificate
-    CHECK(presented_fingerprint(office, "ai.example.test", "ai.example.test") != ai_own);  // intercepted
+    const auto refused_before = office.metric("promptwall_refusals_total{reason=\"uninspectable_connection\"}");
+    const auto no_name = presented_fingerprint(office, kAiAddress, "");
+    CHECK(no_name.empty());  // closed before any certificate: neither the server's nor a leaf
+    CHECK(no_name != ai_own);
+    CHECK(office.ai_records().empty());
+    CHECK(Office::eventually([&] {
+      for (const auto& e : office.decisions())
+        if (e.value("reason", "") == "uninspectable_connection" && e.value("service", "") == "ai") return true;
+      return false;
+    }));
+    CHECK(office.metric("promptwall_refusals_total{reason=\"uninspectable_connection\"}") > refused_before);
+    // The web site's address is no AI service's: TLS without a name there passes as before.
+    const auto web_own = fingerprint_of_pem(read_text(office.dir() / "web.example.test.crt"));
+    CHECK(presented_fingerprint(office, kWebAddress, "") == web_own);
+    CHECK(presented_fingerprint(office, "ai.example.test", "ai.example.test") != ai_own);  // named: intercepted
+  }
+
+  SECTION("a CONNECT to the AI service's address is refused; to another address it is a tunnel") {
+    // The client asks the forward proxy for an IP address: no name to intercept it as.
+    auto connect = [&](const std::string& url) {
+      return run_command(in_ns(office.ns().client, {"curl", "-sS", "-v", "--max-time", "10", "-p", "-x",
+                                                     "http://10.99.1.1:3128", url}),
+                         "", std::chrono::seconds(15));
+    };
+    auto refused = connect(std::string("http://") + kAiAddress + "/v1/models");
+    INFO(refused.err << "\n" << tail(office.gateway_log()));
+    CHECK(refused.exit_code != 0);
+    CHECK(contains(refused.err, "403"));
+    CHECK(office.ai_records().empty());
+    CHECK(Office::eventually([&] {
+      for (const auto& e : office.decisions())
+        if (e.value("reason", "") == "uninspectable_connection" && e.value("method", "") == "CONNECT") return true;
+      return false;
+    }));
+    auto tunnelled = connect(std::string("http://") + kWebAddress + "/download.bin");
+    INFO(tunnelled.err);
+    CHECK(tunnelled.exit_code == 0);
+    CHECK(sha256_of(tunnelled.out) == sha256_of(office.download()));
   }
 
     SECTION("plain HTTP to the non-AI host passes untouched") {
