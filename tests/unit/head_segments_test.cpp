@@ -136,7 +136,7 @@ TEST_CASE("a stamp in the query, a path segment or a header is refused, with whe
   }
 }
 
-TEST_CASE("a redact in the head acts as a block; monitor mode still forwards", "[head][inspector]") {
+TEST_CASE("a redact in the head acts as a block, and monitor mode still forwards", "[head][inspector]") {
   Inspection in = inspect_head("/v1/chat/completions", {{"X-Note", std::string("Số CCCD ") + kCccd}});
   REQUIRE_FALSE(in.findings.empty());
   CHECK(in.findings[0].finding.action == Action::redact);  // the rule's own action...
