@@ -59,22 +59,23 @@ void add_query(HeadText& out, std::string_view query) {
     const size_t equals = parameter.find('=');
     const std::string name = encoding::form_decode(parameter.substr(0, equals));
     if (HeadTextExtractor::is_credential_parameter(name)) continue;
-    const uint32_t name_begin = append_line(out.text, name);
-    const auto name_end = static_cast<uint32_t>(name_begin + name.size());
-    out.pieces.push_back({HeadText::Kind::query_name, name_begin, name_end, name_begin, name_end, 0});
+    const auto label_begin = static_cast<uint32_t>(out.labels.size());
+    out.labels += name;
+    const auto label_end = static_cast<uint32_t>(out.labels.size());
+    add_piece(out, HeadText::Kind::query_name, name, label_begin, label_end);
     if (equals == std::string_view::npos) continue;
     const std::string value = encoding::form_decode(parameter.substr(equals + 1));
-    add_piece(out, HeadText::Kind::query_value, value, name_begin, name_end);
+    add_piece(out, HeadText::Kind::query_value, value, label_begin, label_end);
   }
 }
 
 void add_header(HeadText& out, const HeaderField& field) {
-  const auto name_begin = static_cast<uint32_t>(out.text.size());
-  for (char c : field.name) out.text += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  const auto name_end = static_cast<uint32_t>(out.text.size());
-  out.text += '\n';
-  out.pieces.push_back({HeadText::Kind::header_name, name_begin, name_end, name_begin, name_end, 0});
-  add_piece(out, HeadText::Kind::header_value, field.value, name_begin, name_end);
+  const auto label_begin = static_cast<uint32_t>(out.labels.size());
+  for (char c : field.name) out.labels += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  const auto label_end = static_cast<uint32_t>(out.labels.size());
+  const std::string_view name = std::string_view(out.labels).substr(label_begin);
+  if (!HeadTextExtractor::is_known_header_name(name)) add_piece(out, HeadText::Kind::header_name, name, label_begin, label_end);
+  add_piece(out, HeadText::Kind::header_value, field.value, label_begin, label_end);
 }
 
 // A name fit to be shown in a location: short ASCII words, not data.
@@ -107,7 +108,7 @@ std::string withhold_path_segments(std::string_view path, std::span<const std::s
 }
 
 std::string HeadText::location(const Piece& piece) const {
-  std::string_view label = std::string_view(text).substr(piece.label_begin, piece.label_end - piece.label_begin);
+  std::string_view label = std::string_view(labels).substr(piece.label_begin, piece.label_end - piece.label_begin);
   if (!is_plain_name(label)) label = "[*]";
   switch (piece.kind) {
     case Kind::path_segment: return "path[" + std::to_string(piece.index) + "]";
@@ -130,7 +131,8 @@ HeadText HeadTextExtractor::extract(std::string_view target, std::span<const Hea
   HeadText out;
   size_t bytes = target.size();
   for (const HeaderField& field : headers) bytes += field.name.size() + field.value.size() + 2;
-  out.text.reserve(bytes);
+  out.text.reserve(2 * bytes);  // path segments and pieces each gain a line break
+  out.labels.reserve(bytes);
   out.pieces.reserve(8 + 2 * headers.size());
 
   const size_t question = target.find('?');
@@ -146,6 +148,19 @@ bool HeadTextExtractor::is_transport_header(std::string_view name) {
       "host", "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
       "upgrade", "content-length", "expect", "content-encoding"};
   return one_of(kTransport, name);
+}
+
+bool HeadTextExtractor::is_known_header_name(std::string_view name) {
+  // Names the SDKs and browsers send whose text is fixed (values are read whatever the name).
+  static constexpr std::array<std::string_view, 36> kKnown = {
+      "accept", "accept-language", "content-type", "user-agent", "origin", "referer", "cache-control", "pragma",
+      "priority", "dnt", "x-requested-with", "x-request-id", "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest",
+      "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "sec-websocket-key", "sec-websocket-version",
+      "sec-websocket-protocol", "sec-websocket-extensions", "openai-organization", "openai-project", "openai-beta",
+      "anthropic-version", "anthropic-beta", "x-goog-api-client", "x-stainless-lang", "x-stainless-package-version",
+      "x-stainless-os", "x-stainless-arch", "x-stainless-runtime", "x-stainless-runtime-version",
+      "x-stainless-retry-count", "x-stainless-timeout"};
+  return one_of(kKnown, name);
 }
 
 bool HeadTextExtractor::is_credential_header(std::string_view name) {

@@ -64,7 +64,7 @@ TEST_CASE("the head's text: path segments decoded, query names and values, heade
       {"path[4]", "x"},  // the empty segment is counted, not read
       {"query:q", "q"},        {"query:q", "a b"},           {"query:flag", "flag"},
       {"query:q", "q"},        {"query:q", "1"},
-      {"header:content-type", "content-type"}, {"header:content-type", "application/json"},
+      {"header:content-type", "application/json"},  // a known name is fixed text: only the value
       {"header:x-title", "x-title"},           {"header:x-title", "Báo cáo"},
       {"header:accept-encoding", "accept-encoding"}, {"header:accept-encoding", "gzip"}};
   CHECK(pieces_of(head) == expected);
@@ -88,6 +88,9 @@ TEST_CASE("credentials and transport fields are never in the head's text", "[hea
   CHECK(HeadTextExtractor().extract("/?Key=1", {}).text == "Key\n1\n");
   CHECK(HeadTextExtractor::is_credential_header("AUTHORIZATION"));
   CHECK_FALSE(HeadTextExtractor::is_credential_header("x-api-key-note"));
+  CHECK(HeadTextExtractor::is_known_header_name("user-agent"));
+  CHECK_FALSE(HeadTextExtractor::is_known_header_name("x-title"));
+  CHECK_FALSE(HeadTextExtractor::is_known_header_name("x-stainless-note"));
   CHECK(HeadTextExtractor::is_transport_header("Content-Length"));
   CHECK_FALSE(HeadTextExtractor::is_transport_header("Content-Type"));
 }
@@ -163,3 +166,4 @@ TEST_CASE("credentials holding CCCD-like digits and clean heads pass unflagged",
 }
 
 }  // namespace promptwall::gateway
+
