@@ -572,3 +572,54 @@ TEST_CASE("the audit section: the trail, its shipping to the SIEM and the review
 }
 
 }  // namespace promptwall::gateway
+
+namespace promptwall::gateway {
+
+TEST_CASE("unlisted_ai: the hosts become the unapproved service unlisted-ai, last in the catalog", "[config][catalog]") {
+  const std::string services = "services:\n  - {name: openai, hosts: [api.openai.com], upstream: \"https://api.openai.com\"}\n";
+  auto c = parse(kListen + services + "unlisted_ai: {hosts: [Character.AI., '*.character.ai', you.com]}\n");
+  REQUIRE(c.services.size() == 2);
+  const Service& unlisted = c.services.back();
+  CHECK(unlisted.name == kUnlistedAiService);
+  CHECK(unlisted.hosts == std::vector<std::string>{"character.ai", "*.character.ai", "you.com"});
+  CHECK_FALSE(unlisted.approved);  // refused on every path
+  CHECK(unlisted.inspect);
+  CHECK_FALSE(unlisted.upstream);
+  // tunnel: a known service that is not inspected.
+  c = parse(kListen + "unlisted_ai: {action: tunnel, hosts: [you.com]}\n");
+  REQUIRE(c.services.size() == 1);
+  CHECK(c.services[0].approved);
+  CHECK_FALSE(c.services[0].inspect);
+  // No hosts: no service.
+  CHECK(parse(kListen + "unlisted_ai: {action: refuse}\n").services.empty());
+  // A host in both places, a taken name, a bad action: errors naming the key.
+  CHECK_THAT(error_of(kListen + services + "unlisted_ai:\n  hosts: [you.com, api.openai.com]\n"),
+             Catch::Contains("key `unlisted_ai.hosts[1]`: 'api.openai.com' is a host of service 'openai' already"));
+  CHECK_THAT(error_of(kListen + "services:\n  - {name: unlisted-ai, hosts: [a.com], approved: false}\n"
+                                "unlisted_ai: {hosts: [b.com]}\n"),
+             Catch::Contains("the name 'unlisted-ai' is taken"));
+  CHECK_THAT(error_of(kListen + "unlisted_ai: {action: allow, hosts: [b.com]}\n"),
+             Catch::Contains("key `unlisted_ai.action`: expected refuse or tunnel, got 'allow'"));
+  CHECK_THAT(error_of(kListen + "unlisted_ai: {hosts: ['*.com']}\n"), Catch::Contains("unlisted_ai.hosts[0]"));
+}
+
+TEST_CASE("destinations: forbidden networks, the AI-address policy and its refresh", "[config]") {
+  auto c = parse(kListen);
+  CHECK(c.destinations.forbidden_networks.empty());  // none by default
+  CHECK(c.destinations.refuse_ai_addresses);         // refuse by default
+  CHECK(c.destinations.ai_address_refresh == std::chrono::minutes(10));
+  c = parse(kListen + "destinations: {forbidden_networks: [10.0.0.0/8, 'fd00::/8'], ai_addresses: tunnel, "
+                      "ai_address_refresh: 30s}\n");
+  REQUIRE(c.destinations.forbidden_networks.size() == 2);
+  CHECK(c.destinations.forbidden_networks[0].contains(*IpAddress::parse("10.9.8.7")));
+  CHECK_FALSE(c.destinations.refuse_ai_addresses);
+  CHECK(c.destinations.ai_address_refresh == std::chrono::seconds(30));
+  CHECK_THAT(error_of(kListen + "destinations: {forbidden_networks: [10.0.0.1/8]}\n"),
+             Catch::Contains("key `destinations.forbidden_networks[0]`: expected a network like 10.0.0.0/8"));
+  CHECK_THAT(error_of(kListen + "destinations: {ai_addresses: intercept}\n"),
+             Catch::Contains("expected refuse or tunnel, got 'intercept'"));
+  CHECK_THAT(error_of(kListen + "destinations: {ai_address_refresh: 1s}\n"),
+             Catch::Contains("key `destinations.ai_address_refresh`: expected a duration from 10s to 24h"));
+}
+
+}  // namespace promptwall::gateway
