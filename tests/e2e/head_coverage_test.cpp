@@ -191,6 +191,21 @@ TEST_CASE("a stamp anywhere in the request head is refused before it leaves", "[
       CHECK(rec["url"] == "/v1/realtime?model=gpt-4o-realtime");
     }
   }
+  SECTION("in a header of a request intercepted inside a CONNECT tunnel") {
+    auto m = gw.mark();
+    HttpRequest req;
+    req.method = "POST";
+    req.url = "https://api.openai.com/v1/chat/completions";
+    req.proxy = gw.proxy();
+    req.cacert = gw.certs().org_ca_crt.string();
+    req.body = body;
+    req.headers = {"Content-Type: application/json", "Authorization: Bearer sk-e2e-test",
+                   std::string("X-Title: ") + kSecretLine};
+    auto r = http(req);
+    INFO(tail(r.log, 2000));
+    check_decision(r, "block");
+    check_refused(gw, m, r.status, r.json_body(), "sensitive_content", "header:x-title");
+  }
   SECTION("in a header of a request through the forward proxy") {
     auto m = gw.mark();
     const std::string request = "GET http://generativelanguage.googleapis.com/v1beta/models HTTP/1.1\r\n"
