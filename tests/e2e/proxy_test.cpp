@@ -220,7 +220,7 @@ TEST_CASE("SSRF: no spelling of loopback, link-local or this host is connected t
   CHECK(refusals_for(gw.decisions_since(m, asked), "forbidden_destination") == asked);
 }
 
-TEST_CASE("upload hosts are intercepted and inspected; the unlisted-AI list is refused", "[e2e][proxy][catalog]") {
+TEST_CASE("upload hosts are intercepted and inspected, and the unlisted-AI list is refused", "[e2e][proxy][catalog]") {
   auto& gw = destinations_gateway();
   INFO(gw.where_to_look());
   const auto org_ca = gw.certs().org_ca_crt.string();

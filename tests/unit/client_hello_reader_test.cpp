@@ -70,7 +70,7 @@ TEST_CASE("a ClientHello with SNI gives its server name, lower-cased", "[client_
   }
 }
 
-TEST_CASE("the SNI is read as every host is: A-labels, one trailing dot off; garbage flagged", "[client_hello]") {
+TEST_CASE("the SNI is read as every host is: A-labels, one trailing dot off, garbage flagged", "[client_hello]") {
   ClientHelloReader reader;
   auto read = reader.read(client_hello({.server_name = "XN--BCHER-KVA.de."}));
   CHECK(read.status == Status::client_hello);
