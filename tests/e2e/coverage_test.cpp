@@ -135,6 +135,8 @@ void collect_text(const OrderedJson& v, std::vector<std::string>& out, int depth
   if (v.is_string()) {
     const auto& s = v.get_ref<const std::string&>();
     out.push_back(s);
+    // A text file in a data: URL is read by the upstream (and its model) decoded.
+    if (auto file = decode_data_url(s)) out.push_back(*file);
     // Text that is itself JSON (tool arguments) is read by the upstream decoded once more.
     if (depth < 4 && !s.empty() && (s.front() == '{' || s.front() == '[')) {
       auto inner = OrderedJson::parse(s, nullptr, false);
@@ -308,26 +310,6 @@ void check_shapes(const std::vector<Shape>& shapes) {
     CHECK(t.clean >= 10);
   }
   WARN("variants sent: " << total);
-}
-
-std::string base64(const std::string& in) {
-  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                       static_cast<unsigned char>(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += table[(v >> s) & 63];
-  }
-  if (i < in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out += table[(v >> 18) & 63];
-    out += table[(v >> 12) & 63];
-    out += i + 1 < in.size() ? table[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
 }
 
 OrderedJson doc(const char* text) { return OrderedJson::parse(text); }

@@ -9,7 +9,9 @@
 //               arguments) are opened and their positions used too, one escaping level deeper
 //   spellings   UTF-8 NFC · every non-ASCII character as \uXXXX · UTF-8 NFD (decomposed marks) ·
 //               NFD with every non-ASCII as \uxxxx · every code point escaped · split (every other
-//               code point escaped, so no two letters of the text sit together unescaped)
+//               code point escaped, so no two letters of the text sit together unescaped) · a text
+//               file as a base64 data: URL (only where a value goes: a file is not a key, and a line
+//               appended to a data: URL is no longer a file)
 //
 // Why it exists apart from the gateway: the positions come from the document's own structure, not
 // from any schema's field list, so a field the gateway's lists forgot is covered the day it is
@@ -33,6 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -44,7 +47,7 @@ namespace promptwall::e2e {
 using OrderedJson = nlohmann::ordered_json;
 
 enum class Placement { replace_value, append_line, rename_key, add_key, add_field, add_array_item };
-enum class Spelling { utf8_nfc, escaped_nfc, utf8_nfd, escaped_nfd, all_escaped, split_escapes };
+enum class Spelling { utf8_nfc, escaped_nfc, utf8_nfd, escaped_nfd, all_escaped, split_escapes, base64_data_url };
 
 inline const char* to_string(Placement p) {
   switch (p) {
@@ -66,12 +69,14 @@ inline const char* to_string(Spelling s) {
     case Spelling::escaped_nfd: return "escaped_nfd";
     case Spelling::all_escaped: return "all_escaped";
     case Spelling::split_escapes: return "split_escapes";
+    case Spelling::base64_data_url: return "base64_data_url";
   }
   return "?";
 }
 
 inline constexpr Spelling kAllSpellings[] = {Spelling::utf8_nfc, Spelling::escaped_nfc, Spelling::utf8_nfd,
-                                             Spelling::escaped_nfd, Spelling::all_escaped, Spelling::split_escapes};
+                                             Spelling::escaped_nfd, Spelling::all_escaped, Spelling::split_escapes,
+                                             Spelling::base64_data_url};
 
 struct JsonVariant {
   std::string position;  // "/messages/0/content append_line"; in JSON inside a string: "/a/arguments → /city ..."
@@ -143,9 +148,47 @@ inline std::string plain(char32_t c) {
 
 }  // namespace json_positions_detail
 
+inline std::string base64(const std::string& in) {
+  static constexpr char kTable[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < in.size(); i += 3) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
+    out += kTable[(v >> 18) & 63];
+    out += kTable[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kTable[(v >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? kTable[v & 63] : '=';
+  }
+  return out;
+}
+
+// The bytes a base64 data: URL carries; nullopt when `s` is not one (or its base64 is broken).
+inline std::optional<std::string> decode_data_url(std::string_view s) {
+  const size_t comma = s.find(',');
+  if (s.rfind("data:", 0) != 0 || comma == std::string_view::npos || s.substr(0, comma).find(";base64") == std::string_view::npos)
+    return std::nullopt;
+  std::string out;
+  unsigned bits = 0;
+  int count = 0;
+  for (char c : s.substr(comma + 1)) {
+    int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
+          : c == '+' ? 62 : c == '/' ? 63 : c == '=' ? -2 : -1;
+    if (v == -2) break;
+    if (v < 0) return std::nullopt;
+    bits = (bits << 6) | static_cast<unsigned>(v);
+    if ((count += 6) >= 8) {
+      count -= 8;
+      out += static_cast<char>((bits >> count) & 0xFF);
+    }
+  }
+  return out;
+}
+
 // The text as the content of a JSON string (without quotes), in one spelling.
 inline std::string spell(const std::string& text, Spelling spelling) {
   using namespace json_positions_detail;
+  if (spelling == Spelling::base64_data_url) return "data:text/plain;base64," + base64(normalized(text, false));
   const bool nfd = spelling == Spelling::utf8_nfd || spelling == Spelling::escaped_nfd;
   std::string out;
   size_t i = 0;
@@ -157,6 +200,7 @@ inline std::string spell(const std::string& text, Spelling spelling) {
       case Spelling::escaped_nfd: out += c < 0x80 ? plain(c) : escape(c, false); break;
       case Spelling::all_escaped: out += escape(c, true); break;
       case Spelling::split_escapes: out += i % 2 == 1 ? escape(c, i % 4 == 1) : plain(c); break;
+      case Spelling::base64_data_url: break;  // handled above
     }
     ++i;
   }
@@ -261,6 +305,9 @@ inline std::vector<JsonVariant> json_variants(const OrderedJson& base, const std
     const size_t at = dumped.find(kPlaceholder);
     std::set<std::string> seen;
     for (Spelling spelling : spellings) {
+      if (spelling == Spelling::base64_data_url &&
+          (site.placement == Placement::rename_key || site.placement == Placement::add_key || site.placement == Placement::append_line))
+        continue;
       std::string spelled = spell(text, spelling);
       for (size_t d = 1; d < site.levels.size(); ++d) spelled = escape_again(spelled);
       std::string body = dumped;

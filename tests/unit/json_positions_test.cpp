@@ -24,6 +24,7 @@ void texts_of(const OrderedJson& v, std::vector<std::string>& out) {
     // A string holding JSON counts by what it decodes to (its raw text holds the same letters).
     auto inner = OrderedJson::parse(v.get<std::string>(), nullptr, false);
     if (!inner.is_discarded() && inner.is_structured()) texts_of(inner, out);
+    else if (auto file = decode_data_url(v.get<std::string>())) out.push_back(*file);
     else out.push_back(v.get<std::string>());
   } else if (v.is_object()) {
     for (const auto& [key, value] : v.items()) {
@@ -52,8 +53,9 @@ TEST_CASE("json_variants: every position once, every body strict JSON holding th
   const auto vs = json_variants(kBase, kStamp, kEvery);
   // 20 positions: the root's add_key, add_field and 3 renames; a and d replaced and appended to;
   // b's add_key, add_field, rename of c; c's new item; y replaced and appended to; inside d's JSON:
-  // add_key, add_field, rename of e, z replaced and appended to. Six spellings each.
-  CHECK(vs.size() == 6 * 20);
+  // add_key, add_field, rename of e, z replaced and appended to. Six spellings each, and the data:
+  // URL at the 8 of them where a value goes (4 replaced, 3 new fields, 1 new item).
+  CHECK(vs.size() == 6 * 20 + 8);
   std::set<std::string> where;
   for (const auto& v : vs) {
     INFO(v.where << "\n" << v.body);
@@ -91,6 +93,9 @@ TEST_CASE("spell: escapes as written, NFD decomposed, JSON inside a string escap
   CHECK(spell(kStamp, Spelling::split_escapes) == "T\\u0055Y\\u1ec6T\\u0020M\\u1eacT");
   CHECK(spell("\xF0\x9F\x98\x80", Spelling::escaped_nfc) == "\\uD83D\\uDE00");  // above the BMP: a surrogate pair
   CHECK(spell("a\"b\\", Spelling::utf8_nfc) == "a\\\"b\\\\");
+  CHECK(spell(kStamp, Spelling::base64_data_url) == "data:text/plain;base64,VFVZ4buGVCBN4bqsVA==");
+  CHECK(decode_data_url(spell(kStamp, Spelling::base64_data_url)) == kStamp);
+  CHECK_FALSE(decode_data_url("data:text/plain,TUY").has_value());
   const auto vs = json_variants(kBase, kStamp, {Spelling::escaped_nfc});
   auto nested = std::find_if(vs.begin(), vs.end(), [](const JsonVariant& v) { return v.string_depth == 1; });
   REQUIRE(nested != vs.end());
@@ -99,7 +104,7 @@ TEST_CASE("spell: escapes as written, NFD decomposed, JSON inside a string escap
 
 TEST_CASE("json_variants: ASCII text drops spellings that change nothing, files are marked, the placeholder is refused", "[json_positions]") {
   // A CCCD has no non-ASCII letter: escaped_nfc, utf8_nfd and escaped_nfd would repeat utf8_nfc.
-  CHECK(json_variants(kBase, "001203004567", kEvery).size() == 3 * 20);
+  CHECK(json_variants(kBase, "001203004567", kEvery).size() == 3 * 20 + 8);
   const auto with_file = OrderedJson::parse(R"({"file_data":"data:text/plain;base64,SGVsbG8="})");
   for (const auto& v : json_variants(with_file, kStamp, {Spelling::utf8_nfc}))
     CHECK(v.in_file == (v.placement == Placement::append_line));
