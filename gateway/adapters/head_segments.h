@@ -13,7 +13,9 @@
 //     read, so a head read after the body sees them), its name in lower case and its value:
 //     location "header:<name>" for both, except the fields below. The name of a field the
 //     gateway knows (is_known_header_name: Content-Type, User-Agent, the SDKs' X-Stainless-*,
-//     ...) is a fixed string with no room for user text, so only its value is read.
+//     ...) is a fixed string with no room for user text, so only its value is read. Content-Type
+//     is read without its multipart `boundary=` value (framing, random by design: undici's is 12
+//     digits that read as a CCCD about a quarter of the time).
 // Not read, by name (ASCII case-insensitive; documented in docs/architecture.md):
 //   - transport (is_transport_header): Host, Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
 //     Transfer-Encoding, Upgrade, Content-Length, Expect, Content-Encoding. The gateway drops or

@@ -95,6 +95,21 @@ TEST_CASE("credentials and transport fields are never in the head's text", "[hea
   CHECK_FALSE(HeadTextExtractor::is_transport_header("Content-Type"));
 }
 
+TEST_CASE("a multipart boundary is framing: Content-Type is read without it", "[head]") {
+  auto value_of = [](std::string_view content_type) {
+    const HeadText head = HeadTextExtractor().extract("/", std::vector<HeaderField>{{"Content-Type", content_type}});
+    REQUIRE(head.pieces.size() == 1);
+    return std::string(head.piece_text(head.pieces[0]));
+  };
+  CHECK(value_of("multipart/form-data; boundary=----formdata-undici-001203004567") == "multipart/form-data; boundary=");
+  CHECK(value_of("multipart/form-data; BOUNDARY=\"a;b\"; charset=Độ mật") == "multipart/form-data; BOUNDARY=; charset=Độ mật");
+  CHECK(value_of("application/json; x-boundary=1") == "application/json; x-boundary=1");
+  CHECK(value_of("text/plain; charset=utf-8") == "text/plain; charset=utf-8");
+  // Any other field keeps a boundary-looking parameter.
+  const HeadText other = HeadTextExtractor().extract("/", std::vector<HeaderField>{{"X-Note", "boundary=001203004567"}});
+  CHECK(other.text.find("001203004567") != std::string::npos);
+}
+
 TEST_CASE("piece_at: a finding belongs to the piece it starts in, or the next after a separator", "[head]") {
   const HeadText head = HeadTextExtractor().extract("/ab/cd", {});
   REQUIRE(head.text == "ab\ncd\n");
