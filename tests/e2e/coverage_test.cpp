@@ -201,6 +201,7 @@ struct Sent {
 
 struct Tally {
   size_t stamped = 0, refused = 0, redacted = 0, clean = 0;
+  size_t sent = 0, audited = 0;
   std::vector<std::string> failures;
   // "stamp /messages/0/content append_line: why" → the spellings that failed so, in order.
   std::map<std::string, std::vector<std::string>> failed_positions;
@@ -245,6 +246,9 @@ Tally run_shape(GatewayFixture& gw, const Shape& shape) {
     forwarded[rec["headers"].value("x-coverage-variant", "")].push_back(std::move(rec));
 
   Tally tally;
+  // Every variant, refused or forwarded, is a decision in the audit trail (record_clean: true).
+  tally.audited = gw.decisions_since(m, all.size()).size();
+  tally.sent = all.size();
   auto fail = [&](const Sent& s, const std::string& why) {
     const std::string kind = s.clean ? "clean " : s.text == kCccd ? "cccd  " : "stamp ";
     tally.failures.push_back(kind + s.variant->where + ": " + why);
@@ -305,6 +309,7 @@ void check_shapes(const std::vector<Shape>& shapes) {
     }
     INFO(shape.name << ": " << t.failures.size() << " failed variants, by position:\n" << report.str());
     CHECK(t.failures.empty());
+    CHECK(t.audited == t.sent);
     // A generator that lost its positions would pass vacuously.
     CHECK(t.stamped >= 20);
     CHECK(t.clean >= 10);
