@@ -120,6 +120,7 @@ std::string location_of(const std::vector<PathStep>& path) {
 
 constexpr std::string_view kKeySuffix = " (key)";
 constexpr std::string_view kDecodedSuffix = " (decoded base64)";
+constexpr int kJsonInStringLevels = 4;  // JSON in a string in a string...: opened this deep
 
 // ---------------------------------------------------------------------------------------------
 // Files in JSON: base64 data: URLs, the APIs' base64 file fields, long base64 strings
@@ -228,7 +229,8 @@ void add_string_value(Extraction& out, Segment&& s, bool file_field) {
     out.segments.push_back(std::move(s));
     return;
   }
-  if (is_readable_text(*bytes)) {
+  const std::string_view sniffed = sniff_media_type(*bytes);
+  if (sniffed.empty() && is_readable_text(*bytes)) {
     s.text = std::move(*bytes);
     s.location += kDecodedSuffix;
     s.kind = Segment::Kind::decoded_base64;
@@ -236,7 +238,7 @@ void add_string_value(Extraction& out, Segment&& s, bool file_field) {
     out.segments.push_back(std::move(s));
     return;
   }
-  if (declared_type.empty()) declared_type = sniff_media_type(*bytes);
+  if (declared_type.empty()) declared_type = sniffed;
   out.files.push_back({std::move(s.location), std::move(declared_type), bytes->size()});
 }
 
@@ -457,8 +459,19 @@ Extraction extract_json(std::string_view body, size_t max_depth) {
   Extraction out;
   out.segments.reserve(strings->size());
   for (auto& [segment, file_field] : *strings) {
-    if (segment.kind == Segment::Kind::value) add_string_value(out, std::move(segment), file_field);
-    else out.segments.push_back(std::move(segment));
+    if (segment.kind != Segment::Kind::value) {
+      out.segments.push_back(std::move(segment));
+    } else if (auto inner = segments::open_json_string(body, segment, max_depth, kJsonInStringLevels)) {
+      // JSON in a string (a tool call's `arguments`): the tool reads the inner document, so its
+      // strings and keys are segments as if they were the body's, each with its own bounds (a
+      // stamp is matched by its position in a field) and its escapes decoded.
+      for (Segment& t : *inner) {
+        if (t.kind == Segment::Kind::value) add_string_value(out, std::move(t), false);
+        else out.segments.push_back(std::move(t));
+      }
+    } else {
+      add_string_value(out, std::move(segment), file_field);
+    }
   }
   return out;
 }

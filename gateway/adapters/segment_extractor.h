@@ -116,8 +116,15 @@ struct ExtractorLimits { size_t max_json_depth = default_limits::max_json_depth;
 // field (OpenAI `file_data`, `image_url` and `image_url.url`; Anthropic `data` of an object whose
 // `type` is "base64"; Gemini `inline_data.data` / `inlineData.data`; `input_audio.data`), or any
 // string of 256 or more characters that is entirely base64, is decoded: UTF-8 text becomes a
-// decoded_base64 segment (in place of the string), other bytes a CarriedFile. Base64 that does not
-// decode cleanly stays an ordinary string segment.
+// decoded_base64 segment (in place of the string), other bytes a CarriedFile, and so does text
+// whose first bytes name a file format (a PDF written in ASCII still hides its text in streams).
+// Base64 that does not decode cleanly stays an ordinary string segment.
+//
+// JSON in a string: a string value that is itself a strict JSON object or array (a tool call's
+// `arguments`) is opened like the body, up to 4 levels deep: its strings and keys are segments in
+// its place (location "<string's location>:<inner location>", `enclosing` json_string), so escapes
+// inside it hide nothing and a stamp in an inner field is matched in that field. Inner values are
+// redacted through the layers like the web apps'. A string that only looks like JSON stays text.
 //
 // Web apps: gemini_web (gemini.google.com's /_/BardChatUi/) sends a form whose `f.req` holds JSON
 // whose strings hold JSON again (opened one level: a prompt that looks like JSON stays one text);

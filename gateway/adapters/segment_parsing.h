@@ -24,6 +24,14 @@ Extraction extract_form(std::string_view body);
 // is not strict JSON (segment_extractor.h) or is nested deeper than `max_depth`.
 std::optional<std::vector<Segment>> json_strings(std::string_view json, size_t max_depth, std::string& error);
 
+// The strings and keys of the JSON document that string segment `s` (in `json`'s coordinates)
+// holds, opened `levels` deep (JSON in a string in a string...): each a segment in `json`'s
+// coordinates whose range is its token as escaped inside `s`'s token, with json_string added to
+// `enclosing` and location "<s's location>:<inner location>". nullopt when `s` does not hold a
+// strict JSON object or array.
+std::optional<std::vector<Segment>> open_json_string(std::string_view json, const Segment& s, size_t max_depth,
+                                                     int levels);
+
 // gemini.google.com's RPC forms (StreamGenerate, batchexecute): every string and key inside f.req's
 // JSON inside a JSON string, each range the bytes that encode it through every layer (`enclosing`).
 Extraction extract_gemini_web_form(std::string_view body, std::string_view path, size_t max_depth);

@@ -124,21 +124,9 @@ std::optional<std::vector<Segment>> nested_json_strings(std::string_view json, s
   if (!strings) return std::nullopt;
   std::vector<Segment> out;
   for (Segment& s : *strings) {
-    if (levels > 0 && s.kind == Segment::Kind::value && looks_like_json_text(s.text)) {
-      const size_t content = s.raw_begin + 1;
-      auto unescaped = json_unescape_mapped(json.substr(content, s.raw_end - 1 - content));
-      std::string inner_error;
-      auto inner = unescaped && unescaped->text == s.text
-                       ? nested_json_strings(unescaped->text, max_depth, levels - 1, inner_error)
-                       : std::nullopt;
-      if (inner) {
-        for (Segment& t : *inner) {
-          t.raw_begin = content + unescaped->at[t.raw_begin];
-          t.raw_end = content + unescaped->at[t.raw_end];
-          t.enclosing.push_back(Segment::Encoding::json_string);
-          t.location = s.location + ":" + t.location;
-          out.push_back(std::move(t));
-        }
+    if (levels > 0 && s.kind == Segment::Kind::value) {
+      if (auto inner = open_json_string(json, s, max_depth, levels)) {
+        for (Segment& t : *inner) out.push_back(std::move(t));
         continue;
       }
     }
@@ -161,6 +149,25 @@ bool is_batch_entry_field(std::string_view location, char field) {
 // [null,"[[\"prompt\",0,null,...],[\"vi\"],[\"c_..\",\"r_..\",\"rc_..\"],...]"]; batchexecute:
 // [[["rpcid","<JSON>",null,"generic"],...]]).
 }  // namespace
+
+std::optional<std::vector<Segment>> open_json_string(std::string_view json, const Segment& s, size_t max_depth,
+                                                     int levels) {
+  if (levels <= 0 || s.encoding != Segment::Encoding::json_string || !looks_like_json_text(s.text)) return std::nullopt;
+  const size_t content = s.raw_begin + 1;
+  auto unescaped = json_unescape_mapped(json.substr(content, s.raw_end - 1 - content));
+  if (!unescaped || unescaped->text != s.text) return std::nullopt;
+  std::string error;
+  auto inner = nested_json_strings(unescaped->text, max_depth, levels - 1, error);
+  if (!inner) return std::nullopt;
+  for (Segment& t : *inner) {
+    t.raw_begin = content + unescaped->at[t.raw_begin];
+    t.raw_end = content + unescaped->at[t.raw_end];
+    t.enclosing.push_back(Segment::Encoding::json_string);
+    t.enclosing.insert(t.enclosing.end(), s.enclosing.begin(), s.enclosing.end());
+    t.location = s.location + ":" + t.location;
+  }
+  return inner;
+}
 
 Extraction extract_gemini_web_form(std::string_view body, std::string_view path, size_t max_depth) {
   Extraction form = extract_form(body);

@@ -30,14 +30,21 @@ void check_invariants(const Extraction& e, std::string_view body) {
     previous_end = s.raw_end;
     const std::string_view token = body.substr(s.raw_begin, s.raw_end - s.raw_begin);
     switch (s.encoding) {
-      case Segment::Encoding::json_string:
-        REQUIRE(token.size() >= 2);
-        CHECK(token.front() == '"');
-        CHECK(token.back() == '"');
+      case Segment::Encoding::json_string: {
+        // Inside enclosing JSON strings the token is escaped once per layer: undo them first.
+        std::string unwrapped(token);
+        for (Segment::Encoding layer : s.enclosing) {
+          REQUIRE(layer == Segment::Encoding::json_string);
+          unwrapped = nlohmann::json::parse("\"" + unwrapped + "\"").get<std::string>();
+        }
+        REQUIRE(unwrapped.size() >= 2);
+        CHECK(unwrapped.front() == '"');
+        CHECK(unwrapped.back() == '"');
         // Decoded base64 holds the decoded bytes, not the token's value.
-        if (s.kind != Segment::Kind::decoded_base64) CHECK(nlohmann::json::parse(token).get<std::string>() == s.text);
+        if (s.kind != Segment::Kind::decoded_base64) CHECK(nlohmann::json::parse(unwrapped).get<std::string>() == s.text);
         CHECK(s.rewritable == (s.kind == Segment::Kind::value));
         break;
+      }
       case Segment::Encoding::raw:
         CHECK(s.raw_begin == 0);
         CHECK(s.raw_end == body.size());
@@ -172,9 +179,8 @@ TEST_CASE("OpenAI chat completions: string and parts content, names, tool calls,
       // 8 bytes of base64 that happen to read "RIFF": decoded, scanned as text.
       {"messages[1].content[2].input_audio.data (decoded base64)", "RIFF"},
       {"messages[2].tool_calls[0].id", "call_1"},
-      {"messages[2].tool_calls[0].function.arguments", R"({"city":"Hà Nội"})"},
+      {"messages[2].tool_calls[0].function.arguments:city", "Hà Nội"},  // JSON in a string is opened
       {"messages[3].content", "Trời nắng, 31°C"},
-      {"messages[4].function_call.arguments", R"({"x":1})"},
       {"tools[0].function.name", "get_weather"},
       {"tools[0].function.description", "Get the weather"},
       {"tools[0].function.parameters.properties.city.description", "City name"},
@@ -184,6 +190,7 @@ TEST_CASE("OpenAI chat completions: string and parts content, names, tool calls,
   }));
   // Keys are segments too.
   CHECK(contains_all(found(e), Found{{"temperature (key)", "temperature"},
+                                     {"messages[4].function_call.arguments:x (key)", "x"},
                                      {"tools[0].function.parameters.properties.city (key)", "city"}}));
   // The PNG in a data: URL is a file, not text.
   REQUIRE(e.files.size() == 1);
@@ -209,14 +216,14 @@ TEST_CASE("OpenAI Responses API: instructions, input items, function call output
       {"input[0].content[0].text", "Đọc ảnh này"},
       {"input[0].content[1].image_url", "https://example.com/a.png"},  // not base64: an ordinary string
       {"input[0].content[2].filename", "a.pdf"},
-      // "%PDF-" is readable text, so this tiny data: URL is scanned rather than refused.
-      {"input[0].content[2].file_data (decoded base64)", "%PDF-"},
-      {"input[1].arguments", R"({"id":42})"},
       {"input[2].output", "Khách hàng: Trần Thị B"},
       {"input[3].content", "Cảm ơn"},
       {"tools[0].description", "Look up a customer"},
   }));
-  CHECK(e.files.empty());
+  // "%PDF-" is readable text, but a PDF all the same: its text may sit in encoded streams.
+  REQUIRE(e.files.size() == 1);
+  CHECK(e.files[0].location == "input[0].content[2].file_data");
+  CHECK(e.files[0].media_type == "application/pdf");
   CHECK(ok_values(Schema::openai, R"({"model":"gpt-4.1","input":"Xin chào"})") ==
         Found{{"model", "gpt-4.1"}, {"input", "Xin chào"}});
 }
@@ -398,6 +405,31 @@ TEST_CASE("the shapes issue 12 found unscanned each yield the planted text", "[s
     REQUIRE(e.status == Status::ok);
     CHECK(has_text(e, kStamp));
   }
+}
+
+TEST_CASE("a string holding JSON is opened: its strings and keys are segments, escapes decoded", "[segment_extractor]") {
+  // A tool call's arguments: JSON in a JSON string, its stamp escaped inside and used as a key
+  // (found by the coverage generator, tests/e2e/coverage_test.cpp).
+  const std::string body = R"({"messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":)"
+                           R"({"name":"f","arguments":"{\"city\":\"TUY\\u1ec6T M\\u1eacT\",\"n\":1,\"TUY\\u1ec6T\":[\"a\\nb\"]}"}}]}]})";
+  const Extraction e = extract(Schema::openai, body);
+  REQUIRE(e.status == Status::ok);
+  const std::string args = "messages[0].tool_calls[0].function.arguments";
+  CHECK(contains_all(found(e), Found{{args + ":city (key)", "city"},
+                                     {args + ":city", kStamp},
+                                     {args + ":n (key)", "n"},
+                                     {args + ":[*] (key)", "TUYỆT"},
+                                     {args + ":[*][0]", "a\nb"}}));
+  for (const Segment& s : e.segments) CHECK(s.location != args);  // replaced by what it holds
+  // Inner values are redactable through the string's escaping.
+  const auto city = std::find_if(e.segments.begin(), e.segments.end(), [&](const Segment& s) { return s.location == args + ":city"; });
+  CHECK(city->rewritable);
+  CHECK(city->enclosing == std::vector{Segment::Encoding::json_string});
+  // Two levels: JSON in a string in a string.
+  const Extraction twice = extract(Schema::json, R"({"a":"[\"{\\\"k\\\":\\\"TUY\\\\u1ec6T\\\"}\"]"})");
+  CHECK(values(twice) == Found{{"a:[0]:k", "TUYỆT"}});
+  // Text that only looks like JSON stays text.
+  CHECK(values(extract(Schema::json, R"({"a":"[not json\n"})")) == Found{{"a", "[not json\n"}});
 }
 
 TEST_CASE("Schema::json: every string value and key; a base64 data URL is a file", "[segment_extractor]") {
