@@ -4,11 +4,13 @@
 // in another charset) acts as a block.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "classifiers/scanner.h"
 #include "gateway/adapters/request_inspector.h"
+#include "gateway/config/config.h"
 #include "test_support.h"
 
 namespace promptwall::gateway {
@@ -132,6 +134,49 @@ TEST_CASE("an unknown charset or bytes invalid in it are refused as unreadable",
   // Declared, it is read: windows-1258 "Độ mật: TUYỆT MẬT" is refused for what it says.
   CHECK(reason_of(inspect_body("\xD0\xF4\xF2 m\xE2\xF2t: TUY\xCA\xF2T M\xC2\xF2T", "text/plain; charset=windows-1258")) ==
         Refusal::Reason::sensitive_content);
+}
+
+}  // namespace promptwall::gateway
+
+// `policy.files` (gateway/config/config.cpp): global, overridable per service, resolved into every
+// service when the configuration is loaded; a scope cannot set it.
+namespace promptwall::gateway {
+namespace {
+
+const Service& service_named(const GatewayConfig& c, std::string_view name) {
+  const auto it = std::find_if(c.services.begin(), c.services.end(), [&](const Service& s) { return s.name == name; });
+  REQUIRE(it != c.services.end());
+  return *it;
+}
+
+std::string config_error(const std::string& yaml) {
+  try {
+    parse_gateway_config(yaml, "test.yaml", "/base");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+const std::string kTwoServices =
+    "services:\n"
+    "  - {name: a, prefix: /a, upstream: https://a.example}\n"
+    "  - {name: b, prefix: /b, upstream: https://b.example, policy: {files: block}}\n";
+
+}  // namespace
+
+TEST_CASE("policy.files: block by default, allow globally, a service's own value wins", "[inspector][body][config]") {
+  const GatewayConfig by_default = parse_gateway_config("listen: {gateway: 127.0.0.1:8080}\n" + kTwoServices, "test.yaml", "/base");
+  CHECK(by_default.files == FilePolicy::block);
+  CHECK(service_named(by_default, "a").files == FilePolicy::block);
+  // Given after the services: still their default.
+  const GatewayConfig allowed =
+      parse_gateway_config("listen: {gateway: 127.0.0.1:8080}\n" + kTwoServices + "policy: {files: allow}\n", "test.yaml", "/base");
+  CHECK(allowed.files == FilePolicy::allow);
+  CHECK(service_named(allowed, "a").files == FilePolicy::allow);
+  CHECK(service_named(allowed, "b").files == FilePolicy::block);
+  CHECK(config_error("listen: {gateway: 127.0.0.1:8080}\npolicy: {files: maybe}\n") ==
+        "test.yaml:2: key `policy.files`: expected block or allow, got 'maybe'");
 }
 
 }  // namespace promptwall::gateway
