@@ -7,7 +7,9 @@
 // positions holding clean text must reach the upstream byte for byte as sent.
 //
 // The positions come from the documents, never from the gateway's field lists: a field the
-// gateway does not know is exactly what this test is for. Two stamps: the classification marking
+// gateway does not know is exactly what this test is for. A key given twice (its repeat written
+// with escapes) is not strict JSON: refused even with clean text (in the document itself; inside
+// a string the API reads a string, and clean text may pass). Two stamps: the classification marking
 // "TUYỆT MẬT" (vn.secret.degree-stamp, block, when it stands alone on its line, which every
 // placement here gives it) and a CCCD that validates (vn.pii.cccd, redact).
 //
@@ -262,6 +264,15 @@ Tally run_shape(GatewayFixture& gw, const Shape& shape) {
       // A line appended to a data: URL leaves a file that no longer decodes: refusing it as
       // a file not inspected is failing closed, not a false alarm.
       if (s.variant->in_file && status == 403 && refusal_code(s.answer.body) == "promptwall_file_not_inspected") continue;
+      // A key given twice is read one way by the gateway and maybe another by the upstream: not
+      // strict JSON, refused whatever the text. Inside a string (tool arguments) the API reads
+      // only a string, so clean text may pass there, byte for byte.
+      if (s.variant->placement == Placement::duplicate_key && !(s.variant->string_depth > 0 && status == 200)) {
+        if (status < 400 || status >= 500) fail(s, "a duplicate key answered " + std::to_string(status) + " " + s.answer.error);
+        else if (!recs.empty()) fail(s, "a duplicate key was forwarded");
+        else if (auto problem = error_shape_problem(shape.api, status, s.answer.body); !problem.empty()) fail(s, problem);
+        continue;
+      }
       if (status != 200) fail(s, "clean text answered " + std::to_string(status) + " " + s.answer.error + excerpt(s.answer.body));
       else if (recs.size() != 1) fail(s, "clean text forwarded " + std::to_string(recs.size()) + " times");
       else if (body_of(recs[0]) != s.variant->body) fail(s, "clean text not forwarded byte for byte: " + excerpt(body_of(recs[0])));

@@ -5,7 +5,9 @@
 //
 //   placements  replace a string value · append a line to it · rename an object key to the text ·
 //               add the text as a new key · add a new field holding it at each object · add it
-//               as a new item of each array; strings that hold JSON themselves (tool-call
+//               as a new item of each array · repeat each key with the text as its value (the
+//               repeated key written with \u escapes, so only an unescaped comparison sees it:
+//               not strict JSON, and a lenient upstream reads the last value); strings that hold JSON themselves (tool-call
 //               arguments) are opened and their positions used too, one escaping level deeper
 //   spellings   UTF-8 NFC · every non-ASCII character as \uXXXX · UTF-8 NFD (decomposed marks) ·
 //               NFD with every non-ASCII as \uxxxx · every code point escaped · split (every other
@@ -19,8 +21,8 @@
 // and splicing the spelled text over it, so the escapes are exactly those written here (nlohmann
 // would re-escape a \u sequence otherwise).
 //
-// Invariants: every body is valid strict JSON (RFC 8259) that decodes to the base document with
-// exactly one change, at the variant's position; variants come in a deterministic order (the
+// Invariants: every body but a duplicate_key one is valid strict JSON (RFC 8259) that decodes to
+// the base document with exactly one change, at the variant's position; variants come in a deterministic order (the
 // document's own order) with unique `where` strings; a spelling that would repeat the body of an
 // earlier one at the same position (escaping non-ASCII in ASCII text) is dropped, so the same
 // document yields fewer variants for a CCCD than for a Vietnamese stamp. The base document must
@@ -46,7 +48,7 @@ namespace promptwall::e2e {
 
 using OrderedJson = nlohmann::ordered_json;
 
-enum class Placement { replace_value, append_line, rename_key, add_key, add_field, add_array_item };
+enum class Placement { replace_value, append_line, rename_key, add_key, add_field, add_array_item, duplicate_key };
 enum class Spelling { utf8_nfc, escaped_nfc, utf8_nfd, escaped_nfd, all_escaped, split_escapes, base64_data_url };
 
 inline const char* to_string(Placement p) {
@@ -57,6 +59,7 @@ inline const char* to_string(Placement p) {
     case Placement::add_key: return "add_key";
     case Placement::add_field: return "add_field";
     case Placement::add_array_item: return "add_array_item";
+    case Placement::duplicate_key: return "duplicate_key";
   }
   return "?";
 }
@@ -92,13 +95,15 @@ namespace json_positions_detail {
 
 // ASCII letters only: JSON dumps it unchanged at any nesting depth.
 inline constexpr std::string_view kPlaceholder = "QzxPromptwallPositionQzx";
+// Where a duplicate_key variant's repeated key goes (a JSON object cannot hold it twice).
+inline constexpr std::string_view kRepeatedKey = "QzxPromptwallRepeatedKeyQzx";
 
 // One level of a position: a pointer into the document at that level. Every level but the last
 // points to a string holding JSON.
 struct Site {
   std::vector<OrderedJson::json_pointer> levels;
   Placement placement;
-  std::string key;  // rename_key: the key renamed
+  std::string key;  // rename_key: the key renamed; duplicate_key: the key repeated
   bool in_file = false;
 };
 
@@ -256,6 +261,7 @@ inline void collect(const OrderedJson& node, const OrderedJson::json_pointer& at
     site(Placement::add_key);
     site(Placement::add_field);
     for (const auto& [key, value] : node.items()) site(Placement::rename_key, key);
+    for (const auto& [key, value] : node.items()) site(Placement::duplicate_key, key);
     for (const auto& [key, value] : node.items()) collect(value, at / key, outer, out);
   } else if (node.is_array()) {
     site(Placement::add_array_item);
@@ -279,6 +285,7 @@ inline void apply(OrderedJson& doc, const Site& site, size_t level) {
     case Placement::add_key: target[placeholder] = "ok"; break;
     case Placement::add_field: target["x_note"] = placeholder; break;
     case Placement::add_array_item: target.push_back(placeholder); break;
+    case Placement::duplicate_key: target[std::string(kRepeatedKey)] = placeholder; break;
     case Placement::rename_key: {
       OrderedJson renamed = OrderedJson::object();
       for (auto& [key, value] : target.items()) renamed[key == site.key ? placeholder : key] = value;
@@ -294,19 +301,26 @@ inline void apply(OrderedJson& doc, const Site& site, size_t level) {
 inline std::vector<JsonVariant> json_variants(const OrderedJson& base, const std::string& text,
                                               const std::vector<Spelling>& spellings) {
   using namespace json_positions_detail;
-  if (base.dump().find(kPlaceholder) != std::string::npos) throw std::invalid_argument("base document holds the placeholder");
+  if (base.dump().find(kPlaceholder) != std::string::npos || base.dump().find(kRepeatedKey) != std::string::npos)
+    throw std::invalid_argument("base document holds the placeholder");
   std::vector<Site> sites;
   collect(base, OrderedJson::json_pointer(), {}, sites);
   std::vector<JsonVariant> out;
   for (const Site& site : sites) {
     OrderedJson doc = base;
     apply(doc, site, 0);
-    const std::string dumped = doc.dump();
+    std::string dumped = doc.dump();
+    if (site.placement == Placement::duplicate_key) {
+      std::string repeated = spell(site.key, Spelling::split_escapes);
+      for (size_t d = 1; d < site.levels.size(); ++d) repeated = escape_again(repeated);
+      dumped.replace(dumped.find(kRepeatedKey), kRepeatedKey.size(), repeated);
+    }
     const size_t at = dumped.find(kPlaceholder);
     std::set<std::string> seen;
     for (Spelling spelling : spellings) {
       if (spelling == Spelling::base64_data_url &&
-          (site.placement == Placement::rename_key || site.placement == Placement::add_key || site.placement == Placement::append_line))
+          (site.placement == Placement::rename_key || site.placement == Placement::add_key || site.placement == Placement::append_line ||
+           site.placement == Placement::duplicate_key))
         continue;
       std::string spelled = spell(text, spelling);
       for (size_t d = 1; d < site.levels.size(); ++d) spelled = escape_again(spelled);
@@ -314,7 +328,7 @@ inline std::vector<JsonVariant> json_variants(const OrderedJson& base, const std
       body.replace(at, kPlaceholder.size(), spelled);
       if (!seen.insert(body).second) continue;
       std::string position = pointer_text(site.levels);
-      if (site.placement == Placement::rename_key) position += " [" + site.key + "]";
+      if (site.placement == Placement::rename_key || site.placement == Placement::duplicate_key) position += " [" + site.key + "]";
       position += std::string(" ") + to_string(site.placement);
       std::string where = position + " " + to_string(spelling);
       out.push_back({std::move(position), std::move(where), site.placement, spelling, static_cast<int>(site.levels.size()) - 1,

@@ -53,9 +53,10 @@ TEST_CASE("json_variants: every position once, every body strict JSON holding th
   const auto vs = json_variants(kBase, kStamp, kEvery);
   // 20 positions: the root's add_key, add_field and 3 renames; a and d replaced and appended to;
   // b's add_key, add_field, rename of c; c's new item; y replaced and appended to; inside d's JSON:
-  // add_key, add_field, rename of e, z replaced and appended to. Six spellings each, and the data:
-  // URL at the 8 of them where a value goes (4 replaced, 3 new fields, 1 new item).
-  CHECK(vs.size() == 6 * 20 + 8);
+  // add_key, add_field, rename of e, z replaced and appended to; and each of the 5 keys repeated.
+  // Six spellings each, and the data: URL at the 8 where a value goes (4 replaced, 3 new fields,
+  // 1 new item).
+  CHECK(vs.size() == 6 * 25 + 8);
   std::set<std::string> where;
   for (const auto& v : vs) {
     INFO(v.where << "\n" << v.body);
@@ -82,6 +83,12 @@ TEST_CASE("json_variants: placements change only their position", "[json_positio
   CHECK(body_at("/b add_field utf8_nfc") == R"({"a":"x","b":{"c":["y"],"x_note":"TUYỆT MẬT"},"d":"{\"e\":\"z\"}"})");
   CHECK(body_at("/d → / add_key utf8_nfc") == R"({"a":"x","b":{"c":["y"]},"d":"{\"e\":\"z\",\"TUYỆT MẬT\":\"ok\"}"})");
   CHECK(body_at("/d → /e replace_value utf8_nfc") == R"({"a":"x","b":{"c":["y"]},"d":"{\"e\":\"TUYỆT MẬT\"}"})");
+  CHECK(body_at("/b [c] duplicate_key utf8_nfc") == R"({"a":"x","b":{"c":["y"],"c":"TUYỆT MẬT"},"d":"{\"e\":\"z\"}"})");
+  // The repeated key is spelled with escapes, so only an unescaped comparison finds the duplicate.
+  const auto role = json_variants(OrderedJson::parse(R"({"role":"user"})"), kStamp, {Spelling::utf8_nfc});
+  auto dup = std::find_if(role.begin(), role.end(), [](const JsonVariant& v) { return v.placement == Placement::duplicate_key; });
+  REQUIRE(dup != role.end());
+  CHECK(dup->body == R"({"role":"user","r\u006Fl\u0065":"TUYỆT MẬT"})");
 }
 
 TEST_CASE("spell: escapes as written, NFD decomposed, JSON inside a string escaped once more", "[json_positions]") {
@@ -104,7 +111,7 @@ TEST_CASE("spell: escapes as written, NFD decomposed, JSON inside a string escap
 
 TEST_CASE("json_variants: ASCII text drops spellings that change nothing, files are marked, the placeholder is refused", "[json_positions]") {
   // A CCCD has no non-ASCII letter: escaped_nfc, utf8_nfd and escaped_nfd would repeat utf8_nfc.
-  CHECK(json_variants(kBase, "001203004567", kEvery).size() == 3 * 20 + 8);
+  CHECK(json_variants(kBase, "001203004567", kEvery).size() == 3 * 25 + 8);
   const auto with_file = OrderedJson::parse(R"({"file_data":"data:text/plain;base64,SGVsbG8="})");
   for (const auto& v : json_variants(with_file, kStamp, {Spelling::utf8_nfc}))
     CHECK(v.in_file == (v.placement == Placement::append_line));
