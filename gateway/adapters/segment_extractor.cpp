@@ -10,6 +10,7 @@
 
 #include "encoding/web_text.h"
 #include "gateway/adapters/body_charset.h"
+#include "gateway/adapters/multipart_form.h"
 #include "gateway/adapters/segment_parsing.h"
 
 namespace promptwall::gateway {
@@ -458,10 +459,11 @@ Extraction extract_json(std::string_view body, size_t max_depth) {
   if (!strings) return unparseable(std::move(error));
   Extraction out;
   out.segments.reserve(strings->size());
+  std::string inner_error;
   for (auto& [segment, file_field] : *strings) {
     if (segment.kind != Segment::Kind::value) {
       out.segments.push_back(std::move(segment));
-    } else if (auto inner = segments::open_json_string(body, segment, max_depth, kJsonInStringLevels)) {
+    } else if (auto inner = segments::open_json_string(body, segment, max_depth, kJsonInStringLevels, &inner_error)) {
       // JSON in a string (a tool call's `arguments`): the tool reads the inner document, so its
       // strings and keys are segments as if they were the body's, each with its own bounds (a
       // stamp is matched by its position in a field) and its escapes decoded.
@@ -469,9 +471,14 @@ Extraction extract_json(std::string_view body, size_t max_depth) {
         if (t.kind == Segment::Kind::value) add_string_value(out, std::move(t), false);
         else out.segments.push_back(std::move(t));
       }
+    } else if (inner_error.starts_with("duplicate key")) {
+      // JSON in every respect but a repeated key: whoever reads it (a tool, a lenient model
+      // runtime) takes one of the two values, so it is refused like the same body would be.
+      return unparseable("the string at byte " + std::to_string(segment.raw_begin) + " holds JSON with a " + inner_error);
     } else {
       add_string_value(out, std::move(segment), file_field);
     }
+    inner_error.clear();
   }
   return out;
 }
@@ -559,6 +566,70 @@ Extraction extract_utf8(Schema schema, std::string_view mt, std::string_view pat
   return extract_text(body);
 }
 
+// multipart/form-data: each field's name, each file's name, each text part's content (JSON parts
+// parsed like a JSON body); parts with a filename or a non-text type are files. Nothing here is
+// rewritable: a part's content could be spliced, but a redaction that met the boundary would
+// split the form, so a redact acts as a block. Names and filenames have no range of their own
+// (an empty one at their part's content).
+Extraction extract_multipart(std::string_view content_type, std::string_view body, size_t max_depth) {
+  const MultipartForm form = parse_multipart_form(content_type, body);
+  if (!form.ok) return unparseable("multipart/form-data: " + form.error);
+  Extraction out;
+  auto label = [&](const std::string& name, Segment::Kind kind, std::string location, size_t at) {
+    Segment s;
+    s.text = name;
+    s.location = std::move(location);
+    s.raw_begin = s.raw_end = at;
+    s.kind = kind;
+    s.rewritable = false;
+    out.segments.push_back(std::move(s));
+  };
+  for (const MultipartPart& part : form.parts) {
+    const std::string_view content = body.substr(part.content_begin, part.content_end - part.content_begin);
+    if (!is_utf8(part.name) || (part.filename && !is_utf8(*part.filename)))
+      return unparseable("multipart/form-data: a part's name is not UTF-8");
+    const std::string location = looks_like_field_name(part.name) ? part.name : "[*]";
+    if (!part.name.empty()) label(part.name, Segment::Kind::key, location + std::string(kKeySuffix), part.content_begin);
+    const bool text_type = part.content_type.empty() || part.content_type.starts_with("text/") ||
+                           part.content_type == "application/json" || part.content_type.ends_with("+json") ||
+                           part.content_type == "application/x-www-form-urlencoded";
+    if (part.filename || !text_type) {
+      // A file name is text the upstream reads (and shows); the file itself is not read here.
+      if (part.filename && !part.filename->empty())
+        label(*part.filename, Segment::Kind::key, location + " (filename)", part.content_begin);
+      if (content.empty()) continue;  // a file input left empty: nothing unread
+      std::string media_type = part.content_type;
+      if (media_type.empty() || media_type == "application/octet-stream") media_type = sniff_media_type(content);
+      out.files.push_back({location, std::move(media_type), content.size()});
+      continue;
+    }
+    if (!part.charset.empty() && part.charset != "utf-8" && part.charset != "utf8" && part.charset != "us-ascii")
+      return unparseable("multipart/form-data: part " + location + " is in charset " + part.charset + ", which is not read");
+    if (!is_utf8(content)) return unparseable("multipart/form-data: part " + location + " is not valid UTF-8");
+    if (part.content_type == "application/json" || part.content_type.ends_with("+json") || looks_like_json(content)) {
+      Extraction inner = extract_json(content, max_depth);
+      if (inner.status != Extraction::Status::ok) return unparseable("multipart/form-data: part " + location + ": " + inner.error);
+      for (Segment& t : inner.segments) {
+        t.raw_begin += part.content_begin;
+        t.raw_end += part.content_begin;
+        t.location = location + ":" + t.location;
+        t.rewritable = false;
+        out.segments.push_back(std::move(t));
+      }
+      for (CarriedFile& f : inner.files) out.files.push_back({location + ":" + f.location, std::move(f.media_type), f.size});
+      continue;
+    }
+    Segment s;
+    s.text.assign(content);
+    s.location = location;
+    s.raw_begin = part.content_begin;
+    s.raw_end = part.content_end;
+    s.rewritable = false;
+    out.segments.push_back(std::move(s));
+  }
+  return out;
+}
+
 }  // namespace
 
 SegmentExtractor::SegmentExtractor(ExtractorLimits limits) : limits_(limits) {
@@ -569,6 +640,7 @@ Extraction SegmentExtractor::extract(Schema schema, std::string_view content_typ
                                      std::string_view body) const {
   if (body.empty()) return {};
   const std::string mt = media_type(content_type);
+  if (mt == "multipart/form-data") return extract_multipart(content_type, body, limits_.max_json_depth);
   if (is_file_type(mt)) return Extraction{Extraction::Status::file, {}, {}, "content type " + mt + " is a file", {}, {}};
   const BodyCharset charset = BodyCharset::of(content_type, body);
   if (charset.is_utf8()) return extract_utf8(schema, mt, path, body, limits_.max_json_depth);

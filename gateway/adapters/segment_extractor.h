@@ -12,14 +12,17 @@
 //     every range lies inside the body given to extract() (or inside `transcoded`, when set).
 //   - json_string: body[raw_begin] and body[raw_end - 1] are the token's quotes, and `text` is the
 //     token's unescaped value (kind value or key). form_value: body[raw_begin, raw_end)
-//     percent-decodes to `text`. raw: the range is the whole body and `text` is the body.
+//     percent-decodes to `text`. raw: the range is the whole body and `text` is the body, or, in
+//     multipart/form-data, a text part's content; a part's name and filename have an empty
+//     range at their part's content (they are never rewritten).
 //     kind decoded_base64: the range is the base64 string's token and `text` its decoded bytes.
 //   - nested (`enclosing` not empty, the web apps' JSON inside a JSON string inside a form value):
 //     [raw_begin, raw_end) are the body bytes that encode the innermost token through every
 //     enclosing layer; decoding them layer by layer, outermost first, gives the token, and
 //     re-encoding a new token innermost first gives bytes that can stand in their place.
 //   - `rewritable` is false for a key (a rewritten key can collide with a sibling or break the
-//     API), for decoded base64 (the file's bytes would have to be re-encoded) and for every
+//     API), for decoded base64 (the file's bytes would have to be re-encoded), for everything in
+//     multipart/form-data (a redaction that met the boundary would split the form) and for every
 //     segment of a transcoded body (offsets are in the UTF-8 text, not in the body's charset):
 //     a redaction there must be escalated to a block (RequestInspector does).
 //   - `text` is always valid UTF-8.
@@ -98,8 +101,12 @@ struct ExtractorLimits { size_t max_json_depth = default_limits::max_json_depth;
 // Which body is read how (after the charset: a body in another charset is decoded to UTF-8 first,
 // adapters/body_charset.h; an unknown charset or bytes invalid in it are unparseable):
 //   - empty body: ok, no segments.
-//   - multipart/*, application/octet-stream, image/*, audio/*, video/*, font/* and known binary
-//     application types (pdf, zip, protobuf, ...): status file.
+//   - multipart/form-data (adapters/multipart_form.h, strict): each field's name and each file's
+//     name (kind key), each text part's content (a JSON part parsed as JSON, located
+//     "<field>:<inner>"); a part with a filename or a non-text type is a CarriedFile. A form
+//     the parser refuses is unparseable.
+//   - other multipart/*, application/octet-stream, image/*, audio/*, video/*, font/* and known
+//     binary application types (pdf, zip, protobuf, ...): status file.
 //   - application/x-www-form-urlencoded: each field's name (kind key) and value; a name alone is a key.
 //   - JSON: application/json, */*+json, and ANY other body (text/*, an unknown type, none, every
 //     schema) whose first byte after spaces and a BOM is '{' or '[', since a lenient upstream would

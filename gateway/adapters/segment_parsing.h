@@ -28,9 +28,9 @@ std::optional<std::vector<Segment>> json_strings(std::string_view json, size_t m
 // holds, opened `levels` deep (JSON in a string in a string...): each a segment in `json`'s
 // coordinates whose range is its token as escaped inside `s`'s token, with json_string added to
 // `enclosing` and location "<s's location>:<inner location>". nullopt when `s` does not hold a
-// strict JSON object or array.
+// strict JSON object or array; then `error_out`, if given, says why when it looked like one.
 std::optional<std::vector<Segment>> open_json_string(std::string_view json, const Segment& s, size_t max_depth,
-                                                     int levels);
+                                                     int levels, std::string* error_out = nullptr);
 
 // gemini.google.com's RPC forms (StreamGenerate, batchexecute): every string and key inside f.req's
 // JSON inside a JSON string, each range the bytes that encode it through every layer (`enclosing`).

@@ -151,14 +151,17 @@ bool is_batch_entry_field(std::string_view location, char field) {
 }  // namespace
 
 std::optional<std::vector<Segment>> open_json_string(std::string_view json, const Segment& s, size_t max_depth,
-                                                     int levels) {
+                                                     int levels, std::string* error_out) {
   if (levels <= 0 || s.encoding != Segment::Encoding::json_string || !looks_like_json_text(s.text)) return std::nullopt;
   const size_t content = s.raw_begin + 1;
   auto unescaped = json_unescape_mapped(json.substr(content, s.raw_end - 1 - content));
   if (!unescaped || unescaped->text != s.text) return std::nullopt;
   std::string error;
   auto inner = nested_json_strings(unescaped->text, max_depth, levels - 1, error);
-  if (!inner) return std::nullopt;
+  if (!inner) {
+    if (error_out != nullptr) *error_out = std::move(error);
+    return std::nullopt;
+  }
   for (Segment& t : *inner) {
     t.raw_begin = content + unescaped->at[t.raw_begin];
     t.raw_end = content + unescaped->at[t.raw_end];

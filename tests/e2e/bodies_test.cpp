@@ -111,6 +111,30 @@ TEST_CASE("files in JSON and file bodies: text is scanned, other files are refus
     check_decision(r, "block");
     check_nothing_forwarded(gw, m);
   }
+  SECTION("multipart/form-data: text fields are scanned, a clean text-only form passes, a file part is refused") {
+    const std::string type = "Content-Type: multipart/form-data; boundary=pw-e2e";
+    auto form = [](const std::string& note, bool with_file) {
+      std::string b = "--pw-e2e\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n"
+                      "--pw-e2e\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n" + note + "\r\n";
+      if (with_file)
+        b += "--pw-e2e\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
+             "Content-Type: image/png\r\n\r\n" + std::string("\x89PNG\r\n\x1a\n", 8) + "\r\n";
+      return b + "--pw-e2e--\r\n";
+    };
+    auto m = gw.mark();
+    auto stamped = post(gw.url("/openai/v1/files"), form(kSecretLine, false), {type});
+    CHECK(stamped.status == 403);
+    check_decision(stamped, "block");
+    auto file = post(gw.url("/openai/v1/files"), form(kClean, true), {type});
+    CHECK(file.status == 403);
+    CHECK(contains(file.body, "file_not_inspected"));
+    check_nothing_forwarded(gw, m);
+    auto m2 = gw.mark();
+    const std::string clean = form(kClean, false);
+    auto ok = post(gw.url("/openai/v1/files"), clean, {type});
+    CHECK(ok.status == 200);
+    check_forwarded_body(single_forward(gw, m2), clean);
+  }
   SECTION("a body that is a file → 403 file_not_inspected") {
     auto m = gw.mark();
     auto r = post(gw.url(chat), std::string("%PDF-1.7\n", 9), {"Content-Type: application/pdf"});

@@ -42,14 +42,19 @@ void check_invariants(const Extraction& e, std::string_view body) {
         CHECK(unwrapped.back() == '"');
         // Decoded base64 holds the decoded bytes, not the token's value.
         if (s.kind != Segment::Kind::decoded_base64) CHECK(nlohmann::json::parse(unwrapped).get<std::string>() == s.text);
-        CHECK(s.rewritable == (s.kind == Segment::Kind::value));
+        if (s.kind != Segment::Kind::value) CHECK_FALSE(s.rewritable);  // only values may be (not in multipart)
         break;
       }
       case Segment::Encoding::raw:
-        CHECK(s.raw_begin == 0);
-        CHECK(s.raw_end == body.size());
-        CHECK(s.text == body);
-        CHECK(s.location == "body");
+        if (s.location == "body") {
+          CHECK(s.raw_begin == 0);
+          CHECK(s.raw_end == body.size());
+          CHECK(s.text == body);
+        } else {  // multipart/form-data: a text part's content, or an empty range for a name
+          CHECK_FALSE(s.rewritable);
+          if (s.kind == Segment::Kind::value) CHECK(token == s.text);
+          else CHECK(s.raw_begin == s.raw_end);
+        }
         break;
       case Segment::Encoding::form_value:
         CHECK(token.find_first_of("&=") == std::string_view::npos);
@@ -430,6 +435,10 @@ TEST_CASE("a string holding JSON is opened: its strings and keys are segments, e
   CHECK(values(twice) == Found{{"a:[0]:k", "TUYỆT"}});
   // Text that only looks like JSON stays text.
   CHECK(values(extract(Schema::json, R"({"a":"[not json\n"})")) == Found{{"a", "[not json\n"}});
+  // JSON in a string with a key given twice is refused like the body would be.
+  const Extraction twice_keyed = extract(Schema::openai, R"({"arguments":"{\"k\":1,\"\\u006b\":\"x\"}"})");
+  CHECK(twice_keyed.status == Status::unparseable);
+  CHECK(twice_keyed.error == "the string at byte 13 holds JSON with a duplicate key in the object at byte 0");
 }
 
 TEST_CASE("Schema::json: every string value and key; a base64 data URL is a file", "[segment_extractor]") {
@@ -611,7 +620,7 @@ TEST_CASE("content types choose how a body is read", "[segment_extractor]") {
   const Extraction latin1 = extract(Schema::json, "caf\xe9", "text/plain");
   CHECK(latin1.status == Status::unparseable);
   CHECK(latin1.segments.empty());
-  for (const char* ct : {"multipart/form-data; boundary=xyz", "application/octet-stream", "image/png", "audio/wav",
+  for (const char* ct : {"multipart/mixed; boundary=xyz", "application/octet-stream", "image/png", "audio/wav",
                          "application/pdf"}) {
     INFO(ct);
     const Extraction e = extract(Schema::text, "--xyz\r\nContent-Disposition: form-data\r\n\r\nhi\r\n--xyz--", ct);
@@ -717,4 +726,35 @@ TEST_CASE("form bodies: one segment per name and value, percent- and plus-decode
   const Extraction bad = extract(Schema::json, "a=%FF%FE", "application/x-www-form-urlencoded");
   CHECK(bad.status == Status::unparseable);
   CHECK(bad.segments.empty());
+}
+
+TEST_CASE("multipart/form-data: text fields are scanned, files are files, nothing is rewritable", "[segment_extractor]") {
+  const std::string type = "multipart/form-data; boundary=----b";
+  const std::string body =
+      "------b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n"
+      "------b\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nGhi chú: " + kStamp + "\r\n"
+      "------b\r\nContent-Disposition: form-data; name=\"meta\"\r\nContent-Type: application/json\r\n\r\n"
+      "{\"title\":\"TUY\\u1ec6T M\\u1eacT\"}\r\n"
+      "------b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + kStamp + ".pdf\"\r\n"
+      "Content-Type: application/pdf\r\n\r\n" + kPdf + "\r\n"
+      "------b\r\nContent-Disposition: form-data; name=\"empty\"; filename=\"\"\r\nContent-Type: application/octet-stream\r\n\r\n\r\n"
+      "------b--\r\n";
+  const Extraction e = extract(Schema::openai, body, type);
+  INFO(e.error);
+  REQUIRE(e.status == Status::ok);
+  CHECK(contains_all(found(e), Found{{"purpose (key)", "purpose"},
+                                     {"purpose", "assistants"},
+                                     {"note", "Ghi chú: " + kStamp},
+                                     {"meta:title", kStamp},  // a JSON part: parsed, escapes decoded
+                                     {"file (filename)", kStamp + ".pdf"}}));
+  REQUIRE(e.files.size() == 1);
+  CHECK(e.files[0].location == "file");
+  CHECK(e.files[0].media_type == "application/pdf");
+  CHECK(e.files[0].size == kPdf.size());
+  for (const Segment& s : e.segments) CHECK_FALSE(s.rewritable);
+  // A form the strict parser refuses is unparseable; a JSON part that is not strict JSON too.
+  CHECK(extract(Schema::openai, "--x\r\nContent-Disposition: form-data\r\n\r\nhi\r\n--x--", "multipart/form-data; boundary=x")
+            .status == Status::unparseable);
+  CHECK(extract(Schema::openai, "--x\r\nContent-Disposition: form-data; name=j\r\n\r\n{\"a\":NaN}\r\n--x--",
+                "multipart/form-data; boundary=x").status == Status::unparseable);
 }
