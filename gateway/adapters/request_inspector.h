@@ -4,10 +4,21 @@
 //   segment ─► drop findings of hidden scoped packs ─► Policy (global, service, unit, group layers;
 //   mode) ─► forward as is | forward redacted | refuse
 //
-// Fail closed: a body that cannot be decoded, or is not text, or cannot be parsed and the service
-// does not allow scanning it as raw text, is refused with a reason the user can read.
+// Fail closed: a body that cannot be decoded or parsed (not strict JSON, bytes invalid in its
+// charset, an unknown charset) is refused as unreadable_body, whatever the service's `unparseable`
+// says: nothing is scanned as raw text in place of a parse. A body that is a file, or a JSON body
+// carrying a file the extractor could not read as text (Extraction::files), is refused as
+// file_not_inspected unless the service's `policy.files` (or the global one) is allow, in which
+// case it is forwarded unread and `note` says so. A redact on a segment that is not rewritable (an
+// object key, decoded base64, a body decoded from another charset) acts as a block.
 // Invariants: a redacted body differs from the original only inside the replaced segments' tokens
 // (and is sent decoded, without Content-Encoding); in monitor mode the body is never changed.
+//
+// The request head (InspectionRequest::head, adapters/head_segments.h: query, path segments,
+// headers and trailers) is scanned in one pass as its own step, whatever the body. Its findings
+// get Segments after the body's (from Inspection::first_head_segment on, with an empty byte range:
+// they are never rewritten), located "query:q", "path[2]", "header:x-title". The head cannot be
+// rewritten safely, so a redact there acts as a block; warn and log forward.
 #pragma once
 
 #include <memory>
@@ -20,6 +31,7 @@
 #include "classifiers/finding.h"
 #include "classifiers/scanner.h"
 #include "gateway/adapters/block_response.h"
+#include "gateway/adapters/head_segments.h"
 #include "gateway/adapters/segment_extractor.h"
 #include "gateway/catalog/service.h"
 #include "gateway/config/default_limits.h"
@@ -37,6 +49,9 @@ struct InspectionRequest {
   // (unit, then groups), and scoped packs whose findings do not count for this requester.
   std::span<const PolicyLayer* const> scope_layers{};
   std::span<const std::string> hidden_packs{};
+  // The request head's text (query, path segments, headers, trailers); null: nothing to scan there
+  // (a WebSocket message).
+  const HeadText* head = nullptr;
 };
 
 // A finding and the segment it was found in.
@@ -50,6 +65,8 @@ struct Inspection {
   Outcome outcome = Outcome::forward;
   Decision decision;                     // over `findings`, in that order
   std::vector<Segment> segments;
+  // segments[first_head_segment...] are head pieces with findings (see the head step above).
+  size_t first_head_segment = 0;
   std::vector<LocatedFinding> findings;
   std::optional<Refusal> refusal;        // when outcome == refuse
   std::string body;                      // when forward_rewritten: the decoded, redacted body

@@ -326,7 +326,7 @@ class ConfigReader {
     std::optional<YAML::Node> listen_node, transparent_node;
     bool admin_listen_given = false;
     for_each_key(root, "", {"listen", "threads", "admin", "tls", "rules", "policy", "services", "limits",
-                            "audit", "log_level", "pac", "transparent", "identity"},
+                            "audit", "log_level", "pac", "transparent", "identity", "destinations", "unlisted_ai"},
                  [&](const std::string& key, const YAML::Node& v, const std::string& path) {
                    if (key == "listen") {
                      listen_node = v;
@@ -340,7 +340,7 @@ class ConfigReader {
                    } else if (key == "rules") {
                      read_rules(v, path, c.rules);
                    } else if (key == "policy") {
-                     read_policy(v, path, c.policy, &c.scopes);
+                     read_policy(v, path, c.policy, &c.scopes, &global_files);
                      if (!c.policy.mode) c.policy.mode = Mode::enforce;
                    } else if (key == "identity") {
                      identity_node_ = v;
@@ -353,6 +353,11 @@ class ConfigReader {
                      read_audit(v, path, c.audit);
                    } else if (key == "pac") {
                      read_pac(v, path, c.pac);
+                   } else if (key == "destinations") {
+                     read_destinations(v, path, c.destinations);
+                   } else if (key == "unlisted_ai") {
+                     unlisted_ai_node_ = v;
+                     read_unlisted_ai(v, path, c.unlisted_ai);
                    } else if (key == "transparent") {
                      transparent_node = v;
                      read_transparent(v, path, c.transparent);
@@ -374,7 +379,71 @@ class ConfigReader {
       const YAML::Node tls = root["tls"];
       error(tls, "tls", "give `ca_cert` and `ca_key` together, or neither");
     }
+    add_unlisted_ai(c);
+    // `policy.files` is the default of every service that does not say (issue 12, files in JSON).
+    if (global_files) c.files = *global_files;
+    for (Service& s : c.services)
+      if (!s.files) s.files = c.files;
     check_identity(c);
+  }
+
+  void read_destinations(const YAML::Node& n, const std::string& path, DestinationsConfig& d) {
+    for_each_key(n, path, {"forbidden_networks", "ai_addresses", "ai_address_refresh"},
+                 [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+                   if (key == "forbidden_networks") {
+                     size_t i = 0;
+                     for (const auto& [raw, node] : string_list(v, p)) {
+                       const std::string item = p + "[" + std::to_string(i++) + "]";
+                       std::string why;
+                       if (auto network = IpNetwork::parse(raw, &why)) d.forbidden_networks.push_back(std::move(*network));
+                       else error(node, item, "expected a network like 10.0.0.0/8 or fd00::/8: " + why);
+                     }
+                   } else if (key == "ai_addresses") {
+                     auto s = text(v, p);
+                     if (s && (*s == "refuse" || *s == "tunnel")) d.refuse_ai_addresses = *s == "refuse";
+                     else if (s) error(v, p, "expected refuse or tunnel, got '" + *s + "'");
+                   } else if (auto s = text(v, p)) {
+                     auto every = parse_duration(*s);
+                     if (every && *every >= std::chrono::seconds(10) && *every <= std::chrono::hours(24))
+                       d.ai_address_refresh = *every;
+                     else error(v, p, "expected a duration from 10s to 24h, like 10m, got '" + *s + "'");
+                   }
+                 });
+  }
+
+  void read_unlisted_ai(const YAML::Node& n, const std::string& path, UnlistedAiConfig& u) {
+    for_each_key(n, path, {"action", "hosts"}, [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+      if (key == "hosts") {
+        read_hosts(v, p, u.hosts);
+        return;
+      }
+      auto s = text(v, p);
+      if (s && (*s == "refuse" || *s == "tunnel")) u.refuse = *s == "refuse";
+      else if (s) error(v, p, "expected refuse or tunnel, got '" + *s + "'");
+    });
+  }
+
+  // The unlisted-AI hosts become one more service, so the catalog, the PAC, the nft sets, the
+  // scopes and every listener treat them as they treat a catalogued service.
+  void add_unlisted_ai(GatewayConfig& c) {
+    for (const auto& s : c.services)
+      if (s.name == kUnlistedAiService)
+        add(0, "services", "the name '" + std::string(kUnlistedAiService) + "' is taken by `unlisted_ai`; rename the service");
+    if (c.unlisted_ai.hosts.empty()) return;
+    std::map<std::string, std::string, std::less<>> owners;
+    for (const auto& s : c.services)
+      for (const auto& h : s.hosts) owners.emplace(h, s.name);
+    const YAML::Node hosts = unlisted_ai_node_ ? (*unlisted_ai_node_)["hosts"] : YAML::Node();
+    for (size_t i = 0; i < c.unlisted_ai.hosts.size(); ++i)
+      if (auto it = owners.find(c.unlisted_ai.hosts[i]); it != owners.end())
+        error(hosts[i], "unlisted_ai.hosts[" + std::to_string(i) + "]",
+              "'" + it->first + "' is a host of service '" + it->second + "' already; list it in one place");
+    Service s;
+    s.name = std::string(kUnlistedAiService);
+    s.hosts = c.unlisted_ai.hosts;
+    s.approved = !c.unlisted_ai.refuse;
+    s.inspect = c.unlisted_ai.refuse;  // refused: reaches our refusal; tunnel: known, passes untouched
+    c.services.push_back(std::move(s));
   }
 
   // Returns whether `admin` was given (a value or `off`).
@@ -592,12 +661,23 @@ class ConfigReader {
   }
 
   // The global policy also takes `units` and `groups` (given `scopes`); a service's does not.
-  void read_policy(const YAML::Node& n, const std::string& path, PolicyLayer& layer, ScopedPolicy* scopes = nullptr) {
+  // `files`: the global and each service's `policy.files` (block | allow); scopes have none.
+  void read_policy(const YAML::Node& n, const std::string& path, PolicyLayer& layer, ScopedPolicy* scopes = nullptr,
+                   std::optional<FilePolicy>* files = nullptr) {
     auto handle = [&](const std::string& key, const YAML::Node& v, const std::string& p) {
-      if (key == "units" || key == "groups") read_scopes(v, p, key == "units" ? scopes->units : scopes->groups, key);
-      else read_layer_key(key, v, p, layer);
+      if (key == "units" || key == "groups") {
+        read_scopes(v, p, key == "units" ? scopes->units : scopes->groups, key);
+      } else if (key == "files" && files != nullptr) {
+        auto name = text(v, p);
+        if (name && *name == "block") *files = FilePolicy::block;
+        else if (name && *name == "allow") *files = FilePolicy::allow;
+        else if (name) error(v, p, "expected block or allow, got '" + *name + "'");
+      } else {
+        read_layer_key(key, v, p, layer);
+      }
     };
-    if (scopes) for_each_key(n, path, {"mode", "floor", "ceiling", "overrides", "units", "groups"}, handle);
+    if (scopes) for_each_key(n, path, {"mode", "floor", "ceiling", "overrides", "files", "units", "groups"}, handle);
+    else if (files) for_each_key(n, path, {"mode", "floor", "ceiling", "overrides", "files"}, handle);
     else for_each_key(n, path, {"mode", "floor", "ceiling", "overrides"}, handle);
     check_layer(n, path, layer);
   }
@@ -711,7 +791,7 @@ class ConfigReader {
             else if (name && *name == "block") s.unparseable = UnparseablePolicy::block;
             else if (name) error(v, p, "expected scan_raw_or_block or block, got '" + *name + "'");
           } else if (key == "policy") {
-            read_policy(v, p, s.policy);
+            read_policy(v, p, s.policy, nullptr, &s.files);
           }
         });
     if (!ok) return false;
@@ -1048,7 +1128,8 @@ class ConfigReader {
     std::string path;
   };
   std::vector<Reference> references_;
-  std::optional<YAML::Node> identity_node_, users_node_, groups_node_;
+  std::optional<YAML::Node> identity_node_, users_node_, groups_node_, unlisted_ai_node_;
+  std::optional<FilePolicy> global_files;  // `policy.files`, when given
 
   std::string source_;
   fs::path base_dir_;

@@ -139,6 +139,29 @@ struct TransparentConfig {
   bool tproxy = false;
 };
 
+// Where the gateway may be made to connect, and what a connection that names no host may reach
+// (`destinations`; gateway/catalog/destination_guard.h and ai_address_map.h).
+struct DestinationsConfig {
+  // Refused as CONNECT or absolute-form targets, like loopback and link-local (SSRF); none by default.
+  std::vector<IpNetwork> forbidden_networks;
+  // `ai_addresses: refuse | tunnel`: a CONNECT to an IP address, or redirected TLS naming no host
+  // (no SNI, or ECH), to an address an AI service's host resolves to. refuse (the default):
+  // uninspectable_connection; tunnel: passed untouched as before (logged).
+  bool refuse_ai_addresses = true;
+  std::chrono::milliseconds ai_address_refresh{600'000};  // how often the catalog's hosts are resolved again
+};
+
+// AI services the catalog does not describe (`unlisted_ai`): the network team's list of hosts and
+// wildcards. parse_gateway_config() turns it into one more service, kUnlistedAiService, at the end
+// of `services`: unapproved when `action: refuse` (the default), so every path refuses it, the PAC
+// sends it through the proxy and the nft sets hold it; `action: tunnel` makes it a known
+// non-inspected service (passes untouched). A scope may allow it by that name.
+inline constexpr std::string_view kUnlistedAiService = "unlisted-ai";
+struct UnlistedAiConfig {
+  bool refuse = true;
+  std::vector<std::string> hosts;  // normal form, as a service's hosts
+};
+
 // Who sent a request (gateway/identity/identity.h): proxy authentication, a trusted identity header, and
 // the CIDR → unit map.
 enum class ProxyAuthMode : uint8_t { off, optional, required };
@@ -183,6 +206,7 @@ struct GatewayConfig {
   TlsConfig tls;
   RulesConfig rules;
   PolicyLayer policy;  // global layer; mode is always set (default enforce)
+  FilePolicy files = FilePolicy::block;  // `policy.files`; every service without its own gets it
   std::vector<Service> services;
   Limits limits;
   AuditConfig audit;
@@ -190,6 +214,8 @@ struct GatewayConfig {
   PacConfig pac;
   IdentityConfig identity;
   ScopedPolicy scopes;  // `policy.units` and `policy.groups`
+  DestinationsConfig destinations;
+  UnlistedAiConfig unlisted_ai;  // also the last entry of `services` when it has hosts
 };
 
 // what() holds every problem found, one per line, in document order, each as

@@ -32,6 +32,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/catalog/host_name.h"
+#include "gateway/catalog/request_path.h"
 #include "gateway/record/exchange.h"
 #include "gateway/server/audit_events.h"
 #include "gateway/server/connections.h"
@@ -230,6 +231,8 @@ class ClientSession {
     // Named, not a temporary inside co_await: GCC 12 destroys such aggregate temporaries twice.
     Outgoing outgoing{route.service, route.schema_path, req[http::field::content_type],
                       req[http::field::content_encoding], std::move(req.body())};
+    // Read after the body: trailer fields are in `req` now, and they are forwarded as headers.
+    if (route.service && route.service->inspect) outgoing.head = head_text(req, route);
     GateDecision gate = co_await decide_and_record(state_, worker_, origin_, ex, std::move(outgoing));
     if (gate.refusal) {
       const Stop refused{*gate.refusal, route.service, keep_alive};
@@ -243,6 +246,7 @@ class ClientSession {
   // Stage 1: which service the request is for and where it goes, and whether this requester may
   // use it while the trail can record it (refused before any work is done).
   Staged<Route> route_request(const Request& req, Exchange& ex) {
+    if (std::optional<Stop> forbidden = forbidden_destination(req, ex)) return *forbidden;
     std::string not_found;
     std::optional<Route> route = resolve(req, not_found);
     if (!route) {
@@ -251,6 +255,8 @@ class ClientSession {
     }
     ex.service = route->service;
     if (!route->service) return *route;
+    if (route->service->upstream)
+      if (std::optional<Stop> outside = normalise_path(*route, ex)) return *outside;
     if (ServiceAccess access = state_.scopes.access(*route->service, origin_.identity); !access.allowed)
       return stop(ex, service_refusal(*route->service, access, ex.request_id), route->service);
     // Fail closed: while the trail cannot be written no AI traffic leaves.
@@ -258,6 +264,61 @@ class ClientSession {
       return stop(ex, Refusal::because(Refusal::Reason::audit_unavailable, ex.request_id, route->service->name),
                   route->service);
     return *route;
+  }
+
+  // Stage 1b (catalog/request_path.h): the path as the upstream will resolve it. One that climbs
+  // above the service's base (for the base-URL gateway the part after the prefix, otherwise "/"),
+  // or hides a dot segment behind %2F, %5C, '\' or ';', is refused before any connection; one
+  // with dot segments that stays inside goes on normalised.
+  std::optional<Stop> normalise_path(Route& route, Exchange& ex) const {
+    NormalisedPath path = normalise_request_path(route.schema_path);
+    if (path.status != NormalisedPath::Status::ok) {
+      spdlog::info("{} {} refused: the request path is {} for service {}", ex.request_id, origin_.client,
+                   to_string(path.status), route.service->name);
+      return stop(ex, Refusal::because(Refusal::Reason::forbidden_destination, ex.request_id), route.service);
+    }
+    if (path.changed) {
+      route.target = join_upstream_path(route.upstream.base_path, path.target);
+      route.schema_path = std::move(path.target);
+    }
+    return std::nullopt;
+  }
+
+  // The text of the request head to scan (adapters/head_segments.h): the path and query as the
+  // upstream reads them and every field that is forwarded; the identity headers never leave, so
+  // they are not read.
+  HeadText head_text(const Request& req, const Route& route) const {
+    std::vector<HeaderField> fields;
+    fields.reserve(16);
+    for (const auto& field : req)
+      if (!state_.identity->is_identity_header(field.name_string()))
+        fields.push_back({field.name_string(), field.value()});
+    return HeadTextExtractor().extract(route.schema_path, fields);
+  }
+
+  // SSRF (catalog/destination_guard.h): an absolute-form target on the proxy naming loopback,
+  // link-local, an unspecified address, our own listeners or a forbidden network, in any spelling,
+  // is refused before anything is resolved or connected. A name's addresses are judged again when
+  // it is connected to (guard_for()).
+  std::optional<Stop> forbidden_destination(const Request& req, Exchange& ex) const {
+    if (origin_.kind != Origin::Kind::proxy) return std::nullopt;
+    constexpr std::string_view kScheme = "http://";
+    const std::string_view target = req.target();
+    if (target.size() < kScheme.size() || !beast::iequals(target.substr(0, kScheme.size()), kScheme)) return std::nullopt;
+    const std::string_view rest = target.substr(kScheme.size());
+    const std::optional<Authority> authority = parse_authority(rest.substr(0, rest.find_first_of("/?")), 80);
+    if (!authority) return std::nullopt;  // resolve() refuses it as a bad target
+    std::optional<std::string> reason = state_.destinations.forbidden_host(authority->host, authority->port);
+    if (!reason) return std::nullopt;
+    spdlog::warn("{} {} {} {} refused: {}", ex.request_id, origin_.client, ex.method, authority->host.text, *reason);
+    return stop(ex, Refusal::because(Refusal::Reason::forbidden_destination, ex.request_id), nullptr);
+  }
+
+  // The guard for connecting where this route goes: the proxy's plain forwarding goes where the
+  // client said, so each address is judged before it is connected to; a service's upstream is
+  // the configuration's choice.
+  const DestinationGuard* guard_for(const Route& route) const {
+    return origin_.kind == Origin::Kind::proxy && !route.service ? &state_.destinations : nullptr;
   }
 
   // Stage 2: the body, within limits.max_body_bytes and the body timeout. An announced oversize
@@ -337,12 +398,13 @@ class ClientSession {
       std::unique_ptr<UpstreamConnection> conn = attempt == 0 ? worker_.pool.take(key) : nullptr;
       const bool reused = conn != nullptr;
       std::string why;
-      if (!conn) conn = co_await connect_upstream(state_, route.upstream, why);
+      bool forbidden = false;
+      if (!conn) conn = co_await connect_upstream(state_, route.upstream, why, guard_for(route), &forbidden);
       if (!conn) {
-        spdlog::warn("{} upstream {} unavailable: {}", ex.request_id, key, why);
+        spdlog::warn("{} upstream {} {}: {}", ex.request_id, key, forbidden ? "refused" : "unavailable", why);
+        const auto reason = forbidden ? Refusal::Reason::forbidden_destination : Refusal::Reason::upstream_unavailable;
         const Stop unavailable =
-            stop(ex, Refusal::because(Refusal::Reason::upstream_unavailable, ex.request_id, service_name),
-                 route.service, keep_alive);
+            stop(ex, Refusal::because(reason, ex.request_id, service_name), route.service, keep_alive);
         co_return co_await answer(unavailable, req, ex);
       }
       RelayResult result = co_await std::visit(
@@ -379,13 +441,15 @@ class ClientSession {
       const Stop early = stop(ex, Refusal::because(Refusal::Reason::unsupported_request, ex.request_id), route.service);
       co_return co_await answer(early, req, ex);
     }
-    Outgoing upgrade{route.service, route.schema_path, {}, {}, {}, /*inspect=*/false};
+    // The Upgrade has no body, but its head (query, path, headers) is scanned like any request's.
+    Outgoing upgrade{route.service, route.schema_path, {}, {}, {}, /*inspect=*/true};
+    if (route.service && route.service->inspect) upgrade.head = head_text(req, route);
     if (GateDecision gate = co_await decide_and_record(state_, worker_, origin_, ex, std::move(upgrade)); gate.refusal) {
       const Stop refused{*gate.refusal, route.service, false};
       co_return co_await answer(refused, req, ex);
     }
     std::string why;
-    std::unique_ptr<UpstreamConnection> conn = co_await connect_upstream(state_, route.upstream, why);
+    std::unique_ptr<UpstreamConnection> conn = co_await connect_upstream(state_, route.upstream, why, guard_for(route));
     WebSocketOutcome outcome;
     if (conn) {
       const WebSocketTarget target{route.service, route.upstream, route.target, route.schema_path};

@@ -1,5 +1,8 @@
 #include "gateway/server/request_gate.h"
 
+#include <string_view>
+#include <vector>
+
 #include <spdlog/spdlog.h>
 
 #include "gateway/server/audit_events.h"
@@ -11,6 +14,18 @@ namespace {
 GateDecision refused(Exchange& ex, Refusal refusal) {
   ex.refusal = refusal;
   return GateDecision{std::move(refusal), {}, false};
+}
+
+// A path segment that holds a finding (adapters/head_segments.h) is recorded as "[*]": the path
+// goes into the audit event and the log line, which never carry what was found.
+void withhold_found_path_segments(Exchange& ex) {
+  const Inspection& in = *ex.inspection;
+  std::vector<std::string_view> found;
+  for (const auto& f : in.findings) {
+    const Segment& segment = in.segments[f.segment];
+    if (f.segment >= in.first_head_segment && segment.location.starts_with("path[")) found.push_back(segment.text);
+  }
+  if (!found.empty()) ex.path = withhold_path_segments(ex.path, found);
 }
 
 }  // namespace
@@ -38,9 +53,11 @@ net::awaitable<GateDecision> decide_and_record(ServerState& state, Worker& worke
   if (out.inspect && out.service->inspect) {
     if (!ex.rules) co_return refused(ex, Refusal::because(Refusal::Reason::internal_error, ex.request_id));
     InspectionRequest in{out.service, out.schema_path, out.content_type, out.content_encoding, decision.body};
+    in.head = &out.head;
     ex.inspection = inspect_for_requester(state, worker, origin, in, ex);
     // Fail closed: what we could not inspect does not leave.
     if (!ex.inspection) co_return refused(ex, Refusal::because(Refusal::Reason::internal_error, ex.request_id));
+    withhold_found_path_segments(ex);
     Inspection& inspection = *ex.inspection;
     if (inspection.outcome == Inspection::Outcome::refuse)
       co_return GateDecision{*inspection.refusal, {}, false};  // recorded in ex.inspection already
