@@ -298,7 +298,8 @@ class ClientSession {
 
   // SSRF (catalog/destination_guard.h): an absolute-form target on the proxy naming loopback,
   // link-local, an unspecified address, our own listeners or a forbidden network, in any spelling,
-  // is refused before anything is resolved or connected. A name's addresses are judged again when
+  // is refused before anything is resolved or connected; one naming an AI service's IP address is
+  // refused as uninspectable (connections.h: ai_service_at). A name's addresses are judged again when
   // it is connected to (guard_for()).
   std::optional<Stop> forbidden_destination(const Request& req, Exchange& ex) const {
     if (origin_.kind != Origin::Kind::proxy) return std::nullopt;
@@ -308,10 +309,20 @@ class ClientSession {
     const std::string_view rest = target.substr(kScheme.size());
     const std::optional<Authority> authority = parse_authority(rest.substr(0, rest.find_first_of("/?")), 80);
     if (!authority) return std::nullopt;  // resolve() refuses it as a bad target
-    std::optional<std::string> reason = state_.destinations.forbidden_host(authority->host, authority->port);
-    if (!reason) return std::nullopt;
-    spdlog::warn("{} {} {} {} refused: {}", ex.request_id, origin_.client, ex.method, authority->host.text, *reason);
-    return stop(ex, Refusal::because(Refusal::Reason::forbidden_destination, ex.request_id), nullptr);
+    if (std::optional<std::string> reason = state_.destinations.forbidden_host(authority->host, authority->port)) {
+      spdlog::warn("{} {} {} {} refused: {}", ex.request_id, origin_.client, ex.method, authority->host.text, *reason);
+      return stop(ex, Refusal::because(Refusal::Reason::forbidden_destination, ex.request_id), nullptr);
+    }
+    // An AI service's address names no host to inspect the request as (as for a CONNECT to it).
+    bool unknown = false;
+    if (const Service* owner = ai_service_at(state_, authority->host, unknown); owner || unknown) {
+      spdlog::warn("{} {} {} {} refused: {}", ex.request_id, origin_.client, ex.method, authority->host.text,
+                   owner ? "the address of AI service " + owner->name : "AI service addresses not resolved yet");
+      ex.service = owner;
+      return stop(ex, Refusal::because(Refusal::Reason::uninspectable_connection, ex.request_id, owner ? owner->name : ""),
+                  nullptr);
+    }
+    return std::nullopt;
   }
 
   // The guard for connecting where this route goes: the proxy's plain forwarding goes where the

@@ -86,9 +86,9 @@ net::awaitable<void> refuse_connect(ServerState& state, Worker& worker, beast::t
   finish(state, worker, origin, ex);
 }
 
-// The service whose host resolves to `host`, a literal address, when the policy refuses such
-// connections; `unknown` is set when the addresses have not been resolved yet (then refused too:
-// we cannot tell). Null for a name, or an address no AI host resolves to.
+}  // namespace
+
+// connections.h
 const Service* ai_service_at(const ServerState& state, const HostName& host, bool& unknown) {
   unknown = false;
   if (!host.is_ip_literal() || !state.config.destinations.refuse_ai_addresses) return nullptr;
@@ -101,8 +101,6 @@ const Service* ai_service_at(const ServerState& state, const HostName& host, boo
   }
   return map->service_at(*address);
 }
-
-}  // namespace
 
 std::shared_ptr<const LeafCertificate> mint_leaf(ServerState& state, const std::string& host,
                                                  const std::string& request_id) {

@@ -63,6 +63,12 @@ net::awaitable<void> serve_transparent(ServerState& state, Worker& worker, net::
 // when it cannot be made.
 std::shared_ptr<const LeafCertificate> mint_leaf(ServerState& state, const std::string& host,
                                                  const std::string& request_id);
+// The AI service whose host resolves to `host`, a literal IP address, while
+// destinations.ai_addresses refuses such connections (a connection to an address names no host to
+// inspect it as); `unknown` is set when the addresses have not been resolved yet (refused too: we
+// cannot tell). Null for a name, or an address no AI host resolves to.
+const Service* ai_service_at(const ServerState& state, const HostName& host, bool& unknown);
+
 // TLS interception: terminates TLS on `stream` with `leaf` (the handshake starts with whatever
 // `buffer` holds already, such as a peeked ClientHello) and serves the requests inside with the
 // request loop of `inner` (kind intercepted, its service set).

@@ -455,7 +455,7 @@ TEST_CASE("transparent mode: an office whose TCP 80/443 is redirected to promptw
     CHECK(presented_fingerprint(office, "ai.example.test", "ai.example.test") != ai_own);  // named: intercepted
   }
 
-  SECTION("a CONNECT to the AI service's address is refused; to another address it is a tunnel") {
+  SECTION("a CONNECT or absolute-form request to the AI service's address is refused; another address tunnels") {
     // The client asks the forward proxy for an IP address: no name to intercept it as.
     auto connect = [&](const std::string& url) {
       return run_command(in_ns(office.ns().client, {"curl", "-sS", "-v", "--max-time", "10", "-p", "-x",
@@ -470,6 +470,19 @@ TEST_CASE("transparent mode: an office whose TCP 80/443 is redirected to promptw
     CHECK(Office::eventually([&] {
       for (const auto& e : office.decisions())
         if (e.value("reason", "") == "uninspectable_connection" && e.value("method", "") == "CONNECT") return true;
+      return false;
+    }));
+    // The same address in an absolute-form request (plain HTTP through the proxy, no CONNECT).
+    auto absolute = run_command(in_ns(office.ns().client, {"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                                                           "--max-time", "10", "-x", "http://10.99.1.1:3128",
+                                                           std::string("http://") + kAiAddress + "/v1/models"}),
+                                "", std::chrono::seconds(15));
+    INFO(absolute.err);
+    CHECK(absolute.out == "403");
+    CHECK(office.ai_records().empty());
+    CHECK(Office::eventually([&] {
+      for (const auto& e : office.decisions())
+        if (e.value("reason", "") == "uninspectable_connection" && e.value("method", "") == "GET") return true;
       return false;
     }));
     auto tunnelled = connect(std::string("http://") + kWebAddress + "/download.bin");
