@@ -1,5 +1,6 @@
 // The small text encodings of the web that both the gateway and the audit trail's review site
-// speak: HTML escaping, percent-encoding and application/x-www-form-urlencoded. One home, so that
+// speak: HTML escaping, percent-encoding and application/x-www-form-urlencoded, and the two
+// ASCII chores every HTTP header parser needs (case folding, trimming optional whitespace). One home, so that
 // the refusal page and the review page escape alike, and a form body is decoded the same way
 // whether the gateway scans it or an officer submits it.
 //
@@ -18,6 +19,22 @@
 #include <vector>
 
 namespace promptwall::encoding {
+
+// HTTP field values compare tokens case-insensitively in ASCII only (RFC 9110 §5.1): "UTF-8" and
+// "utf-8" are one charset, while a non-ASCII byte is never folded.
+inline std::string ascii_lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+  return out;
+}
+
+// Without the optional whitespace (OWS: spaces and tabs, RFC 9110 §5.6.3) at both ends.
+inline std::string_view trim_ows(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
 
 // & < > " ' as character references.
 std::string html_escape(std::string_view text);

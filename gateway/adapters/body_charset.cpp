@@ -7,34 +7,25 @@
 #include <cerrno>
 #include <utility>
 
+#include "encoding/web_text.h"
+
 namespace promptwall::gateway {
 namespace {
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using encoding::ascii_lowercase;
+using encoding::trim_ows;
 
 // The `charset` parameter of a Content-Type value (RFC 9110 §8.3.1), lower case; empty if none.
 std::string charset_parameter(std::string_view content_type) {
   size_t pos = content_type.find(';');
   while (pos != std::string_view::npos) {
     const size_t next = content_type.find(';', pos + 1);
-    const std::string_view param = trim(content_type.substr(pos + 1, next == std::string_view::npos ? next : next - pos - 1));
+    const std::string_view param = trim_ows(content_type.substr(pos + 1, next == std::string_view::npos ? next : next - pos - 1));
     const size_t eq = param.find('=');
-    if (eq != std::string_view::npos && lower(trim(param.substr(0, eq))) == "charset") {
-      std::string_view value = trim(param.substr(eq + 1));
+    if (eq != std::string_view::npos && ascii_lowercase(trim_ows(param.substr(0, eq))) == "charset") {
+      std::string_view value = trim_ows(param.substr(eq + 1));
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
-      return lower(value);
+      return ascii_lowercase(value);
     }
     pos = next;
   }

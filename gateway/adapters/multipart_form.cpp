@@ -1,23 +1,12 @@
 #include "gateway/adapters/multipart_form.h"
 
-#include <algorithm>
+#include "encoding/web_text.h"
 
 namespace promptwall::gateway {
 namespace {
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using encoding::ascii_lowercase;
+using encoding::trim_ows;
 
 // The parameters of a header value after its first ';' ("form-data; name=\"a\"; filename=b"),
 // as (lower-case name, unquoted value) pairs; nullopt when a quoted value is not closed.
@@ -29,10 +18,10 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parameters(std::
     while (pos < value.size() && (value[pos] == ' ' || value[pos] == '\t')) ++pos;
     const size_t eq = value.find('=', pos);
     if (eq == std::string_view::npos) {
-      if (!trim(value.substr(pos)).empty()) return std::nullopt;
+      if (!trim_ows(value.substr(pos)).empty()) return std::nullopt;
       break;
     }
-    std::string name = lower(trim(value.substr(pos, eq - pos)));
+    std::string name = ascii_lowercase(trim_ows(value.substr(pos, eq - pos)));
     size_t i = eq + 1;
     while (i < value.size() && (value[i] == ' ' || value[i] == '\t')) ++i;
     std::string v;
@@ -51,10 +40,10 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parameters(std::
       }
       if (!closed) return std::nullopt;
       pos = value.find(';', i);
-      if (!trim(value.substr(i, pos == std::string_view::npos ? pos : pos - i)).empty()) return std::nullopt;
+      if (!trim_ows(value.substr(i, pos == std::string_view::npos ? pos : pos - i)).empty()) return std::nullopt;
     } else {
       pos = value.find(';', i);
-      v = std::string(trim(value.substr(i, pos == std::string_view::npos ? pos : pos - i)));
+      v = std::string(trim_ows(value.substr(i, pos == std::string_view::npos ? pos : pos - i)));
     }
     out.emplace_back(std::move(name), std::move(v));
   }
@@ -107,11 +96,11 @@ MultipartForm parse_multipart_form(std::string_view content_type, std::string_vi
       if (line.empty()) break;
       const size_t colon = line.find(':');
       if (colon == std::string_view::npos) return refused(where + ": a header line without ':' at byte " + std::to_string(eol - line.size()));
-      const std::string name = lower(trim(line.substr(0, colon)));
-      const std::string_view value = trim(line.substr(colon + 1));
+      const std::string name = ascii_lowercase(trim_ows(line.substr(0, colon)));
+      const std::string_view value = trim_ows(line.substr(colon + 1));
       const auto params = parameters(value);
       if (!params) return refused(where + ": malformed " + name + " parameters");
-      const std::string first = lower(trim(value.substr(0, value.find(';'))));
+      const std::string first = ascii_lowercase(trim_ows(value.substr(0, value.find(';'))));
       if (name == "content-disposition") {
         const std::string* n = find_parameter(*params, "name");
         if (disposition || first != "form-data" || n == nullptr) return refused(where + ": Content-Disposition is not form-data with a name");
@@ -121,7 +110,7 @@ MultipartForm parse_multipart_form(std::string_view content_type, std::string_vi
         if (find_parameter(*params, "filename*") != nullptr && !part.filename) part.filename = "";
       } else if (name == "content-type") {
         part.content_type = first;
-        if (const std::string* c = find_parameter(*params, "charset")) part.charset = lower(*c);
+        if (const std::string* c = find_parameter(*params, "charset")) part.charset = ascii_lowercase(*c);
       } else if (name == "content-transfer-encoding") {
         if (first != "7bit" && first != "8bit" && first != "binary")
           return refused(where + ": Content-Transfer-Encoding " + first + " is not read");
