@@ -1,0 +1,86 @@
+// StructureMap and StructureReader: which header or key each cell or value of a segment stands
+// under, so that a rule's context words can be read there (issue 19).
+//
+// Staff paste tables (tab-separated, CSV, markdown pipes) and records (JSON, XML, YAML, `Key: value`
+// lines). The word that says what a value is then sits in a header row lines above it, or in a key
+// written without diacritics in camelCase (`hoChieuSo`), far outside any context window. The
+// reader finds those shapes and maps each cell or value, as a byte range of the original text, to
+// its header or key: split into words (camelCase, snake_case, kebab-case) and folded like the
+// context words (`hoChieuSo` -> "ho chieu so", `Số hộ chiếu` -> "so ho chieu").
+//
+// Two kinds of field, because the forms differ in how much they say:
+//  - bounded: a table cell, a JSON or XML value. Its header or key is its whole context besides its
+//    own text: a value is never read with its neighbouring cells (a tax code beside an account
+//    column is not an account). Tables need a header row that looks like one (letters, no long
+//    digit runs, short cells) and at least two rows with the same count of separators.
+//    A YAML value is bounded too when its key is machine-made (snake_case, camelCase) or nested.
+//  - open: a `Key: value` line's value with a key in words. The form is too loose to trust as a
+//    cell (any sentence with a colon), so its key only adds to the usual window.
+//
+// Space-aligned columns are not read (a run of spaces is also how prose is justified).
+//
+// Cost: one pass over the bytes finds the candidate lines; tables, JSON and XML are parsed only
+// where their marks are (equal separator counts on consecutive lines, `":`, `</` or `="`), so
+// prose costs a line scan.
+//
+// Pure and synchronous. A StructureMap is an immutable value; a StructureReader holds only a
+// reference to a Normalizer (which must outlive it) and is safe to share between threads.
+// Errors: none; text that is not well formed yields fewer fields, never an exception.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "classifiers/offset_map.h"
+
+namespace promptwall {
+
+class Normalizer;
+
+struct StructureField {
+  enum class Form : uint8_t { tsv, csv, markdown, json, xml, yaml };
+  Span value;         // the cell or value, in bytes of the original text, trimmed of spaces and quotes
+  std::string label;  // the header or key (with its parent key, when nested), split and folded
+  Form form = Form::tsv;
+  bool bounded = true;  // see above: the field and its label are the whole context
+  uint32_t column = 0;  // tables: the cell's column (0-based); else 0
+};
+
+class StructureMap {
+ public:
+  StructureMap() = default;
+  explicit StructureMap(std::vector<StructureField> fields);
+
+  // The smallest field whose value holds all of `span`, or null.
+  const StructureField* field_at(Span span) const;
+
+  const std::vector<StructureField>& fields() const { return fields_; }  // ordered by value.begin
+  bool empty() const { return fields_.empty(); }
+
+ private:
+  std::vector<StructureField> fields_;
+};
+
+class StructureReader {
+ public:
+  explicit StructureReader(const Normalizer& normalizer) : normalizer_(normalizer) {}
+
+  StructureMap read(std::string_view text) const;
+
+  // A key or header as words: camelCase, snake_case, kebab-case and dotted keys split
+  // (`hoChieuSo` -> "ho Chieu So", `so_the_bhyt` -> "so the bhyt", `BHXHCode` -> "BHXH Code").
+  static std::string split_key(std::string_view key);
+
+ private:
+  std::string label(std::string_view parent, std::string_view key) const;
+  void read_tables(std::string_view text, std::vector<StructureField>& out) const;
+  void read_json(std::string_view text, std::vector<StructureField>& out) const;
+  void read_xml(std::string_view text, std::vector<StructureField>& out) const;
+  void read_key_lines(std::string_view text, std::vector<StructureField>& out) const;
+
+  const Normalizer& normalizer_;
+};
+
+}  // namespace promptwall
