@@ -102,10 +102,11 @@ bool contains_word(std::string_view text, std::string_view word) {
 class Scanner::LazyStructure {
  public:
   LazyStructure(const Normalizer& normalizer, std::string_view text) : reader_(normalizer), text_(text) {}
-  const StructureMap& get() {
+  const StructureField* field_at(Span span) {
     if (!map_) map_ = reader_.read(text_);
-    return *map_;
+    return map_->field_at(span);
   }
+  std::string label(const StructureField& field) const { return reader_.label(text_, field); }
 
  private:
   StructureReader reader_;
@@ -243,7 +244,8 @@ void Scanner::evaluate(const TextViews& views, ViewKind kind, uint32_t rule_inde
     if (re2::RE2::PartialMatch(re2::StringPiece(candidate.data(), candidate.size()), *x)) return;
   double confidence = rule.rule.confidence;
   if (rule.rule.context) {
-    auto c = context_confidence(rule, original, span, structure.get().field_at(span));
+    const StructureField* field = structure.field_at(span);
+    auto c = context_confidence(rule, original, span, field, field ? structure.label(*field) : std::string());
     if (!c) return;
     confidence = *c;
   }
@@ -261,7 +263,7 @@ void Scanner::evaluate(const TextViews& views, ViewKind kind, uint32_t rule_inde
 }
 
 std::optional<double> Scanner::context_confidence(const CompiledRule& rule, std::string_view original, Span span,
-                                                  const StructureField* field) const {
+                                                  const StructureField* field, const std::string& label) const {
   const ContextSpec& ctx = *rule.rule.context;
   // A table cell or a JSON/XML value is read on its own: the window stops at its edges, so the
   // next column's header or the neighbouring key is not this value's label.
@@ -285,7 +287,7 @@ std::optional<double> Scanner::context_confidence(const CompiledRule& rule, std:
   const Normalizer& norm = rules_->normalizer();
   std::string before = norm.fold_text(original.substr(b, span.begin - b));
   // The header or key reads as if it stood right before the value, however far away it is.
-  if (field && !field->label.empty()) before = field->label + "\n" + before;
+  if (!label.empty()) before = label + "\n" + before;
   const std::string after = norm.fold_text(original.substr(span.end, e - span.end));
   const bool look_before = ctx.direction != ContextSpec::Direction::after;
   const bool look_after = ctx.direction != ContextSpec::Direction::before;

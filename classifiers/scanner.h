@@ -55,8 +55,9 @@ class Scanner {
                std::vector<Finding>& out);
   void evaluate(const TextViews& views, ViewKind kind, uint32_t rule_index, Span view_span,
                 std::string_view original, LazyStructure& structure, std::vector<Finding>& out) const;
+  // `field`: the cell or value the candidate lies in (null: none); `label`: its header or key, folded.
   std::optional<double> context_confidence(const CompiledRule& rule, std::string_view original, Span span,
-                                           const StructureField* field) const;
+                                           const StructureField* field, const std::string& label) const;
 
   std::shared_ptr<const RuleSet> rules_;
   struct hs_scratch* scratch_ = nullptr;

@@ -49,6 +49,23 @@ bool has_digit_run(std::string_view s, int n) {
   return false;
 }
 
+// The column separators a table may use, in the order they are tried, and each byte's slot
+// among them (4: none).
+constexpr std::array<char, 4> kDelims = {'\t', '|', ';', ','};
+constexpr std::array<uint8_t, 256> kDelimSlot = [] {
+  std::array<uint8_t, 256> t{};
+  t.fill(4);
+  for (uint8_t d = 0; d < kDelims.size(); ++d) t[static_cast<unsigned char>(kDelims[d])] = d;
+  return t;
+}();
+
+// Where `part`, a view into `text`, lies in it; empty when `part` is.
+Span span_in(std::string_view text, std::string_view part) {
+  if (part.empty()) return {};
+  const auto b = static_cast<uint32_t>(part.data() - text.data());
+  return {b, b + static_cast<uint32_t>(part.size())};
+}
+
 struct Line {
   uint32_t begin, end;  // end excludes the line break and a '\r' before it
 };
@@ -173,8 +190,11 @@ std::string StructureReader::split_key(std::string_view key) {
   return out;
 }
 
-std::string StructureReader::label(std::string_view parent, std::string_view key) const {
-  std::string words = parent.empty() ? split_key(key) : split_key(parent) + ' ' + split_key(key);
+std::string StructureReader::label(std::string_view text, const StructureField& field) const {
+  std::string words;
+  if (field.parent.end > field.parent.begin)
+    words = split_key(text.substr(field.parent.begin, field.parent.end - field.parent.begin)) + ' ';
+  words += split_key(text.substr(field.key.begin, field.key.end - field.key.begin));
   return normalizer_.fold_text(words);
 }
 
@@ -191,15 +211,15 @@ StructureMap StructureReader::read(std::string_view text) const {
 
 void StructureReader::read_tables(std::string_view text, std::vector<StructureField>& out) const {
   // Cheap pre-check: a table needs two consecutive lines holding the same separator.
-  constexpr std::array<char, 4> kDelims = {'\t', '|', ';', ','};
   const std::vector<Line> lines = split_lines(text);
   if (lines.size() < 2) return;
   std::vector<std::array<uint16_t, 4>> counts(lines.size());
   bool candidate = false;
   for (size_t l = 0; l < lines.size(); ++l) {
-    for (uint32_t i = lines[l].begin; i < lines[l].end; ++i)
-      for (size_t d = 0; d < kDelims.size(); ++d)
-        if (text[i] == kDelims[d] && counts[l][d] < UINT16_MAX) ++counts[l][d];
+    // Branch-free: every byte adds to a slot, the fifth being "no separator".
+    std::array<uint32_t, 5> n{};
+    for (uint32_t i = lines[l].begin; i < lines[l].end; ++i) ++n[kDelimSlot[static_cast<unsigned char>(text[i])]];
+    for (size_t d = 0; d < kDelims.size(); ++d) counts[l][d] = static_cast<uint16_t>(std::min<uint32_t>(n[d], UINT16_MAX));
     if (l > 0)
       for (size_t d = 0; d < kDelims.size(); ++d) candidate = candidate || (counts[l][d] && counts[l - 1][d]);
   }
@@ -222,9 +242,6 @@ void StructureReader::read_tables(std::string_view text, std::vector<StructureFi
         ++l;
         continue;
       }
-      std::vector<std::string> labels;
-      labels.reserve(header.size());
-      for (const Span& h : header) labels.push_back(label({}, text.substr(h.begin, h.end - h.begin)));
       const size_t first_field = out.size();
       size_t r = l + 1;
       size_t rows = 0;
@@ -235,7 +252,7 @@ void StructureReader::read_tables(std::string_view text, std::vector<StructureFi
         if (!is_data_row(text, cells, delim)) break;
         for (uint32_t c = 0; c < cells.size(); ++c) {
           if (cells[c].end == cells[c].begin) continue;
-          out.push_back({cells[c], labels[c], form, true, c});
+          out.push_back({cells[c], header[c], {}, form, true, c});
         }
         ++rows;
       }
@@ -274,7 +291,7 @@ void StructureReader::read_json(std::string_view text, std::vector<StructureFiel
   auto emit = [&](uint32_t b, uint32_t e, std::string_view key, std::string_view parent) {
     const Span v = trimmed(text, b, e);
     if (v.end > v.begin && v.end - v.begin <= kMaxField)
-      out.push_back({v, label(parent, key), StructureField::Form::json, true, 0});
+      out.push_back({v, span_in(text, key), span_in(text, parent), StructureField::Form::json, true, 0});
   };
   const auto n = static_cast<uint32_t>(text.size());
   uint32_t i = 0;
@@ -385,7 +402,7 @@ void StructureReader::read_xml(std::string_view text, std::vector<StructureField
             if (close == std::string_view::npos) break;
             const Span v = trimmed(text, q + 1, static_cast<uint32_t>(close));
             if (!html && v.end > v.begin && v.end - v.begin <= kMaxField)
-              out.push_back({v, label(name, text.substr(k, ae - k)), StructureField::Form::xml, true, 0});
+              out.push_back({v, Span{k, ae}, span_in(text, name), StructureField::Form::xml, true, 0});
             k = static_cast<uint32_t>(close) + 1;
             continue;
           }
@@ -407,7 +424,7 @@ void StructureReader::read_xml(std::string_view text, std::vector<StructureField
           text.substr(lt + 2, name.size()) == name) {
         const Span v = trimmed(text, content, static_cast<uint32_t>(lt));
         if (v.end > v.begin && v.end - v.begin <= kMaxField)
-          out.push_back({v, label(parent(), name), StructureField::Form::xml, true, 0});
+          out.push_back({v, span_in(text, name), span_in(text, parent()), StructureField::Form::xml, true, 0});
       }
       if (!html) stack.push_back(name);
     }
@@ -439,20 +456,12 @@ void StructureReader::read_key_lines(std::string_view text, std::vector<Structur
     }
     // The key: up to a colon followed by a space or the line's end, without the marks of prose
     // (a comma) or of other forms (quotes, brackets, pipes, tabs).
-    uint32_t colon = p;
-    bool ok = false;
-    while (colon < line.end && colon - p <= kMaxKey) {
-      const char c = text[colon];
-      if (c == ':') {
-        ok = colon + 1 == line.end || text[colon + 1] == ' ';
-        break;
-      }
-      if (c == ',' || c == '"' || c == '{' || c == '}' || c == '[' || c == ']' || c == '<' || c == '>' || c == '|' ||
-          c == '\t' || c == '=' || c == ';' || c == '(')
-        break;
-      ++colon;
-    }
-    const std::string_view key = text.substr(p, colon - p);
+    const std::string_view head = text.substr(p, std::min<size_t>(line.end - p, kMaxKey + 1));
+    const size_t at = head.find(':');  // most lines of prose have none near their start
+    const uint32_t colon = p + static_cast<uint32_t>(at);
+    const bool ok = at != std::string_view::npos && (colon + 1 == line.end || text[colon + 1] == ' ') &&
+                    head.substr(0, at).find_first_of(",\"{}[]<>|\t=;(") == std::string_view::npos;
+    const std::string_view key = ok ? text.substr(p, at) : std::string_view{};
     if (!ok || count_spaces(key) > 4 || key.empty() || key.back() == ' ') {
       close_blocks();
       continue;
@@ -471,8 +480,8 @@ void StructureReader::read_key_lines(std::string_view text, std::vector<Structur
                          std::adjacent_find(key.begin(), key.end(), [](char a, char b) {
                            return is_ascii_lower(a) && is_ascii_upper(b);
                          }) != key.end();
-    out.push_back({v, label(stack.empty() ? std::string_view{} : stack.back().key, key), StructureField::Form::yaml,
-                   machine || !stack.empty(), 0});
+    out.push_back({v, span_in(text, key), span_in(text, stack.empty() ? std::string_view{} : stack.back().key),
+                   StructureField::Form::yaml, machine || !stack.empty(), 0});
   }
 }
 

@@ -41,8 +41,9 @@ class Normalizer;
 
 struct StructureField {
   enum class Form : uint8_t { tsv, csv, markdown, json, xml, yaml };
-  Span value;         // the cell or value, in bytes of the original text, trimmed of spaces and quotes
-  std::string label;  // the header or key (with its parent key, when nested), split and folded
+  Span value;   // the cell or value, in bytes of the original text, trimmed of spaces and quotes
+  Span key;     // its header cell or key, in the same text
+  Span parent;  // the key that holds it, when nested (JSON, XML, YAML); else empty
   Form form = Form::tsv;
   bool bounded = true;  // see above: the field and its label are the whole context
   uint32_t column = 0;  // tables: the cell's column (0-based); else 0
@@ -69,12 +70,16 @@ class StructureReader {
 
   StructureMap read(std::string_view text) const;
 
+  // What a field stands under, as context words are compared: its parent key and key (or header),
+  // split, then folded ("nhan vien ho chieu so"). Made on demand, for the few fields a candidate
+  // lies in: folding every header and key of a long record would cost more than reading it.
+  std::string label(std::string_view text, const StructureField& field) const;
+
   // A key or header as words: camelCase, snake_case, kebab-case and dotted keys split
   // (`hoChieuSo` -> "ho Chieu So", `so_the_bhyt` -> "so the bhyt", `BHXHCode` -> "BHXH Code").
   static std::string split_key(std::string_view key);
 
  private:
-  std::string label(std::string_view parent, std::string_view key) const;
   void read_tables(std::string_view text, std::vector<StructureField>& out) const;
   void read_json(std::string_view text, std::vector<StructureField>& out) const;
   void read_xml(std::string_view text, std::vector<StructureField>& out) const;

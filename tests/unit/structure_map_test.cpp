@@ -23,7 +23,7 @@ std::string label_of(const std::string& text, const StructureMap& map, const std
   const StructureField* f = map.field_at(Span{static_cast<uint32_t>(at), static_cast<uint32_t>(at + value.size())});
   if (!f) return "<none>";
   CHECK(value_of(text, *f) == value);
-  return f->label;
+  return StructureReader(*shared_normalizer()).label(text, *f);
 }
 
 }  // namespace
