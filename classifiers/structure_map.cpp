@@ -49,13 +49,14 @@ bool has_digit_run(std::string_view s, int n) {
   return false;
 }
 
-// The column separators a table may use, in the order they are tried, and each byte's slot
-// among them (4: none).
-constexpr std::array<char, 4> kDelims = {'\t', '|', ';', ','};
+// The column separators a table may use, in the order they are tried (' ' stands for a run of two
+// spaces or more: space-aligned columns, tried last), and each byte's slot among the first four
+// (5: none).
+constexpr std::array<char, 5> kDelims = {'\t', '|', ';', ',', ' '};
 constexpr std::array<uint8_t, 256> kDelimSlot = [] {
   std::array<uint8_t, 256> t{};
-  t.fill(4);
-  for (uint8_t d = 0; d < kDelims.size(); ++d) t[static_cast<unsigned char>(kDelims[d])] = d;
+  t.fill(5);
+  for (uint8_t d = 0; d < 4; ++d) t[static_cast<unsigned char>(kDelims[d])] = d;
   return t;
 }();
 
@@ -88,6 +89,22 @@ std::vector<Line> split_lines(std::string_view text) {
 // and semicolons; markdown's outer pipes are dropped. Fewer than two cells: not a row.
 std::vector<Span> cells_of(std::string_view text, Line line, char delim) {
   std::vector<Span> cells;
+  if (delim == ' ') {  // space-aligned columns: cells are apart by two spaces or more
+    const Span t = trimmed(text, line.begin, line.end);
+    uint32_t cell = t.begin, i = t.begin;
+    while (i + 1 < t.end) {
+      if (text[i] == ' ' && text[i + 1] == ' ') {
+        cells.push_back(trimmed(text, cell, i));
+        while (i < t.end && text[i] == ' ') ++i;
+        cell = i;
+      } else {
+        ++i;
+      }
+    }
+    cells.push_back(trimmed(text, cell, t.end));
+    if (cells.size() < 2) cells.clear();
+    return cells;
+  }
   uint32_t b = line.begin, e = line.end;
   if (delim == '|') {
     Span t = trimmed(text, b, e);
@@ -134,6 +151,7 @@ bool is_header(std::string_view text, const std::vector<Span>& cells, char delim
     if ((delim == ',' || delim == ';') &&
         (s.empty() || count_spaces(s) > 4 || s.back() == '.' || s.back() == '?' || s.back() == '!'))
       return false;
+    if (delim == ' ' && count_spaces(s) > 4) return false;
     letters = letters || std::any_of(s.begin(), s.end(), is_letter);
   }
   return letters;
@@ -143,7 +161,8 @@ bool is_header(std::string_view text, const std::vector<Span>& cells, char delim
 bool is_data_row(std::string_view text, const std::vector<Span>& cells, char delim) {
   for (const Span& c : cells) {
     if (c.end - c.begin > kMaxField) return false;
-    if ((delim == ',' || delim == ';') && count_spaces(text.substr(c.begin, c.end - c.begin)) > 8) return false;
+    if ((delim == ',' || delim == ';' || delim == ' ') && count_spaces(text.substr(c.begin, c.end - c.begin)) > 8)
+      return false;
   }
   return true;
 }
@@ -213,12 +232,18 @@ void StructureReader::read_tables(std::string_view text, std::vector<StructureFi
   // Cheap pre-check: a table needs two consecutive lines holding the same separator.
   const std::vector<Line> lines = split_lines(text);
   if (lines.size() < 2) return;
-  std::vector<std::array<uint16_t, 4>> counts(lines.size());
+  std::vector<std::array<uint16_t, 5>> counts(lines.size());
   bool candidate = false;
   for (size_t l = 0; l < lines.size(); ++l) {
     // Branch-free: every byte adds to a slot, the fifth being "no separator".
-    std::array<uint32_t, 5> n{};
+    std::array<uint32_t, 6> n{};
     for (uint32_t i = lines[l].begin; i < lines[l].end; ++i) ++n[kDelimSlot[static_cast<unsigned char>(text[i])]];
+    const Span body = trimmed(text, lines[l].begin, lines[l].end);  // indentation is no gap
+    const std::string_view content = text.substr(body.begin, body.end - body.begin);
+    for (size_t at = content.find("  "); at != std::string_view::npos; at = content.find("  ", at)) {
+      while (at < content.size() && content[at] == ' ') ++at;
+      if (at < content.size()) ++n[4];  // a gap before more text, not trailing spaces
+    }
     for (size_t d = 0; d < kDelims.size(); ++d) counts[l][d] = static_cast<uint16_t>(std::min<uint32_t>(n[d], UINT16_MAX));
     if (l > 0)
       for (size_t d = 0; d < kDelims.size(); ++d) candidate = candidate || (counts[l][d] && counts[l - 1][d]);
@@ -230,6 +255,7 @@ void StructureReader::read_tables(std::string_view text, std::vector<StructureFi
     const char delim = kDelims[d];
     const auto form = delim == '\t'  ? StructureField::Form::tsv
                       : delim == '|' ? StructureField::Form::markdown
+                      : delim == ' ' ? StructureField::Form::aligned
                                      : StructureField::Form::csv;
     size_t l = 0;
     while (l + 1 < lines.size()) {
@@ -258,7 +284,8 @@ void StructureReader::read_tables(std::string_view text, std::vector<StructureFi
       }
       // Prose has commas too: a comma or semicolon table needs two data rows, unless its header
       // is plainly column names (one word each: ma_nv,ho_ten,so_bhxh).
-      const bool enough = rows >= 2 || (rows == 1 && (form != StructureField::Form::csv ||
+      const bool enough = rows >= 2 || (rows == 1 && form != StructureField::Form::aligned &&
+                                        (form != StructureField::Form::csv ||
                                                       std::all_of(header.begin(), header.end(), [&](const Span& h) {
                                                         return count_spaces(text.substr(h.begin, h.end - h.begin)) == 0;
                                                       })));

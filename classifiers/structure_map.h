@@ -17,7 +17,8 @@
 //  - open: a `Key: value` line's value with a key in words. The form is too loose to trust as a
 //    cell (any sentence with a colon), so its key only adds to the usual window.
 //
-// Space-aligned columns are not read (a run of spaces is also how prose is justified).
+// Space-aligned columns (cells apart by two spaces or more) are read like comma tables: a header
+// of short names and at least two rows, since prose is sometimes spaced that way too.
 //
 // Cost: one pass over the bytes finds the candidate lines; tables, JSON and XML are parsed only
 // where their marks are (equal separator counts on consecutive lines, `":`, `</` or `="`), so
@@ -40,7 +41,7 @@ namespace promptwall {
 class Normalizer;
 
 struct StructureField {
-  enum class Form : uint8_t { tsv, csv, markdown, json, xml, yaml };
+  enum class Form : uint8_t { tsv, csv, markdown, aligned, json, xml, yaml };
   Span value;   // the cell or value, in bytes of the original text, trimmed of spaces and quotes
   Span key;     // its header cell or key, in the same text
   Span parent;  // the key that holds it, when nested (JSON, XML, YAML); else empty

@@ -74,6 +74,19 @@ TEST_CASE("CSV cells honour quotes; markdown tables skip their rule row") {
   CHECK(m.fields().front().form == StructureField::Form::markdown);
 }
 
+TEST_CASE("space-aligned columns are cells apart by two spaces or more, with two rows at least") {
+  const std::string text =
+      "Danh sách in từ phần mềm:\nHọ tên                Số hộ chiếu   Hết hạn\n"
+      "Trần Thị Bích Ngọc    B1096910      23/03/2029\nLê Hoàng Long         C9299865      28/04/2032\n";
+  const StructureMap map = read(text);
+  CHECK(map.fields().size() == 6);
+  CHECK(label_of(text, map, "C9299865") == "so ho chieu");
+  CHECK(label_of(text, map, "Trần Thị Bích Ngọc") == "ho ten");
+  CHECK(map.fields().front().form == StructureField::Form::aligned);
+  // One row is not enough: a sentence spaced twice after its full stop would read as one.
+  CHECK(read("Họ tên                Số hộ chiếu\nTrần Thị Bích Ngọc    B1096910\n").empty());
+}
+
 TEST_CASE("a table needs a header row that reads as names") {
   // Two data rows: the first holds identifiers, so it is no header and nothing is a cell.
   const std::string text = "Nguyễn Văn A\tC1234567\t2030\nTrần Thị B\tC7654321\t2029\n";

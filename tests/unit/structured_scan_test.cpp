@@ -92,3 +92,19 @@ TEST_CASE("a version column's dotted numbers are not addresses; an IP column's a
   CHECK_FALSE(has(f, "ip_address", "10.2.1.4"));
   CHECK_FALSE(has(f, "ip_address", "12.4.2.1"));
 }
+
+TEST_CASE("space-aligned columns are judged under their headers too") {
+  const std::string text =
+      "Summarise this roster:\nName              Passport No.  BHXH        Note\n"
+      "Vu Thi Hanh       N9908920      4666449837  on leave\nDang Quoc Huy     C5581612      4562132931  -\n"
+      "Bui Thanh Huong   C6295977      0219186557  -\nDo Manh Cuong     N4333285      0152634501  -\n";
+  const auto f = found(text);
+  for (const std::string p : {"N9908920", "C5581612", "C6295977", "N4333285"}) {
+    INFO(p);
+    CHECK(has(f, "passport", p));  // the last rows are beyond the passport rule's 120-code-point window
+  }
+  for (const std::string b : {"4666449837", "4562132931", "0219186557", "0152634501"}) {
+    INFO(b);
+    CHECK(has(f, "social_insurance", b));
+  }
+}
