@@ -106,7 +106,7 @@ class Scanner::LazyStructure {
     if (!map_) map_ = reader_.read(text_);
     return map_->field_at(span);
   }
-  std::string label(const StructureField& field) const { return reader_.label(text_, field); }
+  StructureReader::Label label(const StructureField& field) const { return reader_.label_parts(text_, field); }
 
  private:
   StructureReader reader_;
@@ -245,7 +245,7 @@ void Scanner::evaluate(const TextViews& views, ViewKind kind, uint32_t rule_inde
   double confidence = rule.rule.confidence;
   if (rule.rule.context) {
     const StructureField* field = structure.field_at(span);
-    auto c = context_confidence(rule, original, span, field, field ? structure.label(*field) : std::string());
+    auto c = context_confidence(rule, original, span, field, field ? structure.label(*field) : StructureReader::Label{});
     if (!c) return;
     confidence = *c;
   }
@@ -263,7 +263,7 @@ void Scanner::evaluate(const TextViews& views, ViewKind kind, uint32_t rule_inde
 }
 
 std::optional<double> Scanner::context_confidence(const CompiledRule& rule, std::string_view original, Span span,
-                                                  const StructureField* field, const std::string& label) const {
+                                                  const StructureField* field, const StructureReader::Label& label) const {
   const ContextSpec& ctx = *rule.rule.context;
   // A table cell or a JSON/XML value is read on its own: the window stops at its edges, so the
   // next column's header or the neighbouring key is not this value's label.
@@ -286,8 +286,19 @@ std::optional<double> Scanner::context_confidence(const CompiledRule& rule, std:
   }
   const Normalizer& norm = rules_->normalizer();
   std::string before = norm.fold_text(original.substr(b, span.begin - b));
-  // The header or key reads as if it stood right before the value, however far away it is.
-  if (!label.empty()) before = label + "\n" + before;
+  // The header or key reads as if it stood right before the value, however far away it is. The
+  // own key decides: the parent key is read only when the own key holds none of this rule's
+  // required, boosting or penalising words. What holds a value names a group (`server`,
+  // `nhanVien`), what keys it names the value itself; `<server><firmware>2.4.1.10</firmware>` is
+  // a firmware build, and `hoChieu:` over `so: C1234567` still lends its "ho chieu".
+  if (!label.key.empty() || !label.parent.empty()) {
+    auto in_key = [&](const std::string& w) { return contains_word(label.key, w); };
+    const bool key_speaks = std::any_of(rule.require.begin(), rule.require.end(), in_key) ||
+                            std::any_of(rule.boost.begin(), rule.boost.end(), in_key) ||
+                            std::any_of(rule.penalize.begin(), rule.penalize.end(), in_key);
+    const std::string words = key_speaks || label.parent.empty() ? label.key : label.parent + " " + label.key;
+    before = words + "\n" + before;
+  }
   const std::string after = norm.fold_text(original.substr(span.end, e - span.end));
   const bool look_before = ctx.direction != ContextSpec::Direction::after;
   const bool look_after = ctx.direction != ContextSpec::Direction::before;

@@ -55,9 +55,10 @@ class Scanner {
                std::vector<Finding>& out);
   void evaluate(const TextViews& views, ViewKind kind, uint32_t rule_index, Span view_span,
                 std::string_view original, LazyStructure& structure, std::vector<Finding>& out) const;
-  // `field`: the cell or value the candidate lies in (null: none); `label`: its header or key, folded.
+  // `field`: the cell or value the candidate lies in (null: none); `label`: its header or key and
+  // the key that holds it, folded (empty without a field).
   std::optional<double> context_confidence(const CompiledRule& rule, std::string_view original, Span span,
-                                           const StructureField* field, const std::string& label) const;
+                                           const StructureField* field, const StructureReader::Label& label) const;
 
   std::shared_ptr<const RuleSet> rules_;
   struct hs_scratch* scratch_ = nullptr;

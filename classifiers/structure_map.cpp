@@ -217,6 +217,14 @@ std::string StructureReader::label(std::string_view text, const StructureField& 
   return normalizer_.fold_text(words);
 }
 
+StructureReader::Label StructureReader::label_parts(std::string_view text, const StructureField& field) const {
+  Label out;
+  out.key = normalizer_.fold_text(split_key(text.substr(field.key.begin, field.key.end - field.key.begin)));
+  if (field.parent.end > field.parent.begin)
+    out.parent = normalizer_.fold_text(split_key(text.substr(field.parent.begin, field.parent.end - field.parent.begin)));
+  return out;
+}
+
 StructureMap StructureReader::read(std::string_view text) const {
   std::vector<StructureField> fields;
   if (text.size() >= UINT32_MAX) return StructureMap{};

@@ -76,6 +76,16 @@ class StructureReader {
   // lies in: folding every header and key of a long record would cost more than reading it.
   std::string label(std::string_view text, const StructureField& field) const;
 
+  // The same words kept apart, because the value's own key outranks what holds it: a scanner
+  // reads the parent only when the own key holds none of a rule's context words (see
+  // Scanner::context_confidence), so `<server><firmware>2.4.1.10</firmware>` is judged by
+  // "firmware" and the parent's "server" cannot lift it back over the cut.
+  struct Label {
+    std::string key;     // the own key or header, split and folded
+    std::string parent;  // the key that holds it, split and folded; empty when not nested
+  };
+  Label label_parts(std::string_view text, const StructureField& field) const;
+
   // A key or header as words: camelCase, snake_case, kebab-case and dotted keys split
   // (`hoChieuSo` -> "ho Chieu So", `so_the_bhyt` -> "so the bhyt", `BHXHCode` -> "BHXH Code").
   static std::string split_key(std::string_view key);

@@ -108,3 +108,15 @@ TEST_CASE("space-aligned columns are judged under their headers too") {
     CHECK(has(f, "social_insurance", b));
   }
 }
+
+TEST_CASE("a value's own key decides; the key that holds it counts only when the own key says nothing") {
+  // "server" (an IPv4 boost) holds both values; "firmware" (a penalty) keys the build, "ip" the address.
+  const std::string xml =
+      "<servers>\n  <server><ip>10.20.74.213</ip><firmware>2.4.1.10</firmware></server>\n</servers>";
+  const auto f = found(xml);
+  CHECK(has(f, "ip_address", "10.20.74.213"));
+  CHECK_FALSE(has(f, "ip_address", "2.4.1.10"));
+  // A neutral own key still takes its parent's words: `so` under `hoChieu` is a passport number.
+  CHECK(has(found("Hồ sơ mẫu:\nhoChieu:\n  so: C1234567\n  noiCap: Hà Nội"), "passport", "C1234567"));
+  CHECK(has(found("{\"hoChieu\": {\"so\": \"C1234567\"}}"), "passport", "C1234567"));
+}
