@@ -233,7 +233,65 @@ StructureMap StructureReader::read(std::string_view text) const {
     read_json(text, fields);
   if (text.find("</") != std::string_view::npos || text.find("=\"") != std::string_view::npos) read_xml(text, fields);
   read_key_lines(text, fields);
+  read_lists(text, fields);
   return StructureMap(std::move(fields));
+}
+
+namespace {
+
+constexpr uint32_t kMaxListValue = 32;  // identifiers are short; a longer line is prose
+constexpr size_t kMinListRows = 3;       // two values of one shape under a line happen in prose
+
+// The shape of a one-column list value: runs of ASCII letters ('A') and digits ('9') and each
+// other character, so C0264112 and N4929414 share "A9", 0937113580890 and 12345678901 share "9".
+// Empty when the line is no such value: spaces inside, non-ASCII, too long, or no digit.
+std::string list_shape(std::string_view v) {
+  std::string shape;
+  if (v.empty() || v.size() > kMaxListValue) return shape;
+  bool digit = false;
+  for (char c : v) {
+    if (c == ' ' || c == '\t' || (static_cast<unsigned char>(c) & 0x80)) return {};
+    const char k = is_digit(c) ? '9' : (is_ascii_lower(c) || is_ascii_upper(c)) ? 'A' : c;
+    digit = digit || k == '9';
+    if (shape.empty() || shape.back() != k) shape += k;
+  }
+  return digit ? shape : std::string();
+}
+
+// A line that names a column: a few words with letters, no digits, not a sentence.
+bool is_list_header(std::string_view h) {
+  if (h.empty() || h.size() > kMaxHeaderCell || count_spaces(h) > 5) return false;
+  if (h.back() == '.' || h.back() == '?' || h.back() == '!' || h.back() == ',') return false;
+  return std::none_of(h.begin(), h.end(), is_digit) && std::any_of(h.begin(), h.end(), is_letter);
+}
+
+}  // namespace
+
+void StructureReader::read_lists(std::string_view text, std::vector<StructureField>& out) const {
+  const std::vector<Line> lines = split_lines(text);
+  size_t l = 0;
+  while (l + kMinListRows < lines.size()) {
+    const Span head = trimmed(text, lines[l].begin, lines[l].end);
+    if (!is_list_header(text.substr(head.begin, head.end - head.begin))) {
+      ++l;
+      continue;
+    }
+    const Span first = trimmed(text, lines[l + 1].begin, lines[l + 1].end);
+    const std::string shape = list_shape(text.substr(first.begin, first.end - first.begin));
+    size_t r = l + 1;
+    while (r < lines.size() && !shape.empty()) {
+      const Span v = trimmed(text, lines[r].begin, lines[r].end);
+      if (list_shape(text.substr(v.begin, v.end - v.begin)) != shape) break;
+      ++r;
+    }
+    if (r - (l + 1) < kMinListRows) {
+      ++l;
+      continue;
+    }
+    for (size_t k = l + 1; k < r; ++k)
+      out.push_back({trimmed(text, lines[k].begin, lines[k].end), head, {}, StructureField::Form::list, false, 0});
+    l = r;
+  }
 }
 
 void StructureReader::read_tables(std::string_view text, std::vector<StructureField>& out) const {

@@ -20,6 +20,12 @@
 // Space-aligned columns (cells apart by two spaces or more) are read like comma tables: a header
 // of short names and at least two rows, since prose is sometimes spaced that way too.
 //
+// A one-column list (a sheet column pasted alone: no separator at all) is read when a header line
+// of a few words, without digits, is followed by three lines or more that each hold one value of
+// one shape (the same runs of letters and digits: C0264112, N4929414), a digit in each. Its
+// values are open fields, not bounded: the header only adds to the usual window, since nothing
+// beside a value could be mistaken for its label.
+//
 // Cost: one pass over the bytes finds the candidate lines; tables, JSON and XML are parsed only
 // where their marks are (equal separator counts on consecutive lines, `":`, `</` or `="`), so
 // prose costs a line scan.
@@ -41,7 +47,7 @@ namespace promptwall {
 class Normalizer;
 
 struct StructureField {
-  enum class Form : uint8_t { tsv, csv, markdown, aligned, json, xml, yaml };
+  enum class Form : uint8_t { tsv, csv, markdown, aligned, json, xml, yaml, list };
   Span value;   // the cell or value, in bytes of the original text, trimmed of spaces and quotes
   Span key;     // its header cell or key, in the same text
   Span parent;  // the key that holds it, when nested (JSON, XML, YAML); else empty
@@ -95,6 +101,7 @@ class StructureReader {
   void read_json(std::string_view text, std::vector<StructureField>& out) const;
   void read_xml(std::string_view text, std::vector<StructureField>& out) const;
   void read_key_lines(std::string_view text, std::vector<StructureField>& out) const;
+  void read_lists(std::string_view text, std::vector<StructureField>& out) const;
 
   const Normalizer& normalizer_;
 };

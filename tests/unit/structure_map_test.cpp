@@ -146,3 +146,23 @@ TEST_CASE("prose gives no structure") {
   CHECK(read("Giá trị x < y và y > z; gọi hàm f(\"a\") rồi in \"kết quả\" ra màn hình.").empty());
   CHECK(read("Lúc 10:30 họp tại http://intranet/hop, mang theo hồ sơ.").empty());
 }
+
+TEST_CASE("a one-column list under a header line is read when its values share one shape") {
+  std::string text = "Kiểm tra giúp cột này có số nào trùng không:\nSố hộ chiếu\n";
+  for (const char* p : {"P0818365", "N4929414", "C5415409", "C0264112"}) text += std::string(p) + "\n";
+  text += "Cảm ơn.";
+  const StructureMap map = read(text);
+  CHECK(map.fields().size() == 4);
+  CHECK(label_of(text, map, "C0264112") == "so ho chieu");
+  const size_t at = text.find("P0818365");
+  const StructureField* f = map.field_at(Span{static_cast<uint32_t>(at), static_cast<uint32_t>(at + 8)});
+  REQUIRE(f);
+  CHECK(f->form == StructureField::Form::list);
+  CHECK_FALSE(f->bounded);  // the header only adds to the usual window
+  // Two values are not a list; nor are values of different shapes, nor lines of words.
+  CHECK(read("Số hộ chiếu\nP0818365\nN4929414\n").empty());
+  CHECK(read("Số hộ chiếu\nP0818365\n0937113580890\nN4929414\nhết\n").empty());
+  CHECK(read("Ghi chú\nđi công tác\nnghỉ phép\nhọc tập\n").empty());
+  // A header line with digits is a sentence or a value, not a column name.
+  CHECK(read("Danh sách năm 2025\nP0818365\nN4929414\nC5415409\n").empty());
+}

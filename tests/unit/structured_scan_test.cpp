@@ -120,3 +120,20 @@ TEST_CASE("a value's own key decides; the key that holds it counts only when the
   CHECK(has(found("Hồ sơ mẫu:\nhoChieu:\n  so: C1234567\n  noiCap: Hà Nội"), "passport", "C1234567"));
   CHECK(has(found("{\"hoChieu\": {\"so\": \"C1234567\"}}"), "passport", "C1234567"));
 }
+
+TEST_CASE("a one-column sheet is judged under its header however long it is") {
+  std::string text = "Kiểm tra giúp cột này có số nào trùng không:\nSố hộ chiếu\n";
+  std::vector<std::string> passports;
+  for (int i = 0; i < 16; ++i) passports.push_back("C71234" + std::to_string(10 + i));
+  for (const auto& p : passports) text += p + "\n";
+  const auto f = found(text);
+  // The last rows lie beyond the passport rule's 120-code-point window from the header.
+  for (const auto& p : passports) {
+    INFO(p);
+    CHECK(has(f, "passport", p));
+  }
+  // The same codes under a header that names no passport stay codes.
+  std::string codes = "Mã nhân viên\n";
+  for (const auto& p : passports) codes += p + "\n";
+  CHECK(found(codes).count("passport") == 0);
+}
