@@ -1,14 +1,13 @@
 // The built-in packs against labelled prompts (format and scoring: ../shared/samples/README.md):
 // every expected item found (same category, overlapping span) and no other finding in a scored
 // category (sample_scoring.h). Runs the shared dev samples and this project's own sets, the
-// *.jsonl files directly in tests/data/ (not its subfolders: tests/data/pending/ holds sets
-// that wait for a detector change).
+// *.jsonl files directly in tests/data/ (not its subfolders, so a set that waits for a detector
+// change can be kept in one, e.g. tests/data/pending/, without failing the suite).
 //
 // Also the measurement: recall and precision per category and per form on one labelled set,
 // scored the same way. It is a table, not a gate: `unit_tests "[.measure]"` prints it
 // (bench/README.md keeps the before/after figures of issue 19). The set is
-// $PROMPTWALL_MEASURE_SAMPLES, else tests/data/structured-samples.jsonl, else the same file under
-// tests/data/pending/. A sample's form is its id without the trailing number: st-json-03 → st-json.
+// $PROMPTWALL_MEASURE_SAMPLES, else tests/data/structured-samples.jsonl. A sample's form is its id without the trailing number: st-json-03 → st-json.
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -96,8 +95,7 @@ std::string form_of(const std::string& id) {
 std::string samples_path() {
   if (const char* env = std::getenv("PROMPTWALL_MEASURE_SAMPLES")) return env;
   const std::string data = std::string(PROMPTWALL_SOURCE_DIR) + "/tests/data/";
-  if (std::filesystem::exists(data + "structured-samples.jsonl")) return data + "structured-samples.jsonl";
-  return data + "pending/structured-samples.jsonl";
+  return data + "structured-samples.jsonl";
 }
 
 }  // namespace
