@@ -268,30 +268,42 @@ bool is_list_header(std::string_view h) {
 }  // namespace
 
 void StructureReader::read_lists(std::string_view text, std::vector<StructureField>& out) const {
-  const std::vector<Line> lines = split_lines(text);
-  size_t l = 0;
-  while (l + kMinListRows < lines.size()) {
-    const Span head = trimmed(text, lines[l].begin, lines[l].end);
-    if (!is_list_header(text.substr(head.begin, head.end - head.begin))) {
-      ++l;
-      continue;
+  // One streaming pass (no line vector): most lines are long prose and leave at is_list_header's
+  // length test, so the form costs little where it is absent.
+  Span head{};
+  bool have_head = false;
+  std::string shape;
+  std::vector<Span> values;
+  auto flush = [&] {
+    if (have_head && values.size() >= kMinListRows)
+      for (const Span& v : values) out.push_back({v, head, {}, StructureField::Form::list, false, 0});
+    values.clear();
+  };
+  size_t b = 0;
+  while (b <= text.size()) {
+    const size_t nl = text.find('\n', b);
+    const size_t e = nl == std::string_view::npos ? text.size() : nl;
+    const Span t = trimmed(text, static_cast<uint32_t>(b), static_cast<uint32_t>(e));
+    const std::string_view line = text.substr(t.begin, t.end - t.begin);
+    bool taken = false;
+    if (have_head) {
+      std::string s = list_shape(line);
+      if (!s.empty() && (values.empty() || s == shape)) {
+        if (values.empty()) shape = std::move(s);
+        values.push_back(t);
+        taken = true;
+      } else {
+        flush();
+      }
     }
-    const Span first = trimmed(text, lines[l + 1].begin, lines[l + 1].end);
-    const std::string shape = list_shape(text.substr(first.begin, first.end - first.begin));
-    size_t r = l + 1;
-    while (r < lines.size() && !shape.empty()) {
-      const Span v = trimmed(text, lines[r].begin, lines[r].end);
-      if (list_shape(text.substr(v.begin, v.end - v.begin)) != shape) break;
-      ++r;
+    if (!taken) {
+      have_head = is_list_header(line);
+      if (have_head) head = t;
     }
-    if (r - (l + 1) < kMinListRows) {
-      ++l;
-      continue;
-    }
-    for (size_t k = l + 1; k < r; ++k)
-      out.push_back({trimmed(text, lines[k].begin, lines[k].end), head, {}, StructureField::Form::list, false, 0});
-    l = r;
+    if (nl == std::string_view::npos) break;
+    b = nl + 1;
   }
+  flush();
 }
 
 void StructureReader::read_tables(std::string_view text, std::vector<StructureField>& out) const {
