@@ -39,6 +39,7 @@
 
 #include "classifiers/normalizer.h"
 #include "classifiers/scanner.h"
+#include "classifiers/structure_map.h"
 #include "rules/pack_loader.h"
 #include "rules/pattern_dialect.h"
 #include "rules/ruleset.h"
@@ -85,7 +86,7 @@ struct Options {
                "                 at a time until the set compiles)\n"
                "  --per-pattern  also time every raw-view pattern alone (Hyperscan compile + scan,\n"
                "                 RE2 confirmer) on the --re2-mb slice\n"
-               "  --profile STAGE  run only STAGE (pipeline, normalizer, hyperscan, re2set, re2rules)\n"
+               "  --profile STAGE  run only STAGE (pipeline, normalizer, structure, hyperscan, re2set, re2rules)\n"
                "                 --reps times over the corpus, for perf or callgrind; the RuleSet comes\n"
                "                 from the default database cache so the compile stays out of the profile\n",
                argv0);
@@ -120,7 +121,7 @@ Options parse_args(int argc, char** argv) {
     }
   }
   if (o.mb <= 0 || o.re2_mb <= 0 || o.set_mb <= 0 || o.item_kb <= 0 || o.reps < 1 || o.warmup_mb < 0) usage(argv[0], 2);
-  if (!o.profile.empty() && o.profile != "pipeline" && o.profile != "normalizer" && o.profile != "hyperscan" &&
+  if (!o.profile.empty() && o.profile != "pipeline" && o.profile != "normalizer" && o.profile != "structure" && o.profile != "hyperscan" &&
       o.profile != "re2set" && o.profile != "re2rules")
     usage(argv[0], 2);
   return o;
@@ -697,6 +698,7 @@ int run_profile(const Options& opt) {
     for (const auto& d : corpus.docs) {
       if (opt.profile == "pipeline") sink += scanner.scan(d.text).findings.size();
       else if (opt.profile == "normalizer") sink += normalizer->normalize(d.text, rs->views()).slots.size();
+      else if (opt.profile == "structure") sink += pw::StructureReader(*normalizer).read(d.text).fields().size();
       else if (opt.profile == "hyperscan") sink += hs_count(rs->database(pw::ViewKind::raw)->db, d.text, scratch.s);
       else if (opt.profile == "re2set") sink += set.set->Match(d.text, &which) ? which.size() : 0;
       else
@@ -938,6 +940,22 @@ int main(int argc, char** argv) try {
   const Times norm_nolegacy_t = time_norm(no_legacy);
   const Times norm_t = time_norm(rs->views());  // last: leaves view_bytes / legacy_docs for all views
 
+  // ---- 8b. Structure pass alone -------------------------------------------------------------
+  // StructureReader::read over every document: an upper bound of its share, since Scanner::scan
+  // reads a segment's structure only once a candidate's rule has context words to look up.
+  const pw::StructureReader structure_reader(*normalizer);
+  size_t structured_docs = 0, structure_fields = 0;
+  for (size_t i = 0; i < small_warm_n; ++i) (void)structure_reader.read(corpus.docs[i].text);
+  const Times structure_t = best_of(opt.reps, [&](Times&) {
+    structured_docs = structure_fields = 0;
+    for (const auto& d : corpus.docs) {
+      const pw::StructureMap m = structure_reader.read(d.text);
+      structured_docs += !m.empty();
+      structure_fields += m.fields().size();
+    }
+    return false;
+  });
+
   // Each view's database over that view's real text (normalised outside the measurement): the
   // Hyperscan share of the pipeline.
   uint64_t view_hits = 0;
@@ -1048,6 +1066,10 @@ int main(int argc, char** argv) try {
   row("   normaliser, all views but legacy", fig(B, norm_nolegacy_t));
   std::printf("  %-62s %9s %9s %9.2f  %.0f%% of pipeline (by difference)\n", "   => legacy view (LegacyDecoder + fold of its output)", "", "",
               std::max(0.0, norm_t.cpu - norm_nolegacy_t.cpu) * 1e3 / MB, share(std::max(0.0, norm_t.cpu - norm_nolegacy_t.cpu)));
+  row("8b. structure pass alone (StructureReader::read, every document)", fig(B, structure_t),
+      "  " + fmt("%.1f%%", share(structure_t.cpu)) + " of pipeline (upper bound: scan reads it lazily); " +
+          std::to_string(structured_docs) + "/" + std::to_string(corpus.docs.size()) + " docs hold a shape, " +
+          std::to_string(structure_fields) + " fields");
   row("   Hyperscan: each view's db over its normalised view", hs_views, "  " + fmt("%.0f%%", share(hs_views_t.cpu)) + " of pipeline");
   std::printf("  %-62s %9s %9s %9.2f  %.0f%% of pipeline (by difference)\n", "   rest: RE2 confirm, validators, context, merge", "", "",
               rest_cpu * 1e3 / MB, share(rest_cpu));

@@ -97,6 +97,23 @@ bool contains_word(std::string_view text, std::string_view word) {
 
 }  // namespace
 
+// Reading the structure costs a pass over the segment; most segments have no candidate that needs
+// context, so it is read when the first one does.
+class Scanner::LazyStructure {
+ public:
+  LazyStructure(const Normalizer& normalizer, std::string_view text) : reader_(normalizer), text_(text) {}
+  const StructureField* field_at(Span span) {
+    if (!map_) map_ = reader_.read(text_);
+    return map_->field_at(span);
+  }
+  StructureReader::Label label(const StructureField& field) const { return reader_.label_parts(text_, field); }
+
+ private:
+  StructureReader reader_;
+  std::string_view text_;
+  std::optional<StructureMap> map_;
+};
+
 Scanner::Scanner(std::shared_ptr<const RuleSet> rules) : rules_(std::move(rules)) {
   if (rules_->scratch_prototype() && hs_clone_scratch(rules_->scratch_prototype(), &scratch_) != HS_SUCCESS)
     throw std::runtime_error("cannot allocate Hyperscan scratch space");
@@ -110,10 +127,11 @@ ScanResult Scanner::scan_rules(std::string_view text) {
   ScanResult result;
   TextViews views = rules_->normalizer().normalize(text, rules_->views());
   result.invalid_utf8_at = views.invalid_utf8_at;
+  LazyStructure structure(rules_->normalizer(), text);
   for (size_t v = 0; v < kViewKinds; ++v) {
     const auto kind = static_cast<ViewKind>(v);
     if (rules_->database(kind) && views.view(kind) && !views.view(kind)->text.empty())
-      confirm(views, kind, text, result.findings);
+      confirm(views, kind, text, structure, result.findings);
   }
 
   // Merge findings of one rule over the same original bytes (several views, several patterns).
@@ -144,7 +162,7 @@ ScanResult Scanner::scan(std::string_view text) {
   return result;
 }
 
-void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view original,
+void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view original, LazyStructure& structure,
                       std::vector<Finding>& out) {
   const RuleSet::ViewDatabase& db = *rules_->database(kind);
   const std::string& text = views.view(kind)->text;
@@ -180,7 +198,8 @@ void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view or
         re2::StringPiece finding = pattern.has_capture && groups[2].data() ? groups[2] : core;
         const auto fb = static_cast<uint32_t>(finding.data() - text.data());
         if (!finding.empty())
-          evaluate(views, kind, ref.rule, Span{fb, fb + static_cast<uint32_t>(finding.size())}, original, out);
+          evaluate(views, kind, ref.rule, Span{fb, fb + static_cast<uint32_t>(finding.size())}, original, structure,
+                   out);
         // Continue right after the finding: trailing context the pattern consumed (a boundary
         // character, a separator after a finding group) may be where the next match starts.
         size_t next = static_cast<size_t>(finding.data() - text.data()) + finding.size();
@@ -206,7 +225,7 @@ void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view or
 }
 
 void Scanner::evaluate(const TextViews& views, ViewKind kind, uint32_t rule_index, Span view_span,
-                       std::string_view original, std::vector<Finding>& out) const {
+                       std::string_view original, LazyStructure& structure, std::vector<Finding>& out) const {
   const CompiledRule& rule = rules_->rules()[rule_index];
   const Span span = views.to_original(kind, view_span);
   if (span.end <= span.begin) return;
@@ -225,7 +244,8 @@ void Scanner::evaluate(const TextViews& views, ViewKind kind, uint32_t rule_inde
     if (re2::RE2::PartialMatch(re2::StringPiece(candidate.data(), candidate.size()), *x)) return;
   double confidence = rule.rule.confidence;
   if (rule.rule.context) {
-    auto c = context_confidence(rule, original, span);
+    const StructureField* field = structure.field_at(span);
+    auto c = context_confidence(rule, original, span, field, field ? structure.label(*field) : StructureReader::Label{});
     if (!c) return;
     confidence = *c;
   }
@@ -242,26 +262,43 @@ void Scanner::evaluate(const TextViews& views, ViewKind kind, uint32_t rule_inde
   out.push_back(std::move(f));
 }
 
-std::optional<double> Scanner::context_confidence(const CompiledRule& rule, std::string_view original,
-                                                  Span span) const {
+std::optional<double> Scanner::context_confidence(const CompiledRule& rule, std::string_view original, Span span,
+                                                  const StructureField* field, const StructureReader::Label& label) const {
   const ContextSpec& ctx = *rule.rule.context;
+  // A table cell or a JSON/XML value is read on its own: the window stops at its edges, so the
+  // next column's header or the neighbouring key is not this value's label.
+  const size_t lo = field && field->bounded ? field->value.begin : 0;
+  const size_t hi = field && field->bounded ? field->value.end : original.size();
   // Step `window` code points out from the finding, stopping at line breaks when asked.
   size_t b = span.begin;
-  for (int n = 0; n < ctx.window && b > 0; ++n) {
+  for (int n = 0; n < ctx.window && b > lo; ++n) {
     size_t p = b - 1;
-    while (p > 0 && is_continuation(static_cast<unsigned char>(original[p]))) --p;
+    while (p > lo && is_continuation(static_cast<unsigned char>(original[p]))) --p;
     if (ctx.same_line && original[p] == '\n') break;
     b = p;
   }
   size_t e = span.end;
-  for (int n = 0; n < ctx.window && e < original.size(); ++n) {
+  for (int n = 0; n < ctx.window && e < hi; ++n) {
     if (ctx.same_line && original[e] == '\n') break;
     size_t p = e + 1;
-    while (p < original.size() && is_continuation(static_cast<unsigned char>(original[p]))) ++p;
+    while (p < hi && is_continuation(static_cast<unsigned char>(original[p]))) ++p;
     e = p;
   }
   const Normalizer& norm = rules_->normalizer();
-  const std::string before = norm.fold_text(original.substr(b, span.begin - b));
+  std::string before = norm.fold_text(original.substr(b, span.begin - b));
+  // The header or key reads as if it stood right before the value, however far away it is. The
+  // own key decides: the parent key is read only when the own key holds none of this rule's
+  // required, boosting or penalising words. What holds a value names a group (`server`,
+  // `nhanVien`), what keys it names the value itself; `<server><firmware>2.4.1.10</firmware>` is
+  // a firmware build, and `hoChieu:` over `so: C1234567` still lends its "ho chieu".
+  if (!label.key.empty() || !label.parent.empty()) {
+    auto in_key = [&](const std::string& w) { return contains_word(label.key, w); };
+    const bool key_speaks = std::any_of(rule.require.begin(), rule.require.end(), in_key) ||
+                            std::any_of(rule.boost.begin(), rule.boost.end(), in_key) ||
+                            std::any_of(rule.penalize.begin(), rule.penalize.end(), in_key);
+    const std::string words = key_speaks || label.parent.empty() ? label.key : label.parent + " " + label.key;
+    before = words + "\n" + before;
+  }
   const std::string after = norm.fold_text(original.substr(span.end, e - span.end));
   const bool look_before = ctx.direction != ContextSpec::Direction::after;
   const bool look_after = ctx.direction != ContextSpec::Direction::before;

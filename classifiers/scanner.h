@@ -4,6 +4,11 @@
 //   that view -> RE2 on a window sized from the pattern's maximum width, for the exact span and
 //   the finding group -> validator, entropy, exclusions, context -> Findings, merged across views.
 //
+// Context words are read in a window around the candidate and, when the candidate lies in a table
+// cell or a JSON, XML or YAML value, under its header or key (classifiers/structure_map.h) as if
+// that stood right before it; a table cell or JSON/XML value is read without its neighbours. The
+// structure is read once per segment, and only when a candidate's rule has context words.
+//
 // A Scanner owns Hyperscan scratch space, so it belongs to one thread at a time; make one per
 // thread (cheap: a scratch clone). It keeps its RuleSet alive, so a reload that swaps the shared
 // set never pulls rules from under a scan in progress.
@@ -15,6 +20,7 @@
 #include <vector>
 
 #include "classifiers/finding.h"
+#include "classifiers/structure_map.h"
 #include "rules/ruleset.h"
 
 namespace promptwall {
@@ -44,10 +50,15 @@ class Scanner {
   const std::shared_ptr<const RuleSet>& ruleset_ptr() const { return rules_; }
 
  private:
-  void confirm(const TextViews& views, ViewKind kind, std::string_view original, std::vector<Finding>& out);
+  class LazyStructure;  // the segment's StructureMap, read on first use
+  void confirm(const TextViews& views, ViewKind kind, std::string_view original, LazyStructure& structure,
+               std::vector<Finding>& out);
   void evaluate(const TextViews& views, ViewKind kind, uint32_t rule_index, Span view_span,
-                std::string_view original, std::vector<Finding>& out) const;
-  std::optional<double> context_confidence(const CompiledRule& rule, std::string_view original, Span span) const;
+                std::string_view original, LazyStructure& structure, std::vector<Finding>& out) const;
+  // `field`: the cell or value the candidate lies in (null: none); `label`: its header or key and
+  // the key that holds it, folded (empty without a field).
+  std::optional<double> context_confidence(const CompiledRule& rule, std::string_view original, Span span,
+                                           const StructureField* field, const StructureReader::Label& label) const;
 
   std::shared_ptr<const RuleSet> rules_;
   struct hs_scratch* scratch_ = nullptr;

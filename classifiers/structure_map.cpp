@@ -1,0 +1,593 @@
+#include "classifiers/structure_map.h"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+
+#include "classifiers/normalizer.h"
+
+namespace promptwall {
+namespace {
+
+// No field is longer: an element or cell holding more is a document, not a value, and the bound
+// lets field_at() stop looking back.
+constexpr uint32_t kMaxField = 4096;
+// A header cell is a short name; a longer one is a sentence that happens to hold a separator.
+constexpr size_t kMaxHeaderCell = 64;
+constexpr size_t kMaxKey = 48;
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+bool is_ascii_upper(char c) { return c >= 'A' && c <= 'Z'; }
+bool is_ascii_lower(char c) { return c >= 'a' && c <= 'z'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+// A letter, or a byte of a multi-byte character (Vietnamese letters, in practice).
+bool is_letter(char c) { return is_ascii_lower(c) || is_ascii_upper(c) || (static_cast<unsigned char>(c) & 0x80); }
+bool is_name_char(char c) { return is_letter(c) || is_digit(c) || c == '_' || c == '-' || c == '.' || c == ':'; }
+
+Span trimmed(std::string_view text, uint32_t b, uint32_t e) {
+  while (b < e && is_space(text[b])) ++b;
+  while (e > b && is_space(text[e - 1])) --e;
+  return {b, e};
+}
+
+// Trims spaces, then one pair of matching quotes around the whole cell.
+Span trimmed_unquoted(std::string_view text, uint32_t b, uint32_t e) {
+  Span s = trimmed(text, b, e);
+  if (s.end - s.begin >= 2 && (text[s.begin] == '"' || text[s.begin] == '\'') && text[s.end - 1] == text[s.begin])
+    s = trimmed(text, s.begin + 1, s.end - 1);
+  return s;
+}
+
+size_t count_spaces(std::string_view s) { return static_cast<size_t>(std::count(s.begin(), s.end(), ' ')); }
+
+bool has_digit_run(std::string_view s, int n) {
+  int run = 0;
+  for (char c : s) {
+    run = is_digit(c) ? run + 1 : 0;
+    if (run >= n) return true;
+  }
+  return false;
+}
+
+// The column separators a table may use, in the order they are tried (' ' stands for a run of two
+// spaces or more: space-aligned columns, tried last), and each byte's slot among the first four
+// (5: none).
+constexpr std::array<char, 5> kDelims = {'\t', '|', ';', ',', ' '};
+constexpr std::array<uint8_t, 256> kDelimSlot = [] {
+  std::array<uint8_t, 256> t{};
+  t.fill(5);
+  for (uint8_t d = 0; d < 4; ++d) t[static_cast<unsigned char>(kDelims[d])] = d;
+  return t;
+}();
+
+// Where `part`, a view into `text`, lies in it; empty when `part` is.
+Span span_in(std::string_view text, std::string_view part) {
+  if (part.empty()) return {};
+  const auto b = static_cast<uint32_t>(part.data() - text.data());
+  return {b, b + static_cast<uint32_t>(part.size())};
+}
+
+struct Line {
+  uint32_t begin, end;  // end excludes the line break and a '\r' before it
+};
+
+std::vector<Line> split_lines(std::string_view text) {
+  std::vector<Line> lines;
+  uint32_t b = 0;
+  while (b <= text.size()) {
+    size_t nl = text.find('\n', b);
+    uint32_t e = nl == std::string_view::npos ? static_cast<uint32_t>(text.size()) : static_cast<uint32_t>(nl);
+    uint32_t content_end = e > b && text[e - 1] == '\r' ? e - 1 : e;
+    lines.push_back({b, content_end});
+    if (nl == std::string_view::npos) break;
+    b = e + 1;
+  }
+  return lines;
+}
+
+// The cells of one line split at `delim`, each trimmed. CSV quoting ("a, b") is honoured for commas
+// and semicolons; markdown's outer pipes are dropped. Fewer than two cells: not a row.
+std::vector<Span> cells_of(std::string_view text, Line line, char delim) {
+  std::vector<Span> cells;
+  if (delim == ' ') {  // space-aligned columns: cells are apart by two spaces or more
+    const Span t = trimmed(text, line.begin, line.end);
+    uint32_t cell = t.begin, i = t.begin;
+    while (i + 1 < t.end) {
+      if (text[i] == ' ' && text[i + 1] == ' ') {
+        cells.push_back(trimmed(text, cell, i));
+        while (i < t.end && text[i] == ' ') ++i;
+        cell = i;
+      } else {
+        ++i;
+      }
+    }
+    cells.push_back(trimmed(text, cell, t.end));
+    if (cells.size() < 2) cells.clear();
+    return cells;
+  }
+  uint32_t b = line.begin, e = line.end;
+  if (delim == '|') {
+    Span t = trimmed(text, b, e);
+    b = t.begin;
+    e = t.end;
+    if (b < e && text[b] == '|') ++b;
+    if (e > b && text[e - 1] == '|') --e;
+  }
+  const bool quoting = delim == ',' || delim == ';';
+  uint32_t cell = b;
+  bool quoted = false;
+  for (uint32_t i = b; i < e; ++i) {
+    const char c = text[i];
+    if (quoting && c == '"') {
+      if (!quoted && trimmed(text, cell, i).end == trimmed(text, cell, i).begin) quoted = true;
+      else if (quoted) quoted = false;
+    } else if (c == delim && !quoted) {
+      cells.push_back(trimmed_unquoted(text, cell, i));
+      cell = i + 1;
+    }
+  }
+  cells.push_back(trimmed_unquoted(text, cell, e));
+  if (cells.size() < 2) cells.clear();
+  return cells;
+}
+
+bool is_markdown_rule(std::string_view text, const std::vector<Span>& cells) {
+  for (const Span& c : cells) {
+    if (c.end == c.begin) return false;
+    for (uint32_t i = c.begin; i < c.end; ++i)
+      if (text[i] != '-' && text[i] != ':' && text[i] != ' ') return false;
+  }
+  return true;
+}
+
+// Whether a row reads as a header: names, not data. No cell holds a run of five digits (an
+// identifier), none is long, at least one has letters; for commas and semicolons, which prose uses
+// too, every cell is a short phrase.
+bool is_header(std::string_view text, const std::vector<Span>& cells, char delim) {
+  bool letters = false;
+  for (const Span& c : cells) {
+    const std::string_view s = text.substr(c.begin, c.end - c.begin);
+    if (s.size() > kMaxHeaderCell || has_digit_run(s, 5)) return false;
+    if ((delim == ',' || delim == ';') &&
+        (s.empty() || count_spaces(s) > 4 || s.back() == '.' || s.back() == '?' || s.back() == '!'))
+      return false;
+    if (delim == ' ' && count_spaces(s) > 4) return false;
+    letters = letters || std::any_of(s.begin(), s.end(), is_letter);
+  }
+  return letters;
+}
+
+// Whether a data row fits the table: cells of a comma table are short (prose has long ones).
+bool is_data_row(std::string_view text, const std::vector<Span>& cells, char delim) {
+  for (const Span& c : cells) {
+    if (c.end - c.begin > kMaxField) return false;
+    if ((delim == ',' || delim == ';' || delim == ' ') && count_spaces(text.substr(c.begin, c.end - c.begin)) > 8)
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+StructureMap::StructureMap(std::vector<StructureField> fields) : fields_(std::move(fields)) {
+  std::sort(fields_.begin(), fields_.end(), [](const StructureField& a, const StructureField& b) {
+    return a.value.begin != b.value.begin ? a.value.begin < b.value.begin : a.value.end < b.value.end;
+  });
+}
+
+const StructureField* StructureMap::field_at(Span span) const {
+  auto it = std::upper_bound(fields_.begin(), fields_.end(), span.begin,
+                             [](uint32_t pos, const StructureField& f) { return pos < f.value.begin; });
+  const StructureField* best = nullptr;
+  // Fields are at most kMaxField long, so none starting further back can hold the span.
+  while (it != fields_.begin()) {
+    --it;
+    if (span.begin - it->value.begin > kMaxField) break;
+    if (it->value.end < span.end) continue;
+    if (!best || it->value.end - it->value.begin < best->value.end - best->value.begin) best = &*it;
+  }
+  return best;
+}
+
+std::string StructureReader::split_key(std::string_view key) {
+  std::string out;
+  out.reserve(key.size() + 4);
+  for (size_t i = 0; i < key.size(); ++i) {
+    const char c = key[i];
+    if (c == '_' || c == '-' || c == '.') {
+      out += ' ';
+      continue;
+    }
+    if (is_ascii_upper(c) && i > 0) {
+      const char prev = key[i - 1];
+      const bool next_lower = i + 1 < key.size() && is_ascii_lower(key[i + 1]);
+      // hoChieu, so2Ho; and the end of an acronym: BHXHCode -> BHXH Code
+      if (is_ascii_lower(prev) || is_digit(prev) || (is_ascii_upper(prev) && next_lower)) out += ' ';
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string StructureReader::label(std::string_view text, const StructureField& field) const {
+  std::string words;
+  if (field.parent.end > field.parent.begin)
+    words = split_key(text.substr(field.parent.begin, field.parent.end - field.parent.begin)) + ' ';
+  words += split_key(text.substr(field.key.begin, field.key.end - field.key.begin));
+  return normalizer_.fold_text(words);
+}
+
+StructureReader::Label StructureReader::label_parts(std::string_view text, const StructureField& field) const {
+  Label out;
+  out.key = normalizer_.fold_text(split_key(text.substr(field.key.begin, field.key.end - field.key.begin)));
+  if (field.parent.end > field.parent.begin)
+    out.parent = normalizer_.fold_text(split_key(text.substr(field.parent.begin, field.parent.end - field.parent.begin)));
+  return out;
+}
+
+StructureMap StructureReader::read(std::string_view text) const {
+  std::vector<StructureField> fields;
+  if (text.size() >= UINT32_MAX) return StructureMap{};
+  read_tables(text, fields);
+  if (text.find("\":") != std::string_view::npos || text.find("\" :") != std::string_view::npos)
+    read_json(text, fields);
+  if (text.find("</") != std::string_view::npos || text.find("=\"") != std::string_view::npos) read_xml(text, fields);
+  read_key_lines(text, fields);
+  read_lists(text, fields);
+  return StructureMap(std::move(fields));
+}
+
+namespace {
+
+constexpr uint32_t kMaxListValue = 32;  // identifiers are short; a longer line is prose
+constexpr size_t kMinListRows = 3;       // two values of one shape under a line happen in prose
+
+// The shape of a one-column list value: runs of ASCII letters ('A') and digits ('9') and each
+// other character, so C0264112 and N4929414 share "A9", 0937113580890 and 12345678901 share "9".
+// Empty when the line is no such value: spaces inside, non-ASCII, too long, or no digit.
+std::string list_shape(std::string_view v) {
+  std::string shape;
+  if (v.empty() || v.size() > kMaxListValue) return shape;
+  bool digit = false;
+  for (char c : v) {
+    if (c == ' ' || c == '\t' || (static_cast<unsigned char>(c) & 0x80)) return {};
+    const char k = is_digit(c) ? '9' : (is_ascii_lower(c) || is_ascii_upper(c)) ? 'A' : c;
+    digit = digit || k == '9';
+    if (shape.empty() || shape.back() != k) shape += k;
+  }
+  return digit ? shape : std::string();
+}
+
+// A line that names a column: a few words with letters, no digits, not a sentence.
+bool is_list_header(std::string_view h) {
+  if (h.empty() || h.size() > kMaxHeaderCell || count_spaces(h) > 5) return false;
+  if (h.back() == '.' || h.back() == '?' || h.back() == '!' || h.back() == ',') return false;
+  return std::none_of(h.begin(), h.end(), is_digit) && std::any_of(h.begin(), h.end(), is_letter);
+}
+
+}  // namespace
+
+void StructureReader::read_lists(std::string_view text, std::vector<StructureField>& out) const {
+  // One streaming pass (no line vector): most lines are long prose and leave at is_list_header's
+  // length test, so the form costs little where it is absent.
+  Span head{};
+  bool have_head = false;
+  std::string shape;
+  std::vector<Span> values;
+  auto flush = [&] {
+    if (have_head && values.size() >= kMinListRows)
+      for (const Span& v : values) out.push_back({v, head, {}, StructureField::Form::list, false, 0});
+    values.clear();
+  };
+  size_t b = 0;
+  while (b <= text.size()) {
+    const size_t nl = text.find('\n', b);
+    const size_t e = nl == std::string_view::npos ? text.size() : nl;
+    const Span t = trimmed(text, static_cast<uint32_t>(b), static_cast<uint32_t>(e));
+    const std::string_view line = text.substr(t.begin, t.end - t.begin);
+    bool taken = false;
+    if (have_head) {
+      std::string s = list_shape(line);
+      if (!s.empty() && (values.empty() || s == shape)) {
+        if (values.empty()) shape = std::move(s);
+        values.push_back(t);
+        taken = true;
+      } else {
+        flush();
+      }
+    }
+    if (!taken) {
+      have_head = is_list_header(line);
+      if (have_head) head = t;
+    }
+    if (nl == std::string_view::npos) break;
+    b = nl + 1;
+  }
+  flush();
+}
+
+void StructureReader::read_tables(std::string_view text, std::vector<StructureField>& out) const {
+  // Cheap pre-check: a table needs two consecutive lines holding the same separator.
+  const std::vector<Line> lines = split_lines(text);
+  if (lines.size() < 2) return;
+  std::vector<std::array<uint16_t, 5>> counts(lines.size());
+  bool candidate = false;
+  for (size_t l = 0; l < lines.size(); ++l) {
+    // Branch-free: every byte adds to a slot, the fifth being "no separator".
+    std::array<uint32_t, 6> n{};
+    for (uint32_t i = lines[l].begin; i < lines[l].end; ++i) ++n[kDelimSlot[static_cast<unsigned char>(text[i])]];
+    const Span body = trimmed(text, lines[l].begin, lines[l].end);  // indentation is no gap
+    const std::string_view content = text.substr(body.begin, body.end - body.begin);
+    for (size_t at = content.find("  "); at != std::string_view::npos; at = content.find("  ", at)) {
+      while (at < content.size() && content[at] == ' ') ++at;
+      if (at < content.size()) ++n[4];  // a gap before more text, not trailing spaces
+    }
+    for (size_t d = 0; d < kDelims.size(); ++d) counts[l][d] = static_cast<uint16_t>(std::min<uint32_t>(n[d], UINT16_MAX));
+    if (l > 0)
+      for (size_t d = 0; d < kDelims.size(); ++d) candidate = candidate || (counts[l][d] && counts[l - 1][d]);
+  }
+  if (!candidate) return;
+
+  std::vector<bool> claimed(lines.size(), false);
+  for (size_t d = 0; d < kDelims.size(); ++d) {
+    const char delim = kDelims[d];
+    const auto form = delim == '\t'  ? StructureField::Form::tsv
+                      : delim == '|' ? StructureField::Form::markdown
+                      : delim == ' ' ? StructureField::Form::aligned
+                                     : StructureField::Form::csv;
+    size_t l = 0;
+    while (l + 1 < lines.size()) {
+      if (claimed[l] || !counts[l][d] || !counts[l + 1][d]) {
+        ++l;
+        continue;
+      }
+      const std::vector<Span> header = cells_of(text, lines[l], delim);
+      if (header.empty() || !is_header(text, header, delim)) {
+        ++l;
+        continue;
+      }
+      const size_t first_field = out.size();
+      size_t r = l + 1;
+      size_t rows = 0;
+      for (; r < lines.size() && !claimed[r] && counts[r][d]; ++r) {
+        const std::vector<Span> cells = cells_of(text, lines[r], delim);
+        if (cells.size() != header.size()) break;
+        if (delim == '|' && is_markdown_rule(text, cells)) continue;
+        if (!is_data_row(text, cells, delim)) break;
+        for (uint32_t c = 0; c < cells.size(); ++c) {
+          if (cells[c].end == cells[c].begin) continue;
+          out.push_back({cells[c], header[c], {}, form, true, c});
+        }
+        ++rows;
+      }
+      // Prose has commas too: a comma or semicolon table needs two data rows, unless its header
+      // is plainly column names (one word each: ma_nv,ho_ten,so_bhxh).
+      const bool enough = rows >= 2 || (rows == 1 && form != StructureField::Form::aligned &&
+                                        (form != StructureField::Form::csv ||
+                                                      std::all_of(header.begin(), header.end(), [&](const Span& h) {
+                                                        return count_spaces(text.substr(h.begin, h.end - h.begin)) == 0;
+                                                      })));
+      if (!enough) {
+        out.resize(first_field);
+        ++l;
+        continue;
+      }
+      for (size_t k = l; k < r; ++k) claimed[k] = true;
+      l = r;
+    }
+  }
+}
+
+void StructureReader::read_json(std::string_view text, std::vector<StructureField>& out) const {
+  // A tolerant lexer, not a parser: JSON pasted into a prompt sits among prose, is often cut
+  // short, and may be JavaScript-ish. Keys are remembered per open object or array, so a value
+  // is labelled with its key and the key of what holds it.
+  struct Open {
+    std::string_view key;
+    bool array;
+  };
+  std::vector<Open> stack;
+  std::optional<std::string_view> pending;  // a key whose value comes next
+  auto parent_key = [&]() -> std::string_view {
+    if (stack.empty()) return {};
+    // The object's own key, or, for an object in an array, the array's.
+    return stack.back().key;
+  };
+  auto emit = [&](uint32_t b, uint32_t e, std::string_view key, std::string_view parent) {
+    const Span v = trimmed(text, b, e);
+    if (v.end > v.begin && v.end - v.begin <= kMaxField)
+      out.push_back({v, span_in(text, key), span_in(text, parent), StructureField::Form::json, true, 0});
+  };
+  const auto n = static_cast<uint32_t>(text.size());
+  uint32_t i = 0;
+  while (i < n) {
+    const char c = text[i];
+    if (c == '"') {
+      uint32_t e = i + 1;
+      while (e < n && text[e] != '"' && text[e] != '\n') e += text[e] == '\\' ? 2 : 1;
+      if (e >= n || text[e] != '"') {  // no closing quote on this line: prose
+        pending.reset();
+        ++i;
+        continue;
+      }
+      uint32_t after = e + 1;
+      while (after < n && is_space(text[after])) ++after;
+      if (after < n && text[after] == ':') {
+        pending = text.substr(i + 1, e - i - 1);
+        i = after + 1;
+        continue;
+      }
+      if (pending) emit(i + 1, e, *pending, parent_key());
+      else if (!stack.empty() && stack.back().array && !stack.back().key.empty())
+        emit(i + 1, e, stack.back().key, stack.size() > 1 ? stack[stack.size() - 2].key : std::string_view{});
+      pending.reset();
+      i = e + 1;
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      std::string_view key = pending ? *pending : (!stack.empty() && stack.back().array ? stack.back().key : std::string_view{});
+      stack.push_back({key, c == '['});
+      pending.reset();
+    } else if (c == '}' || c == ']') {
+      if (!stack.empty()) stack.pop_back();
+      pending.reset();
+    } else if ((is_digit(c) || c == '-' || c == '+') &&
+               (pending || (!stack.empty() && stack.back().array && !stack.back().key.empty()))) {
+      uint32_t e = i + 1;
+      while (e < n && (is_digit(text[e]) || text[e] == '.' || text[e] == 'e' || text[e] == 'E' || text[e] == '-' ||
+                       text[e] == '+'))
+        ++e;
+      if (pending) emit(i, e, *pending, parent_key());
+      else emit(i, e, stack.back().key, stack.size() > 1 ? stack[stack.size() - 2].key : std::string_view{});
+      pending.reset();
+      i = e;
+      continue;
+    } else if (!is_space(c) && c != '\n') {
+      pending.reset();  // true, false, null, a comma, or prose: the key's value is not a string
+    }
+    ++i;
+  }
+}
+
+void StructureReader::read_xml(std::string_view text, std::vector<StructureField>& out) const {
+  // HTML's tags say how text looks, not what it is: they neither label nor bound a value (a
+  // <td> is read, if at all, by the table it came from).
+  static constexpr std::array<std::string_view, 44> kHtml = {
+      "a",     "b",     "i",     "u",     "p",       "br",     "hr",      "em",    "td",     "th",   "tr",
+      "li",    "ul",    "ol",    "h1",    "h2",      "h3",     "h4",      "h5",    "h6",     "div",  "pre",
+      "sub",   "sup",   "img",   "nav",   "span",    "code",   "body",    "head",  "html",   "font", "form",
+      "main",  "small", "table", "tbody", "thead",   "title",  "label",   "input", "strong", "section", "blockquote"};
+  auto is_html = [](std::string_view name) {
+    std::string lower(name);
+    for (char& ch : lower) ch = is_ascii_upper(ch) ? static_cast<char>(ch - 'A' + 'a') : ch;
+    return std::find(kHtml.begin(), kHtml.end(), lower) != kHtml.end();
+  };
+  std::vector<std::string_view> stack;
+  auto parent = [&]() { return stack.empty() ? std::string_view{} : stack.back(); };
+  const auto n = static_cast<uint32_t>(text.size());
+  uint32_t i = 0;
+  while ((i = static_cast<uint32_t>(std::min<size_t>(text.find('<', i), n))) < n) {
+    uint32_t j = i + 1;
+    if (j < n && text[j] == '/') {  // a closing tag: pop to its element, if open
+      uint32_t s = j + 1, e = s;
+      while (e < n && is_name_char(text[e])) ++e;
+      const std::string_view name = text.substr(s, e - s);
+      auto it = std::find(stack.rbegin(), stack.rend(), name);
+      if (it != stack.rend()) stack.erase(std::prev(it.base()), stack.end());
+      i = e;
+      continue;
+    }
+    if (j >= n || !(is_letter(text[j]) || text[j] == '_')) {  // a comment, a declaration, or "a < b"
+      i = j;
+      continue;
+    }
+    uint32_t e = j;
+    while (e < n && is_name_char(text[e])) ++e;
+    const std::string_view name = text.substr(j, e - j);
+    const bool html = is_html(name);
+    // Attributes: name="value" or name='value', up to the tag's end.
+    uint32_t k = e;
+    bool closed = false, self_closing = false;
+    while (k < n && text[k] != '<') {
+      if (text[k] == '>') {
+        closed = true;
+        self_closing = k > e && text[k - 1] == '/';
+        break;
+      }
+      if (is_letter(text[k]) || text[k] == '_') {
+        uint32_t ae = k;
+        while (ae < n && is_name_char(text[ae])) ++ae;
+        uint32_t q = ae;
+        while (q < n && is_space(text[q])) ++q;
+        if (q < n && text[q] == '=') {
+          ++q;
+          while (q < n && is_space(text[q])) ++q;
+          if (q < n && (text[q] == '"' || text[q] == '\'')) {
+            const size_t close = text.find(text[q], q + 1);
+            if (close == std::string_view::npos) break;
+            const Span v = trimmed(text, q + 1, static_cast<uint32_t>(close));
+            if (!html && v.end > v.begin && v.end - v.begin <= kMaxField)
+              out.push_back({v, Span{k, ae}, span_in(text, name), StructureField::Form::xml, true, 0});
+            k = static_cast<uint32_t>(close) + 1;
+            continue;
+          }
+        }
+        k = ae;
+        continue;
+      }
+      ++k;
+    }
+    if (!closed) {
+      i = k;
+      continue;
+    }
+    const uint32_t content = k + 1;
+    if (!self_closing) {
+      // A leaf element's text, when its closing tag follows it directly.
+      const size_t lt = text.find('<', content);
+      if (!html && lt != std::string_view::npos && lt + 2 + name.size() <= n && text[lt + 1] == '/' &&
+          text.substr(lt + 2, name.size()) == name) {
+        const Span v = trimmed(text, content, static_cast<uint32_t>(lt));
+        if (v.end > v.begin && v.end - v.begin <= kMaxField)
+          out.push_back({v, span_in(text, name), span_in(text, parent()), StructureField::Form::xml, true, 0});
+      }
+      if (!html) stack.push_back(name);
+    }
+    i = content;
+  }
+}
+
+void StructureReader::read_key_lines(std::string_view text, std::vector<StructureField>& out) const {
+  // YAML and `Key: value` lines. Keys with nothing after the colon open a block whose indented
+  // lines are labelled with it (`hoChieu:` then `  so: C1234567`).
+  struct Open {
+    size_t indent;
+    std::string_view key;
+  };
+  std::vector<Open> stack;
+  for (const Line& line : split_lines(text)) {
+    uint32_t p = line.begin;
+    // Indentation, and a YAML list item's "- " counted as indentation.
+    auto list_mark = [&](uint32_t q) { return text[q] == '-' && q + 1 < line.end && text[q + 1] == ' '; };
+    while (p < line.end && (text[p] == ' ' || list_mark(p))) ++p;
+    if (p >= line.end) continue;  // a blank line keeps the blocks open
+    const size_t indent = p - line.begin;
+    auto close_blocks = [&] {
+      while (!stack.empty() && stack.back().indent >= indent) stack.pop_back();
+    };
+    if (!(is_letter(text[p]) || text[p] == '_')) {
+      close_blocks();
+      continue;
+    }
+    // The key: up to a colon followed by a space or the line's end, without the marks of prose
+    // (a comma) or of other forms (quotes, brackets, pipes, tabs).
+    const std::string_view head = text.substr(p, std::min<size_t>(line.end - p, kMaxKey + 1));
+    const size_t at = head.find(':');  // most lines of prose have none near their start
+    const uint32_t colon = p + static_cast<uint32_t>(at);
+    const bool ok = at != std::string_view::npos && (colon + 1 == line.end || text[colon + 1] == ' ') &&
+                    head.substr(0, at).find_first_of(",\"{}[]<>|\t=;(") == std::string_view::npos;
+    const std::string_view key = ok ? text.substr(p, at) : std::string_view{};
+    if (!ok || count_spaces(key) > 4 || key.empty() || key.back() == ' ') {
+      close_blocks();
+      continue;
+    }
+    close_blocks();
+    const Span v = trimmed_unquoted(text, colon + 1, line.end);
+    if (v.end == v.begin) {
+      stack.push_back({indent, key});
+      continue;
+    }
+    // A value that opens JSON or XML is theirs to read.
+    if (text[v.begin] == '{' || text[v.begin] == '[' || text[v.begin] == '<' || v.end - v.begin > kMaxField) continue;
+    // A machine-made key (snake_case, camelCase) or a nested one is a record's field, bounded like a
+    // JSON value; a key in words ("Ông A: ...") may be a line of prose and only adds to the window.
+    const bool machine = key.find('_') != std::string_view::npos ||
+                         std::adjacent_find(key.begin(), key.end(), [](char a, char b) {
+                           return is_ascii_lower(a) && is_ascii_upper(b);
+                         }) != key.end();
+    out.push_back({v, span_in(text, key), span_in(text, stack.empty() ? std::string_view{} : stack.back().key),
+                   StructureField::Form::yaml, machine || !stack.empty(), 0});
+  }
+}
+
+}  // namespace promptwall

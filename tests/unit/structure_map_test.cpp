@@ -1,0 +1,168 @@
+// StructureReader: tables and key-value forms found in a segment, each cell or value mapped (as
+// bytes of the original text) to its header or key, split and folded.
+#include <catch2/catch.hpp>
+
+#include "classifiers/structure_map.h"
+#include "test_support.h"
+
+using namespace promptwall;
+using namespace promptwall::test;
+
+namespace {
+
+StructureMap read(const std::string& text) { return StructureReader(*shared_normalizer()).read(text); }
+
+std::string value_of(const std::string& text, const StructureField& f) {
+  return text.substr(f.value.begin, f.value.end - f.value.begin);
+}
+
+// The label of the field whose value is exactly `value`, or "<none>".
+std::string label_of(const std::string& text, const StructureMap& map, const std::string& value) {
+  const size_t at = text.find(value);
+  REQUIRE(at != std::string::npos);
+  const StructureField* f = map.field_at(Span{static_cast<uint32_t>(at), static_cast<uint32_t>(at + value.size())});
+  if (!f) return "<none>";
+  CHECK(value_of(text, *f) == value);
+  return StructureReader(*shared_normalizer()).label(text, *f);
+}
+
+}  // namespace
+
+TEST_CASE("keys are split at camelCase, snake_case and kebab-case before folding") {
+  CHECK(StructureReader::split_key("hoChieuSo") == "ho Chieu So");
+  CHECK(StructureReader::split_key("so_the_bhyt") == "so the bhyt");
+  CHECK(StructureReader::split_key("stk-nhan") == "stk nhan");
+  CHECK(StructureReader::split_key("BHXHCode") == "BHXH Code");
+  CHECK(StructureReader::split_key("taiKhoanNhan") == "tai Khoan Nhan");
+  CHECK(StructureReader::split_key("Số hộ chiếu") == "Số hộ chiếu");
+  // Folded like context words: what `hoChieuSo` becomes is what "Hộ chiếu số" becomes.
+  const std::string text = "{\"hoChieuSo\": \"C1234567\"}";
+  CHECK(label_of(text, read(text), "C1234567") == shared_normalizer()->fold_text("Hộ chiếu Số"));
+}
+
+TEST_CASE("a tab-separated table maps each cell to its column header, however far below it") {
+  std::string text = "Danh sách đoàn\nHọ tên\tSố hộ chiếu\tGhi chú\n";
+  for (int i = 0; i < 10; ++i) text += "Người " + std::to_string(i) + "\tC123456" + std::to_string(i) + "\tđi công tác\n";
+  const StructureMap map = read(text);
+  REQUIRE(map.fields().size() == 30);
+  CHECK(label_of(text, map, "C1234569") == "so ho chieu");
+  CHECK(label_of(text, map, "Người 9") == "ho ten");
+  const size_t at = text.find("C1234569");
+  const StructureField* f = map.field_at(Span{static_cast<uint32_t>(at), static_cast<uint32_t>(at + 8)});
+  REQUIRE(f);
+  CHECK(f->column == 1);
+  CHECK(f->bounded);
+  CHECK(f->form == StructureField::Form::tsv);
+  // The title line and the header row are no cells.
+  CHECK(label_of(text, map, "Danh sách đoàn") == "<none>");
+  CHECK(label_of(text, map, "Số hộ chiếu") == "<none>");
+}
+
+TEST_CASE("CSV cells honour quotes; markdown tables skip their rule row") {
+  const std::string csv = "ma_nv,ho_ten,\"so_bhxh\"\nNV01,\"Lê, Thị Thu\",0122334455\nNV02,Phạm Văn Trí,0133445566\n";
+  const StructureMap c = read(csv);
+  CHECK(c.fields().size() == 6);
+  CHECK(label_of(csv, c, "Lê, Thị Thu") == "ho ten");
+  CHECK(label_of(csv, c, "0133445566") == "so bhxh");
+  CHECK(c.fields().front().form == StructureField::Form::csv);
+
+  const std::string md = "| Họ tên | MST | Số tài khoản |\n|---|:---:|---|\n| Nguyễn Văn A | 0102345677 | 0071000456789 |\n";
+  const StructureMap m = read(md);
+  CHECK(m.fields().size() == 3);
+  CHECK(label_of(md, m, "0102345677") == "mst");
+  CHECK(label_of(md, m, "0071000456789") == "so tai khoan");
+  CHECK(m.fields().front().form == StructureField::Form::markdown);
+}
+
+TEST_CASE("space-aligned columns are cells apart by two spaces or more, with two rows at least") {
+  const std::string text =
+      "Danh sách in từ phần mềm:\nHọ tên                Số hộ chiếu   Hết hạn\n"
+      "Trần Thị Bích Ngọc    B1096910      23/03/2029\nLê Hoàng Long         C9299865      28/04/2032\n";
+  const StructureMap map = read(text);
+  CHECK(map.fields().size() == 6);
+  CHECK(label_of(text, map, "C9299865") == "so ho chieu");
+  CHECK(label_of(text, map, "Trần Thị Bích Ngọc") == "ho ten");
+  CHECK(map.fields().front().form == StructureField::Form::aligned);
+  // One row is not enough: a sentence spaced twice after its full stop would read as one.
+  CHECK(read("Họ tên                Số hộ chiếu\nTrần Thị Bích Ngọc    B1096910\n").empty());
+}
+
+TEST_CASE("a table needs a header row that reads as names") {
+  // Two data rows: the first holds identifiers, so it is no header and nothing is a cell.
+  const std::string text = "Nguyễn Văn A\tC1234567\t2030\nTrần Thị B\tC7654321\t2029\n";
+  CHECK(read(text).empty());
+}
+
+TEST_CASE("JSON values are labelled with their key and the key that holds them") {
+  const std::string text =
+      "Kiểm tra bản ghi: {\"nhanVien\": {\"hoTen\": \"Lê Văn Tâm\", \"hoChieuSo\": \"C1234567\", \"luong\": 15000000,"
+      " \"dsTaiKhoan\": [\"0071000456789\", \"19036578123019\"], \"active\": true}}";
+  const StructureMap map = read(text);
+  CHECK(label_of(text, map, "C1234567") == "nhan vien ho chieu so");
+  CHECK(label_of(text, map, "15000000") == "nhan vien luong");
+  CHECK(label_of(text, map, "19036578123019") == "nhan vien ds tai khoan");
+  CHECK(label_of(text, map, "Lê Văn Tâm") == "nhan vien ho ten");
+  CHECK(map.fields().size() == 5);  // `true` is no value anyone labels
+  CHECK(map.fields().front().form == StructureField::Form::json);
+  CHECK(map.fields().front().bounded);
+}
+
+TEST_CASE("XML elements and attributes are labelled; HTML tags are not") {
+  const std::string text =
+      "<nhanVien><soHoChieu>C1234567</soHoChieu><giayTo loai=\"bhxh\" so_so='4012875530'/></nhanVien>"
+      "<p>Hộ chiếu C7654321</p>";
+  const StructureMap map = read(text);
+  CHECK(label_of(text, map, "C1234567") == "nhan vien so ho chieu");
+  CHECK(label_of(text, map, "4012875530") == "giay to so so");
+  CHECK(label_of(text, map, "bhxh") == "giay to loai");
+  CHECK(label_of(text, map, "Hộ chiếu C7654321") == "<none>");
+  CHECK(map.fields().size() == 3);
+}
+
+TEST_CASE("YAML and Key: value lines label their value, nested keys included") {
+  const std::string text =
+      "nhan_vien:\n  ho_ten: Le Thi Thu\n  - so_the_bhyt: HS4010123456789\n  bhxhCode: \"4012875530\"\n"
+      "ghi chú: đi công tác\nSố hộ chiếu: C1234567\n";
+  const StructureMap map = read(text);
+  CHECK(label_of(text, map, "HS4010123456789") == "nhan vien so the bhyt");
+  CHECK(label_of(text, map, "4012875530") == "nhan vien bhxh code");
+  CHECK(label_of(text, map, "đi công tác") == "ghi chu");  // the block ended at the unindented line
+  CHECK(label_of(text, map, "C1234567") == "so ho chieu");
+  CHECK(map.fields().size() == 5);
+  auto bounded = [&](const std::string& value) {
+    const auto at = static_cast<uint32_t>(text.find(value));
+    return map.field_at(Span{at, at + static_cast<uint32_t>(value.size())})->bounded;
+  };
+  CHECK(bounded("Le Thi Thu"));       // nested
+  CHECK(bounded("4012875530"));       // nested, camelCase
+  CHECK_FALSE(bounded("C1234567"));   // a key in words: only added to the window
+  CHECK_FALSE(bounded("đi công tác"));
+}
+
+TEST_CASE("prose gives no structure") {
+  CHECK(read("Kính gửi anh Nam, chị Hoa, phòng Tổ chức.\nTôi gửi lại danh sách, nhờ anh chị xem giúp, cảm ơn.\n"
+             "Theo quy định tại khoản 2, Điều 5, Nghị định 13/2023, dữ liệu cá nhân cần được bảo vệ.")
+            .empty());
+  CHECK(read("Giá trị x < y và y > z; gọi hàm f(\"a\") rồi in \"kết quả\" ra màn hình.").empty());
+  CHECK(read("Lúc 10:30 họp tại http://intranet/hop, mang theo hồ sơ.").empty());
+}
+
+TEST_CASE("a one-column list under a header line is read when its values share one shape") {
+  std::string text = "Kiểm tra giúp cột này có số nào trùng không:\nSố hộ chiếu\n";
+  for (const char* p : {"P0818365", "N4929414", "C5415409", "C0264112"}) text += std::string(p) + "\n";
+  text += "Cảm ơn.";
+  const StructureMap map = read(text);
+  CHECK(map.fields().size() == 4);
+  CHECK(label_of(text, map, "C0264112") == "so ho chieu");
+  const size_t at = text.find("P0818365");
+  const StructureField* f = map.field_at(Span{static_cast<uint32_t>(at), static_cast<uint32_t>(at + 8)});
+  REQUIRE(f);
+  CHECK(f->form == StructureField::Form::list);
+  CHECK_FALSE(f->bounded);  // the header only adds to the usual window
+  // Two values are not a list; nor are values of different shapes, nor lines of words.
+  CHECK(read("Số hộ chiếu\nP0818365\nN4929414\n").empty());
+  CHECK(read("Số hộ chiếu\nP0818365\n0937113580890\nN4929414\nhết\n").empty());
+  CHECK(read("Ghi chú\nđi công tác\nnghỉ phép\nhọc tập\n").empty());
+  // A header line with digits is a sentence or a value, not a column name.
+  CHECK(read("Danh sách năm 2025\nP0818365\nN4929414\nC5415409\n").empty());
+}
