@@ -453,7 +453,7 @@ class ClientSession {
       co_return co_await answer(early, req, ex);
     }
     // The Upgrade has no body, but its head (query, path, headers) is scanned like any request's.
-    Outgoing upgrade{route.service, route.schema_path, {}, {}, {}, /*inspect=*/true};
+    Outgoing upgrade{route.service, route.schema_path, {}, {}, {}};
     if (route.service && route.service->inspect) upgrade.head = head_text(req, route);
     if (GateDecision gate = co_await decide_and_record(state_, worker_, origin_, ex, std::move(upgrade)); gate.refusal) {
       const Stop refused{*gate.refusal, route.service, false};

@@ -50,7 +50,7 @@ net::awaitable<GateDecision> decide_and_record(ServerState& state, Worker& worke
   decision.body = std::move(out.body);
   if (!out.service) co_return decision;
 
-  if (out.inspect && out.service->inspect) {
+  if (out.service->inspect) {
     if (!ex.rules) co_return refused(ex, Refusal::because(Refusal::Reason::internal_error, ex.request_id));
     InspectionRequest in{out.service, out.schema_path, out.content_type, out.content_encoding, decision.body};
     in.head = &out.head;

@@ -38,9 +38,6 @@ struct Outgoing {
   std::string_view content_type;
   std::string_view content_encoding;
   std::string body;
-  // Whether the body is inspected when the service is. Every caller says yes: a WebSocket Upgrade's
-  // body is empty but its head is scanned (its messages then pass the gate one by one).
-  bool inspect = true;
   // The request head's text (adapters/head_segments.h), scanned with the body whenever the service
   // is inspected; empty for a WebSocket message (its head was scanned at the Upgrade).
   HeadText head{};
