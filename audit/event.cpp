@@ -91,6 +91,19 @@ std::string to_json_object(const DecisionEvent& e) {
                         {"evidence", std::move(evidence)}});
   }
   j["findings"] = std::move(findings);
+  if (!e.files.empty()) {
+    ordered_json files = ordered_json::array();
+    for (const auto& f : e.files) {
+      ordered_json file{{"name", f.name}, {"location", f.location}, {"type", f.type}, {"size", f.size}, {"sha256", f.sha256}};
+      if (!f.unscannable.empty()) {
+        file["unscannable"] = f.unscannable;
+        file["policy"] = f.policy;
+      }
+      file["findings"] = f.findings;
+      files.push_back(std::move(file));
+    }
+    j["files"] = std::move(files);
+  }
   j["ruleset"] = e.ruleset;
   j["bytes_in"] = e.bytes_in;
   j["bytes_forwarded"] = e.bytes_forwarded;
@@ -145,6 +158,21 @@ DecisionEvent decision_from_json(const nlohmann::json& j) {
                                   optional_field<std::string>(m, "hmac", "")});
       }
       e.findings.push_back(std::move(out));
+    }
+  }
+  if (auto it = j.find("files"); it != j.end()) {
+    if (!it->is_array()) throw std::runtime_error("event field 'files' is not a list");
+    for (const auto& f : *it) {
+      EventFile out;
+      out.name = optional_field<std::string>(f, "name", "");
+      out.location = optional_field<std::string>(f, "location", "");
+      out.type = optional_field<std::string>(f, "type", "");
+      out.size = optional_field<uint64_t>(f, "size", 0);
+      out.sha256 = optional_field<std::string>(f, "sha256", "");
+      out.unscannable = optional_field<std::string>(f, "unscannable", "");
+      out.policy = optional_field<std::string>(f, "policy", "");
+      out.findings = optional_field<uint32_t>(f, "findings", 0);
+      e.files.push_back(std::move(out));
     }
   }
   e.ruleset = optional_field<std::string>(j, "ruleset", "");

@@ -38,6 +38,18 @@ struct EventFinding {
 };
 inline constexpr size_t kMaxEvidencePerRule = 8;
 
+// A file the request carried (issue 13): what it was and whether it was read, never its text.
+struct EventFile {
+  std::string name;        // the client's file name, or "[*]" when the name held a finding
+  std::string location;    // where in the request ("file (part)", "messages[0].content[1].file.file_data")
+  std::string type;        // as read from its bytes: "docx", "pdf", "unknown"
+  uint64_t size = 0;
+  std::string sha256;      // hex, of the file's bytes (officers match it against the original)
+  std::string unscannable; // "" when read completely, else the cause ("encrypted", "zip_bomb", ...)
+  std::string policy;      // for an unscannable file: block | warn | allow
+  uint32_t findings = 0;
+};
+
 struct DecisionEvent {
   Clock::time_point time;
   std::string event_id;    // unique, time-ordered (see new_event_id)
@@ -51,6 +63,7 @@ struct DecisionEvent {
   std::string reason;      // refusals: the Refusal::Reason name (sensitive_content, body_too_large, ...)
   bool forwarded = false;  // whether (a version of) the request went upstream
   std::vector<EventFinding> findings;
+  std::vector<EventFile> files;  // written only when not empty
   std::string ruleset;     // the RuleSet version that decided
   uint64_t bytes_in = 0;         // request body as received
   uint64_t bytes_forwarded = 0;  // request body as sent upstream (0 when not forwarded)

@@ -84,10 +84,16 @@ Bilingual sensitive_content_text(const Refusal& r) {
     rules.vi = " (quy tắc " + ids + ")";
     rules.en = (count_distinct(r.rule_ids) > 1 ? " (rules " : " (rule ") + ids + ")";
   }
-  return {"promptwall đã chặn yêu cầu này: nội dung có thể chứa " + what.vi + rules.vi +
+  // In a file: which one, and where in it ("report.docx, page header: ...").
+  Bilingual in_file;
+  if (!r.file_name.empty()) {
+    in_file.vi = " trong tệp \"" + r.file_name + "\"" + (r.file_place_vi.empty() ? "" : " (" + r.file_place_vi + ")");
+    in_file.en = " in the file \"" + r.file_name + "\"" + (r.file_place_en.empty() ? "" : " (" + r.file_place_en + ")");
+  }
+  return {"promptwall đã chặn yêu cầu này: nội dung" + in_file.vi + " có thể chứa " + what.vi + rules.vi +
               ". Hãy xoá hoặc thay thế các thông tin đó rồi gửi lại; nếu cho rằng đây là nhầm lẫn, "
               "hãy liên hệ bộ phận an ninh thông tin.",
-          "promptwall blocked this request: the content may contain " + what.en + rules.en +
+          "promptwall blocked this request: the content" + in_file.en + " may contain " + what.en + rules.en +
               ". Remove or replace that information and send it again; if you think this is a mistake, "
               "contact the information security office."};
 }
@@ -169,6 +175,19 @@ Bilingual reason_text(const Refusal& r) {
               "with your organisation account (the user name or password was missing or wrong). If you "
               "need help, contact IT support."};
     case Reason::file_not_inspected:
+      if (!r.file_name.empty() || !r.file_cause_en.empty()) {
+        const std::string vi_name = r.file_name.empty() ? "" : " \"" + r.file_name + "\"";
+        const std::string en_name = r.file_name.empty() ? "" : " \"" + r.file_name + "\"";
+        return {"promptwall đã chặn yêu cầu này: không kiểm tra được nội dung tệp" + vi_name +
+                    (r.file_cause_vi.empty() ? "" : " (" + r.file_cause_vi + ")") +
+                    ", nên không thể gửi đi. Hãy gửi tệp ở dạng đọc được (không đặt mật khẩu, có lớp chữ) "
+                    "hoặc dán phần văn bản cần dùng, hoặc liên hệ bộ phận an ninh thông tin.",
+                "promptwall blocked this request: the content of the file" + en_name +
+                    (r.file_cause_en.empty() ? "" : " could not be checked (" + r.file_cause_en + ")") +
+                    (r.file_cause_en.empty() ? " could not be checked" : "") +
+                    ", so it cannot be sent. Send the file in a readable form (no password, with a text "
+                    "layer) or paste the text you need, or contact the information security office."};
+      }
       return {"promptwall đã chặn yêu cầu này: yêu cầu có kèm tệp (tài liệu, ảnh hoặc dữ liệu mã hoá) mà "
               "promptwall chưa kiểm tra được nội dung, nên không thể gửi đi. Hãy dán phần văn bản cần dùng "
               "thay cho tệp, hoặc liên hệ bộ phận an ninh thông tin.",
@@ -447,6 +466,15 @@ Refusal Refusal::sensitive(std::vector<std::string> rule_ids, std::vector<std::s
   Refusal r = because(Reason::sensitive_content, std::move(request_id));
   r.rule_ids = std::move(rule_ids);
   r.categories = std::move(categories);
+  return r;
+}
+
+Refusal Refusal::unreadable_file(std::string file_name, std::string cause_vi, std::string cause_en,
+                                 std::string request_id) {
+  Refusal r = because(Reason::file_not_inspected, std::move(request_id));
+  r.file_name = std::move(file_name);
+  r.file_cause_vi = std::move(cause_vi);
+  r.file_cause_en = std::move(cause_en);
   return r;
 }
 

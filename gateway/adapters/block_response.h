@@ -58,6 +58,13 @@ struct Refusal {
   std::string request_id;               // shown so staff can quote it to the security office
   // unapproved_service refused by a policy scope's deny: "unit" or "group" and its name.
   std::string scope_kind{}, scope_name{};
+  // A refusal about a file the request carried: its name as people see it (the client's name, or
+  // "[*]" when the name itself held a finding); for sensitive_content where in it ("đầu trang" /
+  // "page header"), for file_not_inspected why it was not read ("tệp được bảo vệ bằng mật khẩu" /
+  // "the file is password-protected"). Structure and names only, never the file's text.
+  std::string file_name{};
+  std::string file_place_vi{}, file_place_en{};
+  std::string file_cause_vi{}, file_cause_en{};
 
   // The ways to make one: named, so a call says which refusal it is (no positional aggregates).
   //
@@ -71,6 +78,10 @@ struct Refusal {
   // Findings whose action is block: their rules (ids only) and categories, never the text.
   static Refusal sensitive(std::vector<std::string> rule_ids, std::vector<std::string> categories,
                            std::string request_id);
+  // A file that could not be read completely, and whose cause the policy blocks
+  // (file_not_inspected): its name and the cause in both languages (extractors' describe_*).
+  static Refusal unreadable_file(std::string file_name, std::string cause_vi, std::string cause_en,
+                                 std::string request_id);
 };
 
 // "sensitive_content", ...: the reason's name in codes, metrics and logs.

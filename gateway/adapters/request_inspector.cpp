@@ -1,6 +1,7 @@
 #include "gateway/adapters/request_inspector.h"
 
 #include <algorithm>
+#include <string>
 #include <chrono>
 #include <utility>
 
@@ -30,19 +31,6 @@ bool is_hidden(const RuleSet& rules, const Finding& f, std::span<const std::stri
   if (hidden_packs.empty() || f.rule_index >= rules.rules().size()) return false;
   const std::string& pack = rules.rules()[f.rule_index].rule.pack;
   return std::find(hidden_packs.begin(), hidden_packs.end(), pack) != hidden_packs.end();
-}
-
-// "2 files in the body not read: messages[0].content[1].image_url.url (image/png, 5120 bytes), ..."
-// Locations withhold keys that look like data; sizes and media types are not content.
-std::string describe_files(const std::vector<CarriedFile>& files) {
-  std::string out = std::to_string(files.size()) + (files.size() == 1 ? " file" : " files") + " in the body not read: ";
-  for (size_t i = 0; i < files.size() && i < 5; ++i) {
-    if (i > 0) out += ", ";
-    out += files[i].location + " (" + (files[i].media_type.empty() ? "unknown type" : files[i].media_type) + ", " +
-           std::to_string(files[i].size) + " bytes)";
-  }
-  if (files.size() > 5) out += ", ...";
-  return out;
 }
 
 // A key, decoded base64, a transcoded body or the request head cannot be rewritten
@@ -109,62 +97,168 @@ std::vector<std::string> Inspection::rules_acting(Action action) const {
   return ids;
 }
 
-RequestInspector::RequestInspector(InspectorLimits limits)
-    : limits_(limits), extractor_(ExtractorLimits{limits.max_json_depth}) {}
+RequestInspector::RequestInspector(InspectorLimits limits, uint32_t files_per_request)
+    : limits_(limits), files_per_request_(files_per_request), extractor_(ExtractorLimits{limits.max_json_depth}) {}
 
 Inspection RequestInspector::inspect(const InspectionRequest& request, Scanner& scanner,
-                                     std::span<const PolicyLayer* const> layers, std::string_view request_id) const {
-  Inspection out;
+                                     std::span<const PolicyLayer* const> layers, std::string_view request_id,
+                                     const DocumentReader* reader) const {
+  BodyReading reading = read_body(request, request_id);
+  std::vector<extractors::ExtractedDocument> documents;
+  if (!reading.refused) {
+    const size_t n = std::min<size_t>(reading.files().size(), files_per_request_);
+    for (size_t i = 0; i < n; ++i) {
+      const CarriedFile& file = reading.files()[i];
+      if (reader && file.decoded) {
+        documents.push_back((*reader)(file.bytes, file.name));
+      } else {
+        extractors::ExtractedDocument unread;
+        unread.name = file.name;
+        unread.size = file.size;
+        unread.unscannable = extractors::Unscannable::extractor_failed;
+        unread.detail = "no document reader";
+        documents.push_back(std::move(unread));
+      }
+    }
+  }
+  return decide(request, std::move(reading), std::move(documents), scanner, layers, request_id);
+}
+
+BodyReading RequestInspector::read_body(const InspectionRequest& request, std::string_view request_id) const {
+  BodyReading reading;
   const Service& service = *request.service;
 
   // 1. The bytes as the client meant them.
-  std::string decoded_storage;
   std::string_view body = request.body;
-  const bool encoded = !is_identity(request.content_encoding);
-  if (encoded) {
+  reading.encoded = !is_identity(request.content_encoding);
+  if (reading.encoded) {
     DecodedBody decoded = decode_content(request.content_encoding, request.body, limits_.max_decoded_body_bytes);
     switch (decoded.status) {
       case DecodedBody::Status::ok: break;
       case DecodedBody::Status::too_large:
-        return refuse(std::move(out), Refusal::Reason::body_too_large, request_id, decoded.error);
+        reading.refused = refuse(Inspection{}, Refusal::Reason::body_too_large, request_id, decoded.error);
+        return reading;
       case DecodedBody::Status::unsupported:
       case DecodedBody::Status::corrupt:
-        return refuse(std::move(out), Refusal::Reason::unreadable_body, request_id, decoded.error);
+        reading.refused = refuse(Inspection{}, Refusal::Reason::unreadable_body, request_id, decoded.error);
+        return reading;
     }
-    decoded_storage = std::move(decoded.body);
-    body = decoded_storage;
+    reading.decoded = std::move(decoded.body);
+    body = reading.decoded;
   }
 
-  // 2. The text that leaves.
-  Extraction extraction = extractor_.extract(service.schema, request.content_type, request.path, body);
+  // 2. The text that leaves, and the files.
+  reading.extraction = extractor_.extract(service.schema, request.content_type, request.path, body);
   // Nothing is scanned as raw text in place of a parse any more (`unparseable` only reads as
   // block): raw JSON keeps its escapes, so an escaped stamp would pass.
-  if (extraction.status == Extraction::Status::unparseable)
-    return refuse(std::move(out), Refusal::Reason::unreadable_body, request_id,
-                  "body cannot be parsed: " + extraction.error);
-  // Files the gateway cannot read (the body itself, or base64 files in it): `policy.files`.
-  const bool files_allowed = service.files.value_or(FilePolicy::block) == FilePolicy::allow;
-  if (extraction.status == Extraction::Status::file || !extraction.files.empty()) {
-    std::string what = extraction.status == Extraction::Status::file ? "body is a file (" + extraction.error + ")"
-                                                                     : describe_files(extraction.files);
-    if (!files_allowed)
-      return refuse(std::move(out), Refusal::Reason::file_not_inspected, request_id, what + ": not inspected");
-    out.note = what + ": forwarded unread (policy.files: allow)";
+  if (reading.extraction.status == Extraction::Status::unparseable)
+    reading.refused = refuse(Inspection{}, Refusal::Reason::unreadable_body, request_id,
+                             "body cannot be parsed: " + reading.extraction.error);
+  return reading;
+}
+
+namespace {
+
+// "report.docx", or "file 2" when the client named none: how a file is called in locations.
+std::string file_label(const CarriedFile& file, size_t index) {
+  return file.name.empty() ? "file " + std::to_string(index + 1) : file.name;
+}
+
+// The record of one file, before its text is scanned.
+InspectedFile record_file(const CarriedFile& file, size_t index, const extractors::ExtractedDocument* doc) {
+  InspectedFile rec;
+  rec.location = file.location;
+  rec.name = file.name;
+  rec.display_name = file_label(file, index);
+  rec.media_type = file.media_type;
+  rec.size = file.size;
+  if (doc) {
+    rec.type = std::string(extractors::to_string(doc->type));
+    rec.sha256 = doc->sha256;
+    rec.unscannable = doc->unscannable;
+    rec.detail = doc->detail;
+    rec.seconds = doc->seconds;
   }
-  if (!extraction.transcoded.empty()) {
-    if (!out.note.empty()) out.note += "; ";
-    out.note += "body decoded from " + extraction.charset + " to be scanned";
-  }
+  return rec;
+}
+
+}  // namespace
+
+Inspection RequestInspector::decide(const InspectionRequest& request, BodyReading reading,
+                                    std::vector<extractors::ExtractedDocument> documents, Scanner& scanner,
+                                    std::span<const PolicyLayer* const> layers, std::string_view request_id) const {
+  if (reading.refused) return std::move(*reading.refused);
+  Inspection out;
+  const Service& service = *request.service;
+  Extraction& extraction = reading.extraction;
+  const std::string_view body = reading.encoded ? std::string_view(reading.decoded) : request.body;
+  if (!extraction.transcoded.empty()) out.note = "body decoded from " + extraction.charset + " to be scanned";
   out.segments = std::move(extraction.segments);
+
+  // 2b. Files: each part of each file's text is a segment of its own (kind document).
+  struct DocumentSegment {
+    size_t file, part;
+  };
+  std::vector<DocumentSegment> document_segments;  // for out.segments[first_document_segment + k]
+  const size_t first_document_segment = out.segments.size();
+  for (size_t i = 0; i < extraction.files.size(); ++i) {
+    const CarriedFile& file = extraction.files[i];
+    const extractors::ExtractedDocument* doc = i < documents.size() ? &documents[i] : nullptr;
+    InspectedFile rec = record_file(file, i, doc);
+    if (i >= files_per_request_) {
+      rec.unscannable = extractors::Unscannable::too_many_entries;
+      rec.detail = "file " + std::to_string(i + 1) + " of the request, over files_per_request (" +
+                   std::to_string(files_per_request_) + ")";
+    } else if (!file.decoded) {
+      rec.unscannable = extractors::Unscannable::truncated;
+      rec.detail = "a data: URL whose base64 does not decode";
+    } else if (!doc) {
+      rec.unscannable = extractors::Unscannable::extractor_failed;
+      rec.detail = "not read";
+    }
+    out.extract_seconds = std::max(out.extract_seconds, rec.seconds);
+    if (doc && i < files_per_request_) {
+      for (size_t k = 0; k < doc->parts.size(); ++k) {
+        Segment segment;
+        segment.text = doc->parts[k].text;
+        segment.location = "file " + rec.display_name + ": " + extractors::describe_en(doc->parts[k].place);
+        segment.kind = Segment::Kind::document;
+        segment.rewritable = false;  // nothing is rewritten inside a document: a redact blocks
+        segment.raw_begin = segment.raw_end = 0;
+        out.segments.push_back(std::move(segment));
+        document_segments.push_back({i, k});
+      }
+    }
+    out.files.push_back(std::move(rec));
+  }
 
   // 3. Findings, segment by segment (each scanned whole: no matches lost at chunk edges).
   const auto scan_start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < out.segments.size(); ++i) {
     ScanResult result = scanner.scan(out.segments[i].text);
-    for (auto& f : result.findings)
-      if (!is_hidden(scanner.ruleset(), f, request.hidden_packs)) out.findings.push_back({std::move(f), i});
+    for (auto& f : result.findings) {
+      if (is_hidden(scanner.ruleset(), f, request.hidden_packs)) continue;
+      LocatedFinding located{std::move(f), i};
+      if (i >= first_document_segment) {
+        // Where in the document: the part's place refined by its anchors (a page, a cell).
+        const DocumentSegment& ds = document_segments[i - first_document_segment];
+        const extractors::TextPart& part = documents[ds.file].parts[ds.part];
+        located.location = "file " + out.files[ds.file].display_name + ": " +
+                           extractors::describe_en(part.place_at(located.finding.span.begin));
+        ++out.files[ds.file].findings;
+      }
+      out.findings.push_back(std::move(located));
+    }
   }
   out.scan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - scan_start).count();
+  // A file's name that holds a finding is withheld wherever the file is named (refusal, audit, log).
+  for (auto& rec : out.files) {
+    if (rec.name.empty()) continue;
+    const bool named_in_finding = std::any_of(out.findings.begin(), out.findings.end(), [&](const LocatedFinding& f) {
+      return out.segments[f.segment].text == rec.name;
+    });
+    if (named_in_finding) rec.display_name = "[*]";
+  }
 
   // 3b. The request head (query, path segments, headers, trailers): its own step, see scan_head().
   out.first_head_segment = out.segments.size();
@@ -180,22 +274,60 @@ Inspection RequestInspector::inspect(const InspectionRequest& request, Scanner& 
   out.decision = Policy::decide(plain, all_layers);
   escalate_unrewritable_redactions(out);
 
-  if (out.decision.mode == Mode::monitor || out.decision.verdict == Verdict::allow ||
-      out.decision.verdict == Verdict::warn) {
+  // 4b. Files not read completely: their cause's policy (block by default). A finding in what was
+  // read has counted above whatever this says.
+  const InspectedFile* blocked_file = nullptr;
+  for (auto& rec : out.files) {
+    if (rec.unscannable == extractors::Unscannable::none) continue;
+    rec.policy = service.file_policy(extractors::to_string(rec.unscannable));
+    if (!out.note.empty()) out.note += "; ";
+    out.note += "file " + rec.location + " (" + (rec.type.empty() ? "unknown" : rec.type) + ", " +
+                std::to_string(rec.size) + " bytes) not read completely: " +
+                std::string(extractors::to_string(rec.unscannable)) + (rec.detail.empty() ? "" : " (" + rec.detail + ")") +
+                ", policy " + std::string(to_string(*rec.policy));
+    if (*rec.policy == FilePolicy::block && !blocked_file) blocked_file = &rec;
+    if (*rec.policy == FilePolicy::warn && out.decision.verdict == Verdict::allow) out.decision.verdict = Verdict::warn;
+  }
+
+  if (out.decision.mode == Mode::monitor ||
+      ((out.decision.verdict == Verdict::allow || out.decision.verdict == Verdict::warn) && !blocked_file)) {
     out.outcome = Inspection::Outcome::forward;
     return out;
   }
   if (out.decision.verdict == Verdict::block) {
     std::vector<std::string> categories;
+    const LocatedFinding* first_in_file = nullptr;
     for (size_t i = 0; i < out.findings.size(); ++i) {
       if (out.decision.actions[i] != Action::block) continue;
       const std::string& c = out.findings[i].finding.category;
       if (std::find(categories.begin(), categories.end(), c) == categories.end()) categories.push_back(c);
+      if (!first_in_file && out.findings[i].segment >= first_document_segment &&
+          out.findings[i].segment < out.first_head_segment)
+        first_in_file = &out.findings[i];
     }
     Refusal blocked = Refusal::sensitive(out.rules_acting(Action::block), std::move(categories), std::string(request_id));
     blocked.service = service.name;
+    if (first_in_file) {
+      // Name the file and the place of the first blocking finding in one ("report.docx, page header").
+      const DocumentSegment& ds = document_segments[first_in_file->segment - first_document_segment];
+      const extractors::SpanPlace& place = documents[ds.file].parts[ds.part].place_at(first_in_file->finding.span.begin);
+      blocked.file_name = out.files[ds.file].display_name;
+      blocked.file_place_vi = extractors::describe_vi(place);
+      blocked.file_place_en = extractors::describe_en(place);
+    }
     out.outcome = Inspection::Outcome::refuse;
     out.refusal = std::move(blocked);
+    return out;
+  }
+  if (blocked_file) {
+    out.decision.verdict = Verdict::block;
+    Refusal refused = Refusal::unreadable_file(blocked_file->display_name,
+                                               std::string(extractors::describe_vi(blocked_file->unscannable)),
+                                               std::string(extractors::describe_en(blocked_file->unscannable)),
+                                               std::string(request_id));
+    refused.service = service.name;
+    out.outcome = Inspection::Outcome::refuse;
+    out.refusal = std::move(refused);
     return out;
   }
 

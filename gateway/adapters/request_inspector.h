@@ -6,11 +6,24 @@
 //
 // Fail closed: a body that cannot be decoded or parsed (not strict JSON, bytes invalid in its
 // charset, an unknown charset) is refused as unreadable_body, whatever the service's `unparseable`
-// says: nothing is scanned as raw text in place of a parse. A body that is a file, or a JSON body
-// carrying a file the extractor could not read as text (Extraction::files), is refused as
-// file_not_inspected unless the service's `policy.files` (or the global one) is allow, in which
-// case it is forwarded unread and `note` says so. A redact on a segment that is not rewritable (an
-// object key, decoded base64, a body decoded from another charset) acts as a block.
+// says: nothing is scanned as raw text in place of a parse. A redact on a segment that is not
+// rewritable (an object key, decoded base64, a body decoded from another charset) acts as a block.
+//
+// Files (issue 13, docs/architecture.md "Documents"): every file the request carries (the body
+// itself, a multipart file part, a base64 file in JSON: Extraction::files) is read by a
+// DocumentReader (extractors/; in the gateway a sandboxed worker process) and each part of its text
+// (body, header, sheet, page, ...) is scanned as its own segment (kind document, never rewritable:
+// a redact in a file acts as a block, nothing is rewritten inside a docx or pdf). A file that could
+// not be read completely gets the service's policy for its cause (`policy.unscannable`, else
+// `policy.files`, block by default): block refuses as file_not_inspected naming the file and the
+// cause; warn forwards with the decision at least warn; allow forwards; all are recorded
+// (Inspection::files). More files than `files_per_request` are refused the same way (cause
+// too_many_entries).
+//
+// Two steps, so the gateway can read files off its worker thread between them:
+//   read_body()  decode + extract: the segments and the files (pure, cheap)
+//   decide()     the documents' text as segments, scan, policy, rewrite (pure)
+// inspect() does both, reading files with the given reader on the calling thread.
 // Invariants: a redacted body differs from the original only inside the replaced segments' tokens
 // (and is sent decoded, without Content-Encoding); in monitor mode the body is never changed.
 //
@@ -21,6 +34,7 @@
 // rewritten safely, so a redact there acts as a block; warn and log forward.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -29,6 +43,7 @@
 #include <vector>
 
 #include "classifiers/finding.h"
+#include "extractors/extracted_document.h"
 #include "classifiers/scanner.h"
 #include "gateway/adapters/block_response.h"
 #include "gateway/adapters/head_segments.h"
@@ -58,6 +73,30 @@ struct InspectionRequest {
 struct LocatedFinding {
   Finding finding;
   size_t segment = 0;  // index into Inspection::segments
+  // Where exactly, when finer than the segment's location: in a document, the part's place at the
+  // finding ("file report.docx: sheet 2, cell B3"); empty otherwise.
+  std::string location = {};
+};
+
+// Reads one file's text: extractors::DocumentExtractor in process (tests, `scan`), or the
+// gateway's sandboxed pool. Must not throw for a bad file (an unscannable document instead).
+using DocumentReader =
+    std::function<extractors::ExtractedDocument(std::string_view bytes, std::string_view name)>;
+
+// One file a request carried, as the decision and the audit trail see it (never its text).
+struct InspectedFile {
+  std::string location;     // in the request: "body", "file (part)", "messages[0].content[1].file.file_data"
+  std::string name;         // the client's file name ("" none); `display_name` is what people see
+  std::string display_name; // name, or "[*]" when the name itself holds a finding, or "tệp 1 / file 1"-style index
+  std::string type;         // extractors' FileType spelling ("docx")
+  std::string media_type;   // as declared or sniffed by the body reader
+  uint64_t size = 0;
+  std::string sha256;       // hex
+  extractors::Unscannable unscannable = extractors::Unscannable::none;
+  std::string detail;       // English, no text: why it was not read completely
+  std::optional<FilePolicy> policy;  // when unscannable: what the service's policy said
+  size_t findings = 0;      // findings in its text
+  double seconds = 0;       // time spent reading it
 };
 
 struct Inspection {
@@ -72,6 +111,8 @@ struct Inspection {
   std::string body;                      // when forward_rewritten: the decoded, redacted body
   std::string note;                      // English, for the operational log (never request text)
   double scan_seconds = 0;
+  std::vector<InspectedFile> files;      // every file the request carried, in body order
+  double extract_seconds = 0;            // reading them (the slowest, as they are read in parallel)
 
   // Rule ids whose effective action equals `action`, de-duplicated, in first-seen order.
   std::vector<std::string> rules_acting(Action action) const;
@@ -82,17 +123,41 @@ struct InspectorLimits {
   size_t max_json_depth = default_limits::max_json_depth;
 };
 
+// Step one's result: the body decoded and read, with the files it carries (their bytes).
+struct BodyReading {
+  std::optional<Inspection> refused;  // set: the request is refused already (unreadable, too large)
+  Extraction extraction;              // segments and files
+  std::string decoded;                // the body without Content-Encoding, when it had one
+  bool encoded = false;
+
+  // The files to read, in order (Extraction::files).
+  const std::vector<CarriedFile>& files() const { return extraction.files; }
+};
+
 class RequestInspector {
  public:
-  explicit RequestInspector(InspectorLimits limits);
+  explicit RequestInspector(InspectorLimits limits, uint32_t files_per_request = 16);
 
-  // `scanner` must belong to the calling thread; `layers` are the policy layers most general first
-  // (the service's own layer is appended here). `request_id` goes into a refusal.
-  Inspection inspect(const InspectionRequest& request, Scanner& scanner,
-                     std::span<const PolicyLayer* const> layers, std::string_view request_id) const;
+  // Both steps; files are read with `reader` on this thread (none: every file is unscannable as
+  // extractor_failed, so the policy decides). `scanner` must belong to the calling thread;
+  // `layers` are the policy layers most general first (the service's own layer is appended
+  // here). `request_id` goes into a refusal.
+  Inspection inspect(const InspectionRequest& request, Scanner& scanner, std::span<const PolicyLayer* const> layers,
+                     std::string_view request_id, const DocumentReader* reader = nullptr) const;
+
+  // Step one: decode and read the body. request.body must outlive step two.
+  BodyReading read_body(const InspectionRequest& request, std::string_view request_id) const;
+  // Step two: `documents[i]` is the text of reading.files()[i] (the same count, or fewer when
+  // files past files_per_request were not read).
+  Inspection decide(const InspectionRequest& request, BodyReading reading,
+                    std::vector<extractors::ExtractedDocument> documents, Scanner& scanner,
+                    std::span<const PolicyLayer* const> layers, std::string_view request_id) const;
+
+  uint32_t files_per_request() const { return files_per_request_; }
 
  private:
   InspectorLimits limits_;
+  uint32_t files_per_request_;
   SegmentExtractor extractor_;
 };
 

@@ -199,7 +199,7 @@ std::string_view sniff_media_type(std::string_view b) {
 // A string value that is (or may be) a file, read into the extraction: a decoded_base64 segment
 // in its place if its bytes are text, a CarriedFile if not, or the string itself if it is not
 // base64 after all. `file_field`: a field the APIs carry files in, so short base64 counts too.
-void add_string_value(Extraction& out, Segment&& s, bool file_field) {
+void add_string_value(Extraction& out, Segment&& s, bool file_field, std::string_view file_name = {}) {
   constexpr size_t kBareBase64Min = 256;
   std::string_view payload = s.text;
   std::string declared_type;
@@ -223,7 +223,7 @@ void add_string_value(Extraction& out, Segment&& s, bool file_field) {
   if (!bytes && data_url) {
     // A data: URL that says base64 but does not decode cleanly: a lenient reader may still find
     // a file or text in it, so it is a file the gateway did not read (fail closed).
-    out.files.push_back({std::move(s.location), std::move(declared_type), payload.size()});
+    out.files.push_back({std::move(s.location), std::move(declared_type), payload.size(), std::string(file_name), {}, false});
     return;
   }
   if (!bytes) {
@@ -240,7 +240,8 @@ void add_string_value(Extraction& out, Segment&& s, bool file_field) {
     return;
   }
   if (declared_type.empty()) declared_type = sniffed;
-  out.files.push_back({std::move(s.location), std::move(declared_type), bytes->size()});
+  const size_t size = bytes->size();
+  out.files.push_back({std::move(s.location), std::move(declared_type), size, std::string(file_name), std::move(*bytes), true});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,6 +260,7 @@ class JsonWalker {
   struct StringValue {
     Segment segment;
     bool file_field;  // a field the APIs carry base64 files in
+    std::string file_name = {};       // a sibling "filename" / "file_name" (OpenAI's file parts)
   };
 
   // document: the bytes simdjson reads, which start `shift` bytes into the body.
@@ -313,7 +315,8 @@ class JsonWalker {
         // Anthropic's base64 source ({"type":"base64","media_type":...,"data":...}) is known by a
         // sibling, which may come before or after `data`.
         bool type_is_base64 = false;
-        std::optional<size_t> data_string;
+        std::optional<size_t> data_string, file_name_string;
+        std::vector<size_t> direct_strings;  // this object's own string values
         for (auto field_result : v.get_object()) {
           od::field field = std::move(field_result);
           const char* key_content = field.key().raw();
@@ -327,9 +330,16 @@ class JsonWalker {
           walk(value, depth + 1);
           if (is_string && key == "type") type_is_base64 = strings_[value_index].segment.text == "base64";
           if (is_string && key == "data") data_string = value_index;
+          if (is_string && (key == "filename" || key == "file_name")) file_name_string = value_index;
+          if (is_string) direct_strings.push_back(value_index);
           path_.pop_back();
         }
         if (type_is_base64 && data_string) strings_[*data_string].file_field = true;
+        // A file's name beside its bytes ({"filename": "report.docx", "file_data": "data:..."}):
+        // the refusal and the audit event name the file by it.
+        if (file_name_string)
+          for (size_t i : direct_strings)
+            if (i != *file_name_string) strings_[i].file_name = strings_[*file_name_string].segment.text;
         check_unique(keys_by_depth_[depth], object_start);
         break;
       }
@@ -460,7 +470,7 @@ Extraction extract_json(std::string_view body, size_t max_depth) {
   Extraction out;
   out.segments.reserve(strings->size());
   std::string inner_error;
-  for (auto& [segment, file_field] : *strings) {
+  for (auto& [segment, file_field, file_name] : *strings) {
     if (segment.kind != Segment::Kind::value) {
       out.segments.push_back(std::move(segment));
     } else if (auto inner = segments::open_json_string(body, segment, max_depth, kJsonInStringLevels, &inner_error)) {
@@ -476,7 +486,7 @@ Extraction extract_json(std::string_view body, size_t max_depth) {
       // runtime) takes one of the two values, so it is refused like the same body would be.
       return unparseable("the string at byte " + std::to_string(segment.raw_begin) + " holds JSON with a " + inner_error);
     } else {
-      add_string_value(out, std::move(segment), file_field);
+      add_string_value(out, std::move(segment), file_field, file_name);
     }
     inner_error.clear();
   }
@@ -539,7 +549,7 @@ std::optional<std::vector<Segment>> json_strings(std::string_view json, size_t m
   if (!strings) return std::nullopt;
   std::vector<Segment> out;
   out.reserve(strings->size());
-  for (auto& [segment, file_field] : *strings) out.push_back(std::move(segment));
+  for (auto& [segment, file_field, file_name] : *strings) out.push_back(std::move(segment));
   return out;
 }
 
@@ -600,7 +610,8 @@ Extraction extract_multipart(std::string_view content_type, std::string_view bod
       if (content.empty()) continue;  // a file input left empty: nothing unread
       std::string media_type = part.content_type;
       if (media_type.empty() || media_type == "application/octet-stream") media_type = sniff_media_type(content);
-      out.files.push_back({location, std::move(media_type), content.size()});
+      out.files.push_back({location, std::move(media_type), content.size(), part.filename.value_or(std::string()),
+                           std::string(content), true});
       continue;
     }
     if (!part.charset.empty() && part.charset != "utf-8" && part.charset != "utf8" && part.charset != "us-ascii")
@@ -616,7 +627,10 @@ Extraction extract_multipart(std::string_view content_type, std::string_view bod
         t.rewritable = false;
         out.segments.push_back(std::move(t));
       }
-      for (CarriedFile& f : inner.files) out.files.push_back({location + ":" + f.location, std::move(f.media_type), f.size});
+      for (CarriedFile& f : inner.files) {
+        f.location = location + ":" + f.location;
+        out.files.push_back(std::move(f));
+      }
       continue;
     }
     Segment s;
@@ -641,7 +655,11 @@ Extraction SegmentExtractor::extract(Schema schema, std::string_view content_typ
   if (body.empty()) return {};
   const std::string mt = media_type(content_type);
   if (mt == "multipart/form-data") return extract_multipart(content_type, body, limits_.max_json_depth);
-  if (is_file_type(mt)) return Extraction{Extraction::Status::file, {}, {}, "content type " + mt + " is a file", {}, {}};
+  if (is_file_type(mt)) {
+    Extraction out{Extraction::Status::file, {}, {}, "content type " + mt + " is a file", {}, {}};
+    out.files.push_back({"body", mt, body.size(), {}, std::string(body), true});
+    return out;
+  }
   const BodyCharset charset = BodyCharset::of(content_type, body);
   if (charset.is_utf8()) return extract_utf8(schema, mt, path, body, limits_.max_json_depth);
 

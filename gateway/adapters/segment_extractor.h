@@ -28,7 +28,8 @@
 //   - `text` is always valid UTF-8.
 //   - status ok: every value of the document was parsed strictly (see "Strict JSON" below);
 //     `segments` is every text that leaves, `files` every file the body carries that was not
-//     read as text. status unparseable or file: no segments, no files; the request is refused.
+//     read as text. status unparseable: no segments, no files; the request is refused. status
+//     file: no segments, one CarriedFile "body" holding the whole body.
 //   - `error` is English for logs and holds positions and limits, never body text. `location`
 //     is built from object keys and field names, and a key that looks like data (digits, non-
 //     ASCII, long) is withheld there as `[*]`: the key itself is scanned as its own segment.
@@ -53,6 +54,8 @@ struct Segment {
     key,             // an object key or a form field name; location ends in " (key)"
     decoded_base64,  // a base64 string (data: URL or file field) whose bytes are UTF-8 text;
                      // location ends in " (decoded base64)"
+    document,        // one part of a carried file's text (RequestInspector adds these; the
+                     // extractor never makes them): "file report.docx: page header"
   };
   std::string text;        // the text itself (JSON/percent escapes decoded), UTF-8 as sent
   std::string location;    // where in the body, for people: "messages[2].content", "contents[0].parts[1].text",
@@ -69,12 +72,20 @@ struct Segment {
   bool rewritable = true;  // false: a redaction here cannot be spliced in (see the invariants)
 };
 
-// A file carried inside a text body (a base64 data: URL, a base64 file field) whose bytes are not
-// text, so nothing in it was scanned.
+// A file the request carries whose bytes are not plain text: a base64 data: URL or file field in
+// JSON, a multipart part with a filename or a non-text type, or the whole body (status file). Its
+// text is read by extractors/ (RequestInspector hands `bytes` to the document reader); nothing in it
+// is scanned by the segment pass.
 struct CarriedFile {
-  std::string location;    // as Segment::location
-  std::string media_type;  // from the data: URL, or recognised from the bytes (PDF, PNG, ZIP...); "" if unknown
-  size_t size = 0;         // decoded bytes
+  std::string location;    // as Segment::location; "body" for a body that is itself a file
+  std::string media_type;  // declared (data: URL, part or body Content-Type) or sniffed; "" if unknown.
+                           // Recorded only: extractors/ judges the type from the bytes.
+  size_t size = 0;         // decoded bytes (the base64 text's length when it did not decode)
+  std::string name = {};   // the client's file name: a multipart filename, a JSON sibling
+                           // "filename"/"file_name"; "" when none was given
+  std::string bytes = {};  // the file's bytes, when `decoded`
+  bool decoded = true;     // false: a data: URL that says base64 but does not decode cleanly
+                           // (a lenient reader may still find a file in it: unreadable, fail closed)
 };
 
 struct Extraction {
@@ -82,7 +93,8 @@ struct Extraction {
     ok,           // read completely; `segments` and `files` are everything that leaves
     unparseable,  // not readable as what it claims or looks like (JSON that is not strict JSON, text
                   // that is not valid in its charset, an unknown charset, ...): refuse as unreadable
-    file,         // the body is itself a file (multipart/*, octet-stream, image/*, pdf, ...)
+    file,         // the body is itself a file (multipart/*, octet-stream, image/*, pdf, ...):
+                  // `files` holds it, as "body"
   };
   Status status = Status::ok;
   std::vector<Segment> segments;   // ordered by raw_begin; ranges never overlap

@@ -51,3 +51,21 @@ UpstreamTarget upstream_for_host(const Service& service, std::string_view host) 
 }
 
 }  // namespace promptwall::gateway
+
+namespace promptwall::gateway {
+
+std::string_view to_string(FilePolicy p) {
+  switch (p) {
+    case FilePolicy::block: return "block";
+    case FilePolicy::warn: return "warn";
+    case FilePolicy::allow: return "allow";
+  }
+  return "block";
+}
+
+FilePolicy Service::file_policy(std::string_view cause) const {
+  if (auto it = unscannable.find(cause); it != unscannable.end()) return it->second;
+  return files.value_or(FilePolicy::block);
+}
+
+}  // namespace promptwall::gateway

@@ -40,10 +40,13 @@ struct UpstreamTarget {
 // passed. The key is still read so that existing configurations load (docs/configuration.md).
 enum class UnparseablePolicy : uint8_t { scan_raw_or_block, block };
 
-// What to do with a file the gateway cannot read: a base64 file inside JSON, or a body that is a
-// file (multipart, octet-stream, image/*, pdf...). block: refused as file_not_inspected; allow:
-// forwarded unread, and the inspection note (the audit trail) says so.
-enum class FilePolicy : uint8_t { block, allow };
+// What to do with a file the gateway could not read completely (extractors/: encrypted, image
+// only, too big, a zip bomb, a file id never scanned... each cause is an extractors::Unscannable).
+// block: refused as file_not_inspected, naming the file and the cause; warn: forwarded, the
+// decision is warn and the audit trail records the file and cause; allow: forwarded, recorded.
+// A finding in what WAS read counts whatever this says.
+enum class FilePolicy : uint8_t { block, warn, allow };
+std::string_view to_string(FilePolicy p);
 
 // Where a request for `host` (one of the service's hosts, as the client named it) goes: when the
 // service's upstream host is itself one of its `hosts`, the service is a set of real public names
@@ -62,9 +65,15 @@ struct Service {
   bool inspect = true;              // false: tunnelled/forwarded untouched (known, not an AI service)
   PolicyLayer policy;
   UnparseablePolicy unparseable = UnparseablePolicy::scan_raw_or_block;
-  // The service's `policy.files`; unset: the global `policy.files` (the loader fills it in), and
-  // block when neither says.
+  // The service's `policy.files`: the default for every cause; unset: the global `policy.files`
+  // (the loader fills it in), and block when neither says.
   std::optional<FilePolicy> files;
+  // `policy.unscannable`: per cause (its extractors::to_string spelling, "encrypted"), the
+  // service's own over the global ones (the loader merges them); a cause not named follows `files`.
+  std::map<std::string, FilePolicy, std::less<>> unscannable = {};
+
+  // What to do with a file unscannable for `cause` ("encrypted", "unscanned_reference", ...).
+  FilePolicy file_policy(std::string_view cause) const;
 };
 
 }  // namespace promptwall::gateway

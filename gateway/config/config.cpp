@@ -325,7 +325,7 @@ class ConfigReader {
   void read_root(const YAML::Node& root, GatewayConfig& c) {
     std::optional<YAML::Node> listen_node, transparent_node;
     bool admin_listen_given = false;
-    for_each_key(root, "", {"listen", "threads", "admin", "tls", "rules", "policy", "services", "limits",
+    for_each_key(root, "", {"listen", "threads", "admin", "tls", "rules", "policy", "services", "limits", "documents",
                             "audit", "log_level", "pac", "transparent", "identity", "destinations", "unlisted_ai"},
                  [&](const std::string& key, const YAML::Node& v, const std::string& path) {
                    if (key == "listen") {
@@ -340,7 +340,7 @@ class ConfigReader {
                    } else if (key == "rules") {
                      read_rules(v, path, c.rules);
                    } else if (key == "policy") {
-                     read_policy(v, path, c.policy, &c.scopes, &global_files);
+                     read_policy(v, path, c.policy, &c.scopes, &global_files, &c.unscannable);
                      if (!c.policy.mode) c.policy.mode = Mode::enforce;
                    } else if (key == "identity") {
                      identity_node_ = v;
@@ -349,6 +349,8 @@ class ConfigReader {
                      read_services(v, path, c.services);
                    } else if (key == "limits") {
                      read_limits(v, path, c.limits);
+                   } else if (key == "documents") {
+                     read_documents(v, path, c.documents);
                    } else if (key == "audit") {
                      read_audit(v, path, c.audit);
                    } else if (key == "pac") {
@@ -382,8 +384,10 @@ class ConfigReader {
     add_unlisted_ai(c);
     // `policy.files` is the default of every service that does not say (issue 12, files in JSON).
     if (global_files) c.files = *global_files;
-    for (Service& s : c.services)
+    for (Service& s : c.services) {
       if (!s.files) s.files = c.files;
+      for (const auto& [cause, action] : c.unscannable) s.unscannable.emplace(cause, action);  // the service's own win
+    }
     check_identity(c);
   }
 
@@ -661,23 +665,30 @@ class ConfigReader {
   }
 
   // The global policy also takes `units` and `groups` (given `scopes`); a service's does not.
-  // `files`: the global and each service's `policy.files` (block | allow); scopes have none.
+  // `files` and `unscannable`: the global and each service's file policies (block | warn | allow,
+  // the latter per cause); scopes have none.
   void read_policy(const YAML::Node& n, const std::string& path, PolicyLayer& layer, ScopedPolicy* scopes = nullptr,
-                   std::optional<FilePolicy>* files = nullptr) {
+                   std::optional<FilePolicy>* files = nullptr,
+                   std::map<std::string, FilePolicy, std::less<>>* unscannable = nullptr) {
     auto handle = [&](const std::string& key, const YAML::Node& v, const std::string& p) {
       if (key == "units" || key == "groups") {
         read_scopes(v, p, key == "units" ? scopes->units : scopes->groups, key);
       } else if (key == "files" && files != nullptr) {
-        auto name = text(v, p);
-        if (name && *name == "block") *files = FilePolicy::block;
-        else if (name && *name == "allow") *files = FilePolicy::allow;
-        else if (name) error(v, p, "expected block or allow, got '" + *name + "'");
+        if (auto action = file_policy(v, p)) *files = *action;
+      } else if (key == "unscannable" && unscannable != nullptr) {
+        // extractors::Unscannable's spellings (tests/unit/gateway_config_test.cpp checks they match).
+        for_each_key(v, p,
+                     {"encrypted", "image_only", "too_big", "truncated", "unknown_type", "extractor_failed", "timeout",
+                      "zip_bomb", "xml_bomb", "too_many_entries", "too_deep", "unscanned_reference"},
+                     [&](const std::string& cause, const YAML::Node& cv, const std::string& cp) {
+          if (auto action = file_policy(cv, cp)) (*unscannable)[cause] = *action;
+        });
       } else {
         read_layer_key(key, v, p, layer);
       }
     };
-    if (scopes) for_each_key(n, path, {"mode", "floor", "ceiling", "overrides", "files", "units", "groups"}, handle);
-    else if (files) for_each_key(n, path, {"mode", "floor", "ceiling", "overrides", "files"}, handle);
+    if (scopes) for_each_key(n, path, {"mode", "floor", "ceiling", "overrides", "files", "unscannable", "units", "groups"}, handle);
+    else if (files) for_each_key(n, path, {"mode", "floor", "ceiling", "overrides", "files", "unscannable"}, handle);
     else for_each_key(n, path, {"mode", "floor", "ceiling", "overrides"}, handle);
     check_layer(n, path, layer);
   }
@@ -791,7 +802,7 @@ class ConfigReader {
             else if (name && *name == "block") s.unparseable = UnparseablePolicy::block;
             else if (name) error(v, p, "expected scan_raw_or_block or block, got '" + *name + "'");
           } else if (key == "policy") {
-            read_policy(v, p, s.policy, nullptr, &s.files);
+            read_policy(v, p, s.policy, nullptr, &s.files, &s.unscannable);
           }
         });
     if (!ok) return false;
@@ -829,6 +840,49 @@ class ConfigReader {
       }
       hosts.push_back(std::move(host));
     }
+  }
+
+  std::optional<FilePolicy> file_policy(const YAML::Node& v, const std::string& p) {
+    auto name = text(v, p);
+    if (name && *name == "block") return FilePolicy::block;
+    if (name && *name == "warn") return FilePolicy::warn;
+    if (name && *name == "allow") return FilePolicy::allow;
+    if (name) error(v, p, "expected block, warn or allow, got '" + *name + "'");
+    return std::nullopt;
+  }
+
+  // `documents:` (docs/configuration.md): the limits of reading one file, and the sandbox's size.
+  void read_documents(const YAML::Node& n, const std::string& path, DocumentsConfig& d) {
+    constexpr size_t KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
+    extractors::ExtractionLimits& l = d.limits;
+    for_each_key(n, path,
+                 {"max_file_bytes", "max_text_bytes", "max_entries", "max_inflated_bytes", "max_ratio", "max_nesting",
+                  "time_per_file", "worker_memory", "files_per_request", "workers", "spares"},
+                 [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+                   if (key == "max_file_bytes") {
+                     if (auto s = size(v, p, 1 * KiB, 4 * GiB, "1KiB to 4GiB")) l.max_file_bytes = *s;
+                   } else if (key == "max_text_bytes") {
+                     if (auto s = size(v, p, 1 * KiB, 1 * GiB, "1KiB to 1GiB")) l.max_text_bytes = *s;
+                   } else if (key == "max_entries") {
+                     if (auto c = integer(v, p, 1, 1'000'000)) l.max_entries = static_cast<uint32_t>(*c);
+                   } else if (key == "max_inflated_bytes") {
+                     if (auto s = size(v, p, 1 * MiB, 64 * GiB, "1MiB to 64GiB")) l.max_inflated_bytes = *s;
+                   } else if (key == "max_ratio") {
+                     if (auto c = integer(v, p, 2, 100'000)) l.max_ratio = static_cast<uint32_t>(*c);
+                   } else if (key == "max_nesting") {
+                     if (auto c = integer(v, p, 0, 16)) l.max_nesting = static_cast<uint32_t>(*c);
+                   } else if (key == "time_per_file") {
+                     if (auto t = duration(v, p, milliseconds(100), milliseconds(600'000), "100ms to 10m")) l.time_per_file = *t;
+                   } else if (key == "worker_memory") {
+                     if (auto s = size(v, p, 64 * MiB, 64 * GiB, "64MiB to 64GiB")) l.worker_memory_bytes = *s;
+                   } else if (key == "files_per_request") {
+                     if (auto c = integer(v, p, 1, 1'000)) l.files_per_request = static_cast<uint32_t>(*c);
+                   } else if (key == "workers") {
+                     if (auto c = integer(v, p, 0, 256)) d.workers = static_cast<unsigned>(*c);
+                   } else {
+                     if (auto c = integer(v, p, 0, 256)) d.spares = static_cast<unsigned>(*c);
+                   }
+                 });
   }
 
   void read_limits(const YAML::Node& n, const std::string& path, Limits& limits) {

@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "extractors/extraction_limits.h"
 #include "gateway/catalog/service.h"
 #include "gateway/config/default_limits.h"
 #include "gateway/identity/ip_network.h"
@@ -68,6 +69,14 @@ struct Limits {
   size_t max_json_depth = default_limits::max_json_depth;
   size_t max_connections = default_limits::max_connections;
   Timeouts timeouts;
+};
+
+// `documents:` what reading a file may cost (extractors/extraction_limits.h holds the defaults) and
+// how many sandboxed worker processes read them.
+struct DocumentsConfig {
+  extractors::ExtractionLimits limits;
+  unsigned workers = 0;  // documents read at once; 0 = one per core (at least 2)
+  unsigned spares = 2;   // worker processes started ahead of need
 };
 
 struct TlsConfig {
@@ -207,6 +216,9 @@ struct GatewayConfig {
   RulesConfig rules;
   PolicyLayer policy;  // global layer; mode is always set (default enforce)
   FilePolicy files = FilePolicy::block;  // `policy.files`; every service without its own gets it
+  // `policy.unscannable`: per cause; merged into every service's own (the service's win).
+  std::map<std::string, FilePolicy, std::less<>> unscannable;
+  DocumentsConfig documents;
   std::vector<Service> services;
   Limits limits;
   AuditConfig audit;

@@ -50,10 +50,26 @@ audit::DecisionEvent decision_event(const Origin& origin, const Exchange& ex, co
       }
       ++it->count;
       const Segment& segment = in.segments[in.findings[i].segment];
-      if (std::find(it->locations.begin(), it->locations.end(), segment.location) == it->locations.end())
-        it->locations.push_back(segment.location);
+      // In a document, the finer place ("file report.docx: sheet 2, cell B3").
+      const std::string& location = in.findings[i].location.empty() ? segment.location : in.findings[i].location;
+      if (std::find(it->locations.begin(), it->locations.end(), location) == it->locations.end())
+        it->locations.push_back(location);
       if (it->evidence.size() < audit::kMaxEvidencePerRule)
-        it->evidence.push_back(evidence.make(segment.text, f.span.begin, f.span.end, segment.location));
+        it->evidence.push_back(evidence.make(segment.text, f.span.begin, f.span.end, location));
+    }
+    for (const InspectedFile& file : in.files) {
+      audit::EventFile out;
+      out.name = file.display_name;
+      out.location = file.location;
+      out.type = file.type.empty() ? "unknown" : file.type;
+      out.size = file.size;
+      out.sha256 = file.sha256;
+      if (file.unscannable != extractors::Unscannable::none) {
+        out.unscannable = std::string(extractors::to_string(file.unscannable));
+        out.policy = file.policy ? std::string(to_string(*file.policy)) : "block";
+      }
+      out.findings = static_cast<uint32_t>(file.findings);
+      e.files.push_back(std::move(out));
     }
     e.scan_ms = in.scan_seconds * 1000;
   }
@@ -74,6 +90,10 @@ void record(GatewayMetrics& metrics, const Origin& origin, const Exchange& ex) {
   if (ex.inspection) {
     if (!ex.inspection->segments.empty()) metrics.scan_done(ex.inspection->scan_seconds);
     for (const auto& f : ex.inspection->findings) metrics.finding(f.finding.rule_id);
+    for (const auto& file : ex.inspection->files)
+      metrics.file_read(file.type.empty() ? "unknown" : file.type,
+                        file.unscannable == extractors::Unscannable::none ? "read" : extractors::to_string(file.unscannable),
+                        file.seconds);
   }
 
   // Who, when known: "user@unit", "user", "@unit" (never anything the request carried unchecked).

@@ -13,6 +13,8 @@ namespace {
 constexpr std::array<double, 15> kRequestBounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                 0.25,   0.5,   1,      2.5,   5,     10,    30};
 // Scanning one request: tens of microseconds for a chat turn, up to a second for a large document.
+// Reading a file: a small text file in a millisecond, a large PDF or sheet in seconds.
+constexpr std::array<double, 12> kExtractionBounds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
 constexpr std::array<double, 14> kScanBounds{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                              0.01,    0.025,  0.05,    0.1,    0.25,  0.5,    1};
 
@@ -129,7 +131,8 @@ template class LabelledCounter<2>;
 
 // --- GatewayMetrics --------------------------------------------------------------------------
 
-GatewayMetrics::GatewayMetrics() : request_duration_(kRequestBounds), scan_duration_(kScanBounds) {}
+GatewayMetrics::GatewayMetrics()
+    : request_duration_(kRequestBounds), scan_duration_(kScanBounds), extraction_duration_(kExtractionBounds) {}
 
 void GatewayMetrics::request_done(std::string_view service, std::string_view decision, double latency_seconds,
                                   uint64_t bytes_in, uint64_t bytes_out) {
@@ -146,6 +149,11 @@ void GatewayMetrics::finding(std::string_view rule_id) { findings_.add({rule_id}
 void GatewayMetrics::refusal(std::string_view reason) { refusals_.add({reason}); }
 
 void GatewayMetrics::transparent_connection(std::string_view outcome) { transparent_.add({outcome}); }
+
+void GatewayMetrics::file_read(std::string_view type, std::string_view verdict, double seconds) {
+  files_.add({type, verdict});
+  extraction_duration_.observe(seconds);
+}
 
 void GatewayMetrics::connection_opened() { open_connections_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -179,6 +187,14 @@ std::string GatewayMetrics::render() const {
   append_header(out, "promptwall_transparent_connections_total", "counter",
                 "Connections the firewall redirected to the transparent listener, by outcome.");
   transparent_.render(out, "promptwall_transparent_connections_total", {"outcome"});
+
+  append_header(out, "promptwall_files_total", "counter",
+                "Files requests carried, by type (from their bytes) and verdict (read, or why not).");
+  files_.render(out, "promptwall_files_total", {"type", "verdict"});
+
+  append_header(out, "promptwall_extraction_duration_seconds", "histogram",
+                "Time spent reading one file's text (in the sandboxed worker).");
+  extraction_duration_.render(out, "promptwall_extraction_duration_seconds");
 
   append_header(out, "promptwall_request_duration_seconds", "histogram",
                 "Time from a request's arrival to the end of its response.");

@@ -84,6 +84,9 @@ class GatewayMetrics {
   // The transparent listener: each redirected connection once, by what became of it
   // (intercepted: TLS terminated or plain HTTP inspected; spliced; refused).
   void transparent_connection(std::string_view outcome);
+  // A file a request carried, read (or not) by extractors/: its type ("docx"), its verdict
+  // ("read" when read completely, else the unscannable cause), and the time reading took.
+  void file_read(std::string_view type, std::string_view verdict, double seconds);
 
   std::string render() const;
 
@@ -92,8 +95,10 @@ class GatewayMetrics {
   LabelledCounter<1> findings_;  // rule
   LabelledCounter<1> refusals_;  // reason
   LabelledCounter<1> transparent_;  // outcome
+  LabelledCounter<2> files_;        // type, verdict
   Histogram request_duration_;
   Histogram scan_duration_;
+  Histogram extraction_duration_;
   std::atomic<uint64_t> bytes_received_{0};
   std::atomic<uint64_t> bytes_sent_{0};
   std::atomic<int64_t> open_connections_{0};
