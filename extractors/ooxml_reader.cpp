@@ -9,10 +9,15 @@
 #include <unordered_set>
 #include <vector>
 
+#include "extractors/office_layout.h"
 #include "extractors/xml_sax.h"
 
 namespace promptwall::extractors {
 namespace {
+
+using office::column_name;
+using office::PlacedWriter;
+using office::TableLayout;
 
 // ---- the package: parts and relationships ----------------------------------------------------
 
@@ -176,27 +181,6 @@ const Relationship* by_id(const std::vector<Relationship>& rels, std::string_vie
 
 bool truthy(std::string_view val) { return !(val == "0" || val == "false" || val == "off"); }
 
-// Emits text under a place, anchoring only when the place changes.
-class PlacedWriter {
- public:
-  explicit PlacedWriter(TextCollector& c) : c_(c) {}
-  void write(std::string_view text, const SpanPlace& place) {
-    if (text.empty()) return;
-    if (!last_ || !(*last_ == place)) {
-      c_.anchor(place);
-      last_ = place;
-    }
-    c_.text(text);
-  }
-  void reset() { last_.reset(); }
-  TextCollector& collector() { return c_; }
-  bool full() const { return c_.full(); }
-
- private:
-  TextCollector& c_;
-  std::optional<SpanPlace> last_;
-};
-
 // Skips the subtree of mc:Fallback and of every mc:Choice after the first: Office writes the same
 // content once per rendering it offers, and a reader must not see a text box twice.
 class AlternateContent {
@@ -235,79 +219,6 @@ class AlternateContent {
  private:
   size_t skip_ = 0;
   std::vector<bool> taken_;
-};
-
-// Table layout shared by Word and DrawingML tables: cells of the outermost table are '\t'-separated
-// and rows end the line; a cell's paragraphs and nested tables' cells are joined by ' '.
-class TableLayout {
- public:
-  explicit TableLayout(TextCollector& c) : c_(c) {}
-  size_t depth() const { return depth_; }
-  bool in_cell() const { return depth_ > 0; }
-  bool first_cell() const { return depth_ >= 1 && first_table_ && row_ == 1 && cell_ == 1; }
-
-  void table_start() {
-    if (depth_ == 0) {
-      c_.end_paragraph();
-      first_table_ = !seen_table_;
-      seen_table_ = true;
-      row_ = 0;
-    } else {
-      space_pending_ = cell_has_text_;
-    }
-    ++depth_;
-  }
-  void table_end() {
-    if (depth_ == 0) return;
-    --depth_;
-    if (depth_ == 0) {
-      c_.end_paragraph();
-      first_table_ = false;
-    }
-  }
-  void row_start() {
-    if (depth_ == 1) {
-      ++row_;
-      cell_ = 0;
-    }
-  }
-  void row_end() {
-    if (depth_ == 1) {
-      c_.end_paragraph();
-    } else if (depth_ > 1) {
-      space_pending_ = cell_has_text_;
-    }
-  }
-  void cell_start() {
-    if (depth_ == 1) {
-      if (cell_ > 0) c_.end_cell();
-      ++cell_;
-      cell_has_text_ = false;
-      space_pending_ = false;
-    } else if (depth_ > 1) {
-      space_pending_ = cell_has_text_;
-    }
-  }
-  // A paragraph inside a cell ended: the next text of the cell is set apart by a space.
-  void paragraph_end() { space_pending_ = cell_has_text_; }
-  // Before text inside a cell: the separator owed, if any.
-  void before_text(PlacedWriter& w, const SpanPlace& place) {
-    if (space_pending_) {
-      w.write(" ", place);
-      space_pending_ = false;
-    }
-    cell_has_text_ = true;
-  }
-
- private:
-  TextCollector& c_;
-  size_t depth_ = 0;
-  size_t row_ = 0;
-  size_t cell_ = 0;
-  bool seen_table_ = false;
-  bool first_table_ = false;
-  bool cell_has_text_ = false;
-  bool space_pending_ = false;
 };
 
 // ---- WordprocessingML: body, headers, footers, notes, comments -------------------------------
@@ -657,16 +568,6 @@ ReadOutcome read_docx(Package& pkg, const std::string& main) {
 }
 
 // ---- xlsx -------------------------------------------------------------------------------------
-
-std::string column_name(uint32_t column) {  // 1 → "A", 27 → "AA"
-  std::string s;
-  while (column > 0) {
-    const uint32_t rem = (column - 1) % 26;
-    s.insert(s.begin(), static_cast<char>('A' + rem));
-    column = (column - 1) / 26;
-  }
-  return s;
-}
 
 // "B3" → (column 2, row 3); nothing when it is not a cell reference within Excel's grid.
 std::optional<std::pair<uint32_t, uint32_t>> parse_cell_ref(std::string_view ref) {

@@ -90,7 +90,7 @@ def small_xlsx(cells):
     return fixed_times(buf.getvalue())
 
 
-def make_docx():
+def make_docx(work):
     """word.docx: a stamp split across runs, header and footer, a hidden run, a tab and a line
     break, a table whose first cell holds two paragraphs, core properties and an embedded workbook."""
     import docx
@@ -135,7 +135,12 @@ def make_docx():
     d.part.relate_to(part, RT.PACKAGE)
     buf = io.BytesIO()
     d.save(buf)
-    save("word.docx", fixed_times(buf.getvalue()))
+    data = fixed_times(buf.getvalue())
+    save("word.docx", data)
+    src = os.path.join(work, "word.docx")
+    with open(src, "wb") as f:
+        f.write(data)
+    save("word.odt", soffice_convert(src, "odt", work))
 
 
 def make_xlsx(work):
@@ -184,7 +189,7 @@ def main():
     work = tempfile.mkdtemp(prefix="office-")
     try:
         make_zips()
-        make_docx()
+        make_docx(work)
         make_xlsx(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
