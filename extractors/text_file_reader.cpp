@@ -332,12 +332,12 @@ class HtmlText {
     if (!closing) attributes(tag.substr(n));
 
     if (name == "td" || name == "th") {
-      if (closing) {
-        flush();
-        out_.end_cell();
-      }
+      // Cells are joined with '\t': the separator comes before every cell but a row's first.
+      flush();
+      if (!closing && cells_in_row_++ > 0) out_.end_cell();
       return;
     }
+    if (name == "tr") cells_in_row_ = 0;
     if (name == "table") {
       flush();
       out_.end_paragraph();
@@ -447,6 +447,7 @@ class HtmlText {
   bool pending_space_ = false;
   int pre_ = 0;
   int table_depth_ = 0;
+  int cells_in_row_ = 0;
   std::string raw_until_;
 };
 

@@ -8,6 +8,7 @@ mime_message_reader and legacy_office_reader (extractors/), written by the real 
                         PDF, RTF and Word 97 filters
   attached.pdf          letter.pdf with ghichu.txt embedded (qpdf --add-attachment)
   scan.pdf              a page holding only a picture (no text layer)
+  locked.doc            letter.doc saved with a password to open (LibreOffice, Word 97 RC4)
   locked.pdf            letter.pdf under a user password (qpdf, AES-256)
   restricted.pdf        letter.pdf under an owner password only (opens without one: must be read)
   roster.xls            an openpyxl workbook (two sheets) saved as Excel 97 by LibreOffice
@@ -153,6 +154,9 @@ def make_letter(office, work):
                               ("letter.doc", "MS Word 97"), ("letter.docx", "MS Word 2007 XML"),
                               ("letter.odt", "writer8")):
         office.save(doc, os.path.join(OUT, name), filter_name)
+    # Password-protected Word 97 (LibreOffice's RC4 encryption): antiword says it cannot read it.
+    doc.storeToURL(uno.systemPathToFileUrl(os.path.join(OUT, "locked.doc")),
+                   (prop("FilterName", "MS Word 97"), prop("Password", "secret")))
     doc.close(True)
 
 
