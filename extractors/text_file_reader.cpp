@@ -488,6 +488,8 @@ std::string text_as_utf8(std::string_view bytes, std::string_view declared_chars
   return done("UTF-8", std::string(bytes));
 }
 
+void write_html_text(std::string_view utf8, TextCollector& out) { HtmlText(out).read(utf8); }
+
 ReadOutcome read_text_file(FileType type, std::string_view bytes, TextCollector& out, ReadContext&) {
   const std::string declared = type == FileType::html ? html_meta_charset(bytes) : std::string();
   const std::string text = text_as_utf8(bytes, declared);

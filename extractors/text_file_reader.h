@@ -33,4 +33,8 @@ ReadOutcome read_text_file(FileType type, std::string_view bytes, TextCollector&
 // ("UTF-8" when the bytes were already). Shared with the e-mail reader for its parts.
 std::string text_as_utf8(std::string_view bytes, std::string_view declared_charset, std::string* charset = nullptr);
 
+// HTML already in UTF-8 (the html rules above) into the current part. For the e-mail reader's
+// text/html parts, whose charset the MIME header gave.
+void write_html_text(std::string_view utf8, TextCollector& out);
+
 }  // namespace promptwall::extractors
