@@ -13,6 +13,19 @@
 // gemini.google.com's StreamGenerate; a WebSocket upgrade on any path is accepted (the first
 // offered subprotocol chosen), recorded as method UPGRADE, and each message recorded as method
 // WEBSOCKET and echoed back as {"echo": text}.
+// File uploads, answered as the real APIs answer them (ids numbered per process, so a test reads
+// them from the client's output or the records, never guesses them):
+//   OpenAI      POST /v1/files (multipart) → a file object "file-<n>"; POST /v1/uploads →
+//               "upload_<n>"; .../parts → "part_<n>"; .../complete → the upload, completed, with
+//               its file "file-<n>"; .../cancel; GET /v1/files/<id>
+//   Anthropic   POST /v1/files (multipart, told apart by its anthropic-version header) → "file_<n>"
+//   Gemini      POST /upload/v1beta/files with X-Goog-Upload-Command: start → X-Goog-Upload-URL on
+//               this server (?upload_id=<n>&upload_protocol=resumable); each chunk → status active,
+//               the finalizing one → final and {"file": {"name": "files/e2e-<n>", "uri": ...}};
+//               GET /v1beta/files/e2e-<n>
+//   ChatGPT web POST /backend-api/files → {"status":"success","file_id":"file-<n>","upload_url":
+//               "https://<x-fake-blob-host, else files.oaiusercontent.com>/files/<uuid>/raw?…&sig=…"};
+//               POST /backend-api/files/<id>/uploaded; PUT on a blob path (x-ms-blob-type) → 201
 // Runs on Node 18 and 20; only WebSockets need a package (`ws`, loaded on the first upgrade).
 'use strict';
 
@@ -140,13 +153,188 @@ function parseJson(text) {
   try { return JSON.parse(text); } catch { return null; }
 }
 
-function answer(req, res, bodyText) {
+// ---------------------------------------------------------------------------------------------
+// File uploads. One counter per process numbers every id it hands out.
+
+let nextId = 1;
+const openaiFiles = new Map();   // "file-<n>" → file object
+const openaiUploads = new Map(); // "upload_<n>" → upload object (without its file until complete)
+const geminiSessions = new Map(); // upload_id → {received, metadata}
+const geminiFiles = new Map();   // "files/e2e-<n>" → file
+
+// A multipart/form-data body's parts: [{name, filename, contentType, data (Buffer)}]; null when
+// the body is not one (a fake reads what the SDKs send, no more).
+function multipartParts(contentType, body) {
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType || '');
+  if (!m) return null;
+  const delimiter = Buffer.from(`--${m[1] || m[2]}`);
+  const parts = [];
+  let at = body.indexOf(delimiter);
+  while (at >= 0) {
+    let start = at + delimiter.length;
+    if (body.slice(start, start + 2).toString() === '--') break;
+    start += 2;  // CRLF
+    const next = body.indexOf(delimiter, start);
+    if (next < 0) return null;
+    const part = body.slice(start, next - 2);  // the CRLF before the delimiter
+    const headEnd = part.indexOf('\r\n\r\n');
+    if (headEnd < 0) return null;
+    const head = part.slice(0, headEnd).toString('utf8');
+    const disposition = /content-disposition:([^\r\n]*)/i.exec(head);
+    const type = /content-type:\s*([^\r\n]*)/i.exec(head);
+    const name = disposition && /\bname="([^"]*)"/i.exec(disposition[1]);
+    const filename = disposition && /\bfilename="([^"]*)"/i.exec(disposition[1]);
+    parts.push({ name: name ? name[1] : null, filename: filename ? filename[1] : null,
+                 contentType: type ? type[1].trim() : null, data: part.slice(headEnd + 4) });
+    at = next;
+  }
+  return parts;
+}
+
+const field = (parts, name) => (parts || []).find((p) => p.name === name);
+
+function openaiFileObject(filename, bytes, purpose) {
+  const id = `file-${nextId++}`;
+  const file = { id, object: 'file', bytes, created_at: now(), filename, purpose, status: 'processed',
+                 status_details: null, expires_at: null };
+  openaiFiles.set(id, file);
+  return file;
+}
+
+function openaiUploadsAnswer(req, res, path, body, parts) {
+  let m;
+  if (path === '/v1/uploads') {
+    const upload = { id: `upload_${nextId++}`, object: 'upload', bytes: body.bytes, created_at: now(),
+                     filename: body.filename, purpose: body.purpose, status: 'pending',
+                     expires_at: now() + 3600, file: null };
+    openaiUploads.set(upload.id, upload);
+    return sendJson(res, 200, upload);
+  }
+  if ((m = /^\/v1\/uploads\/([^/]+)\/parts$/.exec(path))) {
+    const data = field(parts, 'data');
+    if (!openaiUploads.has(m[1]) || !data) return sendJson(res, 400, { error: { message: 'bad part', type: 'invalid_request_error' } });
+    return sendJson(res, 200, { id: `part_${nextId++}`, object: 'upload.part', created_at: now(), upload_id: m[1] });
+  }
+  if ((m = /^\/v1\/uploads\/([^/]+)\/complete$/.exec(path))) {
+    const upload = openaiUploads.get(m[1]);
+    if (!upload) return sendJson(res, 404, { error: { message: 'no such upload', type: 'invalid_request_error' } });
+    upload.status = 'completed';
+    upload.file = openaiFileObject(upload.filename, upload.bytes, upload.purpose);
+    return sendJson(res, 200, upload);
+  }
+  if ((m = /^\/v1\/uploads\/([^/]+)\/cancel$/.exec(path))) {
+    const upload = openaiUploads.get(m[1]);
+    if (!upload) return sendJson(res, 404, { error: { message: 'no such upload', type: 'invalid_request_error' } });
+    upload.status = 'cancelled';
+    return sendJson(res, 200, upload);
+  }
+  return false;
+}
+
+// Answers an upload request; false when the request is none.
+function uploadAnswer(req, res, url, rawBody, opts, server) {
+  const path = url.pathname;
+  const post = req.method === 'POST';
+  const isAnthropic = 'anthropic-version' in req.headers;
+  const parts = multipartParts(req.headers['content-type'], rawBody);
+  let m;
+
+  // Google's resumable protocol.
+  const command = String(req.headers['x-goog-upload-command'] || '').toLowerCase();
+  if (post && path === '/upload/v1beta/files' && command === 'start') {
+    const id = String(nextId++);
+    const metadata = parseJson(rawBody.toString('utf8')) || {};
+    geminiSessions.set(id, { received: 0, metadata: metadata.file || {} });
+    const address = server.address();
+    res.writeHead(200, {
+      'x-goog-upload-url': `http://${opts.host}:${address.port}/upload/v1beta/files?upload_id=${id}&upload_protocol=resumable`,
+      'x-goog-upload-status': 'active', 'x-goog-upload-chunk-granularity': '262144',
+      'content-length': 0,
+    });
+    res.end();
+    return true;
+  }
+  if ((req.method === 'POST' || req.method === 'PUT') && path === '/upload/v1beta/files' && command) {
+    const session = geminiSessions.get(url.searchParams.get('upload_id'));
+    if (!session) return sendJson(res, 404, { error: { code: 404, message: 'no such upload', status: 'NOT_FOUND' } }), true;
+    if (command.includes('upload')) session.received += rawBody.length;
+    if (!command.includes('finalize')) {
+      res.writeHead(200, { 'x-goog-upload-status': 'active', 'content-length': 0 });
+      res.end();
+      return true;
+    }
+    const n = nextId++;
+    const name = `files/e2e-${n}`;
+    const stamp = new Date().toISOString();
+    const file = { name, displayName: session.metadata.displayName, mimeType: session.metadata.mimeType || 'application/octet-stream',
+                   sizeBytes: String(session.received), createTime: stamp, updateTime: stamp,
+                   expirationTime: new Date(Date.now() + 48 * 3600 * 1000).toISOString(),
+                   sha256Hash: 'ZmFrZQ==', uri: `https://generativelanguage.googleapis.com/v1beta/${name}`,
+                   state: 'ACTIVE', source: 'UPLOADED' };
+    geminiFiles.set(name, file);
+    const body = JSON.stringify({ file });
+    res.writeHead(200, { 'x-goog-upload-status': 'final', 'content-type': 'application/json; charset=UTF-8',
+                         'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    return true;
+  }
+  if (req.method === 'GET' && (m = /^\/v1beta\/(files\/[a-z0-9-]+)$/.exec(path))) {
+    const file = geminiFiles.get(m[1]);
+    if (!file) return sendJson(res, 404, { error: { code: 404, message: 'not found', status: 'NOT_FOUND' } }), true;
+    return sendJson(res, 200, file), true;
+  }
+
+  // Anthropic's and OpenAI's files.
+  if (post && path === '/v1/files') {
+    const file = field(parts, 'file');
+    if (!file) return sendJson(res, 400, { error: { message: 'no file part', type: 'invalid_request_error' } }), true;
+    if (isAnthropic) {
+      return sendJson(res, 200, { id: `file_${nextId++}`, type: 'file', filename: file.filename,
+                                  mime_type: file.contentType || 'application/octet-stream', size_bytes: file.data.length,
+                                  created_at: new Date().toISOString(), downloadable: false }), true;
+    }
+    const purpose = field(parts, 'purpose');
+    return sendJson(res, 200, openaiFileObject(file.filename, file.data.length, purpose ? purpose.data.toString('utf8') : null)), true;
+  }
+  if (req.method === 'GET' && (m = /^\/v1\/files\/([^/]+)$/.exec(path)) && openaiFiles.has(m[1])) {
+    return sendJson(res, 200, openaiFiles.get(m[1])), true;
+  }
+  if (post && path.startsWith('/v1/uploads')) {
+    const answered = openaiUploadsAnswer(req, res, path, parseJson(rawBody.toString('utf8')) || {}, parts);
+    return answered !== false;
+  }
+
+  // ChatGPT web: announce, blob PUT, uploaded.
+  if (post && path === '/backend-api/files') {
+    const n = nextId++;
+    const uuid = `00000000-e2e0-7000-8000-${String(n).padStart(12, '0')}`;
+    const host = req.headers['x-fake-blob-host'] || 'files.oaiusercontent.com';
+    return sendJson(res, 200, {
+      status: 'success', file_id: `file-e2e${n}`,
+      upload_url: `https://${host}/files/${uuid}/raw?se=2030-01-01T00%3A00%3A00Z&sp=w&sv=2024-08-04&sr=b&sig=ZTJl`,
+      download_url: null,
+    }), true;
+  }
+  if (post && (m = /^\/backend-api\/files\/([^/]+)\/uploaded$/.exec(path))) {
+    return sendJson(res, 200, { status: 'success', download_url: `https://files.oaiusercontent.com/${m[1]}` }), true;
+  }
+  if (req.method === 'PUT' && req.headers['x-ms-blob-type']) {
+    res.writeHead(201, { 'content-length': 0, etag: '"0x8DCE2E0"', 'x-ms-request-server-encrypted': 'true' });
+    res.end();
+    return true;
+  }
+  return false;
+}
+
+function answer(req, res, rawBody, opts, server) {
+  const bodyText = rawBody.toString('utf8');
   const forced = Number(req.headers['x-fake-status'] || 0);
   if (forced) {
     sendJson(res, forced, { error: { message: `fake upstream status ${forced}`, type: 'fake_status', code: null } });
     return;
   }
   const url = new URL(req.url, 'http://upstream');
+  if (uploadAnswer(req, res, url, rawBody, opts, server)) return;
   const path = url.pathname;
   const body = parseJson(bodyText) || {};
   const model = typeof body.model === 'string' ? body.model : 'fake-model';
@@ -249,8 +437,8 @@ function main() {
       };
       fs.appendFileSync(opts.record, JSON.stringify(record) + '\n');
       const delay = Number(req.headers['x-fake-delay-ms'] || 0);
-      if (delay > 0) setTimeout(() => answer(req, res, record.body), delay);
-      else answer(req, res, record.body);
+      if (delay > 0) setTimeout(() => answer(req, res, body, opts, server), delay);
+      else answer(req, res, body, opts, server);
     });
   };
   const server = opts.tlsCert
