@@ -48,6 +48,12 @@ std::optional<std::string> read_id(std::string_view raw) {
   return out;
 }
 
+// A path used as a key as it stands (a Google session path, a blob path): 1..256 bytes of
+// printable ASCII, as a request target may hold.
+bool printable_path(std::string_view p) {
+  return !p.empty() && p.size() <= kMaxIdBytes && std::all_of(p.begin(), p.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
   size_t start = 0;
@@ -145,7 +151,7 @@ std::optional<std::string> session_key(std::string_view path_only, std::string_v
     }
     if (found) return found;
   }
-  if (path_only.empty() || path_only.size() > kMaxIdBytes) return std::nullopt;
+  if (!printable_path(path_only)) return std::nullopt;
   return std::string(path_only);
 }
 
@@ -259,7 +265,7 @@ UploadStep classify_upload(Schema schema, std::string_view method, std::string_v
   if (method == "PUT" && header(headers, "x-ms-blob-type")) {
     const auto type = header(headers, "x-ms-blob-type");
     if (!iequals(trim(*type), "BlockBlob")) return malformed("blob_put: x-ms-blob-type is not BlockBlob");
-    if (path_only.size() < 2 || path_only.size() > kMaxIdBytes || path_only[0] != '/')
+    if (path_only.size() < 2 || path_only[0] != '/' || !printable_path(path_only))
       return malformed("blob_put: the blob path is not readable");
     return step(UploadStep::Kind::blob_put, std::string(path_only));
   }

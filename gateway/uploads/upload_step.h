@@ -36,8 +36,9 @@
 // over-long id, an offset that is not a decimal number, a command naming nothing known) is
 // `malformed`, with `error` saying why: the gateway cannot key its bytes and should refuse it.
 //
-// Ids are taken as sent, percent-decoded once (the SDKs percent-encode path parameters); at most
-// 256 bytes of printable ASCII, else malformed. Paths compare case-sensitively, as the upstreams
+// Ids are taken as sent, percent-decoded once (the SDKs percent-encode path parameters); a path
+// used as a key (a session or blob path) is kept as sent; either is at most 256 bytes of printable
+// ASCII, else the step is malformed. Paths compare case-sensitively, as the upstreams
 // route them; the query is ignored except where named above.
 //
 // Threads: pure function, no state. Errors: values only; nothing throws beyond std::bad_alloc.

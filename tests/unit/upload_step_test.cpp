@@ -246,6 +246,9 @@ TEST_CASE("ChatGPT web: announce, uploaded, and the blob PUT", "[uploads][upload
       put);
   CHECK(blob.kind == Kind::blob_put);
   CHECK(blob.id == "/files/00000000-2554-7230-b9ed-e110f49fccb5/raw");
+  // A path used as a key must be printable ASCII (found by fuzz/upload_answer: a NUL in the path).
+  CHECK(classify_upload(Schema::json, "PUT", std::string("/files/a\0b/raw", 14), put).kind == Kind::malformed);
+  CHECK(classify_upload(Schema::gemini, "POST", std::string("/s\x01", 3), genai_chunk("upload", "0")).kind == Kind::malformed);
   // Not a Put Blob: no x-ms-blob-type, or another blob type.
   CHECK(classify_upload(Schema::json, "PUT", "/files/x/raw", json).kind == Kind::none);
   CHECK(classify_upload(Schema::json, "PUT", "/files/x/raw", headers({{"x-ms-blob-type", "AppendBlob"}})).kind ==
