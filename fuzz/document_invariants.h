@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <source_location>
 #include <string>
 #include <vector>
 
@@ -23,10 +22,13 @@
 
 namespace promptwall::fuzz {
 
-// Names the broken invariant's line before aborting, so a crash file's log says which one.
-inline void require(bool ok, std::source_location where = std::source_location::current()) {
+// Names the broken invariant before aborting, so a crash file's log says which one (a macro:
+// clang 14 has no std::source_location).
+#define FUZZ_REQUIRE(condition) ::promptwall::fuzz::require_at((condition), #condition, __FILE__, __LINE__)
+
+inline void require_at(bool ok, const char* condition, const char* file, int line) {
   if (ok) return;
-  std::fprintf(stderr, "invariant failed at %s:%u\n", where.file_name(), static_cast<unsigned>(where.line()));
+  std::fprintf(stderr, "invariant failed at %s:%d: %s\n", file, line, condition);
   std::abort();
 }
 
@@ -44,27 +46,27 @@ inline bool valid_utf8(const std::string& s) {
 inline void require_parts_hold(const std::vector<extractors::TextPart>& parts, uint64_t max_text_bytes) {
   uint64_t total = 0;
   for (const auto& part : parts) {
-    require(valid_utf8(part.text));
-    require(valid_utf8(part.place.inner) && valid_utf8(part.place.cell));
+    FUZZ_REQUIRE(valid_utf8(part.text));
+    FUZZ_REQUIRE(valid_utf8(part.place.inner) && valid_utf8(part.place.cell));
     total += part.text.size();
-    if (!part.anchors.empty()) require(part.anchors.front().offset == 0);
+    if (!part.anchors.empty()) FUZZ_REQUIRE(part.anchors.front().offset == 0);
     uint32_t previous = 0;
     for (const auto& anchor : part.anchors) {
-      require(anchor.offset >= previous && anchor.offset <= part.text.size());
+      FUZZ_REQUIRE(anchor.offset >= previous && anchor.offset <= part.text.size());
       previous = anchor.offset;
     }
     // place_at() on every boundary: the last anchor at or before it, never past the text.
     (void)part.place_at(0);
     (void)part.place_at(part.text.size());
   }
-  require(total <= max_text_bytes);
+  FUZZ_REQUIRE(total <= max_text_bytes);
 }
 
 inline void require_outcome_holds(const extractors::ReadOutcome& outcome) {
   if (outcome.good()) return;
-  require(!outcome.detail.empty());
+  FUZZ_REQUIRE(!outcome.detail.empty());
   // A cause the policy has a key for (unscannable_from_string takes no "none").
-  require(extractors::unscannable_from_string(extractors::to_string(outcome.cause)) == outcome.cause);
+  FUZZ_REQUIRE(extractors::unscannable_from_string(extractors::to_string(outcome.cause)) == outcome.cause);
 }
 
 // Limits small enough that a fuzzer spends its time on structure, not on inflating megabytes:

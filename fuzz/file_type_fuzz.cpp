@@ -12,18 +12,17 @@
 #include "fuzz/document_invariants.h"
 
 using namespace promptwall::extractors;
-using promptwall::fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 256 * 1024) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   const DetectedType first = detect_file_type(bytes);
   const DetectedType again = detect_file_type(bytes);
-  require(first.type == again.type && first.encrypted == again.encrypted);
+  FUZZ_REQUIRE(first.type == again.type && first.encrypted == again.encrypted);
   if (first.encrypted)
-    require(first.type == FileType::docx || first.type == FileType::xlsx || first.type == FileType::pptx);
-  if (bytes.substr(0, 5) == "%PDF-") require(first.type == FileType::pdf);
-  require(!to_string(first.type).empty());
-  require(!media_type(first.type).empty());
+    FUZZ_REQUIRE(first.type == FileType::docx || first.type == FileType::xlsx || first.type == FileType::pptx);
+  if (bytes.substr(0, 5) == "%PDF-") FUZZ_REQUIRE(first.type == FileType::pdf);
+  FUZZ_REQUIRE(!to_string(first.type).empty());
+  FUZZ_REQUIRE(!media_type(first.type).empty());
   return 0;
 }

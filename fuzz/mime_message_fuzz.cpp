@@ -15,7 +15,6 @@
 #include "fuzz/document_invariants.h"
 
 using namespace promptwall::extractors;
-using promptwall::fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 256 * 1024) return 0;
@@ -26,13 +25,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t inner = 0;
   ReadContext ctx{limits, budget, [&](std::string_view file, std::string_view name) {
                     ++inner;
-                    require(file.size() <= size);
-                    require(!name.empty());  // "attachment-N" when unnamed
+                    FUZZ_REQUIRE(file.size() <= size);
+                    FUZZ_REQUIRE(!name.empty());  // "attachment-N" when unnamed
                     return ReadOutcome::ok();
                   }};
   const ReadOutcome outcome = read_mime_message(bytes, collector, ctx);
   promptwall::fuzz::require_outcome_holds(outcome);
-  require(inner <= kMimeMaxParts);
+  FUZZ_REQUIRE(inner <= kMimeMaxParts);
   promptwall::fuzz::require_parts_hold(collector.take(), limits.max_text_bytes);
   return 0;
 }

@@ -21,7 +21,6 @@
 #include "fuzz/document_invariants.h"
 
 using namespace promptwall::extractors;
-using promptwall::fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 512 * 1024) return 0;
@@ -30,16 +29,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ReadBudget budget;
   TextCollector collector(limits.max_text_bytes);
   ReadContext ctx{limits, budget, [&](std::string_view file, std::string_view) {
-                    require(file.size() <= limits.max_file_bytes);
+                    FUZZ_REQUIRE(file.size() <= limits.max_file_bytes);
                     return ReadOutcome::ok();
                   }};
   ZipArchive zip(bytes, limits, budget);
   promptwall::fuzz::require_outcome_holds(zip.opened());
   if (!zip.opened().good()) {
-    require(zip.entries().empty());
+    FUZZ_REQUIRE(zip.entries().empty());
     return 0;
   }
-  require(zip.entries().size() <= limits.max_entries);
+  FUZZ_REQUIRE(zip.entries().size() <= limits.max_entries);
   const FileType type = detect_file_type(bytes).type;
   ReadOutcome outcome;
   if (type == FileType::docx || type == FileType::xlsx || type == FileType::pptx) {
@@ -50,12 +49,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string entry;
     for (size_t i = 0; i < zip.entries().size() && outcome.good(); ++i) {
       outcome = zip.read(i, entry);
-      if (outcome.good()) require(entry.size() <= limits.max_file_bytes);
+      if (outcome.good()) FUZZ_REQUIRE(entry.size() <= limits.max_file_bytes);
     }
   }
   promptwall::fuzz::require_outcome_holds(outcome);
   // One read may overshoot by the chunk it was counting when it stopped; never by a whole bomb.
-  require(budget.inflated_bytes <= limits.max_inflated_bytes + limits.max_file_bytes);
+  FUZZ_REQUIRE(budget.inflated_bytes <= limits.max_inflated_bytes + limits.max_file_bytes);
   promptwall::fuzz::require_parts_hold(collector.take(), limits.max_text_bytes);
   return 0;
 }
