@@ -8,6 +8,8 @@
 #include "classifiers/redactor.h"
 #include "gateway/adapters/body_rewriter.h"
 #include "gateway/adapters/content_decoder.h"
+#include "gateway/uploads/file_references.h"
+#include "gateway/uploads/file_registry.h"
 
 namespace promptwall::gateway {
 
@@ -147,13 +149,24 @@ BodyReading RequestInspector::read_body(const InspectionRequest& request, std::s
     body = reading.decoded;
   }
 
-  // 2. The text that leaves, and the files.
-  reading.extraction = extractor_.extract(service.schema, request.content_type, request.path, body);
+  // 2. The text that leaves, and the files. A body that is a piece of an upload is not read: the
+  // whole file is, when the upload completes.
+  if (request.pieces != UploadPieces::body)
+    reading.extraction = extractor_.extract(service.schema, request.content_type, request.path, body);
   // Nothing is scanned as raw text in place of a parse any more (`unparseable` only reads as
   // block): raw JSON keeps its escapes, so an escaped stamp would pass.
   if (reading.extraction.status == Extraction::Status::unparseable)
     reading.refused = refuse(Inspection{}, Refusal::Reason::unreadable_body, request_id,
                              "body cannot be parsed: " + reading.extraction.error);
+  if (request.pieces == UploadPieces::files) {
+    reading.held = std::move(reading.extraction.files);
+    reading.extraction.files.clear();
+    if (reading.extraction.status == Extraction::Status::file) reading.extraction.status = Extraction::Status::ok;
+  }
+  if (request.completed_upload) {
+    reading.extraction.files.push_back(*request.completed_upload);
+    reading.extraction.files.back().location = "upload";
+  }
   return reading;
 }
 
@@ -174,6 +187,7 @@ InspectedFile record_file(const CarriedFile& file, size_t index, const extractor
   rec.size = file.size;
   if (doc) {
     rec.type = std::string(extractors::to_string(doc->type));
+    rec.file_type = doc->type;
     rec.sha256 = doc->sha256;
     rec.unscannable = doc->unscannable;
     rec.detail = doc->detail;
@@ -194,6 +208,7 @@ Inspection RequestInspector::decide(const InspectionRequest& request, BodyReadin
   const std::string_view body = reading.encoded ? std::string_view(reading.decoded) : request.body;
   if (!extraction.transcoded.empty()) out.note = "body decoded from " + extraction.charset + " to be scanned";
   out.segments = std::move(extraction.segments);
+  out.held_files = std::move(reading.held);
 
   // 2b. Files: each part of each file's text is a segment of its own (kind document).
   struct DocumentSegment {
@@ -230,6 +245,28 @@ Inspection RequestInspector::decide(const InspectionRequest& request, BodyReadin
       }
     }
     out.files.push_back(std::move(rec));
+  }
+
+  // 2c. Files the body cites by id: judged by what the gateway learned when they were uploaded.
+  // One never scanned here is unscannable (unscanned_reference: block by default); one that was
+  // not read completely keeps its cause. Clean ones, and ones whose findings were judged at upload,
+  // pass.
+  if (request.registry) {
+    for (const FileReference& ref : find_file_references(service.schema, out.segments)) {
+      const std::optional<FileRecord> known = request.registry->find(service.schema, ref.id);
+      if (known && known->verdict != FileRecord::Verdict::unscannable) continue;
+      InspectedFile rec;
+      rec.location = ref.location;
+      rec.name = known ? known->name : "";
+      rec.display_name = known && !known->name.empty() ? known->name : "file id " + std::to_string(out.files.size() + 1);
+      rec.type = known ? std::string(extractors::to_string(known->type)) : "";
+      rec.file_type = known ? known->type : extractors::FileType::unknown;
+      rec.size = known ? known->size : 0;
+      rec.sha256 = known ? known->sha256 : "";
+      rec.unscannable = known ? known->cause : extractors::Unscannable::unscanned_reference;
+      rec.detail = known ? "cited by id; at upload: " + known->note : "a file id this gateway never saw uploaded";
+      out.files.push_back(std::move(rec));
+    }
   }
 
   // 3. Findings, segment by segment (each scanned whole: no matches lost at chunk edges).
@@ -301,8 +338,10 @@ Inspection RequestInspector::decide(const InspectionRequest& request, BodyReadin
       if (out.decision.actions[i] != Action::block) continue;
       const std::string& c = out.findings[i].finding.category;
       if (std::find(categories.begin(), categories.end(), c) == categories.end()) categories.push_back(c);
-      if (!first_in_file && out.findings[i].segment >= first_document_segment &&
-          out.findings[i].segment < out.first_head_segment)
+      // The file's place to name: its most severe blocking finding (a stamp in the header before a
+      // CCCD in a table whose redaction a file turned into a block), the first of equals.
+      if (out.findings[i].segment >= first_document_segment && out.findings[i].segment < out.first_head_segment &&
+          (!first_in_file || out.findings[i].finding.severity > first_in_file->finding.severity))
         first_in_file = &out.findings[i];
     }
     Refusal blocked = Refusal::sensitive(out.rules_acting(Action::block), std::move(categories), std::string(request_id));

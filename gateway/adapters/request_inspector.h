@@ -54,6 +54,17 @@
 
 namespace promptwall::gateway {
 
+class FileRegistry;  // gateway/uploads/file_registry.h
+
+// What an upload request's bytes are (gateway/uploads/upload_step.h): pieces of a file held until
+// the upload completes are not read now (a piece of a .docx is no document); the whole file is
+// read by the request that completes it.
+enum class UploadPieces : uint8_t {
+  none,   // the body and its files are what they are
+  body,   // the whole body is a piece (a Google resumable chunk, sent labelled application/json)
+  files,  // the body's files are pieces (an OpenAI upload part's `data`); its fields are read
+};
+
 struct InspectionRequest {
   const Service* service = nullptr;
   std::string_view path;              // after the service prefix, with the query
@@ -67,6 +78,13 @@ struct InspectionRequest {
   // The request head's text (query, path segments, headers, trailers); null: nothing to scan there
   // (a WebSocket message).
   const HeadText* head = nullptr;
+  // Upload flows: pieces not read now, and the assembled file this request completes (read as one
+  // more file of the request, located "upload").
+  UploadPieces pieces = UploadPieces::none;
+  const CarriedFile* completed_upload = nullptr;
+  // File ids the body cites (uploads/file_references.h) are judged by what the registry knows: a
+  // file never scanned is unscannable as unscanned_reference. Null: citations are not checked.
+  const FileRegistry* registry = nullptr;
 };
 
 // A finding and the segment it was found in.
@@ -88,7 +106,8 @@ struct InspectedFile {
   std::string location;     // in the request: "body", "file (part)", "messages[0].content[1].file.file_data"
   std::string name;         // the client's file name ("" none); `display_name` is what people see
   std::string display_name; // name, or "[*]" when the name itself holds a finding, or "tệp 1 / file 1"-style index
-  std::string type;         // extractors' FileType spelling ("docx")
+  std::string type;         // extractors' FileType spelling ("docx"); "" when never read
+  extractors::FileType file_type = extractors::FileType::unknown;
   std::string media_type;   // as declared or sniffed by the body reader
   uint64_t size = 0;
   std::string sha256;       // hex
@@ -111,7 +130,9 @@ struct Inspection {
   std::string body;                      // when forward_rewritten: the decoded, redacted body
   std::string note;                      // English, for the operational log (never request text)
   double scan_seconds = 0;
-  std::vector<InspectedFile> files;      // every file the request carried, in body order
+  std::vector<InspectedFile> files;      // every file the request carried, in body order, then the
+                                         // completed upload, then cited file ids not known clean
+  std::vector<CarriedFile> held_files;   // UploadPieces::files: the pieces, kept for the upload store
   double extract_seconds = 0;            // reading them (the slowest, as they are read in parallel)
 
   // Rule ids whose effective action equals `action`, de-duplicated, in first-seen order.
@@ -126,7 +147,8 @@ struct InspectorLimits {
 // Step one's result: the body decoded and read, with the files it carries (their bytes).
 struct BodyReading {
   std::optional<Inspection> refused;  // set: the request is refused already (unreadable, too large)
-  Extraction extraction;              // segments and files
+  Extraction extraction;              // segments and files (the completed upload last)
+  std::vector<CarriedFile> held;      // UploadPieces::files: the pieces, not read
   std::string decoded;                // the body without Content-Encoding, when it had one
   bool encoded = false;
 

@@ -45,9 +45,12 @@ bool is_file_type(std::string_view mt) {
   for (std::string_view t : {"application/octet-stream", "application/pdf", "application/zip", "application/gzip",
                              "application/x-tar", "application/x-7z-compressed", "application/protobuf",
                              "application/x-protobuf", "application/msgpack", "application/x-msgpack",
-                             "application/cbor", "application/wasm"})
+                             "application/cbor", "application/wasm", "application/msword", "application/rtf",
+                             "text/rtf", "message/rfc822", "application/x-zip-compressed", "application/epub+zip"})
     if (mt == t) return true;
-  return false;
+  // Office and other vendor formats (application/vnd.openxmlformats-..., vnd.ms-excel, vnd.oasis...),
+  // but not the vendor JSON and XML dialects, which are read as text.
+  return mt.starts_with("application/vnd.") && !mt.ends_with("+json") && !mt.ends_with("+xml");
 }
 
 // A body whose first byte after spaces (and a BOM) opens a JSON object or array: a lenient
@@ -193,6 +196,7 @@ std::string_view sniff_media_type(std::string_view b) {
   if (b.starts_with("RIFF") && b.size() >= 12 && b.substr(8, 4) == "WAVE") return "audio/wav";
   if (b.starts_with("ID3")) return "audio/mpeg";
   if (b.starts_with(std::string_view("\xD0\xCF\x11\xE0", 4))) return "application/x-ole-storage";  // .doc, .xls
+  if (b.starts_with("{\\rtf")) return "application/rtf";  // text, but its words hide behind \'hh escapes
   return {};
 }
 
@@ -655,9 +659,12 @@ Extraction SegmentExtractor::extract(Schema schema, std::string_view content_typ
   if (body.empty()) return {};
   const std::string mt = media_type(content_type);
   if (mt == "multipart/form-data") return extract_multipart(content_type, body, limits_.max_json_depth);
-  if (is_file_type(mt)) {
-    Extraction out{Extraction::Status::file, {}, {}, "content type " + mt + " is a file", {}, {}};
-    out.files.push_back({"body", mt, body.size(), {}, std::string(body), true});
+  // A body that is a file by its label, or by its first bytes whatever its label says (a docx sent
+  // as text/plain is still a docx to the upstream).
+  if (is_file_type(mt) || (!sniff_media_type(body).empty() && !looks_like_json(body))) {
+    const std::string type = is_file_type(mt) ? mt : std::string(sniff_media_type(body));
+    Extraction out{Extraction::Status::file, {}, {}, "content type " + type + " is a file", {}, {}};
+    out.files.push_back({"body", type, body.size(), {}, std::string(body), true});
     return out;
   }
   const BodyCharset charset = BodyCharset::of(content_type, body);

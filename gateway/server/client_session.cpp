@@ -38,6 +38,7 @@
 #include "gateway/server/connections.h"
 #include "gateway/server/refusal_writer.h"
 #include "gateway/server/request_gate.h"
+#include "gateway/server/upload_flow.h"
 #include "gateway/server/upstream_relay.h"
 #include "gateway/server/websocket_relay.h"
 
@@ -228,11 +229,22 @@ class ClientSession {
     ex.bytes_in = req.body().size();
     const bool keep_alive = req.keep_alive();
 
+    // A file upload's step (upload_flow.h): pieces kept, a completed upload assembled to be read.
+    UploadFlow upload;
+    if (route.service && route.service->inspect && route.service->upstream) {
+      upload = begin_upload(state_, *route.service, req.method_string(), route.schema_path, header_lookup(req),
+                            req.body(), gateway_base(req, route), ex.request_id);
+      if (!upload.note.empty()) spdlog::info("{} {}", ex.request_id, upload.note);
+      if (upload.refusal) co_return co_await answer(stop(ex, *upload.refusal, route.service, keep_alive), req, ex);
+    }
+
     // Named, not a temporary inside co_await: GCC 12 destroys such aggregate temporaries twice.
     Outgoing outgoing{route.service, route.schema_path, req[http::field::content_type],
                       req[http::field::content_encoding], std::move(req.body())};
     // Read after the body: trailer fields are in `req` now, and they are forwarded as headers.
     if (route.service && route.service->inspect) outgoing.head = head_text(req, route);
+    outgoing.pieces = upload.pieces;
+    outgoing.completed_upload = upload.completed ? &*upload.completed : nullptr;
     GateDecision gate = co_await decide_and_record(state_, worker_, origin_, ex, std::move(outgoing));
     if (gate.refusal) {
       const Stop refused{*gate.refusal, route.service, keep_alive};
@@ -240,7 +252,25 @@ class ClientSession {
     }
 
     Request up = upstream_request(req, route, std::move(gate.body), gate.rewritten);
-    co_return co_await forward(route, req, up, keep_alive, ex);
+    co_return co_await forward(route, req, up, keep_alive, ex, upload.learns_from_answer() ? &upload : nullptr);
+  }
+
+  // A request's header fields by name, for the pure upload pieces (uploads/upload_step.h).
+  static HeaderLookup header_lookup(const http::fields& fields) {
+    return [&fields](std::string_view name) -> std::optional<std::string_view> {
+      const auto it = fields.find(beast::string_view(name.data(), name.size()));
+      if (it == fields.end()) return std::nullopt;
+      return std::string_view(it->value().data(), it->value().size());
+    };
+  }
+
+  // Where a client of the base-URL gateway reaches this service ("http://gw:8080/gemini"): a Google
+  // upload URL is pointed back there. Empty for the proxy modes (the URL's host is proxied anyway).
+  std::string gateway_base(const Request& req, const Route& route) const {
+    if (origin_.kind != Origin::Kind::gateway || !route.service) return {};
+    const auto host = req[http::field::host];
+    if (host.empty()) return {};
+    return "http://" + std::string(host) + route.service->prefix;
   }
 
   // Stage 1: which service the request is for and where it goes, and whether this requester may
@@ -401,8 +431,20 @@ class ClientSession {
   // Stage 5: forward on a pooled connection when there is one, and relay the answer as it arrives.
   // A pooled connection the upstream has closed meanwhile fails before any response byte, and the
   // request is retried once on a new one.
-  net::awaitable<bool> forward(const Route& route, const Request& req, Request& up, bool keep_alive, Exchange& ex) {
+  net::awaitable<bool> forward(const Route& route, const Request& req, Request& up, bool keep_alive, Exchange& ex,
+                               const UploadFlow* upload = nullptr) {
     const auto headers = decision_headers(ex);
+    // An upload step's answer teaches ids (upload_flow.h); Google's upload URL may be rewritten.
+    upstream::AnswerHook hook;
+    if (upload && route.service) {
+      hook = [this, upload, &route, &ex](unsigned status, http::fields& fields, std::string_view body) {
+        const std::optional<std::string> url = learn_from_answer(state_, *route.service, *upload,
+                                                                 ex.inspection ? &*ex.inspection : nullptr, status,
+                                                                 header_lookup(fields), body);
+        if (url && url->empty()) fields.erase("X-Goog-Upload-URL");
+        else if (url) fields.set("X-Goog-Upload-URL", *url);
+      };
+    }
     const std::string service_name = route.service ? route.service->name : "";
     const std::string key = target_key(route.upstream);
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -419,7 +461,7 @@ class ClientSession {
         co_return co_await answer(unavailable, req, ex);
       }
       RelayResult result = co_await std::visit(
-          [&](auto& upstream) { return relay(state_, stream_, upstream, up, keep_alive, headers, ex); }, conn->stream);
+          [&](auto& upstream) { return relay(state_, stream_, upstream, up, keep_alive, headers, ex, &hook); }, conn->stream);
       using F = RelayResult::Failure;
       if (result.failure == F::upstream_before_response && reused) continue;
       if (result.failure == F::upstream_before_response || result.failure == F::upstream_timeout) {

@@ -4,8 +4,10 @@
 #include <netdb.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <csignal>
+#include <filesystem>
 #include <iomanip>
 #include <mutex>
 #include <sstream>
@@ -131,14 +133,32 @@ std::string random_admin_token() {
   return out.str();
 }
 
+namespace {
+
+// The sandbox runs this very binary as `promptwall extract-worker` (extractors/sandbox/): the path
+// is taken once, at start, so a package upgrade that replaces the file keeps old and new apart.
+extractors::sandbox::ExtractionPool::Options extraction_pool_options(const DocumentsConfig& documents) {
+  extractors::sandbox::ExtractionPool::Options options;
+  std::error_code ec;
+  options.worker_executable = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (ec) throw std::runtime_error("documents: cannot find the promptwall binary for the extraction workers: " + ec.message());
+  options.concurrency = documents.workers ? documents.workers : std::max(2u, std::thread::hardware_concurrency());
+  options.spares = documents.spares;
+  options.limits = documents.limits;
+  return options;
+}
+
+}  // namespace
+
 ServerState::ServerState(GatewayConfig cfg)
     : config(std::move(cfg)),
       catalog(config.services),
-      inspector(inspector_limits(config.limits)),
+      inspector(inspector_limits(config.limits), config.documents.limits.files_per_request),
       scopes(config.scopes, config.rules.scoped_packs),
       loader(config.rules.packs, rules_cache_dir(config.rules), config.rules.scoped_packs),
       destinations(destination_guard(config)) {
   base_layers.push_back(&config.policy);
+  documents = std::make_unique<extractors::sandbox::ExtractionPool>(extraction_pool_options(config.documents));
   // Who sends requests: the users and groups files must load, or the server does not start.
   try {
     identity = std::make_unique<RequesterIdentity>(config);
@@ -501,6 +521,8 @@ GatewayServer::GatewayServer(GatewayConfig config) : impl_(std::make_unique<Impl
 GatewayServer::~GatewayServer() {
   if (impl_) impl_->stop_resolving();
   // Completions of events still queued post to the workers' io_contexts, which must still exist.
+  // The extraction pool's answers post there too: stop it (killing and reaping its workers) first.
+  if (impl_ && impl_->state) impl_->state->documents.reset();
   if (impl_ && impl_->state && impl_->state->audit) impl_->state->audit->close();
 }
 
@@ -566,6 +588,7 @@ int GatewayServer::run() {
   impl.reload_pool.join();
   impl.review_pool.join();
   impl.stop_resolving();
+  s.documents.reset();  // no worker process outlives the gateway
   s.identity->stop();
   if (s.siem) s.siem->stop();
   s.audit->close();  // commits what is queued, then a final checkpoint

@@ -41,6 +41,9 @@ struct Outgoing {
   // The request head's text (adapters/head_segments.h), scanned with the body whenever the service
   // is inspected; empty for a WebSocket message (its head was scanned at the Upgrade).
   HeadText head{};
+  // An upload step (server/upload_flow.h): pieces not read alone, the file this request completes.
+  UploadPieces pieces = UploadPieces::none;
+  const CarriedFile* completed_upload = nullptr;
 };
 
 struct GateDecision {
@@ -52,10 +55,18 @@ struct GateDecision {
 net::awaitable<GateDecision> decide_and_record(ServerState& state, Worker& worker, const Origin& origin, Exchange& ex,
                                                Outgoing outgoing);
 
-// Inspects one body or message with the worker's scanner, as the requester of `origin`: their
-// unit's and groups' layers and scoped packs apply. nullopt when inspection threw (logged with the
-// request id): the caller refuses, failing closed. decide_and_record() is its one caller.
+// Decides one body or message with the worker's scanner, as the requester of `origin`: their
+// unit's and groups' layers and scoped packs apply; `documents` are the texts of the reading's
+// files. nullopt when inspection threw (logged with the request id): the caller refuses, failing
+// closed. decide_and_record() is its one caller.
 std::optional<Inspection> inspect_for_requester(ServerState& state, Worker& worker, const Origin& origin,
-                                                InspectionRequest request, const Exchange& ex);
+                                                InspectionRequest request, BodyReading reading,
+                                                std::vector<extractors::ExtractedDocument> documents, const Exchange& ex);
+
+// Reads the files a body carries (up to files_per_request) in the sandboxed pool, all at once,
+// resuming on the caller's worker when the last is read. Moves each file's bytes out of `reading`.
+// documents[i] belongs to reading.files()[i]; a file that cannot be read (a data: URL that did not
+// decode) is left default (decide() records its cause).
+net::awaitable<std::vector<extractors::ExtractedDocument>> read_documents(ServerState& state, BodyReading& reading);
 
 }  // namespace promptwall::gateway::server

@@ -27,7 +27,10 @@
 #include "audit/evidence.h"
 #include "audit/review_site.h"
 #include "classifiers/scanner.h"
+#include "extractors/sandbox/extraction_pool.h"
 #include "gateway/adapters/request_inspector.h"
+#include "gateway/uploads/file_registry.h"
+#include "gateway/uploads/upload_store.h"
 #include "gateway/catalog/ai_address_map.h"
 #include "gateway/catalog/destination_guard.h"
 #include "gateway/catalog/service_catalog.h"
@@ -101,6 +104,13 @@ struct ServerState {
   RuleSetLoader loader;
 
   GatewayMetrics metrics;
+  // Where carried files are read: sandboxed worker processes (`promptwall extract-worker`), one
+  // per document, `documents.workers` at once. Its own threads; the gate awaits it (request_gate).
+  std::unique_ptr<extractors::sandbox::ExtractionPool> documents;
+  // Uploads (gateway/uploads/, server/upload_flow.h): what the gateway learned of each file id it
+  // saw uploaded, and the pieces of uploads not yet complete. Each locks for itself.
+  FileRegistry files;
+  UploadStore uploads;
   // The audit trail: every decision worth recording is durable here before its request leaves.
   std::unique_ptr<audit::AuditWriter> audit;
   std::unique_ptr<const audit::EvidenceMaker> evidence;

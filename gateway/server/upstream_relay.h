@@ -6,9 +6,11 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 #include <vector>
 
@@ -141,12 +143,20 @@ struct RelayResult {
   bool upstream_reusable = false;
 };
 
+// Sees the whole answer to an upload step (gateway/uploads/: a file id, an upload URL) before it
+// is relayed, and may change its header fields (the Google upload URL pointed back at the gateway).
+using AnswerHook = std::function<void(unsigned status, http::fields& fields, std::string_view body)>;
+// An upload step's answer is small JSON; one bigger than this is relayed unread (nothing learned).
+inline constexpr uint64_t kMaxObservedAnswerBytes = 1 << 20;
+
 // Sends `request` upstream and relays the response back to the client as it arrives: headers as
 // soon as they come, then the body piece by piece (server-sent events are never buffered whole).
+// With `hook`, a response that declares a length of at most kMaxObservedAnswerBytes is read whole,
+// shown to the hook, then relayed (upload steps only: their answers are small and not streamed).
 template <class ClientStream, class UpstreamStream>
 net::awaitable<RelayResult> relay(ServerState& state, ClientStream& client, UpstreamStream& upstream,
                                   Request& request, bool client_keep_alive, const std::vector<std::pair<std::string, std::string>>& extra_headers,
-                                  Exchange& ex) {
+                                  Exchange& ex, const AnswerHook* hook = nullptr) {
   RelayResult out;
   boost::system::error_code ec;
   const auto& timeouts = state.config.limits.timeouts;
@@ -192,6 +202,33 @@ net::awaitable<RelayResult> relay(ServerState& state, ClientStream& client, Upst
   for (const auto& [name, value] : extra_headers) res.set(name, value);
   res.keep_alive(out.client_keep_alive);
   ex.status = res.result_int();
+
+  const bool small = !res.chunked() && res.has_content_length() &&
+                     parser.content_length().value_or(kMaxObservedAnswerBytes + 1) <= kMaxObservedAnswerBytes;
+  if (hook && *hook && small && request.method() != http::verb::head) {
+    // Read whole (its length is known and small), shown to the hook, then written in one piece.
+    http::response_parser<http::string_body> whole(std::move(parser));
+    whole.body_limit(kMaxObservedAnswerBytes);
+    co_await http::async_read(upstream, upstream_buffer, whole, net::redirect_error(use_awaitable, ec));
+    if (ec) {
+      out.failure = RelayResult::Failure::upstream_mid_body;
+      out.why = "upstream broke off its response: " + ec.message();
+      co_return out;
+    }
+    http::response<http::string_body> answer = whole.release();
+    (*hook)(answer.result_int(), answer.base(), answer.body());
+    answer.keep_alive(out.client_keep_alive);
+    ex.bytes_out += answer.body().size();
+    lowest(client).expires_after(timeouts.idle);
+    co_await http::async_write(client, answer, net::redirect_error(use_awaitable, ec));
+    if (ec) {
+      out.failure = RelayResult::Failure::client_gone;
+      out.why = "client went away: " + ec.message();
+      co_return out;
+    }
+    if (upstream_buffer.size() > 0) out.upstream_reusable = false;
+    co_return out;
+  }
 
   http::serializer<false, http::buffer_body> serializer{res};
   lowest(client).expires_after(timeouts.idle);

@@ -231,7 +231,7 @@ TEST_CASE("errors name file, line and key", "[config]") {
           "test.yaml:3: key `limits.max_body_byte`: unknown key; did you mean `max_body_bytes`?");
     CHECK(error_of(kListen + "colour: red\n") ==
           "test.yaml:2: key `colour`: unknown key (expected one of: listen, threads, admin, tls, rules, policy, "
-          "services, limits, audit, log_level, pac, transparent, identity, destinations, unlisted_ai)");
+          "services, limits, documents, audit, log_level, pac, transparent, identity, destinations, unlisted_ai)");
   }
   SECTION("a key given twice") {
     CHECK(error_of(kListen + "threads: 1\nthreads: 2\n") == "test.yaml:3: key `threads`: given twice");

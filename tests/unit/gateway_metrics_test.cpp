@@ -134,6 +134,8 @@ TEST_CASE("every family has HELP and TYPE, even before anything happened", "[met
       {"promptwall_findings_total", "counter"},
       {"promptwall_refusals_total", "counter"},
       {"promptwall_transparent_connections_total", "counter"},
+      {"promptwall_files_total", "counter"},
+      {"promptwall_extraction_duration_seconds", "histogram"},
       {"promptwall_request_duration_seconds", "histogram"},
       {"promptwall_scan_duration_seconds", "histogram"},
       {"promptwall_bytes_received_total", "counter"},

@@ -66,14 +66,19 @@ TEST_CASE("JSON that is not strict is refused as unreadable, never scanned as ra
 
 TEST_CASE("files the gateway cannot read follow policy.files: block by default, allow forwards unread",
           "[inspector][body]") {
+  // No document reader here: every file is unscannable (extractor_failed), so `policy.files` decides
+  // (request_inspector_documents_test.cpp reads them).
   const std::string png_in_json = chat(R"([{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}])");
   const Inspection blocked = inspect_body(png_in_json, "application/json");
   CHECK(reason_of(blocked) == Refusal::Reason::file_not_inspected);
-  CHECK(blocked.note.find("messages[0].content[0].image_url.url (image/png, 8 bytes)") != std::string::npos);
+  CHECK(blocked.note.find("file messages[0].content[0].image_url.url (unknown, 8 bytes) not read completely: extractor_failed") !=
+        std::string::npos);
+  REQUIRE(blocked.files.size() == 1);
+  CHECK(blocked.files[0].media_type == "image/png");
 
   const Inspection allowed = inspect_body(png_in_json, "application/json", FilePolicy::allow);
   CHECK(allowed.outcome == Inspection::Outcome::forward);
-  CHECK(allowed.note.find("forwarded unread") != std::string::npos);
+  CHECK(allowed.note.find("policy allow") != std::string::npos);
 
   // A body that is a file itself.
   CHECK(reason_of(inspect_body(std::string("\x89PNG\r\n\x1a\n", 8), "image/png")) == Refusal::Reason::file_not_inspected);
@@ -176,7 +181,48 @@ TEST_CASE("policy.files: block by default, allow globally, a service's own value
   CHECK(service_named(allowed, "a").files == FilePolicy::allow);
   CHECK(service_named(allowed, "b").files == FilePolicy::block);
   CHECK(config_error("listen: {gateway: 127.0.0.1:8080}\npolicy: {files: maybe}\n") ==
-        "test.yaml:2: key `policy.files`: expected block or allow, got 'maybe'");
+        "test.yaml:2: key `policy.files`: expected block, warn or allow, got 'maybe'");
+  // Per cause, over `files`; a service's own entries win over the global ones.
+  const GatewayConfig causes = parse_gateway_config(
+      "listen: {gateway: 127.0.0.1:8080}\n" + kTwoServices +
+          "  - {name: c, prefix: /c, upstream: https://c.example, policy: {unscannable: {encrypted: allow}}}\n"
+          "policy: {files: warn, unscannable: {encrypted: block, image_only: allow}}\n",
+      "test.yaml", "/base");
+  CHECK(service_named(causes, "a").file_policy("encrypted") == FilePolicy::block);
+  CHECK(service_named(causes, "a").file_policy("image_only") == FilePolicy::allow);
+  CHECK(service_named(causes, "a").file_policy("zip_bomb") == FilePolicy::warn);
+  CHECK(service_named(causes, "c").file_policy("encrypted") == FilePolicy::allow);
+  CHECK(service_named(causes, "b").file_policy("truncated") == FilePolicy::block);
+  CHECK(config_error("listen: {gateway: 127.0.0.1:8080}\npolicy: {unscannable: {encryted: allow}}\n").starts_with(
+      "test.yaml:2: key `policy.unscannable.encryted`: unknown key"));
+  // Every cause the extractors name is a key the configuration accepts.
+  for (uint8_t i = 1; i <= static_cast<uint8_t>(extractors::Unscannable::unscanned_reference); ++i) {
+    const std::string cause(extractors::to_string(static_cast<extractors::Unscannable>(i)));
+    INFO(cause);
+    CHECK_NOTHROW(parse_gateway_config("listen: {gateway: 127.0.0.1:8080}\npolicy: {unscannable: {" + cause + ": warn}}\n",
+                                       "test.yaml", "/base"));
+  }
+}
+
+TEST_CASE("documents: limits and the sandbox's size, with their ranges", "[config]") {
+  const GatewayConfig c = parse_gateway_config(
+      "listen: {gateway: 127.0.0.1:8080}\n"
+      "documents: {max_file_bytes: 8MiB, max_text_bytes: 2MiB, max_entries: 500, max_nesting: 1, time_per_file: 3s,\n"
+      "            worker_memory: 512MiB, files_per_request: 4, workers: 3, spares: 1}\n",
+      "test.yaml", "/base");
+  CHECK(c.documents.limits.max_file_bytes == 8u << 20);
+  CHECK(c.documents.limits.max_text_bytes == 2u << 20);
+  CHECK(c.documents.limits.max_entries == 500);
+  CHECK(c.documents.limits.max_nesting == 1);
+  CHECK(c.documents.limits.time_per_file == std::chrono::seconds(3));
+  CHECK(c.documents.limits.worker_memory_bytes == 512u << 20);
+  CHECK(c.documents.limits.files_per_request == 4);
+  CHECK(c.documents.workers == 3);
+  CHECK(c.documents.spares == 1);
+  const GatewayConfig d = parse_gateway_config("listen: {gateway: 127.0.0.1:8080}\n", "test.yaml", "/base");
+  CHECK(d.documents.limits.max_file_bytes == extractors::ExtractionLimits{}.max_file_bytes);
+  CHECK(config_error("listen: {gateway: 127.0.0.1:8080}\ndocuments: {worker_memory: 1MiB}\n").starts_with(
+      "test.yaml:2: key `documents.worker_memory`"));
 }
 
 }  // namespace promptwall::gateway
