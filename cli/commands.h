@@ -44,4 +44,9 @@ int audit_passwd_command(int argc, char** argv);
 // resolve (the sets are only added to), 2 error.
 int nft_set_command(int argc, char** argv);
 
+// promptwall extract-worker [--self-test]: internal, one document read in a confined process
+// (extractors/sandbox/extraction_worker.h); exit status as run_extraction_worker(). --self-test
+// checks the confinement on this host. Exit: 0 it holds, 1 it does not, 2 usage error.
+int extract_worker_command(int argc, char** argv);
+
 }  // namespace promptwall::cli

@@ -38,6 +38,9 @@ usage:
       Print the nft commands that refill the AI-service address sets of ops/nftables/promptwall.nft
       (QUIC to them is dropped): promptwall nft-set --config FILE | nft -f -
       Exit: 0 every host resolved, 1 some did not (the sets are only added to), 2 error.
+  promptwall extract-worker [--self-test]
+      Internal: the gateway runs one per document to read it in a confined process. --self-test
+      checks that this host enforces that confinement (exit 0 it does, 1 it does not).
   promptwall version
   promptwall COMMAND --help   that command's usage (also -h)
 
@@ -64,6 +67,7 @@ int main(int argc, char** argv) {
     if (command == "serve") return promptwall::cli::serve_command(argc - 1, argv + 1);
     if (command == "audit") return promptwall::cli::audit_command(argc - 1, argv + 1);
     if (command == "nft-set") return promptwall::cli::nft_set_command(argc - 1, argv + 1);
+    if (command == "extract-worker") return promptwall::cli::extract_worker_command(argc - 1, argv + 1);
     if (command == "version" || command == "--version") {
       std::cout << "promptwall 0.1.0\n";
       return 0;

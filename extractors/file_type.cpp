@@ -1,5 +1,7 @@
 #include "extractors/file_type.h"
 
+#include "extractors/compound_file.h"
+
 #include <unicode/ucnv.h>
 #include <unicode/ucsdet.h>
 #include <unicode/utf8.h>
@@ -168,87 +170,12 @@ FileType zip_type(std::string_view bytes) {
 
 // --- OLE2 (Compound File Binary, [MS-CFB]) ------------------------------------------------------
 
-constexpr uint32_t kMaxRegularSector = 0xFFFFFFFA;
-constexpr uint32_t kEndOfChain = 0xFFFFFFFE;
-
-// The names of the streams in a compound file's directory, read by following the directory's
-// sector chain through the FAT. Every sector number is checked against the file and every chain
-// is bounded by the file's sector count, so a looping or lying file ends the walk early.
-class CompoundDirectory {
- public:
-  explicit CompoundDirectory(std::string_view b) : b_(b) {}
-
-  std::vector<std::u16string> stream_names() {
-    std::vector<std::u16string> names;
-    if (b_.size() < 512) return names;
-    const uint16_t shift = le16(b_, 30);
-    if (shift != 9 && shift != 12) return names;
-    sector_size_ = size_t{1} << shift;
-    sectors_ = b_.size() / sector_size_;  // the header occupies the first sector-sized slot
-    if (sectors_ < 2) return names;
-    read_difat();
-    uint32_t sector = le32(b_, 48);
-    for (size_t walked = 0; sector <= kMaxRegularSector && walked < sectors_; ++walked) {
-      const size_t at = offset(sector);
-      if (at == 0) break;
-      for (size_t e = 0; e + 128 <= sector_size_; e += 128) {
-        const std::string_view entry = b_.substr(at + e, 128);
-        const uint8_t type = static_cast<uint8_t>(entry[66]);
-        const uint16_t name_bytes = le16(entry, 64);
-        if (type != 2 || name_bytes < 2 || name_bytes > 64) continue;  // streams only
-        std::u16string name;
-        for (size_t k = 0; k + 2 < name_bytes; k += 2) name += static_cast<char16_t>(le16(entry, k));
-        names.push_back(std::move(name));
-      }
-      sector = next(sector);
-    }
-    return names;
-  }
-
- private:
-  // Where sector `s` starts, or 0 when it lies outside the file.
-  size_t offset(uint32_t s) const {
-    const size_t at = (static_cast<size_t>(s) + 1) * sector_size_;
-    return s < sectors_ && at + sector_size_ <= b_.size() ? at : 0;
-  }
-
-  void read_difat() {
-    for (size_t i = 0; i < 109; ++i) {
-      const uint32_t s = le32(b_, 76 + 4 * i);
-      if (s > kMaxRegularSector) break;
-      fat_sectors_.push_back(s);
-    }
-    uint32_t s = le32(b_, 68);
-    const size_t per = sector_size_ / 4 - 1;
-    for (size_t walked = 0; s <= kMaxRegularSector && walked < sectors_; ++walked) {
-      const size_t at = offset(s);
-      if (at == 0) break;
-      for (size_t i = 0; i < per; ++i) {
-        const uint32_t f = le32(b_, at + 4 * i);
-        if (f <= kMaxRegularSector) fat_sectors_.push_back(f);
-      }
-      s = le32(b_, at + 4 * per);
-    }
-  }
-
-  uint32_t next(uint32_t s) const {
-    const size_t per = sector_size_ / 4;
-    const size_t index = s / per;
-    if (index >= fat_sectors_.size()) return kEndOfChain;
-    const size_t at = offset(fat_sectors_[index]);
-    if (at == 0) return kEndOfChain;
-    return le32(b_, at + 4 * (s % per));
-  }
-
-  std::string_view b_;
-  size_t sector_size_ = 512;
-  size_t sectors_ = 0;
-  std::vector<uint32_t> fat_sectors_;
-};
-
 DetectedType ole2_type(std::string_view bytes) {
   bool word = false, workbook = false, powerpoint = false, encrypted_package = false;
-  for (const auto& name : CompoundDirectory(bytes).stream_names()) {
+  const CompoundFile file(bytes);
+  for (const auto& entry : file.entries()) {
+    if (entry.type != 2) continue;  // streams only
+    const std::u16string& name = entry.name;
     if (name == u"WordDocument") word = true;
     else if (name == u"Workbook" || name == u"Book") workbook = true;
     else if (name == u"PowerPoint Document") powerpoint = true;

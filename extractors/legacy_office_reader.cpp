@@ -16,6 +16,11 @@
 #include <string>
 #include <vector>
 
+#include <unicode/utf16.h>
+#include <unicode/utf8.h>
+
+#include "extractors/compound_file.h"
+
 namespace promptwall::extractors {
 
 namespace {
@@ -60,7 +65,6 @@ Tool tool_for(FileType type) {
   switch (type) {
     case FileType::doc: return {"antiword", {"-w", "0", "-m", "UTF-8.txt"}};
     case FileType::xls: return {"xls2csv", {"-d", "utf-8", "-q", "0", "-c", "\t"}};
-    case FileType::ppt: return {"catppt", {"-d", "utf-8"}};
     default: return {};
   }
 }
@@ -259,23 +263,188 @@ void write_xls(std::string_view text, TextCollector& out) {
   }
 }
 
-void write_ppt(std::string_view text, TextCollector& out) {
-  out.begin_part(SpanPlace{Place::slide}, "catppt");
-  size_t at = 0;
-  while (at < text.size()) {
-    size_t end = text.find('\n', at);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = trim(text.substr(at, end - at));
-    at = end + 1;
-    if (line.empty()) continue;
-    out.text(line);
-    out.end_paragraph();
+// --- PowerPoint 97-2003 ([MS-PPT]) ---------------------------------------------------------------
+//
+// catppt prints nothing for the .ppt files LibreOffice writes (it stops early in the stream and
+// exits 0), so the PowerPoint Document stream is read here: a walk over its records (an 8-byte
+// header each: version/instance, type, length; version 0xF is a container), iterative, bounded in
+// depth, each length checked against its container. Text atoms (TextCharsAtom UTF-16LE,
+// TextBytesAtom Latin-1) are placed by the containers around them.
+
+constexpr uint16_t kSlideListWithText = 0x0FF0;
+constexpr uint16_t kSlidePersistAtom = 0x03F3;
+constexpr uint16_t kSlide = 0x03EE;
+constexpr uint16_t kNotes = 0x03F0;
+constexpr uint16_t kNotesAtom = 0x03F1;
+constexpr uint16_t kMainMaster = 0x03F8;
+constexpr uint16_t kHeadersFooters = 0x0FD9;
+constexpr uint16_t kTextChars = 0x0FA0;
+constexpr uint16_t kTextBytes = 0x0FA8;
+constexpr uint16_t kCString = 0x0FBA;
+constexpr size_t kMaxRecordDepth = 64;
+
+uint16_t le16(std::string_view b, size_t at) {
+  return static_cast<uint16_t>(static_cast<uint8_t>(b[at]) | static_cast<uint8_t>(b[at + 1]) << 8);
+}
+uint32_t le32(std::string_view b, size_t at) {
+  return static_cast<uint32_t>(le16(b, at)) | static_cast<uint32_t>(le16(b, at + 2)) << 16;
+}
+
+std::string utf16le_to_utf8(std::string_view b) {
+  std::string out;
+  out.reserve(b.size());
+  for (size_t i = 0; i + 1 < b.size(); i += 2) {
+    UChar32 c = le16(b, i);
+    if (U16_IS_LEAD(c) && i + 3 < b.size() && U16_IS_TRAIL(le16(b, i + 2))) {
+      c = U16_GET_SUPPLEMENTARY(c, le16(b, i + 2));
+      i += 2;
+    } else if (U16_IS_SURROGATE(c)) {
+      c = 0xFFFD;
+    }
+    char buf[4];
+    int32_t n = 0;
+    U8_APPEND_UNSAFE(buf, n, c);
+    out.append(buf, static_cast<size_t>(n));
   }
+  return out;
+}
+
+std::string latin1_to_utf8(std::string_view b) {
+  std::string out;
+  for (unsigned char c : b) {
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else {
+      out += static_cast<char>(0xC0 | (c >> 6));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    }
+  }
+  return out;
+}
+
+class PptText {
+ public:
+  explicit PptText(TextCollector& out) : out_(out) {}
+
+  void read(std::string_view s) {
+    struct Open {
+      size_t end;
+      uint16_t type;
+      uint16_t instance;
+    };
+    std::vector<Open> stack;
+    size_t pos = 0;
+    while (pos + 8 <= s.size() && !out_.full()) {
+      while (!stack.empty() && pos + 8 > stack.back().end) {
+        pos = std::max(pos, stack.back().end);
+        stack.pop_back();
+      }
+      const size_t limit = stack.empty() ? s.size() : stack.back().end;
+      if (pos + 8 > limit) break;
+      const uint16_t ver_instance = le16(s, pos);
+      const uint16_t type = le16(s, pos + 2);
+      const size_t body = pos + 8;
+      const size_t len = std::min<size_t>(le32(s, pos + 4), limit - body);
+      const uint16_t instance = static_cast<uint16_t>(ver_instance >> 4);
+      if ((ver_instance & 0xF) == 0xF && stack.size() < kMaxRecordDepth) {
+        if (type == kSlide) ++slide_;
+        if (type == kNotes) notes_slide_ = 0;
+        stack.push_back({body + len, type, instance});
+        pos = body;
+        continue;
+      }
+      atom(stack, type, instance, s.substr(body, len));
+      pos = body + len;
+    }
+  }
+
+ private:
+  template <typename Stack>
+  void atom(const Stack& stack, uint16_t type, uint16_t instance, std::string_view data) {
+    // The innermost container that says where the text is.
+    Place place = Place::slide;
+    uint32_t number = 0;
+    for (auto it = stack.rbegin(); it != stack.rend(); ++it) {
+      if (it->type == kSlideListWithText) {
+        place = it->instance == 1 ? Place::slide_master : it->instance == 2 ? Place::slide_notes : Place::slide;
+        number = place == Place::slide_master ? 0 : list_item_;
+        break;
+      }
+      if (it->type == kSlide) { number = slide_; break; }
+      if (it->type == kNotes) {
+        // The notes of the slide its NotesAtom names; the notes master names none.
+        place = notes_slide_ == 0 ? Place::slide_master : Place::slide_notes;
+        number = notes_slide_;
+        break;
+      }
+      if (it->type == kMainMaster) { place = Place::slide_master; break; }
+      if (it->type == kHeadersFooters) {
+        place = instance == 1 ? Place::header : Place::footer;
+        break;
+      }
+    }
+    if (type == kSlidePersistAtom) {
+      ++list_item_;
+      // In the slide list (instance 0), in presentation order: the slide's id, which notes name.
+      if (!stack.empty() && stack.back().type == kSlideListWithText && stack.back().instance == 0 && data.size() >= 16)
+        slide_ids_.push_back(le32(data, 12));
+      return;
+    }
+    if (type == kNotesAtom && data.size() >= 4) {
+      const uint32_t id = le32(data, 0);
+      const auto it = std::find(slide_ids_.begin(), slide_ids_.end(), id);
+      notes_slide_ = id == 0 || it == slide_ids_.end() ? 0 : static_cast<uint32_t>(it - slide_ids_.begin() + 1);
+      return;
+    }
+    std::string text;
+    if (type == kTextChars) text = utf16le_to_utf8(data);
+    else if (type == kTextBytes) text = latin1_to_utf8(data);
+    else if (type == kCString && (place == Place::header || place == Place::footer) && instance != 0) text = utf16le_to_utf8(data);
+    else return;
+    if (place != place_ || number != number_ || !begun_) {
+      out_.begin_part(SpanPlace{place, number}, "PowerPoint Document");
+      place_ = place;
+      number_ = number;
+      begun_ = true;
+    }
+    // Paragraphs end with '\r'; '\v' breaks a line.
+    size_t at = 0;
+    while (at <= text.size()) {
+      const size_t end = text.find_first_of("\r\v", at);
+      const std::string_view line = trim(std::string_view(text).substr(at, end == std::string::npos ? std::string::npos : end - at));
+      if (!line.empty()) {
+        out_.text(line);
+        out_.end_paragraph();
+      }
+      if (end == std::string::npos) break;
+      at = end + 1;
+    }
+  }
+
+  TextCollector& out_;
+  uint32_t slide_ = 0, list_item_ = 0, notes_slide_ = 0;
+  std::vector<uint32_t> slide_ids_;
+  Place place_ = Place::slide;
+  uint32_t number_ = 0;
+  bool begun_ = false;
+};
+
+ReadOutcome read_ppt(std::string_view bytes, TextCollector& out, const ReadContext& ctx) {
+  const CompoundFile file(bytes);
+  if (!file.valid()) return ReadOutcome::stop(Unscannable::extractor_failed, "ppt: not a readable compound file");
+  for (const auto& e : file.entries())
+    if (e.name == u"EncryptedSummary") return ReadOutcome::stop(Unscannable::encrypted, "ppt: password-protected presentation");
+  const std::optional<std::string> stream = file.stream(u"PowerPoint Document", ctx.limits.max_file_bytes);
+  if (!stream) return ReadOutcome::stop(Unscannable::extractor_failed, "ppt: no PowerPoint Document stream");
+  PptText(out).read(*stream);
+  if (out.full()) return ReadOutcome::stop(Unscannable::too_big, "text over the max_text_bytes limit");
+  return ReadOutcome::ok();
 }
 
 }  // namespace
 
 ReadOutcome read_legacy_office(FileType type, std::string_view bytes, TextCollector& out, ReadContext& ctx) {
+  if (type == FileType::ppt) return read_ppt(bytes, out, ctx);
   const Tool tool = tool_for(type);
   if (tool.name.empty())
     return ReadOutcome::stop(Unscannable::extractor_failed, "no legacy Office converter for " + std::string(to_string(type)));
@@ -298,8 +467,7 @@ ReadOutcome read_legacy_office(FileType type, std::string_view bytes, TextCollec
   }
   switch (type) {
     case FileType::doc: write_doc(run.out, out); break;
-    case FileType::xls: write_xls(run.out, out); break;
-    default: write_ppt(run.out, out); break;
+    default: write_xls(run.out, out); break;
   }
   if (out.full()) return ReadOutcome::stop(Unscannable::too_big, "text over the max_text_bytes limit");
   return ReadOutcome::ok();

@@ -28,6 +28,7 @@ TEST_CASE("every subcommand answers --help and -h with its usage") {
       {"audit export", "promptwall audit export"},
       {"audit passwd", "promptwall audit passwd"},
       {"nft-set", "promptwall nft-set"},
+      {"extract-worker", "promptwall extract-worker"},
   };
   for (const auto& [command, names] : commands) {
     for (const std::string flag : {"--help", "-h"}) {
@@ -60,7 +61,8 @@ TEST_CASE("the top level: help, --help and -h list every subcommand") {
     for (const char* command : {"promptwall scan", "promptwall rules lint", "promptwall rules test", "promptwall rules compile",
                                 "promptwall rules list", "promptwall serve", "promptwall ca init", "promptwall ca show",
                                 "promptwall audit verify", "promptwall audit query", "promptwall audit export",
-                                "promptwall audit passwd", "promptwall nft-set", "promptwall version"})
+                                "promptwall audit passwd", "promptwall nft-set", "promptwall extract-worker",
+                                "promptwall version"})
       CHECK(r.out.find(command) != std::string::npos);
   }
 }

@@ -1,6 +1,6 @@
 // read_legacy_office: LibreOffice's Word 97 and Excel 97 files through antiword and xls2csv
-// (run as children over a memory file), a password-protected .doc, files the tools reject, and
-// the limits on output and time.
+// (run as children over a memory file), its PowerPoint 97 file read in-process, a
+// password-protected .doc, files the tools reject, and the limits on output and time.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -14,6 +14,7 @@
 using namespace promptwall::extractors;
 using promptwall::test::other_document;
 using promptwall::test::RecordingContext;
+using promptwall::test::text_at;
 
 namespace {
 
@@ -125,4 +126,42 @@ TEST_CASE("legacy office: output past max_text_bytes is too_big, a slow tool is 
   RecordingContext hurried;
   hurried.limits.time_per_file = std::chrono::milliseconds(0);
   CHECK(read(FileType::doc, other_document("letter.doc"), hurried).outcome.cause == Unscannable::timeout);
+}
+
+TEST_CASE("legacy office: a PowerPoint 97 file's slides, notes and masters, read in-process", "[extractors][legacy_office]") {
+  RecordingContext rc;
+  const Read r = read(FileType::ppt, other_document("slides.ppt"), rc);
+  REQUIRE(r.outcome.good());
+  std::vector<std::pair<std::string, std::string>> slides;  // "slide 1" -> text
+  for (const auto& p : r.parts)
+    if (p.place.place == Place::slide || p.place.place == Place::slide_notes)
+      slides.emplace_back(std::string(to_string(p.place.place)) + " " + std::to_string(p.place.page), p.text);
+  const std::vector<std::pair<std::string, std::string>> expected{
+      {"slide 1", "Kế hoạch bảo mật quý 3\nMật khẩu quản trị: Hoa$Sen2024\n"},
+      {"slide 2", "TỐI MẬT\nSố: 12/QĐ-UBND\n"},
+      {"slide_notes 1", "Ghi chú: không gửi ra ngoài\n"},
+      {"slide_notes 2", "Người trình bày: Nguyễn Văn An\n"},
+  };
+  CHECK(slides == expected);
+  // The master's placeholder prompts are read, under slide_master.
+  CHECK(text_at(r.parts, Place::slide_master).find("Click to edit the title text format\n") != std::string::npos);
+}
+
+TEST_CASE("legacy office: a .ppt that is cut, lies or is no compound file never crashes", "[extractors][legacy_office]") {
+  RecordingContext rc;
+  const std::string ppt = other_document("slides.ppt");
+  CHECK(read(FileType::ppt, "not a compound file", rc).outcome.cause == Unscannable::extractor_failed);
+  CHECK(read(FileType::ppt, other_document("letter.doc"), rc).outcome.detail == "ppt: no PowerPoint Document stream");
+  for (size_t cut : {size_t{600}, ppt.size() / 3, ppt.size() / 2, ppt.size() - 700}) {
+    INFO("cut at " << cut);
+    const Read r = read(FileType::ppt, ppt.substr(0, cut), rc);
+    CHECK((r.outcome.good() || r.outcome.cause == Unscannable::extractor_failed));
+  }
+  // Every record length set to its maximum: each is capped by its container.
+  std::string lying = ppt;
+  for (size_t at = lying.find(std::string("\xA0\x0F", 2)); at != std::string::npos && at + 6 < lying.size();
+       at = lying.find(std::string("\xA0\x0F", 2), at + 2))
+    lying.replace(at + 2, 4, std::string("\xFF\xFF\xFF\xFF", 4));
+  const Read l = read(FileType::ppt, lying, rc);
+  CHECK((l.outcome.good() || l.outcome.cause == Unscannable::extractor_failed));
 }
