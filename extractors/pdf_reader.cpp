@@ -15,6 +15,8 @@ namespace promptwall::extractors {
 
 namespace {
 
+constexpr size_t kEofWindow = 1024;  // where %%EOF must be, from the end
+
 void discard_poppler_message(const std::string&, void*) {}
 
 void silence_poppler() {
@@ -111,6 +113,11 @@ ReadOutcome read_pdf(std::string_view bytes, TextCollector& out, ReadContext& ct
       if (!inner.good()) return inner;
     }
   }
+  // poppler rebuilds the cross-reference table of a damaged file and opens what it finds, so a file
+  // cut short still loads (often without its fonts, so without text): the end-of-file marker a
+  // writer puts last says whether the file is whole. Junk after it is allowed, as readers allow.
+  if (bytes.substr(bytes.size() - std::min<size_t>(bytes.size(), kEofWindow)).find("%%EOF") == std::string_view::npos)
+    return ReadOutcome::stop(Unscannable::truncated, "PDF without its %%EOF marker (cut short)");
   if (!any_text && pages > 0 && !embedded)
     return ReadOutcome::stop(Unscannable::image_only, std::to_string(pages) + " PDF page(s) with no text layer");
   return ReadOutcome::ok();

@@ -7,7 +7,8 @@
 //     properties part, one value per paragraph;
 //   - embedded files (attachments, a portfolio's documents) through ctx.read_inner under their names.
 //
-// Outcomes: a document poppler cannot load → truncated; one that needs a password to open →
+// Outcomes: a document poppler cannot load, or one without %%EOF in its last KiB (poppler repairs
+// and opens a file cut short; what it read is kept) → truncated; one that needs a password to open →
 // encrypted (one encrypted under an empty user password opens and is read; owner restrictions on
 // copying do not stop reading); pages but no text on any of them and nothing embedded →
 // image_only (a scan: OCR is not done); text over max_text_bytes → too_big; past
