@@ -8,7 +8,8 @@ python3-docx and openpyxl, then LibreOffice for the PDF. Run from this directory
 Writes requests/: report-stamped.docx (TỐI MẬT in the page header, a Word table with a CCCD),
 report-clean.docx (an ordinary minutes file), staff-list.xlsx (CCCD numbers under their header,
 one typed as a number with a 000000000000 format), report-stamped.pdf (the stamped docx printed by
-LibreOffice) and notes-clean.txt. Each is small; all are committed with this script.
+LibreOffice), report-clean.pdf (the clean docx printed by LibreOffice: a readable PDF that passes)
+and notes-clean.txt. Each is small; all are committed with this script.
 """
 import os
 import shutil
@@ -73,6 +74,7 @@ def main():
     clean_docx(os.path.join(OUT, "report-clean.docx"))
     staff_xlsx(os.path.join(OUT, "staff-list.xlsx"))
     pdf_from(os.path.join(OUT, "report-stamped.docx"), os.path.join(OUT, "report-stamped.pdf"))
+    pdf_from(os.path.join(OUT, "report-clean.docx"), os.path.join(OUT, "report-clean.pdf"))
     with open(os.path.join(OUT, "notes-clean.txt"), "w", encoding="utf-8") as f:
         f.write("Ghi chú cuộc họp: chuẩn bị tài liệu tập huấn, không có nội dung nhạy cảm.\n")
 
