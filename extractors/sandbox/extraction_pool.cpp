@@ -188,6 +188,9 @@ void ExtractionPool::run() {
     } catch (...) {
       // The caller's callback failing must not take a pool thread (and its queue) down with it.
     }
+    // Replacements start once this document is answered, not before: exec and the loader would
+    // compete for the CPUs its own worker is using.
+    top_up_spares();
   }
 }
 
@@ -324,24 +327,26 @@ ExtractionPool::Worker ExtractionPool::take_worker(std::string& error) {
     taken = Worker{};
   }
   if (taken.pid < 0) taken = spawn(error);
-  // Top the spares up again, so the next document does not wait for exec either.
+  return taken;
+}
+
+void ExtractionPool::top_up_spares() {
   for (;;) {
     {
       std::lock_guard lock(mutex_);
-      if (stopping_ || spares_.size() >= options_.spares) break;
+      if (stopping_ || spares_.size() >= options_.spares) return;
     }
     std::string ignored;
     Worker spare = spawn(ignored);
-    if (spare.pid < 0) break;
+    if (spare.pid < 0) return;
     std::unique_lock lock(mutex_);
     if (stopping_) {
       lock.unlock();
       end_worker(spare);
-      break;
+      return;
     }
     spares_.push_back(spare);
   }
-  return taken;
 }
 
 ExtractionPool::Worker ExtractionPool::spawn(std::string& error) const {

@@ -5,12 +5,14 @@
 //
 //   submit() ─► FIFO queue (bounded: full → extractor_failed "extraction queue full")
 //            ─► one of `concurrency` pool threads takes a spare worker (started ahead with
-//               posix_spawn, so a document rarely waits for exec) and starts its replacement
+//               posix_spawn: the binary's start, ~40 ms of loading on a small VM, is paid before
+//               the document arrives; a spare found dead is reaped and skipped)
 //            ─► request written over a socketpair (send with MSG_NOSIGNAL: a dead worker is an
 //               error, never a SIGPIPE in the gateway) ─► answer read, bounded by
 //               max_answer_frame_bytes(max_text_bytes), within time_per_file of the request
 //               being written (wall clock) ─► the worker's process group killed, the worker reaped
-//            ─► done(ExtractedDocument)
+//            ─► done(ExtractedDocument) ─► replacements started until `spares` wait again
+//               (after the answer: exec and loading would compete with the document's worker)
 //
 // Outcomes beyond the worker's own answer: no full answer within time_per_file → SIGKILL,
 // `timeout`; the worker killed by a signal → extractor_failed "worker killed by SIGSEGV" (SIGXCPU:
@@ -91,7 +93,8 @@ class ExtractionPool {
 
   void run();  // a pool thread
   ExtractedDocument run_job(const Job& job, Ending& ending);
-  Worker take_worker(std::string& error);
+  Worker take_worker(std::string& error);  // a live spare, else a new worker
+  void top_up_spares();                     // starts workers until `spares` wait
   Worker spawn(std::string& error) const;
   void end_worker(Worker& w) const;  // kills its process group, reaps it, closes the socket
 

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -155,6 +156,34 @@ TEST_CASE("pool: the real worker reads a docx as DocumentExtractor does in-proce
   const ExtractedDocument local = DocumentExtractor().extract(bytes, "bản.docx");
   CHECK(sandboxed.type == FileType::docx);
   check_same(sandboxed, local);
+}
+
+TEST_CASE("pool: every fixture reads the same confined as in process", "[extractors][pool]") {
+  // The confinement must not break a reader: poppler, libzip, expat, ICU, and antiword/catdoc
+  // started under the filter (execve, pipes, a memfd) read every fixture exactly as in process.
+  if (!have_binary()) return;
+  auto o = real_worker();
+  o.concurrency = 2;
+  ExtractionPool pool(o);
+  const DocumentExtractor local;
+  size_t files = 0;
+  for (const char* folder : {"office", "other"}) {
+    std::vector<std::filesystem::path> paths;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(std::string(PROMPTWALL_SOURCE_DIR) + "/tests/data/documents/" + folder))
+      if (entry.is_regular_file()) paths.push_back(entry.path());
+    std::sort(paths.begin(), paths.end());
+    for (const auto& path : paths) {
+      INFO(path.string());
+      const std::string bytes = read_file(path.string());
+      const ExtractedDocument sandboxed = pool.extract(bytes, path.filename().string());
+      INFO(sandboxed.detail);
+      check_same(sandboxed, local.extract(bytes, path.filename().string()));
+      ++files;
+    }
+  }
+  CHECK(files >= 20);
+  CHECK(pool.stats().crashed == 0);
 }
 
 TEST_CASE("pool: a worker killed by a signal is extractor_failed naming the signal", "[extractors][pool]") {
