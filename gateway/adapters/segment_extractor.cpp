@@ -245,6 +245,10 @@ void add_string_value(Extraction& out, Segment&& s, bool file_field, std::string
   }
   if (declared_type.empty()) declared_type = sniffed;
   const size_t size = bytes->size();
+  // Base64 that is not a data: URL and names no file format may just be text that happens to be
+  // base64 ("001203004567" decodes to 9 bytes): the upstream may read the string as it is, so it
+  // is scanned as a string too, besides being read as a file.
+  if (!data_url && sniffed.empty()) out.segments.push_back(s);
   out.files.push_back({std::move(s.location), std::move(declared_type), size, std::string(file_name), std::move(*bytes), true});
 }
 

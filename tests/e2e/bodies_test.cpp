@@ -111,23 +111,28 @@ TEST_CASE("files in JSON and file bodies: text is scanned, other files are refus
     check_decision(r, "block");
     check_nothing_forwarded(gw, m);
   }
-  SECTION("multipart/form-data: text fields are scanned, a clean text-only form passes, a file part is refused") {
+  SECTION("multipart/form-data: text fields are scanned, a file part is read: an image is refused, a clean text file passes") {
     const std::string type = "Content-Type: multipart/form-data; boundary=pw-e2e";
-    auto form = [](const std::string& note, bool with_file) {
+    auto form = [](const std::string& note, bool png) {
       std::string b = "--pw-e2e\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n"
                       "--pw-e2e\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n" + note + "\r\n";
-      if (with_file)
+      if (png)
         b += "--pw-e2e\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
              "Content-Type: image/png\r\n\r\n" + std::string("\x89PNG\r\n\x1a\n", 8) + "\r\n";
+      else
+        b += "--pw-e2e\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ghi-chu.txt\"\r\n"
+             "Content-Type: text/plain\r\n\r\nGhi chú cuộc họp giao ban.\r\n";
       return b + "--pw-e2e--\r\n";
     };
     auto m = gw.mark();
     auto stamped = post(gw.url("/openai/v1/files"), form(kSecretLine, false), {type});
     CHECK(stamped.status == 403);
     check_decision(stamped, "block");
+    // An image has no text to read (OCR is not done): image_only, blocked by default.
     auto file = post(gw.url("/openai/v1/files"), form(kClean, true), {type});
     CHECK(file.status == 403);
     CHECK(contains(file.body, "file_not_inspected"));
+    CHECK(contains(file.body, "a.png"));
     check_nothing_forwarded(gw, m);
     auto m2 = gw.mark();
     const std::string clean = form(kClean, false);

@@ -252,7 +252,7 @@ TEST_CASE("upload hosts are intercepted and inspected, and the unlisted-AI list 
     const std::string body = json{{"text", kClean}}.dump();
     auto r = put("https://files.oaiusercontent.com/file-abc", body);
     INFO(tail(r.log, 3000));
-    CHECK(r.status == 200);
+    CHECK(r.status == 201);  // Azure Put Blob answers 201 Created (fake_upstream.js)
     CHECK(r.header("X-Promptwall-Decision") == "allow");
     auto rec = single_forward(gw, m);
     check_forwarded_body(rec, body);
