@@ -484,6 +484,68 @@ TEST_CASE("Gemini resumable upload: the finalize reads the file, refused ones ne
   }
 }
 
+TEST_CASE("Gemini one-request uploads (raw and multipart/related, by curl): the file in them is read", "[e2e][documents]") {
+  auto& gw = documents_gateway();
+  INFO(gw.where_to_look());
+  const auto stamped = request_doc("report-stamped.docx");
+  const auto clean = request_doc("report-clean.docx");
+  const std::string url = gw.url("/gemini/upload/v1beta/files");
+  // Google's multipart upload: JSON metadata, then the file, in multipart/related.
+  auto related = [](const Document& d) {
+    return "--e2e-related\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{\"file\":{\"displayName\":\"" + d.name +
+           "\"}}\r\n--e2e-related\r\nContent-Type: " + std::string(kDocxMime) + "\r\n\r\n" + d.bytes + "\r\n--e2e-related--\r\n";
+  };
+  const std::vector<std::string> raw_headers = {"X-Goog-Upload-Protocol: raw", "Content-Type: " + std::string(kDocxMime),
+                                                "x-goog-api-key: e2e-test-key"};
+  const std::vector<std::string> related_headers = {"X-Goog-Upload-Protocol: multipart",
+                                                    "Content-Type: multipart/related; boundary=e2e-related",
+                                                    "x-goog-api-key: e2e-test-key"};
+  // A clean upload's answer names the file; citing its uri then passes.
+  auto check_clean_upload = [&](const HttpResponse& r, const GatewayFixture::Mark& m, const std::string& sent) {
+    INFO(r.status << " " << r.body);
+    CHECK(r.status == 200);
+    const json rec = single_forward(gw, m);
+    REQUIRE(rec.is_object());
+    CHECK(received_bytes(rec) == sent);
+    const std::string uri = r.json_body()["file"].value("uri", "");
+    REQUIRE_FALSE(uri.empty());
+    auto m2 = gw.mark();
+    check_passed(gw, m2, sdk_cite("genai", "file-data", gw.url("/gemini"), uri, kDocxMime));
+  };
+
+  SECTION("raw, stamped: refused naming the page header, nothing leaves") {
+    auto m = gw.mark();
+    auto r = post(url, stamped.bytes, raw_headers);
+    INFO(r.status << " " << r.body);
+    CHECK(r.status == 403);
+    const std::string message = r.json_body()["error"].value("message", "");
+    CHECK(contains(message, "(đầu trang)"));
+    CHECK(contains(message, "(page header)"));
+    check_nothing_forwarded(gw, m);
+    check_sensitive_event(the_refusal(gw, m, 1), stamped, "docx", kStampedFindings);
+  }
+  SECTION("raw, clean: forwarded byte for byte, its uri passes") {
+    auto m = gw.mark();
+    check_clean_upload(post(url, clean.bytes, raw_headers), m, clean.bytes);
+  }
+  SECTION("multipart/related, stamped: refused as sensitive naming the page header (the file part is read)") {
+    auto m = gw.mark();
+    auto r = post(url, related(stamped), related_headers);
+    INFO(r.status << " " << r.body);
+    CHECK(r.status == 403);
+    const std::string message = r.json_body()["error"].value("message", "");
+    CHECK(contains(message, "(đầu trang)"));
+    CHECK(contains(message, "(page header)"));
+    check_nothing_forwarded(gw, m);
+    check_sensitive_event(the_refusal(gw, m, 1), stamped, "docx", kStampedFindings);
+  }
+  SECTION("multipart/related, clean: forwarded byte for byte, its uri passes") {
+    auto m = gw.mark();
+    const std::string body = related(clean);
+    check_clean_upload(post(url, body, related_headers), m, body);
+  }
+}
+
 TEST_CASE("ChatGPT web through the intercepting proxy: announce, blob PUT read, conversation judged by the file id",
           "[e2e][documents]") {
   auto& gw = documents_gateway();

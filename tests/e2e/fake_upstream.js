@@ -22,6 +22,7 @@
 //   Gemini      POST /upload/v1beta/files with X-Goog-Upload-Command: start → X-Goog-Upload-URL on
 //               this server (?upload_id=<n>&upload_protocol=resumable); each chunk → status active,
 //               the finalizing one → final and {"file": {"name": "files/e2e-<n>", "uri": ...}};
+//               X-Goog-Upload-Protocol: raw or multipart (one request) → final and the same file;
 //               GET /v1beta/files/e2e-<n>
 //   ChatGPT web POST /backend-api/files → {"status":"success","file_id":"file-<n>","upload_url":
 //               "https://<x-fake-blob-host, else files.oaiusercontent.com>/files/<uuid>/raw?…&sig=…"};
@@ -270,6 +271,21 @@ function uploadAnswer(req, res, url, rawBody, opts, server) {
                    sizeBytes: String(session.received), createTime: stamp, updateTime: stamp,
                    expirationTime: new Date(Date.now() + 48 * 3600 * 1000).toISOString(),
                    sha256Hash: 'ZmFrZQ==', uri: `https://generativelanguage.googleapis.com/v1beta/${name}`,
+                   state: 'ACTIVE', source: 'UPLOADED' };
+    geminiFiles.set(name, file);
+    const body = JSON.stringify({ file });
+    res.writeHead(200, { 'x-goog-upload-status': 'final', 'content-type': 'application/json; charset=UTF-8',
+                         'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    return true;
+  }
+  // Google's one-request uploads: multipart/related (metadata, then the file) or the raw file.
+  const protocol = String(req.headers['x-goog-upload-protocol'] || '').toLowerCase();
+  if (post && path === '/upload/v1beta/files' && (protocol === 'raw' || protocol === 'multipart')) {
+    const name = `files/e2e-${nextId++}`;
+    const stamp = new Date().toISOString();
+    const file = { name, mimeType: req.headers['content-type'] || 'application/octet-stream', sizeBytes: String(rawBody.length),
+                   createTime: stamp, updateTime: stamp, uri: `https://generativelanguage.googleapis.com/v1beta/${name}`,
                    state: 'ACTIVE', source: 'UPLOADED' };
     geminiFiles.set(name, file);
     const body = JSON.stringify({ file });
