@@ -289,6 +289,32 @@ TEST_CASE("OpenAI files.create: a stamped docx is refused, a clean one arrives w
   }
 }
 
+TEST_CASE("a file id whose upload had findings is not accepted by an enforcing service", "[e2e][documents]") {
+  // The `monitored` service (openai schema, mode monitor) forwards the stamped docx and records it;
+  // the file id it got is then cited through `openai`, which enforces. Only a file scanned clean may
+  // pass by its id: the citing request is judged under its own policy, and this file would have
+  // been refused there.
+  auto& gw = documents_gateway();
+  INFO(gw.where_to_look());
+  const auto stamped = request_doc("report-stamped.docx");
+  auto m = gw.mark();
+  auto up = sdk_upload("openai", "files-create", gw.url("/monitored/v1"), stamped, kDocxMime);
+  INFO("monitored upload: " << up.dump());
+  REQUIRE(up.value("ok", false) == true);  // monitor mode: forwarded, and seen
+  const auto events = events_since(gw, m, 1);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].value("forwarded", false) == true);
+  REQUIRE(events[0].contains("files"));
+  CHECK(events[0]["files"][0].value("findings", 0) >= 1);
+
+  m = gw.mark();
+  auto r = sdk_cite("openai", "chat-file-id", gw.openai_base(), up.value("file_id", ""));
+  INFO("enforcing chat citing it: " << r.dump());
+  CHECK(r.value("ok", true) == false);
+  CHECK(r.value("status", json()) == 403);
+  check_nothing_forwarded(gw, m);
+}
+
 TEST_CASE("OpenAI Uploads: parts pass unread, complete reads the whole file and is refused or forwarded",
           "[e2e][documents]") {
   auto& gw = documents_gateway();
