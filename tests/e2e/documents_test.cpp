@@ -671,6 +671,64 @@ TEST_CASE("ChatGPT web through the intercepting proxy: announce, blob PUT read, 
   }
 }
 
+TEST_CASE("ChatGPT web: the app's `uploaded` call is judged by the file id's verdict", "[e2e][documents]") {
+  // gateway/uploads/README.md: chatgpt_file_uploaded (POST /backend-api/files/{id}/uploaded) is
+  // decided by FileRegistry::find(id). An id whose blob PUT was refused, or that was never seen,
+  // must not be reported ready to the app's backend; a clean one is.
+  auto& gw = documents_gateway();
+  INFO(gw.where_to_look());
+  auto through_proxy = [&](const std::string& method, const std::string& url, const std::string& body,
+                           std::vector<std::string> headers) {
+    HttpRequest req;
+    req.method = method;
+    req.url = url;
+    req.proxy = gw.proxy();
+    req.cacert = gw.certs().org_ca_crt.string();
+    req.body = body;
+    req.headers = std::move(headers);
+    req.headers.push_back("Cookie: __Secure-next-auth.session-token=e2e");
+    req.headers.push_back("Origin: https://chatgpt.com");
+    return http(req);
+  };
+  auto announce_and_put = [&](const Document& d) {
+    const json announce = {{"file_name", d.name}, {"file_size", d.bytes.size()}, {"use_case", "my_files"}};
+    auto a = through_proxy("POST", "https://chatgpt.com/backend-api/files", announce.dump(), {"Content-Type: application/json"});
+    REQUIRE(a.status == 200);
+    const json answer = a.json_body();
+    auto put = through_proxy("PUT", answer.value("upload_url", ""), d.bytes, {"Content-Type: " + std::string(kDocxMime), "x-ms-blob-type: BlockBlob"});
+    return std::make_pair(answer.value("file_id", ""), put.status);
+  };
+  auto uploaded = [&](const std::string& file_id) {
+    return through_proxy("POST", "https://chatgpt.com/backend-api/files/" + file_id + "/uploaded", "{}", {"Content-Type: application/json"});
+  };
+
+  SECTION("clean: its blob PUT passed, `uploaded` passes") {
+    auto [file_id, put_status] = announce_and_put(request_doc("report-clean.docx"));
+    CHECK(put_status == 201);
+    auto m = gw.mark();
+    auto r = uploaded(file_id);
+    INFO(r.status << " " << r.body);
+    CHECK(r.status == 200);
+    CHECK(gw.forwarded_since(m).size() == 1);
+  }
+  SECTION("stamped: its blob PUT was refused, `uploaded` is refused and not forwarded") {
+    auto [file_id, put_status] = announce_and_put(request_doc("report-stamped.docx"));
+    CHECK(put_status == 403);
+    auto m = gw.mark();
+    auto r = uploaded(file_id);
+    INFO(r.status << " " << r.body);
+    CHECK(r.status == 403);
+    check_nothing_forwarded(gw, m);
+  }
+  SECTION("never announced: `uploaded` is refused and not forwarded") {
+    auto m = gw.mark();
+    auto r = uploaded("file-NeverAnnouncedHere7");
+    INFO(r.status << " " << r.body);
+    CHECK(r.status == 403);
+    check_nothing_forwarded(gw, m);
+  }
+}
+
 TEST_CASE("curl: a multipart/form-data file and a raw octet-stream body to an inspected service", "[e2e][documents]") {
   auto& gw = documents_gateway();
   INFO(gw.where_to_look());
