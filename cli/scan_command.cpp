@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <memory>
 #include <fstream>
 #include <iostream>
@@ -18,6 +17,7 @@
 #include "cli/ruleset_options.h"
 #include "extractors/file_type.h"
 #include "extractors/sandbox/extraction_pool.h"
+#include "gateway/adapters/document_places.h"
 
 namespace promptwall::cli {
 namespace {
@@ -136,7 +136,8 @@ class ScanRun {
     json findings = json::array();
     std::vector<std::string> lines;
     for (const auto& part : doc.parts) {
-      ScanResult r = scanner_.scan(part.text);
+      const PlaceMap places = gateway::place_map(part);  // a stamp rule weighs the header
+      ScanResult r = scanner_.scan(part.text, &places);
       note(r);
       for (const auto& f : r.findings) {
         const extractors::SpanPlace& place = part.place_at(f.span.begin);
@@ -307,8 +308,7 @@ int scan_command(int argc, char** argv) {
       }
       if (!pool) {
         extractors::sandbox::ExtractionPool::Options options;
-        std::error_code ec;
-        options.worker_executable = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+        options.worker_executable = "/proc/self/exe";  // this very binary, as `serve` does
         options.concurrency = 1;
         options.spares = 0;
         pool = std::make_unique<extractors::sandbox::ExtractionPool>(std::move(options));

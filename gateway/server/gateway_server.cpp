@@ -135,13 +135,12 @@ std::string random_admin_token() {
 
 namespace {
 
-// The sandbox runs this very binary as `promptwall extract-worker` (extractors/sandbox/): the path
-// is taken once, at start, so a package upgrade that replaces the file keeps old and new apart.
+// The sandbox runs this very binary as `promptwall extract-worker` (extractors/sandbox/), through
+// /proc/self/exe: the running image, so a package upgrade that replaces the file on disk does not
+// start workers of another version (whose wire format would not match) until the restart.
 extractors::sandbox::ExtractionPool::Options extraction_pool_options(const DocumentsConfig& documents) {
   extractors::sandbox::ExtractionPool::Options options;
-  std::error_code ec;
-  options.worker_executable = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-  if (ec) throw std::runtime_error("documents: cannot find the promptwall binary for the extraction workers: " + ec.message());
+  options.worker_executable = "/proc/self/exe";
   options.concurrency = documents.workers ? documents.workers : std::max(2u, std::thread::hardware_concurrency());
   options.spares = documents.spares;
   options.limits = documents.limits;
