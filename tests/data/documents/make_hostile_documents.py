@@ -224,6 +224,13 @@ def make_all(work):
     cd = central_header(name, crc, len(kernel), 1 << 30, 8, 0)
     flat = lh + kernel + cd + end_of_directory(1, len(cd), len(lh) + len(kernel))
     write("flat_bomb.zip", flat, "zip_bomb")
+    # The same kernel declaring that it inflates to its own size (ratio 1): the declared sizes
+    # pass every check, so only the bytes counted as they are inflated can stop it. Counted
+    # against the entry's 1 MB of compressed bytes, the ratio reaches 200 only at ~200 MB:
+    # max_file_bytes (64 MiB) stops it first.
+    lh = local_header(name, crc, len(kernel), len(kernel), 8)
+    cd = central_header(name, crc, len(kernel), len(kernel), 8, 0)
+    write("flat_bomb_lying.zip", lh + kernel + cd + end_of_directory(1, len(cd), len(lh) + len(kernel)), "too_big")
 
     # A docx whose word/document.xml inflates 1000:1 (32 MiB of the same paragraph): past
     # max_ratio (200) once 1 MiB is inflated. Under the text limit, so only the ratio stops it.
