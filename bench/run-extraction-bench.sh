@@ -3,7 +3,8 @@
 # pptx, odt, pdf, rtf, eml; a ~1 MB and a ~10 MB file each), against Debian's tools on the same
 # files in the same run (pdftotext -layout for PDFs; unzip -p of the text parts piped through
 # xml_text_dump, expat alone, for the zip formats), and what the sandbox adds per document
-# (ExtractionPool with the real `promptwall extract-worker` vs in-process). Figures are ratios
+# (ExtractionPool with the real `promptwall extract-worker` vs in-process, on those files and on
+# three small fixtures of tests/data/documents/other/). Figures are ratios
 # against those baselines; bench/README.md, "Document extraction", has a run's table.
 #
 #   bench/run-extraction-bench.sh                 # make the documents if missing, build, run
@@ -47,7 +48,9 @@ echo "== building $targets in $build ($(grep -m1 CMAKE_BUILD_TYPE: "$build/CMake
 
 files=()
 for f in $formats; do files+=("$docs/$f-1mb.$f" "$docs/$f-10mb.$f"); done
+# Small fixtures (7-50 KB): what the sandbox costs a document of the size staff usually attach.
+for f in letter.docx letter.pdf message.eml; do files+=("$here/tests/data/documents/other/$f"); done
 args=(--seconds "$seconds" --dump "$build/bench/xml_text_dump")
 [ "$pool" = 1 ] && args+=(--worker "$build/promptwall")
-echo "== $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$here" rev-parse --short HEAD)"
+echo "== $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$here" rev-parse --short HEAD)"
 "$build/bench/extraction_bench" "${args[@]}" "${files[@]}"
