@@ -778,6 +778,52 @@ TEST_CASE("curl: a multipart/form-data file and a raw octet-stream body to an in
   }
 }
 
+TEST_CASE("each format the gateway reads, uploaded through OpenAI's files endpoint, is refused naming its place",
+          "[e2e][documents]") {
+  // tests/data/documents/other (make_other_documents.py: LibreOffice over UNO, Python's email):
+  // slides hold a password on slide 1 and a stamp on slide 2; letters a stamp in the body and
+  // CCCDs; rosters a secret degree in column C. The place named is that of the most severe
+  // blocking finding (the stamp or degree, critical, over a CCCD or password, high).
+  auto& gw = documents_gateway();
+  INFO(gw.where_to_look());
+  struct Case {
+    const char* name;
+    const char* type;
+    const char* place_vi;
+    const char* place_en;
+  };
+  const std::vector<Case> cases = {
+      {"slides.pptx", "pptx", "trang chiếu 2", "slide 2"},
+      {"slides.odp", "odp", "trang chiếu 2", "slide 2"},
+      {"slides.ppt", "ppt", "trang chiếu 2", "slide 2"},
+      {"letter.doc", "doc", "nội dung", "body"},
+      {"letter.odt", "odt", "nội dung", "body"},
+      {"letter.rtf", "rtf", "nội dung", "body"},
+      {"roster.ods", "ods", "trang tính 1, ô C3", "sheet 1, cell C3"},
+      {"roster.xlsx", "xlsx", "trang tính 1, ô C3", "sheet 1, cell C3"},
+  };
+  for (const auto& c : cases) {
+    const auto d = document("other", c.name);
+    INFO(c.name);
+    auto m = gw.mark();
+    auto r = post_file(gw.openai_base() + "/files", d, "application/octet-stream", {"Authorization: Bearer sk-e2e-test"});
+    INFO(r.status << " " << r.body);
+    CHECK(r.status == 403);
+    const json j = r.json_body();
+    REQUIRE(j.contains("error"));
+    CHECK(j["error"].value("code", "") == "promptwall_sensitive_content");
+    const std::string message = j["error"].value("message", "");
+    CHECK(contains(message, std::string("trong tệp \"") + c.name + "\" (" + c.place_vi + ")"));
+    CHECK(contains(message, std::string("in the file \"") + c.name + "\" (" + c.place_en + ")"));
+    check_nothing_forwarded(gw, m);
+    const json e = the_refusal(gw, m, 1);
+    CHECK(e.value("reason", "") == "sensitive_content");
+    REQUIRE(e.contains("files"));
+    CHECK(e["files"][0].value("type", "") == c.type);
+    CHECK(e["files"][0].value("sha256", "") == d.sha256);
+  }
+}
+
 TEST_CASE("hostile files are refused as not inspected with their cause, and the gateway keeps serving", "[e2e][documents]") {
   auto& gw = documents_gateway();
   INFO(gw.where_to_look());
