@@ -10,6 +10,9 @@
 
 namespace promptwall {
 
+// A candidate whose confidence (base, context words, place weights) ends below this is no finding.
+inline constexpr double kMinFindingConfidence = 0.5;
+
 struct Finding {
   uint32_t rule_index = 0;  // into RuleSet::rules() of the set that found it
   std::string rule_id;

@@ -9,8 +9,8 @@
 namespace promptwall {
 namespace {
 
-// Below this a finding is dropped (context words can lower the confidence of a rule's match).
-constexpr double kMinConfidence = 0.5;
+// Below kMinFindingConfidence (finding.h) a candidate is dropped: context words can lower the
+// confidence of a rule's match, place weights move it either way.
 constexpr double kBoostStep = 0.15;
 constexpr double kPenaltyStep = 0.35;
 
@@ -123,7 +123,7 @@ Scanner::~Scanner() {
   if (scratch_) hs_free_scratch(scratch_);
 }
 
-ScanResult Scanner::scan_rules(std::string_view text) {
+ScanResult Scanner::scan_rules(std::string_view text, const PlaceMap* places) {
   ScanResult result;
   TextViews views = rules_->normalizer().normalize(text, rules_->views());
   result.invalid_utf8_at = views.invalid_utf8_at;
@@ -131,7 +131,7 @@ ScanResult Scanner::scan_rules(std::string_view text) {
   for (size_t v = 0; v < kViewKinds; ++v) {
     const auto kind = static_cast<ViewKind>(v);
     if (rules_->database(kind) && views.view(kind) && !views.view(kind)->text.empty())
-      confirm(views, kind, text, structure, result.findings);
+      confirm(views, kind, text, structure, places, result.findings);
   }
 
   // Merge findings of one rule over the same original bytes (several views, several patterns).
@@ -156,14 +156,14 @@ ScanResult Scanner::scan_rules(std::string_view text) {
   return result;
 }
 
-ScanResult Scanner::scan(std::string_view text) {
-  ScanResult result = scan_rules(text);
+ScanResult Scanner::scan(std::string_view text, const PlaceMap* places) {
+  ScanResult result = scan_rules(text, places);
   result.findings = drop_nested_readings(merge_same_category(std::move(result.findings)));
   return result;
 }
 
 void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view original, LazyStructure& structure,
-                      std::vector<Finding>& out) {
+                      const PlaceMap* places, std::vector<Finding>& out) {
   const RuleSet::ViewDatabase& db = *rules_->database(kind);
   const std::string& text = views.view(kind)->text;
 
@@ -199,7 +199,7 @@ void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view or
         const auto fb = static_cast<uint32_t>(finding.data() - text.data());
         if (!finding.empty())
           evaluate(views, kind, ref.rule, Span{fb, fb + static_cast<uint32_t>(finding.size())}, original, structure,
-                   out);
+                   places, out);
         // Continue right after the finding: trailing context the pattern consumed (a boundary
         // character, a separator after a finding group) may be where the next match starts.
         size_t next = static_cast<size_t>(finding.data() - text.data()) + finding.size();
@@ -225,7 +225,8 @@ void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view or
 }
 
 void Scanner::evaluate(const TextViews& views, ViewKind kind, uint32_t rule_index, Span view_span,
-                       std::string_view original, LazyStructure& structure, std::vector<Finding>& out) const {
+                       std::string_view original, LazyStructure& structure, const PlaceMap* places,
+                       std::vector<Finding>& out) const {
   const CompiledRule& rule = rules_->rules()[rule_index];
   const Span span = views.to_original(kind, view_span);
   if (span.end <= span.begin) return;
@@ -249,7 +250,15 @@ void Scanner::evaluate(const TextViews& views, ViewKind kind, uint32_t rule_inde
     if (!c) return;
     confidence = *c;
   }
-  if (confidence < kMinConfidence) return;
+  // Where the finding sits in its document: a degree word beside the document number is a stamp
+  // in the page header and a word in a chat prompt.
+  if (places && !rule.rule.places.empty()) {
+    const PlaceTags tags = places->tags_at(span.begin);
+    for (const PlaceWeight& w : rule.rule.places)
+      if (tags & place_bit(w.tag)) confidence += w.weight;
+    confidence = std::clamp(confidence, 0.0, 1.0);
+  }
+  if (confidence < kMinFindingConfidence) return;
   Finding f;
   f.rule_index = rule_index;
   f.rule_id = rule.rule.id;

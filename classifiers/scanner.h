@@ -9,6 +9,11 @@
 // that stood right before it; a table cell or JSON/XML value is read without its neighbours. The
 // structure is read once per segment, and only when a candidate's rule has context words.
 //
+// A segment read from a document may come with a PlaceMap (classifiers/place_map.h): a rule's
+// place weights are then added for the tags at the finding's first byte, after context and before
+// the 0.5 threshold, the confidence clamped to [0, 1]. Without a map, or for a rule without
+// weights, nothing is looked up: a chat prompt is judged exactly as before.
+//
 // A Scanner owns Hyperscan scratch space, so it belongs to one thread at a time; make one per
 // thread (cheap: a scratch clone). It keeps its RuleSet alive, so a reload that swaps the shared
 // set never pulls rules from under a scan in progress.
@@ -20,6 +25,7 @@
 #include <vector>
 
 #include "classifiers/finding.h"
+#include "classifiers/place_map.h"
 #include "classifiers/structure_map.h"
 #include "rules/ruleset.h"
 
@@ -41,10 +47,12 @@ class Scanner {
   Scanner& operator=(const Scanner&) = delete;
 
   // What was found: one finding per item, as the gateway and `promptwall scan` report them.
-  ScanResult scan(std::string_view text);
+  // `places`: where the runs of `text` sit in its document (null: not from a document); it is
+  // read during the call only.
+  ScanResult scan(std::string_view text, const PlaceMap* places = nullptr);
   // Which rules matched: findings merged only within each rule (across its views and patterns),
   // so every rule that matched shows. `rules test` asks this.
-  ScanResult scan_rules(std::string_view text);
+  ScanResult scan_rules(std::string_view text, const PlaceMap* places = nullptr);
 
   const RuleSet& ruleset() const { return *rules_; }
   const std::shared_ptr<const RuleSet>& ruleset_ptr() const { return rules_; }
@@ -52,9 +60,10 @@ class Scanner {
  private:
   class LazyStructure;  // the segment's StructureMap, read on first use
   void confirm(const TextViews& views, ViewKind kind, std::string_view original, LazyStructure& structure,
-               std::vector<Finding>& out);
+               const PlaceMap* places, std::vector<Finding>& out);
   void evaluate(const TextViews& views, ViewKind kind, uint32_t rule_index, Span view_span,
-                std::string_view original, LazyStructure& structure, std::vector<Finding>& out) const;
+                std::string_view original, LazyStructure& structure, const PlaceMap* places,
+                std::vector<Finding>& out) const;
   // `field`: the cell or value the candidate lies in (null: none); `label`: its header or key and
   // the key that holds it, folded (empty without a field).
   std::optional<double> context_confidence(const CompiledRule& rule, std::string_view original, Span span,

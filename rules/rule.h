@@ -8,7 +8,8 @@
 #include <vector>
 
 #include "classifiers/text_views.h"
-#include "vocabulary/verdict.h"  // Severity, Action: shared with classifiers/
+#include "vocabulary/place_tag.h"  // PlaceTag: shared with classifiers/ and the gateway
+#include "vocabulary/verdict.h"    // Severity, Action: shared with classifiers/
 
 namespace promptwall {
 
@@ -42,7 +43,16 @@ struct ContextSpec {
 struct Example {
   std::string text;
   std::optional<std::string> finding;  // the exact text a finding must cover, when pinned
+  // `place:`: the whole text is scanned as if it sat there in a document (0: a chat prompt).
+  PlaceTags places = 0;
   SourceLocation where;
+};
+
+// `places:` in a rule: added to a finding's confidence when the text at its first byte carries
+// the tag (only text read from documents carries tags), before the 0.5 threshold.
+struct PlaceWeight {
+  PlaceTag tag = PlaceTag::header;
+  double weight = 0;  // -1..1
 };
 
 struct PatternSource {
@@ -62,6 +72,7 @@ struct Rule {
   std::string validate;  // empty: none
   std::optional<double> min_entropy;
   std::optional<ContextSpec> context;
+  std::vector<PlaceWeight> places;  // in the order written, each tag at most once
   std::vector<std::string> exclude_patterns;
   std::vector<std::string> exclude_values;
   RedactStyle redact;

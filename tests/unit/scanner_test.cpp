@@ -195,3 +195,66 @@ TEST_CASE("context words can be looked for on one side only") {
   CHECK(found_texts(s, "máy chủ 10.1.2.3 cập nhật firmware") == std::vector<std::string>{"10.1.2.3"});
   CHECK_FALSE(compile_yaml(one_rule_pack("    patterns: ['abc']\n    context: {direction: sideways, boost: [x]}\n")).ruleset);
 }
+
+TEST_CASE("place weights lift or lower a finding by where it sits in its document", "[places]") {
+  auto r = compile_yaml(one_rule_pack(
+      "    patterns: ['{b}(?i)(mật)  số{b}']\n    confidence: 0.4\n"
+      "    places: {header: 0.3, prominent: 0.5, footnote: -0.5}\n"));
+  REQUIRE(r.ruleset);
+  Scanner s(r.ruleset);
+  const std::string text = "Báo cáo\nMẬT  SỐ 15\nMật  số 16\n";
+  const auto second_line = static_cast<uint32_t>(text.find("MẬT"));
+  const auto third_line = static_cast<uint32_t>(text.find("Mật"));
+  const auto found = [&](const PlaceMap* places) {
+    std::vector<std::pair<std::string, double>> out;
+    for (const auto& f : s.scan(text, places).findings)
+      out.emplace_back(text.substr(f.span.begin, f.span.end - f.span.begin), f.confidence);
+    return out;
+  };
+  // Below 0.5 alone: a prompt, or a document's body, never reports it.
+  CHECK(found(nullptr).empty());
+  const PlaceMap body;
+  CHECK(found(&body).empty());
+
+  // The tags at the finding's first byte count: the header is the second line only.
+  PlaceMap header_line;
+  header_line.add(second_line, place_bit(PlaceTag::header));
+  header_line.add(third_line, 0);
+  auto got = found(&header_line);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].first == "MẬT");
+  CHECK(got[0].second == Approx(0.7));
+  // A tag that starts one byte after the finding's first byte does not place it.
+  PlaceMap late;
+  late.add(second_line + 1, place_bit(PlaceTag::header));
+  late.add(third_line, 0);
+  late.add(third_line + 1, place_bit(PlaceTag::header));
+  CHECK(found(&late).empty());
+
+  // Several tags add up, clamped to 1.
+  const PlaceMap both = PlaceMap::whole(place_bit(PlaceTag::header) | place_bit(PlaceTag::prominent));
+  got = found(&both);
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].second == Approx(1.0));
+  CHECK(got[1].first == "Mật");
+  CHECK(got[1].second == Approx(1.0));
+
+  // A negative weight pulls it back under; a tag the rule does not weigh changes nothing.
+  const PlaceMap header_footnote = PlaceMap::whole(place_bit(PlaceTag::header) | place_bit(PlaceTag::footnote));
+  CHECK(found(&header_footnote).empty());
+  const PlaceMap unweighed = PlaceMap::whole(place_bit(PlaceTag::table) | place_bit(PlaceTag::comment));
+  CHECK(found(&unweighed).empty());
+}
+
+TEST_CASE("a rule without place weights is judged the same with or without places", "[places]") {
+  auto r = compile_yaml(one_rule_pack("    patterns: ['{b}(?i)mật{b}']\n    confidence: 0.6\n"));
+  REQUIRE(r.ruleset);
+  Scanner s(r.ruleset);
+  const PlaceMap everywhere = PlaceMap::whole(~PlaceTags{0});
+  const auto with = s.scan("MẬT số 3", &everywhere).findings;
+  const auto without = s.scan("MẬT số 3").findings;
+  REQUIRE(with.size() == 1);
+  REQUIRE(without.size() == 1);
+  CHECK(with[0].confidence == Approx(0.6));
+  CHECK(without[0].confidence == Approx(0.6));
+}
