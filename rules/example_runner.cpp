@@ -14,15 +14,18 @@ ExampleReport ExampleRunner::run(std::shared_ptr<const RuleSet> rules) {
   };
   for (size_t r = 0; r < rules->rules().size(); ++r) {
     const Rule& rule = rules->rules()[r].rule;
-    auto spans_of_rule = [&](const std::string& text) {
+    // An example with a `place` is scanned as text read from a document, wholly in that place.
+    auto spans_of_rule = [&](const Example& ex) {
+      const std::string& text = ex.text;
+      const PlaceMap places = PlaceMap::whole(ex.places);
       std::vector<std::string> found;
-      for (const auto& f : scanner.scan_rules(text).findings)
+      for (const auto& f : scanner.scan_rules(text, ex.places ? &places : nullptr).findings)
         if (f.rule_index == r) found.push_back(text.substr(f.span.begin, f.span.end - f.span.begin));
       return found;
     };
     for (const auto& ex : rule.match_examples) {
       ++report.examples_run;
-      auto found = spans_of_rule(ex.text);
+      auto found = spans_of_rule(ex);
       if (found.empty()) {
         fail(rule, ex, "match example not found: \"" + ex.text + "\"");
       } else if (ex.finding && std::find(found.begin(), found.end(), *ex.finding) == found.end()) {
@@ -33,7 +36,7 @@ ExampleReport ExampleRunner::run(std::shared_ptr<const RuleSet> rules) {
     }
     for (const auto& ex : rule.ignore_examples) {
       ++report.examples_run;
-      auto found = spans_of_rule(ex.text);
+      auto found = spans_of_rule(ex);
       if (!found.empty()) fail(rule, ex, "ignore example matched \"" + found.front() + "\" in: \"" + ex.text + "\"");
     }
   }

@@ -76,6 +76,62 @@ class Reader {
     }
   }
 
+  // "header, footer, prominent, ..." for messages.
+  static std::string known_places() {
+    std::string out;
+    for (PlaceTag t : all_place_tags()) out += (out.empty() ? "" : ", ") + std::string(to_string(t));
+    return out;
+  }
+
+  std::optional<PlaceTag> place_tag(const YAML::Node& n, const std::string& rule_id, const char* what) {
+    if (!n.IsScalar()) {
+      error(n, rule_id, std::string("'") + what + "' must name places");
+      return std::nullopt;
+    }
+    auto tag = place_tag_from_string(n.Scalar());
+    if (!tag) error(n, rule_id, "unknown place '" + n.Scalar() + "' in '" + what + "' (" + known_places() + ")");
+    return tag;
+  }
+
+  // An example's `place:`: one tag or a list of them.
+  PlaceTags example_places(const YAML::Node& n, const std::string& rule_id) {
+    PlaceTags tags = 0;
+    if (n.IsSequence()) {
+      if (n.size() == 0) error(n, rule_id, "an example's 'place' list is empty");
+      for (const auto& item : n)
+        if (auto t = place_tag(item, rule_id, "place")) tags |= place_bit(*t);
+    } else if (auto t = place_tag(n, rule_id, "place")) {
+      tags = place_bit(*t);
+    }
+    return tags;
+  }
+
+  // A rule's `places:`: a mapping of tag to weight, -1..1.
+  std::vector<PlaceWeight> place_weights(const YAML::Node& n, const std::string& rule_id) {
+    std::vector<PlaceWeight> out;
+    if (!n.IsMap() || n.size() == 0) {
+      error(n, rule_id, "'places' must be a mapping of place to weight, e.g. {header: 0.3}");
+      return out;
+    }
+    PlaceTags seen = 0;
+    for (const auto& kv : n) {
+      auto tag = place_tag(kv.first, rule_id, "places");
+      auto weight = number(kv.second, rule_id, "places");
+      if (!tag || !weight) continue;
+      if (!(*weight >= -1 && *weight <= 1)) {
+        error(kv.second, rule_id, "the weight of place '" + kv.first.Scalar() + "' must be between -1 and 1");
+        continue;
+      }
+      if (seen & place_bit(*tag)) {
+        error(kv.first, rule_id, "place '" + kv.first.Scalar() + "' is weighed twice");
+        continue;
+      }
+      seen |= place_bit(*tag);
+      out.push_back(PlaceWeight{*tag, *weight});
+    }
+    return out;
+  }
+
   std::vector<Example> examples(const YAML::Node& n, const std::string& rule_id, const char* what) {
     std::vector<Example> out;
     if (!n) return out;
@@ -89,15 +145,16 @@ class Reader {
       if (item.IsScalar()) {
         ex.text = item.Scalar();
       } else if (item.IsMap()) {
-        check_keys(item, {"text", "finding"}, rule_id, "an example");
+        check_keys(item, {"text", "finding", "place"}, rule_id, "an example");
         auto text = string(item, "text", rule_id, true);
         if (!text) continue;
         ex.text = *text;
+        if (YAML::Node place = item["place"]) ex.places = example_places(place, rule_id);
         ex.finding = string(item, "finding", rule_id, false);
         if (ex.finding && ex.text.find(*ex.finding) == std::string::npos)
           error(item, rule_id, "example's 'finding' is not a substring of its 'text'");
       } else {
-        error(item, rule_id, std::string("examples.") + what + " items must be strings or {text, finding}");
+        error(item, rule_id, std::string("examples.") + what + " items must be strings or {text, finding, place}");
         continue;
       }
       out.push_back(std::move(ex));
@@ -120,8 +177,8 @@ class Reader {
     if (!re2::RE2::FullMatch(r.id, id_shape))
       error(n["id"], r.id, "id must be dotted lower case, e.g. vn.secret.degree-stamp");
     check_keys(n, {"id", "description", "category", "severity", "action", "confidence", "views",
-                   "patterns", "validate", "min_entropy", "context", "exclude", "redact", "message",
-                   "examples"},
+                   "patterns", "validate", "min_entropy", "context", "places", "exclude", "redact",
+                   "message", "examples"},
                r.id, "a rule");
     r.description = string(n, "description", r.id, true).value_or("");
     r.category = string(n, "category", r.id, true).value_or("");
@@ -179,6 +236,7 @@ class Reader {
         r.context = std::move(ctx);
       }
     }
+    if (YAML::Node p = n["places"]) r.places = place_weights(p, r.id);
     if (YAML::Node x = n["exclude"]) {
       if (!x.IsMap()) {
         error(x, r.id, "'exclude' must be a mapping with 'patterns' and/or 'values'");

@@ -2,6 +2,10 @@
 
 #include <hs/hs.h>
 
+#include <algorithm>
+#include <cstdio>
+
+#include "classifiers/finding.h"
 #include "rules/pattern_dialect.h"
 #include "rules/ruleset.h"
 
@@ -10,6 +14,12 @@ namespace {
 
 // Minimum bytes a pattern must match: shorter ones fire on ordinary text everywhere.
 constexpr unsigned kMinPatternWidth = 3;
+
+std::string weight_text(double w) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", w);
+  return buf;
+}
 
 // Upper-case or non-ASCII letters written literally (outside escapes) can never match a folded
 // view, whose text is lower-case ASCII letters.
@@ -56,6 +66,24 @@ std::vector<Diagnostic> RuleLinter::lint(const std::vector<RulePack>& packs) con
       if (rule.context && rule.context->require.empty() && rule.context->boost.empty() &&
           rule.context->penalize.empty())
         out.push_back(at(rule.where, rule.id, "context lists no words"));
+      if (!rule.places.empty()) {
+        const auto placed = [](const Example& ex) { return ex.places != 0; };
+        if (std::none_of(rule.match_examples.begin(), rule.match_examples.end(), placed) &&
+            std::none_of(rule.ignore_examples.begin(), rule.ignore_examples.end(), placed))
+          out.push_back(at(rule.where, rule.id,
+                           "'places' weighs where a match sits but no example has a 'place': "
+                           "the weights are untested"));
+      }
+      if (!rule.context) {
+        // Without context words only the place weights can lift a rule's base confidence.
+        double best = rule.confidence;
+        for (const PlaceWeight& w : rule.places) best += std::max(w.weight, 0.0);
+        if (best < kMinFindingConfidence)
+          out.push_back(at(rule.where, rule.id,
+                           "confidence " + weight_text(rule.confidence) +
+                               (rule.places.empty() ? "" : " with every positive place weight") +
+                               " stays below 0.5: the rule can never report a finding"));
+      }
       const bool folded_views = rule.views & ~view_bit(ViewKind::raw);
       for (const auto& p : rule.patterns) {
         DialectResult t = PatternDialect::translate(p.text);

@@ -121,6 +121,80 @@ TEST_CASE("rules test reports each failing example with rule id and line") {
   CHECK(to_string(report.failures[1]).find("ignore example matched") != std::string::npos);
 }
 
+TEST_CASE("places weights are read strictly, errors naming the file and line", "[places]") {
+  LoadedPack ok = PackLoader::load_text("test.yaml", one_rule_pack("    patterns: ['abc']\n    confidence: 0.4\n"
+                                                                   "    places: {header: 0.3, prominent: 0.25, footer: -1}\n"));
+  REQUIRE(ok.pack);
+  CHECK(ok.diagnostics.empty());
+  const auto& weights = ok.pack->rules.at(0).places;
+  REQUIRE(weights.size() == 3);
+  CHECK(weights[0].tag == PlaceTag::header);
+  CHECK(weights[0].weight == Approx(0.3));
+  CHECK(weights[1].tag == PlaceTag::prominent);
+  CHECK(weights[1].weight == Approx(0.25));
+  CHECK(weights[2].tag == PlaceTag::footer);
+  CHECK(weights[2].weight == Approx(-1));
+
+  CHECK(mentions(lint_yaml(one_rule_pack("    patterns: ['abc']\n    places:\n      header: 0.3\n      heading: 0.3\n")),
+                 "test.yaml:14: error: rule t.rule: unknown place 'heading' in 'places' (header, footer, prominent,"));
+  CHECK(mentions(lint_yaml(one_rule_pack("    patterns: ['abc']\n    places: {header: 1.5}\n")),
+                 "the weight of place 'header' must be between -1 and 1", 12));
+  CHECK(mentions(lint_yaml(one_rule_pack("    patterns: ['abc']\n    places: {header: much}\n")), "'places' must be a number"));
+  CHECK(mentions(lint_yaml(one_rule_pack("    patterns: ['abc']\n    places: [header]\n")),
+                 "'places' must be a mapping of place to weight", 12));
+  CHECK(mentions(lint_yaml(one_rule_pack("    patterns: ['abc']\n    places: {header: 0.3, header: 0.2}\n")),
+                 "weighed twice"));
+  // An example's place: one tag or a list, each known.
+  const std::string pack =
+      "pack: t\nversion: '1'\nrules:\n  - id: t.a\n    description: d\n    category: custom_term\n"
+      "    severity: low\n    action: warn\n    patterns: ['abc']\n    message: {vi: 'a', en: 'b'}\n"
+      "    examples:\n      match:\n        - {text: 'abc', place: header}\n"
+      "        - {text: 'abc', place: [sheet, prominent]}\n      ignore:\n        - {text: 'xyz', place: margin}\n";
+  LoadedPack loaded = PackLoader::load_text("test.yaml", pack);
+  REQUIRE(loaded.pack);
+  CHECK(mentions(loaded.diagnostics, "test.yaml:16: error: rule t.a: unknown place 'margin' in 'place'"));
+  const Rule& rule = loaded.pack->rules.at(0);
+  CHECK(rule.match_examples.at(0).places == place_bit(PlaceTag::header));
+  CHECK(rule.match_examples.at(1).places == (place_bit(PlaceTag::sheet) | place_bit(PlaceTag::prominent)));
+}
+
+TEST_CASE("the linter asks placed examples of a rule that weighs places and rejects one that can never fire", "[places]") {
+  auto diags = lint_yaml(one_rule_pack("    patterns: ['abc']\n    confidence: 0.4\n    places: {header: 0.3}\n"));
+  CHECK(mentions(diags, "no example has a 'place'"));
+  CHECK_FALSE(mentions(diags, "can never report"));
+  diags = lint_yaml(one_rule_pack("    patterns: ['abc']\n    confidence: 0.3\n    places: {header: 0.1, footer: -0.2}\n"));
+  CHECK(mentions(diags, "confidence 0.3 with every positive place weight stays below 0.5"));
+  diags = lint_yaml(one_rule_pack("    patterns: ['abc']\n    confidence: 0.45\n"));
+  CHECK(mentions(diags, "confidence 0.45 stays below 0.5: the rule can never report a finding"));
+  // Context words may lift it: not the linter's to judge.
+  diags = lint_yaml(one_rule_pack("    patterns: ['abc']\n    confidence: 0.45\n    context: {boost: [xyz]}\n"));
+  CHECK_FALSE(mentions(diags, "can never report"));
+}
+
+TEST_CASE("rules test scans an example with a place as text read from a document there", "[places]") {
+  auto r = compile_yaml(
+      "pack: t\nversion: '1'\nrules:\n"
+      "  - id: t.stamp\n    description: d\n    category: classification_marking\n    severity: critical\n"
+      "    action: block\n    confidence: 0.4\n    places: {header: 0.3}\n    views: [folded]\n"
+      "    patterns: ['^(mat) so']\n    message: {vi: 'a', en: 'b'}\n"
+      "    examples:\n"
+      "      match:\n"
+      "        - {text: 'MẬT Số 15', place: header}\n"          // line 16: passes
+      "        - 'MẬT Số 15'\n"                                 // line 17: fails, no place
+      "        - {text: 'MẬT Số 15', place: [footer, table]}\n"  // line 18: fails, no weight there
+      "      ignore:\n"
+      "        - 'MẬT Số 15'\n"                                 // line 20: passes
+      "        - {text: 'MẬT Số 15', place: [table, header]}\n"); // line 21: fails, found
+  REQUIRE(r.ruleset);
+  ExampleReport report = ExampleRunner::run(r.ruleset);
+  CHECK(report.examples_run == 5);
+  REQUIRE(report.failures.size() == 3);
+  CHECK(report.failures[0].where.line == 17);
+  CHECK(report.failures[1].where.line == 18);
+  CHECK(report.failures[2].where.line == 21);
+  CHECK(to_string(report.failures[2]).find("ignore example matched \"MẬT\"") != std::string::npos);
+}
+
 TEST_CASE("the compiled-database cache is used when valid and recompiled when not") {
   // A cache of its own (not the shared test cache), which the compiler creates.
   const TempDir scratch;
