@@ -7,6 +7,7 @@
 
 #include "classifiers/redactor.h"
 #include "gateway/adapters/body_rewriter.h"
+#include "gateway/adapters/document_places.h"
 #include "gateway/adapters/content_decoder.h"
 #include "gateway/uploads/file_references.h"
 #include "gateway/uploads/file_registry.h"
@@ -272,7 +273,13 @@ Inspection RequestInspector::decide(const InspectionRequest& request, BodyReadin
   // 3. Findings, segment by segment (each scanned whole: no matches lost at chunk edges).
   const auto scan_start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < out.segments.size(); ++i) {
-    ScanResult result = scanner.scan(out.segments[i].text);
+    // A document's part is scanned knowing where its runs sit (a stamp rule weighs the header).
+    std::optional<PlaceMap> places;
+    if (i >= first_document_segment) {
+      const DocumentSegment& ds = document_segments[i - first_document_segment];
+      places = place_map(documents[ds.file].parts[ds.part]);
+    }
+    ScanResult result = scanner.scan(out.segments[i].text, places ? &*places : nullptr);
     for (auto& f : result.findings) {
       if (is_hidden(scanner.ruleset(), f, request.hidden_packs)) continue;
       LocatedFinding located{std::move(f), i};

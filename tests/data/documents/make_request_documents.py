@@ -9,7 +9,9 @@ Writes requests/: report-stamped.docx (TỐI MẬT in the page header, a Word ta
 report-clean.docx (an ordinary minutes file), staff-list.xlsx (CCCD numbers under their header,
 one typed as a number with a 000000000000 format), report-stamped.pdf (the stamped docx printed by
 LibreOffice), report-clean.pdf (the clean docx printed by LibreOffice: a readable PDF that passes)
-and notes-clean.txt. Each is small; all are committed with this script.
+header-stamp.docx ("MẬT  Số: 15/BC-UBND" in the page header), body-stamp-line.docx (the same line
+as the fifth paragraph of the body, past the prominent top of page one) and notes-clean.txt.
+Each is small; all are committed with this script.
 """
 import os
 import shutil
@@ -47,6 +49,31 @@ def clean_docx(path):
     d.save(path)
 
 
+# A degree beside the document number with two spaces (what degree-column's three or a tab
+# misses): a stamp in the page header, a line like any other in the body. Used by
+# tests/unit/document_places_test.cpp (vn.secret.degree-in-document-header weighs the place).
+HEADER_STAMP_LINE = "MẬT  Số: 15/BC-UBND"
+
+
+def header_stamp_docx(path):
+    d = docx.Document()
+    d.sections[0].header.paragraphs[0].text = HEADER_STAMP_LINE
+    d.add_paragraph("UBND TỈNH QUẢNG NAM")
+    d.add_paragraph("BÁO CÁO kết quả rà soát hồ sơ cán bộ quý III năm 2026.")
+    d.add_paragraph("Đề nghị các đơn vị triển khai thực hiện.")
+    d.save(path)
+
+
+def body_stamp_line_docx(path):
+    d = docx.Document()
+    d.sections[0].header.paragraphs[0].text = "Sở Nội vụ tỉnh Quảng Nam"
+    for text in ["Biên bản họp giao ban tuần", "Nội dung: rà soát văn bản đến trong tháng.",
+                 "Các văn bản đã nhận gồm:", "Công văn hướng dẫn tập huấn;", HEADER_STAMP_LINE,
+                 "Đề nghị các đơn vị triển khai thực hiện."]:
+        d.add_paragraph(text)
+    d.save(path)
+
+
 def staff_xlsx(path):
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -73,6 +100,8 @@ def main():
     stamped_docx(os.path.join(OUT, "report-stamped.docx"))
     clean_docx(os.path.join(OUT, "report-clean.docx"))
     staff_xlsx(os.path.join(OUT, "staff-list.xlsx"))
+    header_stamp_docx(os.path.join(OUT, "header-stamp.docx"))
+    body_stamp_line_docx(os.path.join(OUT, "body-stamp-line.docx"))
     pdf_from(os.path.join(OUT, "report-stamped.docx"), os.path.join(OUT, "report-stamped.pdf"))
     pdf_from(os.path.join(OUT, "report-clean.docx"), os.path.join(OUT, "report-clean.pdf"))
     with open(os.path.join(OUT, "notes-clean.txt"), "w", encoding="utf-8") as f:
