@@ -237,6 +237,20 @@ forwarded=$(tail -n 1 "$work/upstream.jsonl")
 [[ "$forwarded" == *'[CCCD-1]'* ]] || fail "the upstream did not get the redacted text: $forwarded"
 [[ "$forwarded" != *"$cccd"* ]] || fail "the CCCD reached the upstream"
 
+step "documents through the installed gateway: read in the sandboxed worker under the unit's hardening"
+# The worker confines itself (setrlimit, seccomp) inside the unit's own filter: a stamped docx must be
+# read and refused naming its header, a clean one must pass. extractor_failed here means the unit's
+# SystemCallFilter stopped the worker.
+docs="$source_dir/tests/data/documents/requests"
+status_code=$(curl -s --noproxy '*' -o "$work/doc-answer.json" -w '%{http_code}' -H 'Authorization: Bearer sk-package-test' \
+  -F purpose=assistants -F "file=@$docs/report-stamped.docx" "http://127.0.0.1:$gateway_port/openai/v1/files" || true)
+expect_eq "$status_code" 403 "a stamped docx upload's status"
+grep -q 'sensitive_content' "$work/doc-answer.json" || fail "the stamped docx was not refused as sensitive: $(cat "$work/doc-answer.json")"
+grep -q 'report-stamped.docx' "$work/doc-answer.json" || fail "the refusal does not name the file: $(cat "$work/doc-answer.json")"
+status_code=$(curl -s --noproxy '*' -o "$work/doc-answer.json" -w '%{http_code}' -H 'Authorization: Bearer sk-package-test' \
+  -F purpose=assistants -F "file=@$docs/report-clean.docx" "http://127.0.0.1:$gateway_port/openai/v1/files" || true)
+expect_eq "$status_code" 200 "a clean docx upload's status ($(cat "$work/doc-answer.json"))"
+
 step "an unapproved service is refused; the PAC is served"
 status_code=$(curl -s -o /dev/null -w '%{http_code}' --proxy "http://127.0.0.1:$proxy_port" http://api.deepseek.com/v1/chat || true)
 expect_eq "$status_code" 403 "a request to an unapproved service through the proxy"
