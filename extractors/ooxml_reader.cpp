@@ -234,6 +234,7 @@ class WordHandler : public XmlHandler {
     stack_.emplace_back(name);
     if (name == "w:p") {
       paragraph_text_ = false;
+      last_field_ = false;
     } else if (name == "w:r") {
       run_hidden_ = false;
     } else if (name == "w:vanish" && parent == "w:rPr" && stack_.size() >= 3 && stack_[stack_.size() - 3] == "w:r") {
@@ -326,9 +327,22 @@ class WordHandler : public XmlHandler {
       place.place = Place::hidden_text;
     }
     if (table_.in_cell()) table_.before_text(writer_, place);
+    // A field's instruction and the text beside it (its result, the words before it) are separate
+    // words: LibreOffice ends an instruction without the space Word leaves (`FILLIN "hint"` then
+    // the result), and joined they would read as one token ("...hint\"Trần", "TenNguyễn").
+    const bool field = kind == Capture::field;
+    if (paragraph_text_ && field != last_field_ && !last_space_ && !is_space(s.front())) {
+      SpanPlace between = place;
+      between.place = Place::field_code;
+      writer_.write(" ", between);
+    }
     writer_.write(s, place);
     paragraph_text_ = true;
+    last_field_ = field;
+    last_space_ = is_space(s.back());
   }
+
+  static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n'; }
 
   PlacedWriter writer_;
   TableLayout table_;
@@ -339,6 +353,8 @@ class WordHandler : public XmlHandler {
   Capture capture_ = Capture::none;
   bool run_hidden_ = false;
   bool paragraph_text_ = false;
+  bool last_field_ = false;  // the paragraph's last text was a field instruction
+  bool last_space_ = false;  // ... and ended with white space
   std::vector<bool> saved_paragraph_text_;
   size_t deleted_ = 0;
   size_t text_box_ = 0;
@@ -360,9 +376,12 @@ class DrawingHandler : public XmlHandler {
     if (alternate_.start_skips(name)) return;
     if (name == "p:sp") {
       shape_skipped_ = false;
+      shape_footer_ = false;
     } else if (name == "p:ph") {
       const std::string_view type = a.get("type");
       if (skip_placeholders_ && type != "ftr") shape_skipped_ = true;
+      // A slide's footer placeholder holds the footer the author set for it (Header & Footer).
+      if (type == "ftr" && place_.place == Place::slide) shape_footer_ = true;
       if (skip_numbers_ && (type == "sldNum" || type == "sldImg")) shape_skipped_ = true;
     } else if (name == "a:p" || name == "p:text") {
       paragraph_text_ = false;
@@ -395,6 +414,7 @@ class DrawingHandler : public XmlHandler {
       paragraph_text_ = false;
     } else if (name == "p:sp") {
       shape_skipped_ = false;
+      shape_footer_ = false;
     } else if (name == "a:tbl") {
       table_.table_end();
     } else if (name == "a:tr") {
@@ -413,6 +433,10 @@ class DrawingHandler : public XmlHandler {
     if (shape_skipped_ || s.empty()) return;
     SpanPlace place = place_;
     place.prominent = table_.in_cell() ? table_.first_cell() && prominent_lines_ > 0 : paragraphs_ < prominent_lines_;
+    if (shape_footer_) {
+      place.place = Place::footer;
+      place.prominent = false;
+    }
     if (table_.in_cell()) table_.before_text(writer_, place);
     writer_.write(s, place);
     paragraph_text_ = true;
@@ -426,6 +450,7 @@ class DrawingHandler : public XmlHandler {
   bool skip_numbers_;
   size_t prominent_lines_;
   bool shape_skipped_ = false;
+  bool shape_footer_ = false;
   bool capture_ = false;
   bool paragraph_text_ = false;
   size_t paragraphs_ = 0;

@@ -4,7 +4,8 @@
 //   docx  word/document.xml body (runs joined per paragraph, w:tab '\t', w:br/w:cr '\n'; the first
 //         3 non-empty paragraphs prominent), tables (cells '\t', rows '\n', a cell's paragraphs
 //         joined by ' '; the first cell of the first table prominent), text boxes (mc:Choice read,
-//         mc:Fallback's second copy not), tracked deletions, field codes, hidden runs, content
+//         mc:Fallback's second copy not), tracked deletions, field codes (a space sets them apart
+//         from the text beside them), hidden runs, content
 //         controls; headers (prominent) and footers, footnotes and endnotes, comments
 //   xlsx  sheet names; each sheet in workbook order as TSV rows, each cell anchored (page = sheet
 //         number, cell "B3"): shared and inline strings, numbers as stored (padded to the width of
@@ -13,8 +14,10 @@
 //         kMaxGapTabs per row); the first non-empty row of sheet 1 prominent; sheet headers and
 //         footers; comments and threaded comments (a legacy comment that only mirrors a threaded
 //         one is not read twice)
-//   pptx  slides in presentation order (page = slide number; tables as above), their notes, their
-//         comments; slide masters and layouts without their placeholders' prompt text
+//   pptx  slides in presentation order (page = slide number; tables as above; a slide's footer
+//         placeholder → footer), their notes, their comments; slide masters and layouts without
+//         their placeholders' prompt text (a footer placeholder is read: typed text and a tool's
+//         prompt look alike there)
 //   all   docProps/core.xml, app.xml (company, manager), custom.xml ("name: value") → properties;
 //         embedded packages and OLE objects (every package/oleObject relationship) → ctx.read_inner
 //
