@@ -67,8 +67,19 @@ class OdfTextHandler : public XmlHandler {
       emit(in_cell() ? " " : "\t");
     } else if (name == "text:line-break") {
       emit(in_cell() ? " " : "\n");
-    } else if (name == "office:annotation") {
+    } else if (name == "office:annotation" || name == "officeooo:annotation") {
+      // officeooo: LibreOffice writes a comment on a presentation page in its own namespace
       begin_aside(Place::comment);
+    } else if ((name == "presentation:footer-decl" || name == "presentation:header-decl") && part_ == Part::content) {
+      // The text of a presentation's footer (header on notes pages): declared once, shown on
+      // every page that names it; character data directly inside, no text:p.
+      begin_aside(name == "presentation:footer-decl" ? Place::footer : Place::header);
+      ++paragraph_depth_;
+      paragraph_text_ = false;
+    } else if (part_ == Part::styles &&
+               (name == "text:page-number" || name == "text:page-count" || name == "text:date" ||
+                name == "text:time")) {
+      skip_ = 1;  // a master page's field shows what the tool computes ("<number>", today's date)
     } else if (name == "text:note-body") {
       begin_aside(Place::footnote);
     } else if (name == "text:tracked-changes") {
@@ -116,8 +127,11 @@ class OdfTextHandler : public XmlHandler {
     }
     if (name == "text:p" || name == "text:h") {
       paragraph_end();
-    } else if (name == "office:annotation" || name == "text:note-body" || name == "text:tracked-changes" ||
-               (name == "presentation:notes" && part_ == Part::content)) {
+    } else if (name == "office:annotation" || name == "officeooo:annotation" || name == "text:note-body" ||
+               name == "text:tracked-changes" || (name == "presentation:notes" && part_ == Part::content)) {
+      end_aside();
+    } else if ((name == "presentation:footer-decl" || name == "presentation:header-decl") && part_ == Part::content) {
+      if (paragraph_depth_ > 0) --paragraph_depth_;
       end_aside();
     } else if (name == "draw:page" && part_ == Part::content) {
       flush_asides_of(Place::slide_notes);

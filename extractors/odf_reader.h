@@ -10,11 +10,14 @@
 //                keeping the zeros a format shows: a CCCD stored as 1099012345 and shown
 //                001099012345 reads as shown), empty repeated cells and rows skipped, not
 //                expanded, non-empty ones expanded up to kMaxOdfRepeat; odp: each draw:page a
-//                slide (page = slide number), its presentation:notes slide_notes
+//                slide (page = slide number), its presentation:notes slide_notes, its
+//                comments (LibreOffice's officeooo:annotation) comment; presentation:footer-decl
+//                → footer, header-decl → header (declared once for the pages naming them)
 //   everywhere   office:annotation → comment, text:note bodies → footnote, the deletions kept
 //                in text:tracked-changes → tracked_deletion (each its own part, after the body)
 //   styles.xml   master pages: style:header*/style:footer* → header (prominent) / footer; odp
-//                master slides' frames → slide_master
+//                master slides' frames → slide_master; page-number, page-count, date and time
+//                fields on master pages are not read (the tool computes them: "<number>")
 //   meta.xml     title, subject, description, keywords, author, user-defined ("name: value")
 //                → properties
 //

@@ -51,6 +51,8 @@ const std::unordered_map<std::string_view, std::string_view>& known_namespaces()
       {"urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0", "number"},
       {"urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0", "fo"},
       {"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0", "manifest"},
+      // LibreOffice's own extensions to ODF: officeooo:annotation is a comment on a presentation page
+      {"http://openoffice.org/2009/office", "officeooo"},
   };
   return map;
 }
