@@ -198,8 +198,10 @@ bool is_email(std::string_view b) {
   static constexpr std::array<std::string_view, 12> kFirst{
       "from:", "to:", "subject:", "date:", "mime-version:", "received:", "return-path:",
       "message-id:", "delivered-to:", "x-", "reply-to:", "content-type:"};
-  static constexpr std::array<std::string_view, 8> kMessageFields{
-      "from:", "to:", "subject:", "date:", "mime-version:", "received:", "message-id:", "cc:"};
+  // Content-Type counts: a MIME entity without envelope fields (Google's multipart upload, as the
+  // gateway hands it over with MIME-Version and Content-Type) is read the same way.
+  static constexpr std::array<std::string_view, 9> kMessageFields{
+      "from:", "to:", "subject:", "date:", "mime-version:", "received:", "message-id:", "cc:", "content-type:"};
   bool first_ok = false;
   for (auto f : kFirst)
     if (iequals_prefix(b, f)) first_ok = true;

@@ -64,7 +64,7 @@ MultipartForm refused(std::string error) {
 
 }  // namespace
 
-MultipartForm parse_multipart_form(std::string_view content_type, std::string_view body) {
+MultipartForm parse_multipart_form(std::string_view content_type, std::string_view body, MultipartKind kind) {
   const auto ct_params = parameters(content_type);
   const std::string* boundary = ct_params ? find_parameter(*ct_params, "boundary") : nullptr;
   if (boundary == nullptr || boundary->empty() || boundary->size() > 70)
@@ -103,9 +103,11 @@ MultipartForm parse_multipart_form(std::string_view content_type, std::string_vi
       const std::string first = ascii_lowercase(trim_ows(value.substr(0, value.find(';'))));
       if (name == "content-disposition") {
         const std::string* n = find_parameter(*params, "name");
-        if (disposition || first != "form-data" || n == nullptr) return refused(where + ": Content-Disposition is not form-data with a name");
+        if (disposition) return refused(where + ": two Content-Disposition fields");
+        if (kind == MultipartKind::form_data && (first != "form-data" || n == nullptr))
+          return refused(where + ": Content-Disposition is not form-data with a name");
         disposition = true;
-        part.name = *n;
+        if (n) part.name = *n;
         if (const std::string* f = find_parameter(*params, "filename")) part.filename = *f;
         if (find_parameter(*params, "filename*") != nullptr && !part.filename) part.filename = "";
       } else if (name == "content-type") {
@@ -116,7 +118,7 @@ MultipartForm parse_multipart_form(std::string_view content_type, std::string_vi
           return refused(where + ": Content-Transfer-Encoding " + first + " is not read");
       }
     }
-    if (!disposition) return refused(where + " has no Content-Disposition name");
+    if (!disposition && kind == MultipartKind::form_data) return refused(where + " has no Content-Disposition name");
     const size_t end = body.find(delimiter, pos);
     if (end == std::string_view::npos) return refused(where + ": no closing boundary");
     part.content_begin = pos;

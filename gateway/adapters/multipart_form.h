@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,7 +42,13 @@ struct MultipartForm {
   std::string error;  // when !ok: "part 2 has no name", "no closing delimiter"
 };
 
+// form_data: RFC 7578 as above. related: multipart/related and multipart/mixed (RFC 2387, 2046;
+// Google's multipart upload: a JSON metadata part, then the file): the same framing, but a part
+// needs no Content-Disposition (its `name` and `filename` are read when one is given).
+enum class MultipartKind : uint8_t { form_data, related };
+
 // `content_type` is the whole Content-Type header value (with its boundary parameter).
-MultipartForm parse_multipart_form(std::string_view content_type, std::string_view body);
+MultipartForm parse_multipart_form(std::string_view content_type, std::string_view body,
+                                   MultipartKind kind = MultipartKind::form_data);
 
 }  // namespace promptwall::gateway

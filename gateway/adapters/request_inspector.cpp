@@ -164,6 +164,9 @@ BodyReading RequestInspector::read_body(const InspectionRequest& request, std::s
     reading.extraction.files.clear();
     if (reading.extraction.status == Extraction::Status::file) reading.extraction.status = Extraction::Status::ok;
   }
+  if (!request.body_file_name.empty())
+    for (CarriedFile& f : reading.extraction.files)
+      if (f.location == "body" && f.name.empty()) f.name = std::string(request.body_file_name);
   if (request.completed_upload) {
     reading.extraction.files.push_back(*request.completed_upload);
     reading.extraction.files.back().location = "upload";
@@ -250,12 +253,30 @@ Inspection RequestInspector::decide(const InspectionRequest& request, BodyReadin
 
   // 2c. Files the body cites by id: judged by what the gateway learned when they were uploaded.
   // One never scanned here is unscannable (unscanned_reference: block by default); one that was
-  // not read completely keeps its cause. Clean ones, and ones whose findings were judged at upload,
-  // pass.
+  // not read completely keeps its cause; one whose upload had findings (it passed then only under
+  // a monitor or warn policy) counts as sensitive here, under this request's policy. Only a file
+  // scanned clean passes by its id.
+  std::optional<size_t> cited_sensitive;  // index into out.files of the first such citation
   if (request.registry) {
     for (const FileReference& ref : find_file_references(service.schema, out.segments)) {
       const std::optional<FileRecord> known = request.registry->find(service.schema, ref.id);
-      if (known && known->verdict != FileRecord::Verdict::unscannable) continue;
+      if (known && known->verdict == FileRecord::Verdict::clean) continue;
+      if (known && known->verdict == FileRecord::Verdict::findings) {
+        InspectedFile rec;
+        rec.location = ref.location;
+        rec.name = known->name;
+        rec.display_name = known->name.empty() ? "file id " + std::to_string(out.files.size() + 1) : known->name;
+        rec.type = std::string(extractors::to_string(known->type));
+        rec.file_type = known->type;
+        rec.size = known->size;
+        rec.sha256 = known->sha256;
+        rec.findings = 1;
+        rec.cited_with_findings = true;
+        rec.detail = "cited by id; at upload: " + known->note;
+        out.files.push_back(std::move(rec));
+        if (!cited_sensitive) cited_sensitive = out.files.size() - 1;
+        continue;
+      }
       InspectedFile rec;
       rec.location = ref.location;
       rec.name = known ? known->name : "";
@@ -318,6 +339,11 @@ Inspection RequestInspector::decide(const InspectionRequest& request, BodyReadin
   out.decision = Policy::decide(plain, all_layers);
   escalate_unrewritable_redactions(out);
 
+  // 4a. A cited file whose upload had findings: a block, naming the file (its findings are not
+  // known here, only that there were some).
+  const InspectedFile* sensitive_citation = cited_sensitive ? &out.files[*cited_sensitive] : nullptr;
+  if (sensitive_citation && out.decision.verdict != Verdict::block) out.decision.verdict = Verdict::block;
+
   // 4b. Files not read completely: their cause's policy (block by default). A finding in what was
   // read has counted above whatever this says.
   const InspectedFile* blocked_file = nullptr;
@@ -353,6 +379,7 @@ Inspection RequestInspector::decide(const InspectionRequest& request, BodyReadin
     }
     Refusal blocked = Refusal::sensitive(out.rules_acting(Action::block), std::move(categories), std::string(request_id));
     blocked.service = service.name;
+    if (!first_in_file && sensitive_citation) blocked.file_name = sensitive_citation->display_name;
     if (first_in_file) {
       // Name the file and the place of the first blocking finding in one ("report.docx, page header").
       const DocumentSegment& ds = document_segments[first_in_file->segment - first_document_segment];

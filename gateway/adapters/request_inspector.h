@@ -82,6 +82,9 @@ struct InspectionRequest {
   // more file of the request, located "upload").
   UploadPieces pieces = UploadPieces::none;
   const CarriedFile* completed_upload = nullptr;
+  // The name a client gave the file this body is, in an earlier step (ChatGPT's announce before
+  // its blob PUT): names the body's file when the body itself names none.
+  std::string_view body_file_name = {};
   // File ids the body cites (uploads/file_references.h) are judged by what the registry knows: a
   // file never scanned is unscannable as unscanned_reference. Null: citations are not checked.
   const FileRegistry* registry = nullptr;
@@ -115,6 +118,7 @@ struct InspectedFile {
   std::string detail;       // English, no text: why it was not read completely
   std::optional<FilePolicy> policy;  // when unscannable: what the service's policy said
   size_t findings = 0;      // findings in its text
+  bool cited_with_findings = false;  // a file id cited whose upload had findings (judged then)
   double seconds = 0;       // time spent reading it
 };
 

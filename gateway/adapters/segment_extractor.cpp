@@ -589,10 +589,13 @@ Extraction extract_utf8(Schema schema, std::string_view mt, std::string_view pat
 // rewritable: a part's content could be spliced, but a redaction that met the boundary would
 // split the form, so a redact acts as a block. Names and filenames have no range of their own
 // (an empty one at their part's content).
-Extraction extract_multipart(std::string_view content_type, std::string_view body, size_t max_depth) {
-  const MultipartForm form = parse_multipart_form(content_type, body);
-  if (!form.ok) return unparseable("multipart/form-data: " + form.error);
+Extraction extract_multipart(std::string_view content_type, std::string_view body, size_t max_depth,
+                             MultipartKind kind = MultipartKind::form_data) {
+  const MultipartForm form = parse_multipart_form(content_type, body, kind);
+  const std::string what = kind == MultipartKind::form_data ? "multipart/form-data: " : "multipart body: ";
+  if (!form.ok) return unparseable(what + form.error);
   Extraction out;
+  std::string metadata_name;  // multipart/related: the file's display name in a JSON metadata part
   auto label = [&](const std::string& name, Segment::Kind kind, std::string location, size_t at) {
     Segment s;
     s.text = name;
@@ -602,11 +605,15 @@ Extraction extract_multipart(std::string_view content_type, std::string_view bod
     s.rewritable = false;
     out.segments.push_back(std::move(s));
   };
-  for (const MultipartPart& part : form.parts) {
+  for (size_t index = 0; index < form.parts.size(); ++index) {
+    const MultipartPart& part = form.parts[index];
     const std::string_view content = body.substr(part.content_begin, part.content_end - part.content_begin);
     if (!is_utf8(part.name) || (part.filename && !is_utf8(*part.filename)))
-      return unparseable("multipart/form-data: a part's name is not UTF-8");
-    const std::string location = looks_like_field_name(part.name) ? part.name : "[*]";
+      return unparseable(what + "a part's name is not UTF-8");
+    // A related part has no name of its own: "part 2".
+    const std::string location = part.name.empty() && kind == MultipartKind::related ? "part " + std::to_string(index + 1)
+                                 : looks_like_field_name(part.name)                 ? part.name
+                                                                                    : "[*]";
     if (!part.name.empty()) label(part.name, Segment::Kind::key, location + std::string(kKeySuffix), part.content_begin);
     const bool text_type = part.content_type.empty() || part.content_type.starts_with("text/") ||
                            part.content_type == "application/json" || part.content_type.ends_with("+json") ||
@@ -623,12 +630,16 @@ Extraction extract_multipart(std::string_view content_type, std::string_view bod
       continue;
     }
     if (!part.charset.empty() && part.charset != "utf-8" && part.charset != "utf8" && part.charset != "us-ascii")
-      return unparseable("multipart/form-data: part " + location + " is in charset " + part.charset + ", which is not read");
-    if (!is_utf8(content)) return unparseable("multipart/form-data: part " + location + " is not valid UTF-8");
+      return unparseable(what + "part " + location + " is in charset " + part.charset + ", which is not read");
+    if (!is_utf8(content)) return unparseable(what + "part " + location + " is not valid UTF-8");
     if (part.content_type == "application/json" || part.content_type.ends_with("+json") || looks_like_json(content)) {
       Extraction inner = extract_json(content, max_depth);
-      if (inner.status != Extraction::Status::ok) return unparseable("multipart/form-data: part " + location + ": " + inner.error);
+      if (inner.status != Extraction::Status::ok) return unparseable(what + "part " + location + ": " + inner.error);
       for (Segment& t : inner.segments) {
+        // Google's upload metadata {"file": {"displayName": "report.docx"}} names the file part.
+        if (kind == MultipartKind::related && metadata_name.empty() && t.kind == Segment::Kind::value &&
+            (t.location == "file.displayName" || t.location == "file.display_name"))
+          metadata_name = t.text;
         t.raw_begin += part.content_begin;
         t.raw_end += part.content_begin;
         t.location = location + ":" + t.location;
@@ -649,6 +660,8 @@ Extraction extract_multipart(std::string_view content_type, std::string_view bod
     s.rewritable = false;
     out.segments.push_back(std::move(s));
   }
+  for (CarriedFile& f : out.files)
+    if (f.name.empty()) f.name = metadata_name;
   return out;
 }
 
@@ -663,6 +676,8 @@ Extraction SegmentExtractor::extract(Schema schema, std::string_view content_typ
   if (body.empty()) return {};
   const std::string mt = media_type(content_type);
   if (mt == "multipart/form-data") return extract_multipart(content_type, body, limits_.max_json_depth);
+  if (mt == "multipart/related" || mt == "multipart/mixed")
+    return extract_multipart(content_type, body, limits_.max_json_depth, MultipartKind::related);
   // A body that is a file by its label, or by its first bytes whatever its label says (a docx sent
   // as text/plain is still a docx to the upstream).
   if (is_file_type(mt) || (!sniff_media_type(body).empty() && !looks_like_json(body))) {

@@ -117,8 +117,11 @@ struct ExtractorLimits { size_t max_json_depth = default_limits::max_json_depth;
 //     name (kind key), each text part's content (a JSON part parsed as JSON, located
 //     "<field>:<inner>"); a part with a filename or a non-text type is a CarriedFile. A form
 //     the parser refuses is unparseable.
+//   - multipart/related and multipart/mixed (Google's multipart upload): status file, the body as a
+//     MIME entity (a Content-Type header naming its boundary prepended), read by extractors/.
 //   - other multipart/*, application/octet-stream, image/*, audio/*, video/*, font/* and known
-//     binary application types (pdf, zip, protobuf, ...): status file.
+//     binary application types (pdf, zip, protobuf, ...), or a body whose first bytes name a file
+//     format whatever its label: status file.
 //   - application/x-www-form-urlencoded: each field's name (kind key) and value; a name alone is a key.
 //   - JSON: application/json, */*+json, and ANY other body (text/*, an unknown type, none, every
 //     schema) whose first byte after spaces and a BOM is '{' or '[', since a lenient upstream would

@@ -245,6 +245,7 @@ class ClientSession {
     if (route.service && route.service->inspect) outgoing.head = head_text(req, route);
     outgoing.pieces = upload.pieces;
     outgoing.completed_upload = upload.completed ? &*upload.completed : nullptr;
+    outgoing.body_file_name = upload.body_file_name;
     GateDecision gate = co_await decide_and_record(state_, worker_, origin_, ex, std::move(outgoing));
     if (gate.refusal) {
       const Stop refused{*gate.refusal, route.service, keep_alive};

@@ -105,6 +105,7 @@ net::awaitable<GateDecision> decide_and_record(ServerState& state, Worker& worke
     in.head = &out.head;
     in.pieces = out.pieces;
     in.completed_upload = out.completed_upload;
+    in.body_file_name = out.body_file_name;
     in.registry = &state.files;
     // Read the body; then the files it carries, in the sandbox, without blocking this worker.
     std::optional<BodyReading> reading;

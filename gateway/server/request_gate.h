@@ -44,6 +44,7 @@ struct Outgoing {
   // An upload step (server/upload_flow.h): pieces not read alone, the file this request completes.
   UploadPieces pieces = UploadPieces::none;
   const CarriedFile* completed_upload = nullptr;
+  std::string_view body_file_name = {};
 };
 
 struct GateDecision {

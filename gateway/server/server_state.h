@@ -30,6 +30,7 @@
 #include "extractors/sandbox/extraction_pool.h"
 #include "gateway/adapters/request_inspector.h"
 #include "gateway/uploads/file_registry.h"
+#include "gateway/uploads/upload_names.h"
 #include "gateway/uploads/upload_store.h"
 #include "gateway/catalog/ai_address_map.h"
 #include "gateway/catalog/destination_guard.h"
@@ -111,6 +112,7 @@ struct ServerState {
   // saw uploaded, and the pieces of uploads not yet complete. Each locks for itself.
   FileRegistry files;
   UploadStore uploads;
+  UploadNames upload_names;
   // The audit trail: every decision worth recording is durable here before its request leaves.
   std::unique_ptr<audit::AuditWriter> audit;
   std::unique_ptr<const audit::EvidenceMaker> evidence;

@@ -23,6 +23,24 @@ Refusal store_refusal(UploadStore::Refusal why, std::string_view request_id) {
                                   std::string(extractors::describe_en(cause)), std::string(request_id));
 }
 
+// A string at `path` in a JSON body ({"file": {"displayName": "x"}}); "" when absent or not a string.
+// The body is scanned by the gate as usual; this only remembers a name to show later.
+std::string json_string_at(std::string_view body, std::initializer_list<const char*> path) {
+  const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json* at = &j;
+  for (const char* key : path) {
+    if (!at->is_object()) return {};
+    const auto it = at->find(key);
+    if (it == at->end()) return {};
+    at = &*it;
+  }
+  return at->is_string() ? at->get<std::string>() : std::string();
+}
+
+// ChatGPT's blob PUT and its announce are different services (chatgpt-uploads, chatgpt-web): the
+// name travels under one schema.
+constexpr Schema kBlobSchema = Schema::chatgpt_web;
+
 // OpenAI's complete: {"part_ids": ["part_…", ...], "md5": "…"}; nullopt when not that shape.
 std::optional<std::vector<std::string>> part_ids_of(std::string_view body) {
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
@@ -70,6 +88,7 @@ const InspectedFile* carried_file(const Inspection* inspection) {
 bool UploadFlow::learns_from_answer() const {
   switch (step.kind) {
     case UploadStep::Kind::file_create:
+    case UploadStep::Kind::upload_create:
     case UploadStep::Kind::upload_part:
     case UploadStep::Kind::upload_complete:
     case UploadStep::Kind::resumable_start:
@@ -100,6 +119,38 @@ UploadFlow begin_upload(ServerState& state, const Service& service, std::string_
     case K::upload_part:
       flow.pieces = UploadPieces::files;  // kept once the upstream names the part (learn_from_answer)
       break;
+    case K::upload_create:
+      flow.opened_name = json_string_at(body, {"filename"});
+      break;
+    case K::resumable_start:
+      flow.opened_name = json_string_at(body, {"file", "displayName"});
+      if (flow.opened_name.empty()) flow.opened_name = json_string_at(body, {"file", "display_name"});
+      break;
+    case K::chatgpt_file_announce:
+      flow.opened_name = json_string_at(body, {"file_name"});
+      break;
+    case K::blob_put:
+      flow.body_file_name = state.upload_names.take(UploadKey{kBlobSchema, flow.step.id});
+      break;
+    case K::chatgpt_file_uploaded: {
+      // The app says the blob is in place: only a file the gateway read clean may be used. The
+      // blob PUT of a refused file never arrived, so this is where the app learns it failed.
+      const std::optional<FileRecord> known = state.files.find(service.schema, flow.step.id);
+      if (known && known->verdict == FileRecord::Verdict::clean) break;
+      if (known && known->verdict == FileRecord::Verdict::findings) {
+        flow.refusal = Refusal::sensitive({}, {}, std::string(request_id));
+        flow.refusal->file_name = known->name.empty() ? "file" : known->name;
+        flow.note = "uploaded: the file's blob had findings";
+        break;
+      }
+      const extractors::Unscannable cause = known ? known->cause : extractors::Unscannable::unscanned_reference;
+      if (service.file_policy(extractors::to_string(cause)) != FilePolicy::block) break;
+      flow.refusal = Refusal::unreadable_file(known && !known->name.empty() ? known->name : "file",
+                                              std::string(extractors::describe_vi(cause)),
+                                              std::string(extractors::describe_en(cause)), std::string(request_id));
+      flow.note = "uploaded: the file id's blob was not read clean (" + std::string(extractors::to_string(cause)) + ")";
+      break;
+    }
     case K::upload_complete: {
       const auto ids = part_ids_of(body);
       if (!ids) {
@@ -113,7 +164,7 @@ UploadFlow begin_upload(ServerState& state, const Service& service, std::string_
         flow.note = "upload not assembled: " + file.error;
         break;
       }
-      flow.completed = CarriedFile{"upload", "", file.bytes.size(), "", std::move(file.bytes), true};
+      flow.completed = CarriedFile{"upload", "", file.bytes.size(), state.upload_names.take(key), std::move(file.bytes), true};
       break;
     }
     case K::resumable_chunk: {
@@ -133,7 +184,7 @@ UploadFlow begin_upload(ServerState& state, const Service& service, std::string_
           flow.note = "upload not assembled: " + file.error;
           break;
         }
-        flow.completed = CarriedFile{"upload", "", file.bytes.size(), "", std::move(file.bytes), true};
+        flow.completed = CarriedFile{"upload", "", file.bytes.size(), state.upload_names.take(key), std::move(file.bytes), true};
       }
       break;
     }
@@ -161,7 +212,11 @@ std::optional<std::string> learn_from_answer(ServerState& state, const Service& 
         if (!kept.ok()) spdlog::warn("upload part not kept ({}): its upload cannot complete through the gateway", kept.error);
       }
       return std::nullopt;
+    case K::upload_create:
+      state.upload_names.remember(UploadKey{service.schema, answer.upload_id}, flow.opened_name);
+      return std::nullopt;
     case K::resumable_start:
+      state.upload_names.remember(UploadKey{service.schema, answer.session_key}, flow.opened_name);
       if (!flow.gateway_base.empty() && service.upstream) {
         // Through the base-URL gateway the client must send its chunks back here, not to Google.
         // A URL that cannot be pointed back is withheld (""): the SDK then fails the upload rather
@@ -171,7 +226,10 @@ std::optional<std::string> learn_from_answer(ServerState& state, const Service& 
       }
       return std::nullopt;
     case K::chatgpt_file_announce:
-      if (!answer.file_id.empty() && !answer.blob_key.empty()) state.files.announce(answer.blob_key, answer.file_id);
+      if (!answer.file_id.empty() && !answer.blob_key.empty()) {
+        state.files.announce(answer.blob_key, answer.file_id);
+        state.upload_names.remember(UploadKey{kBlobSchema, answer.blob_key}, flow.opened_name);
+      }
       return std::nullopt;
     case K::blob_put:
       if (const InspectedFile* file = carried_file(inspection)) state.files.settle_blob(flow.step.id, record_of(*file));

@@ -40,6 +40,12 @@ struct UploadFlow {
   // The gateway's own base for the service ("http://gw:8080/gemini") when the client came through
   // the base-URL gateway: a Google upload URL is pointed back there. Empty otherwise.
   std::string gateway_base;
+  // The file name this step gives for the upload it opens (OpenAI create's `filename`, Google
+  // start's `displayName`, ChatGPT announce's `file_name`): remembered under the id the answer
+  // names (UploadNames). And the name an earlier step gave the file this request carries whole
+  // (a ChatGPT blob PUT), for the inspector.
+  std::string opened_name;
+  std::string body_file_name;
 
   bool learns_from_answer() const;
 };

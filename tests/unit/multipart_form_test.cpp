@@ -7,6 +7,7 @@
 #include "gateway/adapters/multipart_form.h"
 
 using promptwall::gateway::MultipartForm;
+using promptwall::gateway::MultipartKind;
 using promptwall::gateway::parse_multipart_form;
 
 namespace {
@@ -60,4 +61,20 @@ TEST_CASE("multipart/form-data: what could be read two ways is refused", "[multi
     CHECK_FALSE(f.ok);
     CHECK_FALSE(f.error.empty());
   }
+}
+
+TEST_CASE("multipart/related (Google's multipart upload): parts need no Content-Disposition", "[multipart]") {
+  const std::string body =
+      "--bnd\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{\"file\":{\"displayName\":\"bc.docx\"}}\r\n"
+      "--bnd\r\nContent-Type: application/octet-stream\r\n\r\nPK\x03\x04 bytes\r\n--bnd--\r\n";
+  const MultipartForm f = parse_multipart_form("multipart/related; boundary=bnd", body, MultipartKind::related);
+  REQUIRE(f.ok);
+  REQUIRE(f.parts.size() == 2);
+  CHECK(f.parts[0].name.empty());
+  CHECK(f.parts[0].content_type == "application/json");
+  CHECK(f.parts[1].content_type == "application/octet-stream");
+  // The same body as form-data is refused: its parts have no name.
+  CHECK_FALSE(parse_multipart_form("multipart/form-data; boundary=bnd", body).ok);
+  // Framing stays strict in related mode.
+  CHECK_FALSE(parse_multipart_form("multipart/related; boundary=bnd", "pre\r\n" + body, MultipartKind::related).ok);
 }

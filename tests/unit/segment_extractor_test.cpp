@@ -620,8 +620,14 @@ TEST_CASE("content types choose how a body is read", "[segment_extractor]") {
   const Extraction latin1 = extract(Schema::json, "caf\xe9", "text/plain");
   CHECK(latin1.status == Status::unparseable);
   CHECK(latin1.segments.empty());
-  for (const char* ct : {"multipart/mixed; boundary=xyz", "application/octet-stream", "image/png", "audio/wav",
-                         "application/pdf"}) {
+  // multipart/mixed and related are read part by part (issue 13): a text part is text.
+  const Extraction mixed = extract(Schema::text, "--xyz\r\nContent-Disposition: form-data\r\n\r\nhi\r\n--xyz--",
+                                   "multipart/mixed; boundary=xyz");
+  CHECK(mixed.status == Status::ok);
+  REQUIRE(mixed.segments.size() == 1);
+  CHECK(mixed.segments[0].text == "hi");
+  CHECK(mixed.segments[0].location == "part 1");
+  for (const char* ct : {"application/octet-stream", "image/png", "audio/wav", "application/pdf"}) {
     INFO(ct);
     const Extraction e = extract(Schema::text, "--xyz\r\nContent-Disposition: form-data\r\n\r\nhi\r\n--xyz--", ct);
     CHECK(e.status == Status::file);
@@ -757,4 +763,20 @@ TEST_CASE("multipart/form-data: text fields are scanned, files are files, nothin
             .status == Status::unparseable);
   CHECK(extract(Schema::openai, "--x\r\nContent-Disposition: form-data; name=j\r\n\r\n{\"a\":NaN}\r\n--x--",
                 "multipart/form-data; boundary=x").status == Status::unparseable);
+}
+
+TEST_CASE("multipart/related: the metadata part's text is scanned and the file part is a file named by it", "[segment_extractor]") {
+  const std::string body =
+      "--bnd\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{\"file\":{\"displayName\":\"bao-cao.docx\"}}\r\n"
+      "--bnd\r\nContent-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document\r\n\r\nPK\x03\x04 not a real zip\r\n"
+      "--bnd--\r\n";
+  const Extraction e = SegmentExtractor().extract(Schema::gemini, "multipart/related; boundary=bnd", "/upload/v1beta/files", body);
+  REQUIRE(e.status == Extraction::Status::ok);
+  REQUIRE(e.files.size() == 1);
+  CHECK(e.files[0].name == "bao-cao.docx");
+  CHECK(e.files[0].location == "part 2");
+  CHECK(e.files[0].bytes == "PK\x03\x04 not a real zip");
+  bool display_name_scanned = false;
+  for (const auto& s : e.segments) display_name_scanned = display_name_scanned || s.text == "bao-cao.docx";
+  CHECK(display_name_scanned);
 }
