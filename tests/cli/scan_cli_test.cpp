@@ -180,3 +180,55 @@ TEST_CASE("rules compile fills the cache that the next start loads") {
   CHECK(second.out.find("loaded from") != std::string::npos);
   CHECK(run_promptwall("rules compile --no-cache").status == 2);
 }
+
+TEST_CASE("scan reads documents in the sandbox and names the place of each finding") {
+  TempDir dir;
+  const std::string docs = std::string(PROMPTWALL_SOURCE_DIR) + "/tests/data/documents/";
+  auto stamped = run_promptwall("scan " + cache_opt(dir) + " " + shell_quote(docs + "requests/report-stamped.docx"), "");
+  CHECK(stamped.status == 1);
+  CHECK(stamped.out.find("report-stamped.docx: page header: vn.secret.degree-stamp [classification_marking, critical, block]") !=
+        std::string::npos);
+  CHECK(stamped.out.find(": table: vn.pii.cccd [national_id") != std::string::npos);
+  CHECK(stamped.out.find("TỐI MẬT") == std::string::npos);  // places and rules, never the text
+
+  auto sheet = run_promptwall("scan --format json " + cache_opt(dir) + " " + shell_quote(docs + "requests/staff-list.xlsx"), "");
+  CHECK(sheet.status == 1);
+  const json doc = json::parse(sheet.out);
+  REQUIRE(doc["inputs"].size() == 1);
+  const json& input = doc["inputs"][0];
+  CHECK(input["type"] == "xlsx");
+  CHECK(input["sha256"].get<std::string>().size() == 64);
+  std::vector<std::string> cells;
+  for (const auto& f : input["findings"]) {
+    CHECK(f["place"] == "sheet");
+    CHECK(f["page"] == 1);
+    cells.push_back(f["cell"].get<std::string>());
+  }
+  CHECK(cells == std::vector<std::string>{"C2", "C3"});  // C3 typed as a number, its leading 0 kept
+
+  auto jsonl_out = run_promptwall("scan --format jsonl " + cache_opt(dir) + " " + shell_quote(docs + "requests/report-stamped.pdf"), "");
+  CHECK(jsonl_out.status == 1);
+  const auto lines = jsonl(jsonl_out.out);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0]["type"] == "pdf");
+  CHECK(lines[0]["findings"][0]["where"] == "page 1");
+
+  auto clean = run_promptwall("scan " + cache_opt(dir) + " " + shell_quote(docs + "requests/report-clean.docx"), "");
+  CHECK(clean.status == 0);
+  CHECK(clean.out.empty());
+}
+
+TEST_CASE("scan says why a document could not be read and exits 2") {
+  TempDir dir;
+  const std::string hostile = std::string(PROMPTWALL_SOURCE_DIR) + "/tests/data/documents/hostile/";
+  for (const auto& [file, cause] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"encrypted.pdf", "encrypted"}, {"flat_bomb.zip", "zip_bomb"}, {"billion_laughs.docx", "xml_bomb"},
+           {"truncated.docx", "truncated"}, {"picture.png", "image_only"}}) {
+    INFO(file);
+    auto r = run_promptwall("scan --format json " + cache_opt(dir) + " " + shell_quote(hostile + file), "");
+    CHECK(r.status == 2);
+    CHECK(r.err.find("could not be read completely: " + std::string(cause)) != std::string::npos);
+    const json doc = json::parse(r.out);
+    CHECK(doc["inputs"][0]["unscannable"] == cause);
+  }
+}
