@@ -24,6 +24,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// AddressSanitizer keeps freed memory in quarantine (256 MB by default) and maps shadow for what is
+// used: the peak-RSS bounds below measure the readers only in a build without it.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
 fs::path hostile_dir() { return fs::path(PROMPTWALL_SOURCE_DIR) / "tests/data/documents/hostile"; }
 
 std::string slurp(const fs::path& p) {
@@ -116,7 +124,8 @@ TEST_CASE("hostile documents each stop with their expected cause, within bounded
   // raise this process's peak by more than the limits let one honest file cost.
   const uint64_t growth_mb = (peak_rss_kb() - before) / 1024;
   INFO("peak RSS grew by " << growth_mb << " MB");
-  CHECK(growth_mb < 256);
+  if (kSanitized) WARN("the sanitizer build does not check the peak-RSS bound (" << growth_mb << " MB)");
+  else CHECK(growth_mb < 256);
 }
 
 TEST_CASE("hostile details name no entry and external entities are never resolved", "[extractors][hostile]") {
@@ -194,7 +203,7 @@ TEST_CASE("hostile limits: each limit stops its bomb on its own", "[extractors][
     const uint64_t before = peak_rss_kb();
     const auto doc = extract_file("flat_bomb.zip", limits);
     CHECK(doc.unscannable == Unscannable::zip_bomb);
-    CHECK((peak_rss_kb() - before) / 1024 < 256);
+    if (!kSanitized) CHECK((peak_rss_kb() - before) / 1024 < 256);
   }
   SECTION("with no ratio or budget limit the 1 GiB entry is still over max_file_bytes (as declared)") {
     ExtractionLimits limits;
@@ -260,6 +269,10 @@ TEST_CASE("hostile documents through the sandboxed pool and the real worker stop
 TEST_CASE("hostile bombs meet the worker's memory limit, not the gateway's", "[extractors][hostile][sandbox]") {
   if (!fs::exists(PROMPTWALL_BINARY)) {
     WARN("SKIPPED: " PROMPTWALL_BINARY " is not built (cmake --build build --target promptwall)");
+    return;
+  }
+  if (kSanitized) {
+    WARN("SKIPPED: the sanitizer build runs workers without RLIMIT_AS");
     return;
   }
   // Every library-level limit off: only the sandbox stands between the flat bomb and memory. The
