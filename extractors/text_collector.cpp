@@ -31,6 +31,23 @@ size_t valid_sequence(std::string_view s, size_t i) {
   return 0;
 }
 
+// `s` with every invalid UTF-8 byte replaced by U+FFFD.
+std::string repaired(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = valid_sequence(s, i);
+    if (n == 0) {
+      out += kReplacement;
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 TextCollector::TextCollector(uint64_t max_text_bytes) : max_bytes_(max_text_bytes) {}
@@ -61,16 +78,7 @@ void TextCollector::text(std::string_view utf8) {
   std::string& out = part.text;
   const size_t before = out.size();
   out.reserve(out.size() + utf8.size());
-  for (size_t i = 0; i < utf8.size();) {
-    const size_t n = valid_sequence(utf8, i);
-    if (n == 0) {
-      out += kReplacement;
-      ++i;
-    } else {
-      out.append(utf8.substr(i, n));
-      i += n;
-    }
-  }
+  out += repaired(utf8);
   bytes_ += out.size() - before;
   if (bytes_ > max_bytes_) {
     // Keep the part valid UTF-8 and within the limit: cut back to a character boundary.
@@ -112,7 +120,8 @@ void TextCollector::anchor(SpanPlace place) {
 }
 
 size_t TextCollector::enter_inner(std::string_view name) {
-  inner_.emplace_back(name);
+  // A name is the file's own bytes (a mail attachment's raw 8-bit filename): places stay UTF-8.
+  inner_.push_back(repaired(name));
   return inner_.size();
 }
 

@@ -8,7 +8,8 @@
 // not de-duplicate.
 //
 // Invariants: after full() is true every further text() is ignored and take() reports too_big;
-// `inner` set by enter_inner() is added to every place begun until leave_inner().
+// `inner` set by enter_inner() is added to every place begun until leave_inner(); every text and
+// every inner path is valid UTF-8 (invalid bytes become U+FFFD), as the wire format requires.
 // Not thread-safe; one per extraction.
 #pragma once
 

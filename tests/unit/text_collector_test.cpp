@@ -80,3 +80,14 @@ TEST_CASE("places are described in Vietnamese and English without document text"
   CHECK_FALSE(unscannable_from_string("none").has_value());
   CHECK(to_string(FileType::docx) == "docx");
 }
+
+TEST_CASE("an inner file's name with raw 8-bit bytes is repaired like text", "[extractors][collector]") {
+  // A mail attachment named "ho\x85-so.txt" (no charset): the place must stay UTF-8, or the
+  // sandbox's strict wire format refuses the worker's answer (found by fuzzing document_extractor).
+  TextCollector c(1 << 10);
+  c.enter_inner(std::string_view("ho\x85-so.txt", 10));
+  c.text("x");
+  auto parts = c.take();
+  REQUIRE(parts.size() == 1);
+  CHECK(parts[0].place.inner == "ho\xEF\xBF\xBD-so.txt");
+}

@@ -354,6 +354,15 @@ def make_all(work):
     write("random_bytes.bin", bytes(rng.getrandbits(8) for _ in range(4096)), "unknown_type")
     write("empty.bin", b"", "unknown_type")
 
+    # An attachment whose filename holds a raw 8-bit byte (no charset): read completely, its place
+    # repaired to UTF-8 (fuzzing found the sandbox refusing it once: the path is part of the answer).
+    write("raw_byte_filename.eml",
+          b"From: a@example.vn\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+          b"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+          b"--b\r\nContent-Type: text/plain\r\n\r\nT\xe1\xbb\x90I M\xe1\xba\xacT\r\n"
+          b"--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"ho\x85-so.txt\"\r\n\r\n"
+          b"CCCD 001099012345\r\n--b--\r\n", "none")
+
 
 if __name__ == "__main__":
     sys.exit(main())
