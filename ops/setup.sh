@@ -44,13 +44,14 @@ packages=(
   # extraction sandbox's seccomp filter, and the legacy .doc/.xls/.ppt readers run in it
   libzip-dev zipcmp zipmerge ziptool libexpat1-dev libpoppler-cpp-dev libseccomp-dev antiword catdoc
   curl openssl wrk nginx-light
+  # the document benches make .docx and .xlsx files as staff do (bench/run-upload-bench.sh,
+  # bench/documents/); the tests' documents are committed, made by the scripts beside them
+  python3-docx python3-openpyxl poppler-utils unzip
   # transparent mode's rules and its namespace-office test; `file` for CPack's dpkg-shlibdeps
   nftables iproute2 file
 )
 # The SIEM end-to-end test runs a real rsyslogd of its own on a loopback port.
 if [ "$mode" = test ]; then packages+=(rsyslog); fi
-# The document tests make .docx and .xlsx files as staff do (python3-docx, openpyxl).
-if [ "$mode" = test ]; then packages+=(python3-docx python3-openpyxl); fi
 # The .deb's test boots systemd in a container (systemd-nspawn) to start the installed unit.
 if [ "$mode" = test ]; then packages+=(systemd-container); fi
 # libFuzzer: clang's runtime is only a recommended package of clang-14, so it is named.
