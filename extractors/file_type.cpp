@@ -1,5 +1,6 @@
 #include "extractors/file_type.h"
 
+#include "extractors/byte_order_mark.h"
 #include "extractors/compound_file.h"
 
 #include <unicode/ucnv.h>
@@ -250,17 +251,6 @@ bool is_utf8_text(std::string_view sample, bool prefix) {
   return true;
 }
 
-struct Bom {
-  std::string_view bytes;
-  const char* charset;
-};
-constexpr std::array<Bom, 5> kBoms{{
-    {std::string_view("\x00\x00\xFE\xFF", 4), "UTF-32BE"},
-    {std::string_view("\xFF\xFE\x00\x00", 4), "UTF-32LE"},
-    {"\xEF\xBB\xBF", "UTF-8"},
-    {"\xFE\xFF", "UTF-16BE"},
-    {"\xFF\xFE", "UTF-16LE"},
-}};
 
 // The sample converted to UTF-8 (for looking at how it starts), "" when ICU cannot.
 std::string sample_as_utf8(std::string_view sample, const char* charset) {
@@ -347,7 +337,7 @@ DetectedType text_type(std::string_view bytes) {
   const std::string_view sample = bytes.substr(0, kTextSample);
   const bool prefix = bytes.size() > sample.size();
   const std::string_view tail = bytes.substr(bytes.size() - std::min<size_t>(bytes.size(), 64));
-  for (const auto& bom : kBoms) {
+  for (const auto& bom : kByteOrderMarks) {
     if (!starts_with(bytes, bom.bytes)) continue;
     if (std::string_view(bom.charset) == "UTF-8") {
       if (!is_utf8_text(sample.substr(3), prefix)) return {};

@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 
+#include "extractors/byte_order_mark.h"
+
 namespace promptwall::extractors {
 
 namespace {
@@ -88,17 +90,6 @@ std::optional<std::string> convert(std::string_view bytes, const char* charset) 
   return out;
 }
 
-struct Bom {
-  std::string_view bytes;
-  const char* charset;
-};
-constexpr std::array<Bom, 5> kBoms{{
-    {std::string_view("\x00\x00\xFE\xFF", 4), "UTF-32BE"},
-    {std::string_view("\xFF\xFE\x00\x00", 4), "UTF-32LE"},
-    {"\xEF\xBB\xBF", "UTF-8"},
-    {"\xFE\xFF", "UTF-16BE"},
-    {"\xFF\xFE", "UTF-16LE"},
-}};
 
 // The charset ICU's detector names with confidence; on a short or ambiguous sample its guesses
 // turn to multi-byte East Asian charsets that would garble Latin text, so below kSureConfidence the
@@ -471,7 +462,7 @@ std::string text_as_utf8(std::string_view bytes, std::string_view declared_chars
     if (charset) *charset = std::move(name);
     return text;
   };
-  for (const auto& bom : kBoms) {
+  for (const auto& bom : kByteOrderMarks) {
     if (!starts_with(bytes, bom.bytes)) continue;
     const std::string_view body = bytes.substr(bom.bytes.size());
     if (std::string_view(bom.charset) == "UTF-8") return done("UTF-8", std::string(body));

@@ -110,6 +110,15 @@ UploadFlow begin_upload(ServerState& state, const Service& service, std::string_
   flow.step = classify_upload(service.schema, method, schema_path, headers);
   flow.gateway_base = std::move(gateway_base);
   const UploadKey key{service.schema, flow.step.id};
+  // The whole file of an upload this request completes, for the gate to read; or its refusal.
+  auto complete = [&](UploadFlow& f, UploadStore::Assembly file) {
+    if (!file.ok()) {
+      f.refusal = store_refusal(file.refusal, request_id);
+      f.note = "upload not assembled: " + file.error;
+      return;
+    }
+    f.completed = CarriedFile{"upload", "", file.bytes.size(), state.upload_names.take(key), std::move(file.bytes), true};
+  };
   using K = UploadStep::Kind;
   switch (flow.step.kind) {
     case K::malformed:
@@ -158,13 +167,7 @@ UploadFlow begin_upload(ServerState& state, const Service& service, std::string_
         flow.note = "upload complete without a part_ids list";
         break;
       }
-      UploadStore::Assembly file = state.uploads.assemble_parts(key, *ids);
-      if (!file.ok()) {
-        flow.refusal = store_refusal(file.refusal, request_id);
-        flow.note = "upload not assembled: " + file.error;
-        break;
-      }
-      flow.completed = CarriedFile{"upload", "", file.bytes.size(), state.upload_names.take(key), std::move(file.bytes), true};
+      complete(flow, state.uploads.assemble_parts(key, *ids));
       break;
     }
     case K::resumable_chunk: {
@@ -177,15 +180,7 @@ UploadFlow begin_upload(ServerState& state, const Service& service, std::string_
           break;
         }
       }
-      if (flow.step.finalize) {
-        UploadStore::Assembly file = state.uploads.assemble_chunks(key);
-        if (!file.ok()) {
-          flow.refusal = store_refusal(file.refusal, request_id);
-          flow.note = "upload not assembled: " + file.error;
-          break;
-        }
-        flow.completed = CarriedFile{"upload", "", file.bytes.size(), state.upload_names.take(key), std::move(file.bytes), true};
-      }
+      if (flow.step.finalize) complete(flow, state.uploads.assemble_chunks(key));
       break;
     }
     case K::upload_cancel:

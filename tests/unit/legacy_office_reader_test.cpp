@@ -14,21 +14,16 @@
 using namespace promptwall::extractors;
 using promptwall::test::other_document;
 using promptwall::test::RecordingContext;
+using promptwall::test::run_reader;
 using promptwall::test::text_at;
 
 namespace {
 
-struct Read {
-  ReadOutcome outcome;
-  std::vector<TextPart> parts;
-};
+using Read = promptwall::test::ReaderRun;
 
 Read read(FileType type, const std::string& bytes, RecordingContext& rc) {
-  TextCollector out(rc.limits.max_text_bytes);
-  Read r;
-  r.outcome = read_legacy_office(type, bytes, out, rc.ctx);
-  r.parts = out.take();
-  return r;
+  return run_reader(rc.limits.max_text_bytes,
+                    [&](TextCollector& out) { return read_legacy_office(type, bytes, out, rc.ctx); });
 }
 
 bool installed(const char* tool) { return ::access((std::string("/usr/bin/") + tool).c_str(), X_OK) == 0; }

@@ -12,21 +12,15 @@
 using namespace promptwall::extractors;
 using promptwall::test::other_document;
 using promptwall::test::RecordingContext;
+using promptwall::test::run_reader;
 using promptwall::test::text_at;
 
 namespace {
 
-struct Read {
-  ReadOutcome outcome;
-  std::vector<TextPart> parts;
-};
+using Read = promptwall::test::ReaderRun;
 
 Read read(std::string_view bytes, RecordingContext& rc) {
-  TextCollector out(rc.limits.max_text_bytes);
-  Read r;
-  r.outcome = read_mime_message(bytes, out, rc.ctx);
-  r.parts = out.take();
-  return r;
+  return run_reader(rc.limits.max_text_bytes, [&](TextCollector& out) { return read_mime_message(bytes, out, rc.ctx); });
 }
 
 std::string multipart(const std::string& boundary, const std::vector<std::string>& parts, bool close = true) {

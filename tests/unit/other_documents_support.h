@@ -14,6 +14,22 @@
 
 namespace promptwall::test {
 
+// What a reader left: its outcome and the parts it wrote into a fresh collector.
+struct ReaderRun {
+  extractors::ReadOutcome outcome;
+  std::vector<extractors::TextPart> parts;
+};
+
+// Runs `reader(collector)` on a collector of `max_text` bytes (each reader test's `read()`).
+template <class Reader>
+ReaderRun run_reader(uint64_t max_text, Reader&& reader) {
+  extractors::TextCollector out(max_text);
+  ReaderRun r;
+  r.outcome = reader(out);
+  r.parts = out.take();
+  return r;
+}
+
 inline std::string other_document(const std::string& name) {
   std::ifstream in(std::string(PROMPTWALL_SOURCE_DIR) + "/tests/data/documents/other/" + name, std::ios::binary);
   REQUIRE(in.good());

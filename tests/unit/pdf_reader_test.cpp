@@ -12,21 +12,15 @@
 using namespace promptwall::extractors;
 using promptwall::test::other_document;
 using promptwall::test::RecordingContext;
+using promptwall::test::run_reader;
 using promptwall::test::text_at;
 
 namespace {
 
-struct Read {
-  ReadOutcome outcome;
-  std::vector<TextPart> parts;
-};
+using Read = promptwall::test::ReaderRun;
 
 Read read(const std::string& bytes, RecordingContext& rc, uint64_t max_text = 16 << 20) {
-  TextCollector out(max_text);
-  Read r;
-  r.outcome = read_pdf(bytes, out, rc.ctx);
-  r.parts = out.take();
-  return r;
+  return run_reader(max_text, [&](TextCollector& out) { return read_pdf(bytes, out, rc.ctx); });
 }
 
 std::vector<std::string> lines(std::string_view text) {

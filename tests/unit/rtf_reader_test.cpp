@@ -12,22 +12,16 @@
 using namespace promptwall::extractors;
 using promptwall::test::other_document;
 using promptwall::test::RecordingContext;
+using promptwall::test::run_reader;
 using promptwall::test::text_at;
 
 namespace {
 
-struct Read {
-  ReadOutcome outcome;
-  std::vector<TextPart> parts;
-};
+using Read = promptwall::test::ReaderRun;
 
 Read read(std::string_view bytes, uint64_t max_text = 1 << 20) {
   RecordingContext rc;
-  TextCollector out(max_text);
-  Read r;
-  r.outcome = read_rtf(bytes, out, rc.ctx);
-  r.parts = out.take();
-  return r;
+  return run_reader(max_text, [&](TextCollector& out) { return read_rtf(bytes, out, rc.ctx); });
 }
 
 std::string body(std::string_view rtf) {
