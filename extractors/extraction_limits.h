@@ -12,7 +12,8 @@ namespace promptwall::extractors {
 
 struct ExtractionLimits {
   uint64_t max_file_bytes = 64ull << 20;       // a file (and each file inside an archive)   → too_big
-  uint64_t max_text_bytes = 16ull << 20;       // text extracted from one top file, all parts → too_big
+  uint64_t max_text_bytes = 64ull << 20;       // text extracted from one top file, all parts → too_big
+                                               // (a 10 MB docx holds ~33 MB of text: bench/README.md)
   uint32_t max_entries = 10'000;               // entries in one zip (OOXML, ODF, archive)   → too_many_entries
   uint64_t max_inflated_bytes = 512ull << 20;  // bytes inflated from one top file, counted as they come → zip_bomb
   uint32_t max_ratio = 200;                    // inflated / compressed of one entry, checked past 1 MiB inflated → zip_bomb
