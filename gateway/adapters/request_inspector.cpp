@@ -222,7 +222,7 @@ Inspection RequestInspector::decide(const InspectionRequest& request, BodyReadin
   const size_t first_document_segment = out.segments.size();
   for (size_t i = 0; i < extraction.files.size(); ++i) {
     const CarriedFile& file = extraction.files[i];
-    const extractors::ExtractedDocument* doc = i < documents.size() ? &documents[i] : nullptr;
+    extractors::ExtractedDocument* doc = i < documents.size() ? &documents[i] : nullptr;
     InspectedFile rec = record_file(file, i, doc);
     if (i >= files_per_request_) {
       rec.unscannable = extractors::Unscannable::too_many_entries;
@@ -239,7 +239,8 @@ Inspection RequestInspector::decide(const InspectionRequest& request, BodyReadin
     if (doc && i < files_per_request_) {
       for (size_t k = 0; k < doc->parts.size(); ++k) {
         Segment segment;
-        segment.text = doc->parts[k].text;
+        // Moved, not copied (a sheet's text can be tens of MB): only the part's places are read later.
+        segment.text = std::move(doc->parts[k].text);
         segment.location = "file " + rec.display_name + ": " + extractors::describe_en(doc->parts[k].place);
         segment.kind = Segment::Kind::document;
         segment.rewritable = false;  // nothing is rewritten inside a document: a redact blocks
