@@ -6,7 +6,9 @@
 //     part's content;
 //   - no part's content holds the delimiter (CRLF "--" boundary): the parts are exactly what a
 //     reader splitting at the delimiter would see;
-//   - the body starts with "--" boundary (no preamble is ever accepted).
+//   - the body starts with "--" boundary (no preamble is ever accepted);
+//   - a form accepted as form-data is accepted with the same parts in related mode (which only
+//     drops the Content-Disposition requirement).
 // Inputs are bounded at 64 KiB.
 #include <cstdint>
 #include <cstdlib>
@@ -40,11 +42,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (nl == std::string_view::npos) return 0;
   const std::string_view content_type = input.substr(0, nl);
   const std::string_view body = input.substr(nl + 1);
+  using promptwall::gateway::MultipartKind;
+  // multipart/related (Google's multipart upload) shares the framing; its parts need no name. A
+  // form-data body accepted strictly is accepted the same way in related mode.
+  const auto related = promptwall::gateway::parse_multipart_form(content_type, body, MultipartKind::related);
+  if (!related.ok) require(!related.error.empty());
   const auto form = promptwall::gateway::parse_multipart_form(content_type, body);
   if (!form.ok) {
     require(!form.error.empty());
     return 0;
   }
+  require(related.ok && related.parts.size() == form.parts.size());
   size_t previous_end = 0;
   for (const auto& part : form.parts) {
     require(part.content_begin >= previous_end && part.content_begin <= part.content_end && part.content_end <= body.size());
