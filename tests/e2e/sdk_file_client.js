@@ -30,6 +30,10 @@
 const fs = require('fs');
 const path = require('path');
 
+// Node 18 (Debian 12's) has no global `File`, which the openai and Anthropic SDKs' uploads need;
+// both SDKs tell applications on Node 18 to set it from node:buffer, as an application would.
+if (typeof globalThis.File === 'undefined') globalThis.File = require('node:buffer').File;
+
 function parseArgs(argv) {
   const opts = { sdk: null, shape: null, baseURL: null, file: null, mime: null, fileId: null, partSize: 64 * 1024,
                  timeoutMs: 20000 };
