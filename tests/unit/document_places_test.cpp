@@ -5,8 +5,6 @@
 // (vn.secret.degree-in-document-header: base 0.4, header +0.3, prominent +0.3).
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +13,7 @@
 #include "gateway/adapters/block_response.h"
 #include "gateway/adapters/document_places.h"
 #include "gateway/adapters/request_inspector.h"
+#include "document_inspection_support.h"
 #include "test_support.h"
 
 namespace promptwall::gateway {
@@ -27,41 +26,9 @@ constexpr PlaceTags kHeader = place_bit(PlaceTag::header);
 constexpr PlaceTags kProminent = place_bit(PlaceTag::prominent);
 constexpr PlaceTags kTable = place_bit(PlaceTag::table);
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(PROMPTWALL_SOURCE_DIR) + "/tests/data/documents/requests/" + name, std::ios::binary);
-  REQUIRE(in);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string fixture(const std::string& name) { return test::document_fixture("requests", name); }
 
-struct Setup {
-  Service service;
-  RequestInspector inspector{InspectorLimits{}, 4};
-  extractors::DocumentExtractor extractor;
-  DocumentReader reader = [this](std::string_view bytes, std::string_view name) { return extractor.extract(bytes, name); };
-
-  Setup() {
-    service.name = "openai";
-    service.schema = Schema::openai;
-  }
-
-  Inspection inspect(const std::string& body, const std::string& content_type, const std::string& path) {
-    const PolicyLayer global{Mode::enforce, {}, {}, {}};
-    const std::vector<const PolicyLayer*> layers{&global};
-    Scanner scanner(test::builtin_ruleset());
-    const InspectionRequest in{&service, path, content_type, "", body};
-    return inspector.inspect(in, scanner, layers, "req-places", &reader);
-  }
-
-  Inspection upload(const std::string& filename, const std::string& bytes) {
-    const std::string body =
-        "--XyZ\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n"
-        "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename +
-        "\"\r\nContent-Type: application/octet-stream\r\n\r\n" + bytes + "\r\n--XyZ--\r\n";
-    return inspect(body, "multipart/form-data; boundary=XyZ", "/v1/files");
-  }
-};
+using Setup = test::DocumentInspection;
 
 bool has_rule(const Inspection& in, std::string_view id) {
   for (const auto& f : in.findings)

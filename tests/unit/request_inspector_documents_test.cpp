@@ -4,27 +4,17 @@
 // cause's policy; the decision records every file (type, size, SHA-256, cause, policy), never text.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "classifiers/scanner.h"
-#include "extractors/document_extractor.h"
 #include "gateway/adapters/block_response.h"
 #include "gateway/adapters/request_inspector.h"
-#include "test_support.h"
+#include "document_inspection_support.h"
 
 namespace promptwall::gateway {
 namespace {
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(PROMPTWALL_SOURCE_DIR) + "/tests/data/documents/requests/" + name, std::ios::binary);
-  REQUIRE(in);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string fixture(const std::string& name) { return test::document_fixture("requests", name); }
 
 std::string base64(std::string_view bytes) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -49,38 +39,15 @@ std::string base64(std::string_view bytes) {
   return out;
 }
 
-struct Setup {
-  Service service;
-  RequestInspector inspector{InspectorLimits{}, 4};
-  extractors::DocumentExtractor extractor;
-  DocumentReader reader = [this](std::string_view bytes, std::string_view name) { return extractor.extract(bytes, name); };
-
-  Setup() {
-    service.name = "openai";
-    service.schema = Schema::openai;
-  }
-
-  Inspection inspect(const std::string& body, const std::string& content_type, const std::string& path = "/v1/chat/completions") {
-    const PolicyLayer global{Mode::enforce, {}, {}, {}};
-    const std::vector<const PolicyLayer*> layers{&global};
-    Scanner scanner(test::builtin_ruleset());
-    const InspectionRequest in{&service, path, content_type, "", body};
-    return inspector.inspect(in, scanner, layers, "req-9", &reader);
-  }
-};
-
-std::string multipart(const std::string& filename, const std::string& content_type, const std::string& bytes) {
-  return "--XyZ\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n"
-         "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename +
-         "\"\r\nContent-Type: " + content_type + "\r\n\r\n" + bytes + "\r\n--XyZ--\r\n";
-}
+using Setup = test::DocumentInspection;
+using test::upload_form;
 
 }  // namespace
 
 TEST_CASE("a stamped docx uploaded as a file part is refused naming the file and the page header", "[inspector][documents]") {
   Setup s;
   const std::string docx = fixture("report-stamped.docx");
-  const Inspection in = s.inspect(multipart("bao-cao-quy-3.docx", "application/octet-stream", docx),
+  const Inspection in = s.inspect(upload_form("bao-cao-quy-3.docx", "application/octet-stream", docx),
                                   "multipart/form-data; boundary=XyZ", "/v1/files");
   REQUIRE(in.outcome == Inspection::Outcome::refuse);
   REQUIRE(in.refusal);
@@ -156,7 +123,7 @@ TEST_CASE("an unscannable file follows its cause's policy: block names the cause
   Setup s;
   const std::string pdf = fixture("report-stamped.pdf");
   const std::string truncated = pdf.substr(0, pdf.size() / 3);
-  const std::string body = multipart("cut.pdf", "application/pdf", truncated);
+  const std::string body = upload_form("cut.pdf", "application/pdf", truncated);
   Inspection in = s.inspect(body, "multipart/form-data; boundary=XyZ", "/v1/files");
   REQUIRE(in.outcome == Inspection::Outcome::refuse);
   CHECK(in.refusal->reason == Refusal::Reason::file_not_inspected);
@@ -182,7 +149,7 @@ TEST_CASE("an unscannable file follows its cause's policy: block names the cause
 TEST_CASE("a clean docx passes and more files than files_per_request are refused", "[inspector][documents]") {
   Setup s;
   const std::string clean = fixture("report-clean.docx");
-  Inspection in = s.inspect(multipart("bien-ban.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", clean),
+  Inspection in = s.inspect(upload_form("bien-ban.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", clean),
                             "multipart/form-data; boundary=XyZ", "/v1/files");
   CHECK(in.outcome == Inspection::Outcome::forward);
   REQUIRE(in.files.size() == 1);
