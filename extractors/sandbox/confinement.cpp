@@ -125,9 +125,9 @@ void confine_extraction_worker(const ExtractionLimits& limits) {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail(errno, "PR_SET_DUMPABLE");
 
   set_limit(RLIMIT_CORE, 0, 0, "RLIMIT_CORE");
-#if !defined(__SANITIZE_ADDRESS__)
-  // AddressSanitizer reserves terabytes of shadow address space: the sanitizer build runs workers
-  // without the memory limit (tests that need it say so).
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  // AddressSanitizer and ThreadSanitizer reserve terabytes of shadow address space: the sanitizer
+  // builds run workers without the memory limit (tests that need it say so).
   set_limit(RLIMIT_AS, limits.worker_memory_bytes, limits.worker_memory_bytes, "RLIMIT_AS");
 #endif
   const auto ms = static_cast<rlim_t>(limits.time_per_file.count());
@@ -209,7 +209,7 @@ bool self_test_confinement(std::vector<std::string>& report) {
   note(report, all, small != nullptr, std::string("allocating and touching 64 MiB: ") + (small ? "works" : "fails"));
   std::free(small);
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   report.push_back("skipped: the memory limit (the sanitizer build sets no RLIMIT_AS)");
 #else
   const size_t big = static_cast<size_t>(limits.worker_memory_bytes) + (64u << 20);

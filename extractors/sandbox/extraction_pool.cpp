@@ -95,7 +95,7 @@ ExtractionPool::ExtractionPool(Options options) : options_(std::move(options)) {
   if (const char* path = std::getenv("PATH")) environment_.push_back(std::string("PATH=") + path);
   else environment_.push_back("PATH=/usr/bin:/bin");
   environment_.push_back("LANG=C.UTF-8");
-  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"})
     if (const char* value = std::getenv(name)) environment_.push_back(std::string(name) + "=" + value);
 
   stop_event_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -273,7 +273,7 @@ TEST_CASE("pool: a hanging worker times out within the limit, with no zombie or 
 TEST_CASE("pool: a document over the worker's memory limit fails, and the pool goes on serving",
           "[extractors][pool]") {
   if (!have_binary()) return;
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   WARN("SKIPPED: the sanitizer build runs workers without RLIMIT_AS");
   return;
 #endif

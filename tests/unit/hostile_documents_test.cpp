@@ -25,8 +25,9 @@ namespace fs = std::filesystem;
 namespace {
 
 // AddressSanitizer keeps freed memory in quarantine (256 MB by default) and maps shadow for what is
-// used: the peak-RSS bounds below measure the readers only in a build without it.
-#if defined(__SANITIZE_ADDRESS__)
+// used (ThreadSanitizer maps shadow too): the peak-RSS bounds below measure the readers only in a
+// build without them.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kSanitized = true;
 #else
 constexpr bool kSanitized = false;
