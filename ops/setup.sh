@@ -9,6 +9,8 @@
 #                           embedded default configuration (promptwall serve)
 #   ops/setup.sh --fuzz [S] install clang-14 + libclang-rt-14-dev, build the libFuzzer targets in
 #                           ./build-fuzz and run each for S seconds (default 60; fuzz/README.md)
+#   ops/setup.sh --tsan     install + build with ThreadSanitizer in ./build-tsan, run the e2e suite
+#                           under it; fails on any report (tests/run-tsan-e2e.sh; not in CI)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +25,7 @@ for arg in "$@"; do
     [0-9]*) [ "$mode" = fuzz ] || { echo "setup.sh: a number only follows --fuzz" >&2; exit 2; }; fuzz_seconds=$arg ;;
     --test) mode=test ;;
     --run) mode=run ;;
+    --tsan) mode=tsan ;;
     --asan) asan=1 ;;
     --no-asan) asan=0 ;;
     --deps-only) mode=deps ;;
@@ -51,7 +54,7 @@ packages=(
   nftables iproute2 file
 )
 # The SIEM end-to-end test runs a real rsyslogd of its own on a loopback port.
-if [ "$mode" = test ]; then packages+=(rsyslog); fi
+if [ "$mode" = test ] || [ "$mode" = tsan ]; then packages+=(rsyslog); fi
 # The .deb's test boots systemd in a container (systemd-nspawn) to start the installed unit.
 if [ "$mode" = test ]; then packages+=(systemd-container); fi
 # libFuzzer: clang's runtime is only a recommended package of clang-14, so it is named.
@@ -77,7 +80,7 @@ fi
 # The end-to-end tests drive the gateway with real SDKs (tests/e2e/package.json pins versions that
 # run on Debian's Node 18). Debian's node and npm are installed only when missing: where Node comes
 # from another repository, Debian's npm package conflicts with it and would replace it.
-if [ "$mode" = test ]; then
+if [ "$mode" = test ] || [ "$mode" = tsan ]; then
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "== installing: nodejs npm"
     export DEBIAN_FRONTEND=noninteractive
@@ -116,6 +119,8 @@ if [ "$mode" = fuzz ]; then
   done
   exit 0
 fi
+# The e2e suite under ThreadSanitizer, in its own tree (tests/README.md).
+if [ "$mode" = tsan ]; then exec tests/run-tsan-e2e.sh; fi
 echo "== configuring and building (Release) in build/"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"
