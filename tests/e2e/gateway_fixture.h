@@ -74,6 +74,15 @@ inline bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }
 
+// How much slower the gateway runs than a Release build: PROMPTWALL_E2E_SLOW (tests/run-tsan-e2e.sh
+// sets it under ThreadSanitizer, 5-15x slower). The fixture's waits for the gateway are stretched
+// by it; what a test asserts is not.
+inline int e2e_slowdown() {
+  const char* v = std::getenv("PROMPTWALL_E2E_SLOW");
+  const int factor = v ? std::atoi(v) : 1;
+  return factor > 1 ? factor : 1;
+}
+
 // The last `n` bytes of a log, for failure messages.
 inline std::string tail(const std::string& text, size_t n = 3000) {
   return text.size() <= n ? text : "..." + text.substr(text.size() - n);
@@ -443,7 +452,7 @@ class GatewayFixture {
   }
   // Decision lines written since a mark; waits briefly, as the log may be written after the answer.
   std::vector<json> decisions_since(const Mark& m, size_t expected = 1) const {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3) * e2e_slowdown();
     for (;;) {
       auto all = decisions();
       if (all.size() >= m.decisions + expected || std::chrono::steady_clock::now() > deadline)
@@ -455,7 +464,7 @@ class GatewayFixture {
   std::string log() const { return read_text(log_); }
   // The request's log line is written after its response is sent: wait for it rather than race it.
   bool log_eventually_contains(std::string_view text, std::chrono::seconds timeout = std::chrono::seconds(10)) const {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const auto deadline = std::chrono::steady_clock::now() + timeout * e2e_slowdown();
     while (log().find(text) == std::string::npos) {
       if (std::chrono::steady_clock::now() > deadline) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -478,6 +487,7 @@ class GatewayFixture {
   }
 
   void wait_ready(std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    timeout *= e2e_slowdown();
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       if (!gateway_->running())
@@ -487,7 +497,7 @@ class GatewayFixture {
       req.max_time_s = 1;
       if (http(req).status == 200) return;
       if (std::chrono::steady_clock::now() > deadline)
-        throw std::runtime_error("promptwall serve not ready after 30 s:\n" + log_tail());
+        throw std::runtime_error("promptwall serve not ready after " + std::to_string(timeout.count()) + " s:\n" + log_tail());
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
