@@ -140,6 +140,11 @@ Bilingual reason_text(const Refusal& r) {
               "địa chỉ gateway của ứng dụng hoặc liên hệ bộ phận CNTT.",
               "promptwall cannot forward this request as it was made. Check the application's gateway "
               "settings or contact IT support."};
+    case Reason::malformed_request:
+      return {"promptwall đã chặn yêu cầu này: yêu cầu HTTP không đúng định dạng (độ dài nội dung, mã hoá "
+              "truyền hoặc Host không rõ ràng) nên không thể chuyển tiếp an toàn.",
+              "promptwall blocked this request: it is not well-formed HTTP (its length, transfer coding or Host "
+              "can be read more than one way), so it cannot be forwarded safely."};
     case Reason::upstream_unavailable: {
       Bilingual s = service_name(r);
       return {"promptwall không kết nối được tới " + s.vi +
@@ -238,7 +243,8 @@ std::string_view gemini_status(const Refusal& r) {
     case Reason::unreadable_body:
     case Reason::body_too_large:
     case Reason::header_too_large:
-    case Reason::unsupported_request: return "INVALID_ARGUMENT";
+    case Reason::unsupported_request:
+    case Reason::malformed_request: return "INVALID_ARGUMENT";
     case Reason::upstream_unavailable: return "UNAVAILABLE";
     case Reason::upstream_timeout: return "DEADLINE_EXCEEDED";
     case Reason::internal_error: return "INTERNAL";
@@ -258,7 +264,8 @@ std::string_view anthropic_type(const Refusal& r) {
     case Reason::uninspectable_connection: return "permission_error";
     case Reason::unreadable_body:
     case Reason::header_too_large:
-    case Reason::unsupported_request: return "invalid_request_error";
+    case Reason::unsupported_request:
+    case Reason::malformed_request: return "invalid_request_error";
     case Reason::body_too_large: return "request_too_large";
     case Reason::upstream_unavailable:
     case Reason::internal_error: return "api_error";
@@ -495,6 +502,7 @@ std::string_view to_string(Refusal::Reason r) {
     case Reason::file_not_inspected: return "file_not_inspected";
     case Reason::forbidden_destination: return "forbidden_destination";
     case Reason::uninspectable_connection: return "uninspectable_connection";
+    case Reason::malformed_request: return "malformed_request";
   }
   return "internal_error";
 }
@@ -507,7 +515,8 @@ unsigned status_code(const Refusal& r) {
     case Reason::forbidden_destination:
     case Reason::uninspectable_connection: return 403;
     case Reason::unreadable_body:
-    case Reason::unsupported_request: return 400;
+    case Reason::unsupported_request:
+    case Reason::malformed_request: return 400;
     case Reason::body_too_large: return 413;
     case Reason::header_too_large: return 431;
     case Reason::upstream_unavailable: return 502;

@@ -27,6 +27,9 @@ struct Refusal {
   //   unsupported_request                            400  the request as made cannot pass (bad
   //                                                       target, CONNECT without an organisation CA);
   //                                                       the fix is in the client's configuration
+  //   malformed_request                              400  a head Beast cannot parse, or framing a
+  //                                                       reader could take two ways (RFC 9112:
+  //                                                       server/request_framing.h); closes
   //   upstream_unavailable 502, upstream_timeout 504, internal_error 500, overloaded 503
   //   proxy_auth_required                            407  (the caller adds Proxy-Authenticate)
   //   file_not_inspected, forbidden_destination,
@@ -50,6 +53,8 @@ struct Refusal {
                             // own listeners, or a path that leaves the service's base path (SSRF)
     uninspectable_connection,  // TLS to an AI address that names no host (no SNI, ECH), a CONNECT
                                // to an AI service's IP address that cannot be intercepted
+    malformed_request,    // request smuggling's raw material: two Content-Lengths, a Transfer-Encoding
+                          // other than chunked, no Host, obs-fold, a bad chunk (request_framing.h)
   };
   Reason reason = Reason::sensitive_content;
   std::vector<std::string> rule_ids;    // sensitive_content: the rules that blocked (ids only)

@@ -15,7 +15,7 @@ const std::vector<Reason> kAllReasons{
     Reason::sensitive_content, Reason::unapproved_service,   Reason::unreadable_body,
     Reason::body_too_large,    Reason::header_too_large,     Reason::unsupported_request,
     Reason::upstream_unavailable, Reason::upstream_timeout,  Reason::internal_error,
-    Reason::overloaded,        Reason::audit_unavailable};
+    Reason::overloaded,        Reason::audit_unavailable, Reason::malformed_request};
 
 const std::vector<Schema> kAllSchemas{Schema::openai, Schema::gemini, Schema::anthropic, Schema::json,
                                       Schema::text};
@@ -48,6 +48,7 @@ TEST_CASE("status codes per reason", "[block_response]") {
   CHECK(status(Reason::body_too_large) == 413);
   CHECK(status(Reason::header_too_large) == 431);
   CHECK(status(Reason::unsupported_request) == 400);
+  CHECK(status(Reason::malformed_request) == 400);
   CHECK(status(Reason::upstream_unavailable) == 502);
   CHECK(status(Reason::upstream_timeout) == 504);
   CHECK(status(Reason::internal_error) == 500);

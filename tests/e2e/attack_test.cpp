@@ -1,0 +1,1 @@
+// The raw-socket attack suite (issue 15): being written.
