@@ -17,7 +17,8 @@
 # CONNS [16] connections of the maximum run, PACED_CONNS [32] of the soak; RELOAD_EVERY [60] and
 # SAMPLE_EVERY [10] seconds; OUTAGE [120] seconds of SIEM outage (DURATION/4 when DURATION is
 # under 8 minutes), centred on the middle; RSS_SLOPE_MAX [256] KB per minute of RSS growth allowed
-# after warm-up (the "memory flat" check); THREADS [1] promptwall worker threads; SERVER_CPUS [0]
+# after the memory warm-up, MEM_WARMUP [2 x RELOAD_EVERY + SAMPLE_EVERY] seconds into the soak (the
+# "memory flat" check); THREADS [1] promptwall worker threads; SERVER_CPUS [0]
 # (upstream, promptwall) and CLIENT_CPUS [1] (wrk, rsyslog, curl) for taskset, empty for none;
 # BASE_PORT [28600] (four ports from it); CSV_OUT, a path the samples CSV is copied to; KEEP=1
 # keeps the work directory (a failed run always keeps it). Needs wrk, nginx (nginx-light), rsyslog,
@@ -48,8 +49,11 @@ threads=${THREADS:-1}
 base_port=${BASE_PORT:-28600}
 if [ "$(nproc)" -ge 2 ]; then server_cpus=${SERVER_CPUS-0}; client_cpus=${CLIENT_CPUS-1}
 else server_cpus=${SERVER_CPUS-}; client_cpus=${CLIENT_CPUS-}; fi
-# Warm-up: the samples before it are not part of the memory figures.
-warmup=$((duration / 6 < 60 ? duration / 6 : 60))
+# Memory warm-up: the samples before it are not part of the memory figures. It ends after the
+# second reload: a reload builds the new rule set while the old one still serves, and glibc keeps
+# the pages the old one freed, so RSS steps up at the first two reloads (one set's worth each)
+# and then reuses them (bench/README.md, "Soak"; MEM_WARMUP overrides it).
+mem_warmup=${MEM_WARMUP:-$((2 * reload_every + sample_every))}
 
 die() { echo "run-soak: $*" >&2; exit 1; }
 for tool in wrk nginx node python3 curl; do
@@ -312,6 +316,17 @@ done
 reloads_ok=$(($(metric 'promptwall_ruleset_reloads_total{result="ok"}') - reloads_ok_before))
 reloads_failed=$(($(metric 'promptwall_ruleset_reloads_total{result="failed"}') - reloads_failed_before))
 pw_threads=$(proc_status Threads)
+# What of the RSS is memory the process freed and glibc kept: malloc_trim(0) gives it back. A leak
+# stays; kept pages go. Needs gdb (ptrace); the load is over, so the pause disturbs nothing.
+rss_trimmed= trim_note="gdb is not installed"
+if command -v gdb >/dev/null 2>&1; then
+  gdb -batch -ex 'call (int) malloc_trim(0)' "$bin" -p "$pw_pid" >"$work/gdb.txt" 2>&1 || true
+  if grep -q '^\$1 = ' "$work/gdb.txt" && kill -0 "$pw_pid" 2>/dev/null; then
+    rss_trimmed=$(proc_status VmRSS)
+  else
+    trim_note="gdb could not call it: $(grep -v '^\[' "$work/gdb.txt" | tail -1)"
+  fi
+fi
 metric_redact=$(metric 'promptwall_requests_total{service="openai",decision="redact"}')
 metric_block=$(metric 'promptwall_requests_total{service="openai",decision="block"}')
 stop_rsyslog
@@ -358,18 +373,24 @@ awk -F, -v every=60 -v os="$outage_start" -v oe="$outage_end" 'NR > 1 {
     prev_t = $2; prev_r = $8 }' "$csv"
 tail -1 "$csv" | awk -F, '{ printf "  %8s %6ss %9.1f %9.1f %7s %5s %8s %11s %9s %6s  (after the load)\n", $1, $2, $3 / 1024, $4 / 1024, "-", $6, $7, $9, $11, $12 ? "up" : "DOWN" }'
 
-# Start (after warm-up), middle, end, and the least-squares slope after warm-up.
-read -r rss_start rss_middle rss_end slope slope_second_half < <(awk -F, -v w="$warmup" -v mid="$((duration / 2))" -v d="$duration" 'NR > 1 && $2 >= w && $2 <= d {
-    if (start == "") start = $3
+# Start (after the memory warm-up), middle, end, and the least-squares slope after warm-up.
+read -r rss_start rss_middle rss_end slope < <(awk -F, -v w="$mem_warmup" -v d="$duration" 'NR > 1 && $2 >= w && $2 <= d {
+    if (start == "") { start = $3; mid = ($2 + d) / 2 }
     if (middle == "" && $2 >= mid) middle = $3
     end = $3; n++; sx += $2; sy += $3; sxx += $2 * $2; sxy += $2 * $3
-    if ($2 >= mid) { m++; tx += $2; ty += $3; txx += $2 * $2; txy += $2 * $3 }
   } END {
-    s = n > 1 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60 : 0
-    h = m > 1 ? (m * txy - tx * ty) / (m * txx - tx * tx) * 60 : 0
-    printf "%d %d %d %.1f %.1f\n", start, middle, end, s, h }' "$csv")
-echo "RSS: start (after ${warmup}s of warm-up) $((rss_start / 1024)) MB ($rss_start KB), middle $((rss_middle / 1024)) MB ($rss_middle KB), end $((rss_end / 1024)) MB ($rss_end KB);" \
-     "slope after warm-up $slope KB/min, over the second half $slope_second_half KB/min"
+    s = n > 2 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60 : 0
+    printf "%d %d %d %.1f\n", start, middle, end, s }' "$csv")
+rss_first=$(awk -F, 'NR == 2 { print $3 }' "$csv")
+rss_before_reload=$(awk -F, -v r="$reload_every" 'NR > 1 && $2 < r { v = $3 } END { print v + 0 }' "$csv")
+echo "RSS: $((rss_first / 1024)) MB at the soak's start, $((rss_before_reload / 1024)) MB before the first reload;" \
+     "after the memory warm-up (${mem_warmup}s: two reloads): start $((rss_start / 1024)) MB ($rss_start KB), middle $((rss_middle / 1024)) MB ($rss_middle KB)," \
+     "end $((rss_end / 1024)) MB ($rss_end KB); least-squares slope after warm-up $slope KB/min"
+if [ -n "$rss_trimmed" ]; then
+  echo "  after the load, RSS $((rss_end_of_load / 1024)) MB; after malloc_trim(0) (gdb) $((rss_trimmed / 1024)) MB: the rest was freed memory glibc kept"
+else
+  echo "  (no malloc_trim figure: $trim_note)"
+fi
 max_behind=$(awk -F, 'NR > 1 && $9 > m { m = $9 } END { print m + 0 }' "$csv")
 drained_at=$(awk -F, -v oe="$outage_end" 'NR > 1 && $2 >= oe && $9 == 0 { print $2; exit }' "$csv")
 echo "SIEM outage: ${outage}s from +${outage_start}s; backlog at most $max_behind records; back to 0 by +${drained_at:-?}s (sampled every ${sample_every}s)"
@@ -398,7 +419,7 @@ verdict "$(flag "$([ "$reload_count" -ge 1 ] && [ "$reload_good" -eq "$reload_co
 verdict "$(flag "$([ "$outage_logged" = 1 ] && [ "$max_behind" -gt 0 ] && [ "$siem_behind_at_end" = 0 ] && echo 1)")" \
         "the SIEM outage was noticed (log: unreachable), its backlog ($max_behind) drained (0 behind at the end)"
 verdict "$(awk -v s="$slope" -v m="$rss_slope_max" 'BEGIN { print (s <= m) ? 1 : 0 }')" \
-        "memory flat: RSS slope after warm-up $slope KB/min <= $rss_slope_max (start $((rss_start / 1024)) MB, end $((rss_end / 1024)) MB)"
+        "memory flat: RSS slope after the warm-up (${mem_warmup}s) $slope KB/min <= $rss_slope_max (start $((rss_start / 1024)) MB, end $((rss_end / 1024)) MB)"
 verdict "$(flag "$([ "$errors_in_log" -eq 0 ] && echo 1)")" "no error in promptwall's log during the soak ($errors_in_log error lines)"
 verdict "$(flag "$([ "$pw_status" -eq 0 ] && echo 1)")" "promptwall stopped cleanly on SIGTERM (exit $pw_status)"
 # wrk drops the answers still in flight when a run's time is up (at most one per connection), so
