@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "audit/private_file.h"
+
 namespace promptwall::audit {
 
 namespace {
@@ -118,6 +120,8 @@ EvidenceMaker EvidenceMaker::load_or_create(const std::filesystem::path& file) {
       if (!ok) throw fail(std::error_code(err, std::generic_category()).message());
     }
   }
+  // Whoever reads the key can test guesses against the trail's hashes: the owner's alone.
+  require_private_file(file, "evidence key");
   std::ifstream in(file);
   std::string hex;
   if (!(in >> hex)) throw fail("cannot read it");

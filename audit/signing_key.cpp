@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "audit/private_file.h"
 #include "audit/trail_format.h"
 
 namespace promptwall::audit {
@@ -149,6 +150,8 @@ SigningKey::SigningKey(SigningKey&&) noexcept = default;
 SigningKey& SigningKey::operator=(SigningKey&&) noexcept = default;
 
 SigningKey SigningKey::load(const std::filesystem::path& pem) {
+  // Whoever can read the key can sign a forged trail: refused unless it is the owner's alone.
+  require_private_file(pem, "audit signing key");
   auto impl = std::make_unique<Impl>();
   impl->key = private_from_pem(read_file(pem), pem.string());
   impl->public_pem = public_pem_of(impl->key.get());

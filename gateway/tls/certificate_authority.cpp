@@ -23,6 +23,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "audit/private_file.h"
 #include "gateway/catalog/host_name.h"
 
 namespace promptwall::gateway {
@@ -259,6 +260,8 @@ BioPtr memory_bio(const std::string& data) {
 int no_passphrase(char*, int, int, void*) { return -1; }
 
 PkeyPtr read_private_key(const std::filesystem::path& path) {
+  // A key others can read is refused before it is used: whoever holds it reads the staff's traffic.
+  audit::require_private_file(path, "CA key");
   const std::string pem = read_file(path, "CA key file");
   if (pem.find("ENCRYPTED") != std::string::npos)
     throw std::runtime_error("the CA key " + quoted(path) + " is encrypted; promptwall needs an unencrypted key (mode 0600)");

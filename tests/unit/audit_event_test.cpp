@@ -187,5 +187,6 @@ TEST_CASE("the evidence key is made once (0600) and read back after", "[audit][e
   CHECK((st.st_mode & 0777) == 0600);
   CHECK(EvidenceMaker::load_or_create(file).hmac_hex("x") == h1);
   std::ofstream(dir.path() / "bad.key") << "not hex at all\n";
+  std::filesystem::permissions(dir.path() / "bad.key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);  // a key's mode: read, then refused
   CHECK_THROWS_WITH(EvidenceMaker::load_or_create(dir.path() / "bad.key"), Catch::Contains("hex"));
 }

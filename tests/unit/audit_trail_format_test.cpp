@@ -111,6 +111,7 @@ TEST_CASE("a signing key is created once (0600, PKCS#8) and its signatures verif
   promptwall::test::spit(dir.path() / "pub.pem", key.public_pem());
   CHECK(VerifyingKey::load(dir.path() / "pub.pem").key_id() == key.key_id());
   promptwall::test::spit(dir.path() / "junk.pem", "not a key");
+  std::filesystem::permissions(dir.path() / "junk.pem", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   CHECK_THROWS_WITH(SigningKey::load(dir.path() / "junk.pem"), Catch::Contains("junk.pem"));
   CHECK_THROWS_WITH(VerifyingKey::load(dir.path() / "nope.pem"), Catch::Contains("nope.pem"));
 }

@@ -227,6 +227,7 @@ TEST_CASE("load says why it refuses a CA", "[ca]") {
   spit(dir / "junk.crt", "not a certificate\n");
   CHECK_THAT(load_error(dir / "junk.crt", o.key_path), Catch::Contains("holds no PEM certificate"));
   spit(dir / "junk.key", "not a key\n");
+  fs::permissions(dir / "junk.key", fs::perms::owner_read | fs::perms::owner_write);  // a key's mode: read, then refused
   CHECK_THAT(load_error(o.cert_path, dir / "junk.key"), Catch::Contains("holds no PEM private key"));
 
   TempDir other;
