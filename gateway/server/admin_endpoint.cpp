@@ -8,10 +8,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
-#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include "gateway/catalog/pac_file.h"
+#include "gateway/identity/bearer_token.h"
 #include "gateway/server/connections.h"
 
 namespace promptwall::gateway::server {
@@ -36,12 +36,10 @@ Response json(http::status status, const nlohmann::json& body) {
   return text(status, body.dump(2) + "\n", "application/json");
 }
 
-// Constant-time comparison, so the token cannot be guessed byte by byte from response times.
+// Compared in constant time (bearer_token.h), so the token cannot be guessed byte by byte, nor its
+// length learnt, from response times.
 bool authorized(const ServerState& state, const http::request<http::string_body>& req) {
-  if (state.admin_token.empty()) return false;
-  const std::string expected = "Bearer " + state.admin_token;
-  const auto given = req[http::field::authorization];
-  return given.size() == expected.size() && CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+  return bearer_token_matches(req[http::field::authorization], state.admin_token);
 }
 
 nlohmann::json rules_json(const ServerState& state) {
