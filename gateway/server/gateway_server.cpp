@@ -168,6 +168,9 @@ ServerState::ServerState(GatewayConfig cfg)
   // Upstreams: always verified, against the system store plus the configured extra CA.
   upstream_tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                            ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  // TLS 1.2 at least, whatever the system's OpenSSL configuration allows (a MinProtocol of TLSv1 in
+  // openssl.cnf applies when the context is made; this comes after it).
+  SSL_CTX_set_min_proto_version(upstream_tls.native_handle(), TLS1_2_VERSION);
   upstream_tls.set_default_verify_paths();
   if (!config.tls.upstream_ca.empty()) {
     boost::system::error_code ec;
@@ -179,6 +182,7 @@ ServerState::ServerState(GatewayConfig cfg)
   // Interception: the organisation CA from the config, or from the default state directory.
   intercept_tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                             ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  SSL_CTX_set_min_proto_version(intercept_tls.native_handle(), TLS1_2_VERSION);
   SSL_CTX_set_alpn_select_cb(intercept_tls.native_handle(), select_http11, nullptr);
   std::filesystem::path ca_cert = config.tls.ca_cert, ca_key = config.tls.ca_key;
   const bool configured = !ca_cert.empty();

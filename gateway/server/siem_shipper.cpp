@@ -268,6 +268,8 @@ struct SiemShipper::Impl {
       tls.emplace(ssl::context::tls_client);
       tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+      // TLS 1.2 at least, over whatever the system's openssl.cnf allows.
+      SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
       tls->set_default_verify_paths();
       if (!options.siem.ca.empty()) {
         boost::system::error_code ec;

@@ -2,9 +2,11 @@
 // A TLS syslog receiver for the SIEM end-to-end test: accepts TLS connections on loopback and
 // appends every byte received, as received (octet-counted frames), to a file.
 //
-//   node tls_sink.js --port N --cert C --key K --out FILE
+//   node tls_sink.js --port N --cert C --key K --out FILE [--min-version V --max-version V --ciphers C]
 //
 // Prints "listening" on stdout once it accepts connections. No dependencies: runs on Node 18 and 20.
+// --max-version TLSv1.1 --min-version TLSv1 --ciphers DEFAULT@SECLEVEL=0 makes an old server (the
+// upstream TLS test: the gateway must refuse it); each failed handshake is written to stderr.
 'use strict';
 
 const fs = require('fs');
@@ -17,7 +19,11 @@ if (!args.port || !args.cert || !args.key || !args.out) {
   process.exit(2);
 }
 
-const server = tls.createServer({ cert: fs.readFileSync(args.cert), key: fs.readFileSync(args.key) }, (socket) => {
+const options = { cert: fs.readFileSync(args.cert), key: fs.readFileSync(args.key) };
+if (args['min-version']) options.minVersion = args['min-version'];
+if (args['max-version']) options.maxVersion = args['max-version'];
+if (args.ciphers) options.ciphers = args.ciphers;
+const server = tls.createServer(options, (socket) => {
   socket.on('data', (chunk) => fs.appendFileSync(args.out, chunk));
   socket.on('error', () => {});
 });
