@@ -154,14 +154,14 @@ bool OfficerAuth::csrf_matches(const Session& session, std::string_view token) {
   return !session.csrf_token.empty() && same_bytes(session.csrf_token, token);
 }
 
-std::string OfficerAuth::session_cookie(const Session& session) const {
+std::string OfficerAuth::session_cookie(const Session& session, bool secure) const {
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(options_.session_lifetime).count();
   return std::string(kSessionCookie) + "=" + session.id + "; HttpOnly; SameSite=Strict; Path=/review; Max-Age=" +
-         std::to_string(seconds);
+         std::to_string(seconds) + (secure ? "; Secure" : "");
 }
 
-std::string OfficerAuth::expired_session_cookie() {
-  return std::string(kSessionCookie) + "=; HttpOnly; SameSite=Strict; Path=/review; Max-Age=0";
+std::string OfficerAuth::expired_session_cookie(bool secure) {
+  return std::string(kSessionCookie) + "=; HttpOnly; SameSite=Strict; Path=/review; Max-Age=0" + (secure ? "; Secure" : "");
 }
 
 }  // namespace promptwall::audit

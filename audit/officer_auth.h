@@ -79,8 +79,9 @@ class OfficerAuth {
   static bool csrf_matches(const Session& session, std::string_view token);
 
   // "pw_review=<id>; HttpOnly; SameSite=Strict; Path=/review; Max-Age=..." and its removal.
-  std::string session_cookie(const Session& session) const;
-  static std::string expired_session_cookie();
+  // HttpOnly, SameSite=Strict, Path=/review; Secure when the page is reached over HTTPS.
+  std::string session_cookie(const Session& session, bool secure = false) const;
+  static std::string expired_session_cookie(bool secure = false);
 
  private:
   bool verify_password(std::string_view name, std::string_view password) const;

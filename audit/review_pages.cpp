@@ -125,6 +125,8 @@ constexpr Message kMessages[] = {
     {Msg::err_forbidden, "Yêu cầu bị từ chối", "Request refused"},
     {Msg::err_csrf, "Mã chống giả mạo (CSRF) không hợp lệ. Hãy tải lại trang rồi thử lại.",
      "The anti-forgery (CSRF) token is not valid. Reload the page and try again."},
+    {Msg::err_cross_site, "Yêu cầu này được gửi từ một trang web khác nên bị từ chối. Hãy mở trang duyệt rồi thử lại.",
+     "This request was sent from another web site, so it was refused. Open the review page and try again."},
     {Msg::err_bad_request, "Yêu cầu không hợp lệ", "Bad request"},
     {Msg::err_bad_state, "Trạng thái xử lý không hợp lệ.", "Not a valid triage state."},
     {Msg::err_note_long, "Ghi chú dài hơn 2000 ký tự.", "The note is longer than 2000 characters."},

@@ -46,7 +46,7 @@ enum class Msg {
   severity_low, severity_medium, severity_high, severity_critical,
   charts_title, per_day_category, per_day_unit, top_rules, top_users, violations, no_data, show, other,
   unknown,
-  err_not_found, err_no_event, err_forbidden, err_csrf, err_bad_request, err_bad_state, err_note_long,
+  err_not_found, err_no_event, err_forbidden, err_csrf, err_cross_site, err_bad_request, err_bad_state, err_note_long,
   err_not_durable, err_unavailable, err_index, err_method, back,
   count_  // not a message: the number of messages
 };

@@ -206,7 +206,8 @@ ReviewResponse ReviewSite::html(Call& call, int status, std::string body) {
   r.headers.emplace_back("Content-Language", call.lang == Lang::vi ? "vi" : "en");
   if (call.remember_lang)
     r.headers.emplace_back("Set-Cookie", std::string(kLangCookie) + "=" + (call.lang == Lang::vi ? "vi" : "en") +
-                                             "; Path=/review; SameSite=Strict; Max-Age=31536000");
+                                             "; Path=/review; HttpOnly; SameSite=Strict; Max-Age=31536000" +
+                                             (call.request.secure ? "; Secure" : ""));
   return r;
 }
 
@@ -231,6 +232,19 @@ ReviewResponse ReviewSite::error(Call& call, int status, Msg title, Msg detail, 
 // ---------------------------------------------------------------------------------------------
 // Routing
 
+bool ReviewSite::sent_from_another_site(const ReviewRequest& request) {
+  // Fetch metadata is the browser's own verdict and survives a reverse proxy that rewrites Host;
+  // "none" is the officer's own action (a bookmark, the address bar).
+  if (!request.sec_fetch_site.empty()) return request.sec_fetch_site != "same-origin" && request.sec_fetch_site != "none";
+  if (request.origin.empty()) return false;  // neither header: not a browser that would be forged into it
+  if (request.origin == "null") return true;   // a sandboxed frame, a data: URL
+  const size_t scheme_end = request.origin.find("://");
+  if (scheme_end == std::string::npos) return true;
+  const std::string_view origin_host = std::string_view(request.origin).substr(scheme_end + 3);
+  return !std::equal(origin_host.begin(), origin_host.end(), request.host.begin(), request.host.end(),
+                     [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); });
+}
+
 ReviewResponse ReviewSite::handle(const ReviewRequest& request) {
   Call call(request);
   if (!serves(call.path)) return error(call, 404, Msg::err_not_found, Msg::err_not_found, "/review");
@@ -242,6 +256,11 @@ ReviewResponse ReviewSite::handle(const ReviewRequest& request) {
     r.headers.emplace_back("Allow", std::move(allow));
     return r;
   };
+
+  // Before anything else, the sign-in included (it has no session to bind a token to): a POST the
+  // browser says another site made is refused. The CSRF token below still guards every POST of a
+  // session, for browsers that send neither header.
+  if (post && sent_from_another_site(request)) return error(call, 403, Msg::err_forbidden, Msg::err_cross_site, "/review");
 
   call.session = auth_.session(cookie_value(request.cookie, OfficerAuth::kSessionCookie));
   try {
@@ -290,7 +309,7 @@ ReviewResponse ReviewSite::login_post(Call& call) {
   ReviewActivity activity{ReviewActivity::Kind::login, name, call.request.client, "", ""};
   if (result.outcome == OfficerAuth::LoginOutcome::ok) {
     auto r = redirect(call.nonce, "/review");
-    r.headers.emplace_back("Set-Cookie", auth_.session_cookie(*result.session));
+    r.headers.emplace_back("Set-Cookie", auth_.session_cookie(*result.session, call.request.secure));
     r.activity = activity;
     return r;
   }
@@ -308,7 +327,7 @@ ReviewResponse ReviewSite::logout(Call& call) {
     return error(call, 403, Msg::err_forbidden, Msg::err_csrf, "/review");
   auth_.logout(call.session->id);
   auto r = redirect(call.nonce, "/review/login");
-  r.headers.emplace_back("Set-Cookie", OfficerAuth::expired_session_cookie());
+  r.headers.emplace_back("Set-Cookie", OfficerAuth::expired_session_cookie(call.request.secure));
   r.activity = ReviewActivity{ReviewActivity::Kind::logout, call.session->officer, call.request.client, "", ""};
   return r;
 }

@@ -40,6 +40,12 @@ struct ReviewRequest {
   std::string cookie;  // the Cookie header, "" when none
   std::string body;    // application/x-www-form-urlencoded for POSTs
   std::string client;  // the client's address, "ip" or "ip:port" ("[v6]:port")
+  // A POST another site made the browser send is refused by these (audit/README.md, "Security of
+  // the review page"); `secure` also marks the cookies Secure.
+  std::string host = {};            // the Host header
+  std::string origin = {};          // the Origin header, "" when none
+  std::string sec_fetch_site = {};  // the Sec-Fetch-Site header, "" when none (older browsers, scripts)
+  bool secure = false;              // reached over HTTPS: the listener's TLS, or X-Forwarded-Proto: https
 };
 
 // What happened that the operational log should say (audit/ has no logger). Never the note text.
@@ -68,6 +74,10 @@ class ReviewSite {
  public:
   static constexpr size_t kPageSize = 50;
   static constexpr size_t kMaxNoteChars = 2000;  // code points
+
+  // True for a POST the browser says another site made: Sec-Fetch-Site other than same-origin (or
+  // none), else an Origin whose host is not the Host header. Pure.
+  static bool sent_from_another_site(const ReviewRequest& request);
 
   // The index is opened on the first page (a broken index makes pages fail, not the gateway).
   ReviewSite(OfficerAuthOptions auth, std::filesystem::path trail_dir, std::filesystem::path index_file,

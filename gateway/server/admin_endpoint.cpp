@@ -149,8 +149,14 @@ net::awaitable<void> serve_admin(ServerState& state, tcp::socket socket, ReloadF
       }
     } else if (audit::ReviewSite::serves(target)) {
       // The officers' page signs its users in itself: never behind the bearer token.
-      const audit::ReviewRequest request{std::string(req.method_string()), std::string(target),
-                                         std::string(req[http::field::cookie]), req.body(), client};
+      audit::ReviewRequest request{std::string(req.method_string()), std::string(target),
+                                   std::string(req[http::field::cookie]), req.body(), client};
+      request.host = std::string(req[http::field::host]);
+      request.origin = std::string(req[http::field::origin]);
+      request.sec_fetch_site = std::string(req["Sec-Fetch-Site"]);
+      // The admin listener is plain HTTP; behind a TLS-terminating proxy the cookies become Secure
+      // (a client that claims it falsely only loses its own cookies).
+      request.secure = beast::iequals(req["X-Forwarded-Proto"], "https");
       audit::ReviewResponse page = co_await review(request);
       res = text(static_cast<http::status>(page.status), std::move(page.body), page.content_type);
       for (auto& [name, value] : page.headers) {

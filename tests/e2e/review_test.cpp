@@ -119,3 +119,60 @@ TEST_CASE("the review page is off without officers", "[e2e][review]") {
   CHECK(r.status == 404);
   CHECK(contains(r.body, "audit.review.officers"));
 }
+
+TEST_CASE("a cross-site POST to the review page is refused, with or without the session cookie", "[e2e][review]") {
+  GatewayFixture gw(with_officer());
+  INFO(gw.where_to_look());
+  auto m = gw.mark();
+  REQUIRE(post(gw.url("/openai/v1/chat/completions"), chat_body(kCccdText)).status == 200);
+  const auto decisions = gw.decisions_since(m);
+  REQUIRE(decisions.size() == 1);
+  const std::string event_id = decisions[0].value("event_id", "");
+  const std::string login_form = "name=thanh&password=M%E1%BA%ADt-kh%E1%BA%A9u+e2e+7";  // kOfficerPassword
+  const std::string own_origin = "Origin: " + gw.admin_url("");
+  auto raw_post = [&](const std::string& path, const std::string& body, std::vector<std::string> headers) {
+    headers.push_back("Content-Type: application/x-www-form-urlencoded");
+    HttpRequest req;
+    req.method = "POST";
+    req.url = gw.admin_url(path);
+    req.body = body;
+    req.headers = std::move(headers);
+    return http(req);
+  };
+
+  // Another site's form posting the officer's password (login CSRF): refused, no session made.
+  auto forged_login = raw_post("/review/login", login_form, {"Origin: https://evil.example", "Sec-Fetch-Site: cross-site"});
+  CHECK(forged_login.status == 403);
+  CHECK_FALSE(forged_login.has_header("Set-Cookie"));
+  CHECK(contains(forged_login.body, "trang web khác"));
+  CHECK(raw_post("/review/login", login_form, {"Origin: https://evil.example"}).status == 403);  // an older browser: Origin only
+
+  // The page's own sign-in, as a browser sends it.
+  auto login = raw_post("/review/login", login_form, {own_origin, "Sec-Fetch-Site: same-origin"});
+  REQUIRE(login.status == 303);
+  const auto set_cookie = login.header("Set-Cookie");
+  CHECK(contains(set_cookie, "HttpOnly"));
+  CHECK(contains(set_cookie, "SameSite=Strict"));
+  const std::string cookie = "Cookie: " + set_cookie.substr(0, set_cookie.find(';'));
+
+  const std::string triage = "/review/event/" + event_id + "/triage";
+  // Another site's form with the officer's cookie attached (a browser ignoring SameSite): refused.
+  CHECK(raw_post(triage, "state=closed", {cookie, "Origin: https://evil.example", "Sec-Fetch-Site: cross-site"}).status == 403);
+  // Same origin but without the session's CSRF token: refused by the token.
+  CHECK(raw_post(triage, "state=closed", {cookie, own_origin, "Sec-Fetch-Site: same-origin"}).status == 403);
+  CHECK(raw_post(triage, "state=closed&csrf=" + std::string(64, '0'), {cookie, own_origin}).status == 403);
+  for (const auto& rec : gw.audit_records()) CHECK(rec.value("type", "") != "triage");  // nothing was triaged
+
+  // The pages themselves: CSP without inline code, no framing, no sniffing, no referrer, no cache.
+  HttpRequest page;
+  page.url = gw.admin_url("/review/event/" + event_id);
+  page.headers = {cookie};
+  auto detail = http(page);
+  REQUIRE(detail.status == 200);
+  CHECK(contains(detail.header("Content-Security-Policy"), "default-src 'none'"));
+  CHECK(contains(detail.header("Content-Security-Policy"), "frame-ancestors 'none'"));
+  CHECK_FALSE(contains(detail.header("Content-Security-Policy"), "unsafe-inline"));
+  CHECK(detail.header("X-Content-Type-Options") == "nosniff");
+  CHECK(detail.header("Referrer-Policy") == "no-referrer");
+  CHECK(detail.header("Cache-Control") == "no-store");
+}
