@@ -18,7 +18,8 @@
 # SAMPLE_EVERY [10] seconds; OUTAGE [120] seconds of SIEM outage (DURATION/4 when DURATION is
 # under 8 minutes), centred on the middle; RSS_SLOPE_MAX [256] KB per minute of RSS growth allowed
 # after the memory warm-up, MEM_WARMUP [2 x RELOAD_EVERY + SAMPLE_EVERY] seconds into the soak (the
-# "memory flat" check); THREADS [1] promptwall worker threads; SERVER_CPUS [0]
+# "memory flat" check); HEAP_GROWTH_MAX [4096] KB the heap's bytes in use may grow from before the
+# soak to after it (the leak check, with gdb); THREADS [1] promptwall worker threads; SERVER_CPUS [0]
 # (upstream, promptwall) and CLIENT_CPUS [1] (wrk, rsyslog, curl) for taskset, empty for none;
 # BASE_PORT [28600] (four ports from it); CSV_OUT, a path the samples CSV is copied to; KEEP=1
 # keeps the work directory (a failed run always keeps it). Needs wrk, nginx (nginx-light), rsyslog,
@@ -45,6 +46,7 @@ if [ -n "${OUTAGE:-}" ]; then outage=$(to_seconds "$OUTAGE")
 elif [ "$duration" -lt 480 ]; then outage=$((duration / 4))
 else outage=120; fi
 rss_slope_max=${RSS_SLOPE_MAX:-256}
+heap_growth_max=${HEAP_GROWTH_MAX:-4096}
 threads=${THREADS:-1}
 base_port=${BASE_PORT:-28600}
 if [ "$(nproc)" -ge 2 ]; then server_cpus=${SERVER_CPUS-0}; client_cpus=${CLIENT_CPUS-1}
@@ -267,6 +269,20 @@ reload() {
            "http://127.0.0.1:$admin_port/reload" || echo "000,0")
   echo "$(elapsed),$status,$(grep -q '"ok": *true' "$out" && echo 1 || echo 0),$(sed -n 's/.*"version": *"\([0-9a-f]\{12\}\).*/\1/p' "$out")" >>"$reloads"
 }
+# The heap's bytes in use (glibc's malloc_stats, through gdb, printed on promptwall's stderr: its
+# log), which only live allocations move: a leak shows here however the allocator keeps its pages.
+# Taken with no load running (before the soak, after it), so gdb's pause disturbs nothing.
+# Prints nothing when gdb is missing or cannot attach.
+heap_in_use() {
+  command -v gdb >/dev/null 2>&1 || return 0
+  local before
+  before=$(wc -l <"$work/promptwall.log")
+  gdb -batch -ex 'call (void) malloc_stats()' "/proc/$pw_pid/exe" -p "$pw_pid" >"$work/gdb-stats.txt" 2>&1 || true
+  tail -n +"$((before + 1))" "$work/promptwall.log" |
+    awk '/^Total \(incl. mmap\):/ { total = 1 } total && /^in use bytes/ { print $NF; exit }'
+}
+heap_before=$(heap_in_use)
+rss_before_soak=$(proc_status VmRSS)
 reloads_ok_before=$(metric 'promptwall_ruleset_reloads_total{result="ok"}')
 reloads_failed_before=$(metric 'promptwall_ruleset_reloads_total{result="failed"}')
 log_lines_before=$(wc -l <"$work/promptwall.log")
@@ -318,9 +334,11 @@ reloads_failed=$(($(metric 'promptwall_ruleset_reloads_total{result="failed"}') 
 pw_threads=$(proc_status Threads)
 # What of the RSS is memory the process freed and glibc kept: malloc_trim(0) gives it back. A leak
 # stays; kept pages go. Needs gdb (ptrace); the load is over, so the pause disturbs nothing.
+# (gdb reads /proc/PID/exe: the binary that runs, even if the build has replaced the file since.)
+heap_after=$(heap_in_use)
 rss_trimmed= trim_note="gdb is not installed"
 if command -v gdb >/dev/null 2>&1; then
-  gdb -batch -ex 'call (int) malloc_trim(0)' "$bin" -p "$pw_pid" >"$work/gdb.txt" 2>&1 || true
+  gdb -batch -ex 'call (int) malloc_trim(0)' "/proc/$pw_pid/exe" -p "$pw_pid" >"$work/gdb.txt" 2>&1 || true
   if grep -q '^\$1 = ' "$work/gdb.txt" && kill -0 "$pw_pid" 2>/dev/null; then
     rss_trimmed=$(proc_status VmRSS)
   else
@@ -333,7 +351,7 @@ stop_rsyslog
 kill -TERM "$pw_pid"
 pw_status=0
 wait "$pw_pid" || pw_status=$?
-pw_log_new=$(tail -n +"$((log_lines_before + 1))" "$work/promptwall.log")
+pw_log_new=$(tail -n +"$((log_lines_before + 1))" "$work/promptwall.log" | grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' || true)
 
 verify_status=0
 "$bin" audit verify "$work/audit" >"$work/verify.txt" 2>&1 || verify_status=$?
@@ -391,6 +409,11 @@ if [ -n "$rss_trimmed" ]; then
 else
   echo "  (no malloc_trim figure: $trim_note)"
 fi
+if [ -n "$heap_before" ] && [ -n "$heap_after" ]; then
+  heap_growth=$((heap_after - heap_before))
+  echo "heap in use (malloc_stats): $((heap_before / 1024)) KB before the soak (RSS $((rss_before_soak / 1024)) MB), $((heap_after / 1024)) KB after it:" \
+       "$((heap_growth / 1024)) KB more, $(awk -v g="$heap_growth" -v n="${run[requests]}" 'BEGIN { printf "%.3f", g / n }') bytes per request of the soak"
+fi
 max_behind=$(awk -F, 'NR > 1 && $9 > m { m = $9 } END { print m + 0 }' "$csv")
 drained_at=$(awk -F, -v oe="$outage_end" 'NR > 1 && $2 >= oe && $9 == 0 { print $2; exit }' "$csv")
 echo "SIEM outage: ${outage}s from +${outage_start}s; backlog at most $max_behind records; back to 0 by +${drained_at:-?}s (sampled every ${sample_every}s)"
@@ -420,6 +443,12 @@ verdict "$(flag "$([ "$outage_logged" = 1 ] && [ "$max_behind" -gt 0 ] && [ "$si
         "the SIEM outage was noticed (log: unreachable), its backlog ($max_behind) drained (0 behind at the end)"
 verdict "$(awk -v s="$slope" -v m="$rss_slope_max" 'BEGIN { print (s <= m) ? 1 : 0 }')" \
         "memory flat: RSS slope after the warm-up (${mem_warmup}s) $slope KB/min <= $rss_slope_max (start $((rss_start / 1024)) MB, end $((rss_end / 1024)) MB)"
+if [ -n "$heap_before" ] && [ -n "$heap_after" ]; then
+  verdict "$(flag "$([ "$heap_growth" -le $((heap_growth_max * 1024)) ] && echo 1)")" \
+          "no leak: the heap in use grew by $((heap_growth / 1024)) KB over the soak <= $heap_growth_max KB"
+else
+  echo "SKIP  no leak (the heap in use): gdb is not installed or could not attach"
+fi
 verdict "$(flag "$([ "$errors_in_log" -eq 0 ] && echo 1)")" "no error in promptwall's log during the soak ($errors_in_log error lines)"
 verdict "$(flag "$([ "$pw_status" -eq 0 ] && echo 1)")" "promptwall stopped cleanly on SIGTERM (exit $pw_status)"
 # wrk drops the answers still in flight when a run's time is up (at most one per connection), so
