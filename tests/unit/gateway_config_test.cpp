@@ -276,6 +276,16 @@ TEST_CASE("errors name file, line and key", "[config]") {
     CHECK_THAT(error_of(kListen + "limits: {max_body_bytes: 1MiB\nthreads: 1\n"),
                Catch::StartsWith("test.yaml:") && Catch::Contains("YAML syntax error"));
   }
+  SECTION("a value or a bad escape quoted with its control bytes escaped, the problem on its one line") {
+    // Found by fuzz/config_fuzz.cpp: a line break in a quoted value, or in yaml-cpp's reading of a bad
+    // escape, split one problem over two lines; an ESC could repaint the administrator's terminal.
+    CHECK(error_of(kListen + "log_level: \"a\\nb\\x1b[31m\"\n") ==
+          "test.yaml:2: key `log_level`: expected trace, debug, info, warn or error, got 'a\\nb\\x1b[31m'");
+    // The fuzzer's input: yaml-cpp's message ends in the line break it stopped at.
+    const std::string bad_escape = error_of(std::string("nullf f}\nlimit3]\xff\xff\xff\0\n", 21));
+    CHECK_THAT(bad_escape, Catch::StartsWith("test.yaml:3: YAML syntax error: "));
+    CHECK(bad_escape.find('\n') == std::string::npos);
+  }
   SECTION("not a mapping") {
     CHECK_THAT(error_of("- a\n- b\n"), Catch::StartsWith("test.yaml:1: the configuration must be a mapping"));
     CHECK(error_of("") == "test.yaml:1: the configuration is empty; it needs at least `listen`");
