@@ -7,8 +7,9 @@
 //     "fuzz:LINE: why" with LINE in 1..(lines of the file) ascending;
 //   - a users file that parsed holds exactly its entries: every line that is not blank or a
 //     comment names a user it contains (is_identity_name), size() is their count (names unique);
-//   - a refusal never quotes a hash (it is as good as a password offline): no line's hash of 8+
-//     bytes appears in the error, unless it is also text of a name or of the fixed messages;
+//   - a refusal never quotes a hash (it is as good as a password offline): no line's bcrypt or
+//     argon2 hash appears in the error, unless it is also text of a name (which is quoted; a hash
+//     holds no quote, space or newline, so it cannot straddle a name and the text around it);
 //   - a groups file that parsed: every group and member is an identity name, a group's members are
 //     unique, and groups_of(user) is sorted and is exactly the groups whose members list the user
 //     (for the first 64 members listed and one user listed nowhere).
@@ -82,15 +83,14 @@ void check_users(std::string_view text) {
   } catch (const IdentityFileError& e) {
     const std::string what = e.what();
     check_error(what, line_count);
-    std::string names;  // every name, and the fixed text a message is made of
+    std::string names;
     for (const std::string_view line : lines) names += std::string(trim(line.substr(0, line.find(':')))) + "\n";
-    names += "expected `name:hash` is not a valid user name (no spaces, ':' or ',') the hash of is not bcrypt ($2y$, "
-             "$2b$, $2a$) or argon2 ($argon2id$, $argon2i$); make one with `htpasswd -nB ` user is listed twice";
     for (const std::string_view line : lines) {
       const size_t colon = line.find(':');
       if (colon == std::string_view::npos) continue;
       const std::string_view hash = trim(line.substr(colon + 1));
-      if (hash.size() >= 8 && names.find(hash) == std::string::npos) require(what.find(hash) == std::string::npos);
+      if (is_supported_password_hash(hash) && names.find(hash) == std::string::npos)
+        require(what.find(hash) == std::string::npos);
     }
   }
 }
