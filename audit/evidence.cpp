@@ -58,7 +58,8 @@ void append_context(std::string& out, std::string_view ch) {
 
 }  // namespace
 
-std::string masked_excerpt(std::string_view text, size_t begin, size_t end, size_t context_chars) {
+std::string masked_excerpt(std::string_view text, size_t begin, size_t end, size_t context_chars,
+                           const std::vector<std::pair<size_t, size_t>>& also_masked) {
   end = std::min(end, text.size());
   begin = std::min(begin, end);
   while (begin > 0 && is_continuation(static_cast<unsigned char>(text[begin]))) --begin;
@@ -70,8 +71,17 @@ std::string masked_excerpt(std::string_view text, size_t begin, size_t end, size
   for (size_t n = 0; n < context_chars && right < text.size(); ++n) right = next_char(text, right);
 
   std::string out;
+  // A context character another finding covers is masked like a match, so no finding shows in
+  // clear as another's context (issue 15: the e2e check found a stamp beside a document number).
+  auto context = [&](size_t i) {
+    const size_t next = next_char(text, i);
+    const std::string_view ch = text.substr(i, next - i);
+    for (const auto& [b, e] : also_masked)
+      if (i < e && next > b) return void(out += is_ascii_separator(ch) ? std::string(ch) : std::string(kMask));
+    append_context(out, ch);
+  };
   if (left > 0) out += kEllipsis;
-  for (size_t i = left; i < begin; i = next_char(text, i)) append_context(out, text.substr(i, next_char(text, i) - i));
+  for (size_t i = left; i < begin; i = next_char(text, i)) context(i);
 
   std::vector<std::string_view> chars;
   for (size_t i = begin; i < end; i = next_char(text, i)) chars.push_back(text.substr(i, next_char(text, i) - i));
@@ -85,7 +95,7 @@ std::string masked_excerpt(std::string_view text, size_t begin, size_t end, size
   }
   out += "\u00bb";  // »
 
-  for (size_t i = end; i < right; i = next_char(text, i)) append_context(out, text.substr(i, next_char(text, i) - i));
+  for (size_t i = end; i < right; i = next_char(text, i)) context(i);
   if (right < text.size()) out += kEllipsis;
   return out;
 }
@@ -132,13 +142,13 @@ EvidenceMaker EvidenceMaker::load_or_create(const std::filesystem::path& file) {
   return EvidenceMaker(std::move(key));
 }
 
-MatchEvidence EvidenceMaker::make(std::string_view text, size_t begin, size_t end, std::string where,
-                                  size_t context_chars) const {
+MatchEvidence EvidenceMaker::make(std::string_view text, size_t begin, size_t end, std::string where, size_t context_chars,
+                                  const std::vector<std::pair<size_t, size_t>>& also_masked) const {
   end = std::min(end, text.size());
   begin = std::min(begin, end);
   MatchEvidence m;
   m.where = std::move(where);
-  m.excerpt = masked_excerpt(text, begin, end, context_chars);
+  m.excerpt = masked_excerpt(text, begin, end, context_chars, also_masked);
   m.hmac = hmac_hex(text.substr(begin, end - begin));
   return m;
 }

@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "audit/event.h"
 
@@ -30,8 +32,10 @@ class EvidenceMaker {
 
   // `text` is the segment the match was found in, [begin, end) its byte span (clamped to the text,
   // widened to whole UTF-8 characters). `context_chars` characters of context either side.
-  MatchEvidence make(std::string_view text, size_t begin, size_t end, std::string where,
-                     size_t context_chars = 16) const;
+  // `also_masked`: the byte spans of the segment's other findings, masked wholly where the context
+  // reaches them (a stamp beside a document number is never shown in clear as its context).
+  MatchEvidence make(std::string_view text, size_t begin, size_t end, std::string where, size_t context_chars = 16,
+                     const std::vector<std::pair<size_t, size_t>>& also_masked = {}) const;
 
   // hex HMAC-SHA-256 of `bytes` under the key.
   std::string hmac_hex(std::string_view bytes) const;
@@ -40,7 +44,9 @@ class EvidenceMaker {
   std::string key_;
 };
 
-// The masked excerpt alone (pure; exposed for tests and the CLI).
-std::string masked_excerpt(std::string_view text, size_t begin, size_t end, size_t context_chars);
+// The masked excerpt alone (pure; exposed for tests and the CLI). Context characters inside one of
+// `also_masked`'s [begin, end) byte spans are masked like the match (separators kept).
+std::string masked_excerpt(std::string_view text, size_t begin, size_t end, size_t context_chars,
+                           const std::vector<std::pair<size_t, size_t>>& also_masked = {});
 
 }  // namespace promptwall::audit

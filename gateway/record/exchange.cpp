@@ -54,8 +54,14 @@ audit::DecisionEvent decision_event(const Origin& origin, const Exchange& ex, co
       const std::string& location = in.findings[i].location.empty() ? segment.location : in.findings[i].location;
       if (std::find(it->locations.begin(), it->locations.end(), location) == it->locations.end())
         it->locations.push_back(location);
-      if (it->evidence.size() < audit::kMaxEvidencePerRule)
-        it->evidence.push_back(evidence.make(segment.text, f.span.begin, f.span.end, location));
+      if (it->evidence.size() < audit::kMaxEvidencePerRule) {
+        // The segment's other findings are masked too where this one's context reaches them.
+        std::vector<std::pair<size_t, size_t>> others;
+        for (size_t j = 0; j < in.findings.size(); ++j)
+          if (j != i && in.findings[j].segment == in.findings[i].segment)
+            others.emplace_back(in.findings[j].finding.span.begin, in.findings[j].finding.span.end);
+        it->evidence.push_back(evidence.make(segment.text, f.span.begin, f.span.end, location, 16, others));
+      }
     }
     for (const InspectedFile& file : in.files) {
       audit::EventFile out;

@@ -158,6 +158,22 @@ TEST_CASE("a masked excerpt keeps context and only the ends of a long match", "[
   CHECK(masked_excerpt("a\nTOI MAT\tb", 2, 9, 5) == "a «••• •••» b");
 }
 
+TEST_CASE("another finding in a match's context is masked, never shown in clear", "[audit][evidence]") {
+  // The slide e2e.no_raw_secrets caught: the stamp was the context of the document number's excerpt.
+  const std::string text = "TỐI MẬT\nSố: 12/QĐ-UBND\nNgười trình bày: Nguyễn Văn An";
+  const size_t number = text.find("12/QĐ-UBND"), number_end = number + std::string("12/QĐ-UBND").size();
+  const size_t stamp_end = std::string("TỐI MẬT").size();
+  CHECK(masked_excerpt(text, number, number_end, 16).find("TỐI MẬT") != std::string::npos);  // without the spans
+  const std::string excerpt = masked_excerpt(text, number, number_end, 16, {{0, stamp_end}});
+  CHECK(excerpt == "••• ••• Số: «12/••-••ND» Người trình bày…");
+  CHECK(excerpt.find("MẬT") == std::string::npos);
+  // Through the EvidenceMaker, as the gateway makes an event's evidence.
+  const EvidenceMaker maker(std::string(32, 'k'));
+  CHECK(maker.make(text, number, number_end, "slide 2", 16, {{0, stamp_end}}).excerpt == excerpt);
+  // A span that only begins inside the context masks what is inside it, nothing more.
+  CHECK(masked_excerpt("ab MẬT cd", 0, 2, 8, {{3, 3 + std::string("MẬT").size()}}) == "«••» ••• cd");
+}
+
 TEST_CASE("a span cutting a UTF-8 character is widened, never split", "[audit][evidence]") {
   const std::string text = "xMẬTy";
   // Begin inside "Ậ" (3 bytes starting at 2): the excerpt still holds whole characters.
