@@ -1,17 +1,52 @@
 #include "rules/pack_loader.h"
 
 #include <re2/re2.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <optional>
 #include <set>
 #include <sstream>
 
 namespace promptwall {
 namespace {
+
+// Finds the first alias (`*name`) of a YAML text. Rule packs refuse them: an alias shares its
+// node, so `- *rule` repeated, each sharing a list of examples that shares a list of places,
+// multiplies the work of the schema walk below (a 51 KB pack of three such levels took a minute
+// of CPU to load, and `serve` loads packs on every reload). Packs are short enough to write out.
+class AliasFinder : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> first;
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    if (!first) first = mark;
+  }
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+std::optional<YAML::Mark> first_alias(const std::string& content) {
+  std::istringstream in(content);
+  YAML::Parser parser(in);
+  AliasFinder finder;
+  try {
+    while (!finder.first && parser.HandleNextDocument(finder)) {
+    }
+  } catch (const YAML::Exception&) {
+    // A syntax error: YAML::Load has reported it already.
+  }
+  return finder.first;
+}
 
 class Reader {
  public:
@@ -296,6 +331,11 @@ LoadedPack PackLoader::load_text(std::string file, std::string content) {
   } catch (const YAML::ParserException& e) {
     out.diagnostics.push_back(Diagnostic{Diagnostic::Level::error, SourceLocation{file, e.mark.line + 1}, "",
                                          "YAML syntax error: " + e.msg});
+    return out;
+  }
+  if (const auto alias = first_alias(content)) {
+    out.diagnostics.push_back(Diagnostic{Diagnostic::Level::error, SourceLocation{file, alias->line + 1}, "",
+                                         "YAML aliases (*name) are not allowed in a rule pack: write the value out"});
     return out;
   }
   if (!root.IsMap()) {

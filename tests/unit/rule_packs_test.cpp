@@ -238,3 +238,30 @@ TEST_CASE("the ruleset version is a content hash") {
   CHECK(a.ruleset->version() != b.ruleset->version());
   CHECK(compile_yaml(one_rule_pack("    patterns: ['abc']\n")).ruleset->version() == a.ruleset->version());
 }
+
+TEST_CASE("a pack with YAML aliases is refused at the alias's line, an anchor alone is fine", "[packs][aliases]") {
+  // Found by fuzzing the loader: aliases share nodes, so a pack of repeated `- *r` whose examples
+  // share a list of places multiplied the schema walk (a 51 KB pack took a minute to load).
+  const std::string rule =
+      "  - &r\n    id: t.a\n    description: d\n    category: custom_term\n    severity: low\n    action: warn\n"
+      "    patterns: ['abc']\n    message: {vi: 'a', en: 'b'}\n"
+      "    examples:\n      ignore: [y]\n      match:\n        - {text: abc, place: &p [header, footer]}\n"
+      "        - {text: abd, place: *p}\n";
+  LoadedPack aliased = PackLoader::load_text("test.yaml", "pack: t\nversion: '1'\nrules:\n" + rule + "  - *r\n");
+  CHECK_FALSE(aliased.pack);
+  // The first alias is the examples' `*p` (line 16), before the rule's `*r`.
+  CHECK(mentions(aliased.diagnostics, "test.yaml:16: error: YAML aliases (*name) are not allowed in a rule pack", 16));
+
+  std::string bomb = "pack: t\nversion: '1'\nrules:\n" + rule;
+  for (int i = 0; i < 2000; ++i) bomb += "  - *r\n";
+  LoadedPack refused = PackLoader::load_text("test.yaml", bomb);
+  CHECK_FALSE(refused.pack);
+  CHECK(refused.diagnostics.size() == 1);
+
+  std::string anchored = rule;
+  anchored.replace(anchored.find("place: *p"), 9, "place: [header]");
+  LoadedPack fine = PackLoader::load_text("test.yaml", "pack: t\nversion: '1'\nrules:\n" + anchored);
+  REQUIRE(fine.pack);
+  CHECK(fine.diagnostics.empty());
+  CHECK(fine.pack->rules.at(0).match_examples.size() == 2);
+}
