@@ -37,6 +37,8 @@
 #include <vector>
 
 #include "../support/temp_dir.h"
+#include "evidence.h"
+#include "sensitive_values.h"
 #include "subprocess.h"
 
 namespace promptwall::e2e {
@@ -219,7 +221,7 @@ inline json run_node(const std::string& script, std::vector<std::string> args,
 
 inline json openai_client(const std::string& base_url, const std::string& mode, const std::string& prompt,
                           std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"--base-url", base_url, "--api-key", "sk-e2e-test", "--mode", mode, "--prompt", prompt};
+  std::vector<std::string> args = {"--base-url", base_url, "--api-key", kClientApiKey, "--mode", mode, "--prompt", prompt};
   args.insert(args.end(), extra.begin(), extra.end());
   return run_node("openai_client.js", args);
 }
@@ -343,8 +345,6 @@ struct GatewayOptions {
   std::string extra_config;          // more top-level sections (YAML), e.g. `identity:` and `policy:`
 };
 
-inline constexpr const char* kAdminToken = "test-token";
-
 inline CommandResult serve_check(const fs::path& config) {
   return run_command({PROMPTWALL_BINARY, "serve", "--check", "--config", config.string()});
 }
@@ -365,6 +365,11 @@ class GatewayFixture {
       admin_port_ = free_port();
       closed_port_ = free_port();
       audit_dir_ = options.audit_dir.empty() ? dir_.path() / "audit" : fs::path(options.audit_dir);
+      if (attempt == 1) {
+        // What the product writes, kept for e2e.no_raw_secrets: its log and standard output, the
+        // trail with its SQLite index (copied after the gateway has stopped; evidence.h).
+        for (const auto& path : {log_, dir_.path() / "gateway.out", audit_dir_}) evidence_.watch(path);
+      }
       write_text(config_, config_yaml(options));
       start();
       try {
@@ -540,6 +545,8 @@ class GatewayFixture {
   }
 
   TempDir dir_;
+  // Destroyed after the gateway process below has stopped, before the directory goes.
+  EvidenceKeeper evidence_{"gateway"};
   Certificates certs_;
   FakeUpstream upstream_;
   FakeUpstream upstream_tls_;
@@ -556,14 +563,7 @@ inline GatewayFixture& shared_gateway() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Texts the built-in packs act on (checked with `promptwall scan`).
-
-inline constexpr const char* kClean = "Viết bài thơ về mùa thu Hà Nội";
-inline constexpr const char* kSecretLine = "Độ mật: TUYỆT MẬT";             // vn.secret.degree-field, block
-inline constexpr const char* kCccd = "001203004567";
-inline constexpr const char* kCccdText = "Số CCCD của anh Nam là 001203004567";  // vn.pii.cccd, redact
-inline constexpr const char* kPhone = "0912345678";                          // vn.pii.phone, redact
-inline constexpr const char* kDocNumber = "Số 123/QĐ-UBND ngày 5/3";         // vn.doc.admin-number, warn
+// The texts the tests send (kClean, kSecretLine, kCccd...) are in sensitive_values.h.
 
 inline std::string replace_all(std::string s, std::string_view from, std::string_view to) {
   for (size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) s.replace(at, from.size(), to);

@@ -50,6 +50,7 @@ bool wait_for(Condition condition, std::chrono::milliseconds timeout) {
 class Rsyslog {
  public:
   Rsyslog(std::string binary, const fs::path& dir, uint16_t port) : binary_(std::move(binary)), dir_(dir), port_(port) {
+    evidence_.watch(received());  // the SIEM's side, for e2e.no_raw_secrets
     fs::create_directories(dir_ / "work");
     write_text(dir_ / "rsyslog.conf",
                "global(workDirectory=\"" + (dir_ / "work").string() + "\" maxMessageSize=\"64k\")\n"
@@ -83,6 +84,7 @@ class Rsyslog {
   std::string binary_;
   fs::path dir_;
   uint16_t port_;
+  EvidenceKeeper evidence_{"siem"};  // copies after rsyslogd has stopped
   std::unique_ptr<ChildProcess> process_;
 };
 
@@ -322,6 +324,7 @@ std::optional<std::vector<std::string>> frames(const std::string& stream) {
 class TlsSink {
  public:
   TlsSink(const fs::path& dir, const Certificates& certs) : out_(dir / "tls-received.bin"), port_(free_port()) {
+    evidence_.watch(out_);  // the SIEM's side, for e2e.no_raw_secrets
     process_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{"node", e2e_script("tls_sink.js"), "--port", std::to_string(port_), "--cert",
                                  certs.server_crt.string(), "--key", certs.server_key.string(), "--out", out_.string()},
@@ -336,6 +339,7 @@ class TlsSink {
  private:
   fs::path out_;
   uint16_t port_;
+  EvidenceKeeper evidence_{"siem"};  // copies after the receiver has stopped
   std::unique_ptr<ChildProcess> process_;
 };
 

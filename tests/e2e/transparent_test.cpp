@@ -331,6 +331,7 @@ class Office {
     write_text(config(), y.str());
     // The state directory is the run's own, so no organisation CA is found there by default.
     fs::create_directories(dir_.path() / "state");
+    for (const auto& path : {dir_.path() / "gateway.log", dir_.path() / "gateway.out", dir_.path() / "audit"}) evidence_.watch(path);
     processes_.push_back(std::make_unique<ChildProcess>(
         in_ns(ns_.gateway, {"env", "PROMPTWALL_STATE_DIR=" + (dir_.path() / "state").string(), PROMPTWALL_BINARY, "serve",
                             "--config", config().string()}),
@@ -349,6 +350,8 @@ class Office {
   bool organisation_ca_;
   std::string listen_;
   TempDir dir_;
+  // The gateway's log, trail and index for e2e.no_raw_secrets, copied after processes_ stopped.
+  EvidenceKeeper evidence_{"gateway"};
   Namespaces ns_;
   Certificates certs_;
   std::string download_;
