@@ -142,14 +142,14 @@ class ConfigReader {
  private:
   using KeyHandler = std::function<void(const std::string& key, const YAML::Node& value, const std::string& path)>;
 
-  // A message quotes what the file says (a value, yaml-cpp's reading of a bad escape), which can hold
-  // a line break or a terminal escape: control bytes are written as escapes, so each problem stays
-  // on its one line and nothing in the file can forge another (found by fuzz/config_fuzz.cpp).
+  // A key path and a message quote what the file says (a quoted key, a value, yaml-cpp's reading of
+  // a bad escape), which can hold a line break or a terminal escape: control bytes are written as
+  // escapes, so each problem stays on its one line and nothing in the file can forge another (found
+  // by fuzz/config_fuzz.cpp).
   void add(int zero_based_line, const std::string& path, const std::string& message) {
     int line = zero_based_line >= 0 ? zero_based_line + 1 : 1;
     std::string text = source_ + ":" + std::to_string(line) + ": ";
-    if (!path.empty()) text += "key `" + path + "`: ";
-    for (const char c : message) {
+    for (const char c : (path.empty() ? "" : "key `" + path + "`: ") + message) {
       const auto byte = static_cast<unsigned char>(c);
       if (byte >= 0x20 && byte != 0x7f) {
         text += c;

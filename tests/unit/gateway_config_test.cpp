@@ -276,11 +276,13 @@ TEST_CASE("errors name file, line and key", "[config]") {
     CHECK_THAT(error_of(kListen + "limits: {max_body_bytes: 1MiB\nthreads: 1\n"),
                Catch::StartsWith("test.yaml:") && Catch::Contains("YAML syntax error"));
   }
-  SECTION("a value or a bad escape quoted with its control bytes escaped, the problem on its one line") {
-    // Found by fuzz/config_fuzz.cpp: a line break in a quoted value, or in yaml-cpp's reading of a bad
-    // escape, split one problem over two lines; an ESC could repaint the administrator's terminal.
+  SECTION("a key, a value or a bad escape quoted with its control bytes escaped, the problem on its one line") {
+    // Found by fuzz/config_fuzz.cpp: a line break in a quoted key or value, or in yaml-cpp's reading
+    // of a bad escape, split one problem over two lines; an ESC could repaint the administrator's terminal.
     CHECK(error_of(kListen + "log_level: \"a\\nb\\x1b[31m\"\n") ==
           "test.yaml:2: key `log_level`: expected trace, debug, info, warn or error, got 'a\\nb\\x1b[31m'");
+    CHECK_THAT(error_of(kListen + "\"limits\\r\\nthreads\": 1\n"),
+               Catch::StartsWith("test.yaml:2: key `limits\\x0d\\nthreads`: unknown key"));
     // The fuzzer's input: yaml-cpp's message ends in the line break it stopped at.
     const std::string bad_escape = error_of(std::string("nullf f}\nlimit3]\xff\xff\xff\0\n", 21));
     CHECK_THAT(bad_escape, Catch::StartsWith("test.yaml:3: YAML syntax error: "));
