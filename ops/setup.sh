@@ -4,11 +4,14 @@
 #
 #   ops/setup.sh            install + build (Release) into ./build
 #   ops/setup.sh --test     install + build + run the whole test suite (ctest), then build it
-#                           with ASan+UBSan in ./build-asan and run it again (--no-asan skips)
+#                           with ASan+UBSan in ./build-asan and run it again (--no-asan skips),
+#                           then every fuzz target for PROMPTWALL_CI_FUZZ_SECONDS each (default
+#                           30, 0 skips; ops/fuzz.sh, two at a time)
 #   ops/setup.sh --run      install + build + scan a sample prompt, then start the gateway on its
 #                           embedded default configuration (promptwall serve)
-#   ops/setup.sh --fuzz [S] install clang-14 + libclang-rt-14-dev, build the libFuzzer targets in
-#                           ./build-fuzz and run each for S seconds (default 60; fuzz/README.md)
+#   ops/setup.sh --fuzz [S] install clang-14 + libclang-rt-14-dev, then ops/fuzz.sh --seconds S:
+#                           build the libFuzzer targets in ./build-fuzz and run each for S seconds
+#                           (default 60; long runs: ops/fuzz.sh directly, fuzz/README.md)
 #   ops/setup.sh --tsan     install + build with ThreadSanitizer in ./build-tsan, run the e2e suite
 #                           under it; fails on any report (tests/run-tsan-e2e.sh; not in CI)
 set -euo pipefail
@@ -57,8 +60,9 @@ packages=(
 if [ "$mode" = test ] || [ "$mode" = tsan ]; then packages+=(rsyslog); fi
 # The .deb's test boots systemd in a container (systemd-nspawn) to start the installed unit.
 if [ "$mode" = test ]; then packages+=(systemd-container); fi
-# libFuzzer: clang's runtime is only a recommended package of clang-14, so it is named.
-if [ "$mode" = fuzz ]; then packages+=(clang-14 libclang-rt-14-dev); fi
+# libFuzzer: clang's runtime is only a recommended package of clang-14, so it is named. The test
+# run fuzzes every target for a bounded time too.
+if [ "$mode" = fuzz ] || [ "$mode" = test ]; then packages+=(clang-14 libclang-rt-14-dev); fi
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -73,6 +77,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 [ "$mode" = deps ] && exit 0
+# One way to run fuzzers: ops/fuzz.sh builds build-fuzz/ and runs them.
+[ "$mode" = fuzz ] && exec bash ops/fuzz.sh --seconds "$fuzz_seconds"
 if [ "$asan" = unset ]; then
   if [ "$mode" = test ]; then asan=1; else asan=0; fi
 fi
@@ -102,23 +108,6 @@ if [ "$mode" = test ] || [ "$mode" = tsan ]; then
 fi
 
 jobs=$(nproc)
-if [ "$mode" = fuzz ]; then
-  echo "== configuring and building the fuzz targets (clang-14, libFuzzer + ASan + UBSan) in build-fuzz/"
-  CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROMPTWALL_FUZZ=ON \
-    -DPROMPTWALL_TESTS=OFF -DPROMPTWALL_BENCH=OFF >/dev/null
-  cmake --build build-fuzz -j "$jobs" --target fuzzers
-  for binary in build-fuzz/fuzz/*_fuzz; do
-    name=$(basename "$binary" _fuzz)
-    mkdir -p "build-fuzz/corpus/$name"
-    # Documents keep their zip directory at the end: inputs as long as their seeds (fuzz/README.md).
-    max_len=1024
-    case $name in file_type|mime_message|rtf_reader|office_zip|document_extractor) max_len=65536 ;; esac
-    echo "== fuzzing $name for ${fuzz_seconds}s"
-    "$binary" -max_total_time="$fuzz_seconds" -max_len="$max_len" -artifact_prefix=build-fuzz/ \
-      "build-fuzz/corpus/$name" "fuzz/corpus/$name"
-  done
-  exit 0
-fi
 # The e2e suite under ThreadSanitizer, in its own tree (tests/README.md).
 if [ "$mode" = tsan ]; then exec tests/run-tsan-e2e.sh; fi
 echo "== configuring and building (Release) in build/"
@@ -138,6 +127,16 @@ case "$mode" in
     if [ "$asan" = 1 ]; then
       echo "== running tests under ASan+UBSan"
       (cd build-asan && ctest --output-on-failure -j "$jobs")
+    fi
+    # Every fuzz target (whatever fuzz/ builds), a bounded time each; a crash, leak or timeout
+    # fails the run with its input and the command that reproduces it (fuzz/README.md).
+    fuzz_seconds=${PROMPTWALL_CI_FUZZ_SECONDS:-30}
+    if [ "$fuzz_seconds" = 0 ]; then
+      echo "== fuzzing skipped: PROMPTWALL_CI_FUZZ_SECONDS=0"
+    else
+      started=$SECONDS
+      bash ops/fuzz.sh --seconds "$fuzz_seconds" --jobs "$jobs"
+      echo "== fuzz build and runs took $((SECONDS - started))s"
     fi
     ;;
   run)
