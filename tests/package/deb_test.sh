@@ -13,10 +13,14 @@
 #
 #   tests/package/deb_test.sh BUILD_DIR SOURCE_DIR CONFIG_FILE UNIT_FILE BINARY
 #
-# Exit 0 passed, 1 failed, 77 skipped (not root, no dpkg, no systemd-nspawn, or promptwall already
-# installed on this machine, which the test would replace and purge). One run at a time (a lock);
-# its ports are free loopback ports, so other tests may run beside it. PROMPTWALL_E2E_KEEP=1 keeps
-# the work directory (logs, the container's journal, the .deb).
+# Exit 0 passed, 1 failed, 77 skipped (not root, no dpkg, no systemd-nspawn, in a chroot, or the
+# promptwall package really installed here, which the test would replace and purge); a skip prints
+# "SKIP: why", which ctest shows. Leftovers never decide: what an earlier run of this test left (it
+# was killed before its cleanup) is found by its marker and removed first, and directories of
+# promptwall's that dpkg does not know of (an old manual install, a removed package's state) are
+# moved aside for the run and put back afterwards. One run at a time (a lock); its ports are free
+# loopback ports, so other tests may run beside it. PROMPTWALL_E2E_KEEP=1 keeps the work directory
+# (logs, the container's journal, the .deb).
 set -euo pipefail
 
 build_dir=$1 source_dir=$2 config_file=$3 unit_file=$4 binary=$5
@@ -32,6 +36,8 @@ fail() {
   exit 1
 }
 expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
+# The directories this test removes: promptwall's own, never anything wider.
+[[ "$conf_dir" == /*/promptwall ]] || fail "unexpected configuration directory '$conf_dir' (from $config_file)"
 
 [ "$(id -u)" -eq 0 ] || skip "not root: installing a .deb needs root (CI runs as root)"
 command -v dpkg >/dev/null && command -v dpkg-deb >/dev/null || skip "no dpkg: not a Debian system"
@@ -43,15 +49,42 @@ pid1_root=$(stat -c %d:%i /proc/1/root/. 2>/dev/null || true)
 if [ -n "${PROMPTWALL_CHROOT:-}" ] || { [ -n "$pid1_root" ] && [ "$pid1_root" != "$(stat -c %d:%i /)" ]; }; then
   skip "in a chroot: systemd cannot boot in a container here (run on the machine itself)"
 fi
-if dpkg-query -W -f='${Status}' promptwall 2>/dev/null | grep -q 'installed'; then
-  skip "the promptwall package is installed on this machine; this test would replace and purge it"
-fi
-for path in "$conf_dir" "$state_dir" "$cache_dir"; do
-  [ ! -e "$path" ] || skip "$path exists on this machine; this test would delete it on purge"
-done
-
 exec 9>/run/lock/promptwall-package-test.lock
 flock 9
+
+# What this test installs and moves aside, written before it does either, so that a run killed
+# before its cleanup is undone by the next run (which holds the lock: no other run is alive).
+marker=/var/lib/promptwall-package-test.state
+undo_run() {
+  # The package this test installed, then promptwall's directories as the purge left them, then
+  # whatever was moved aside put back.
+  if dpkg-query -W -f='${Status}' promptwall 2>/dev/null | grep -q 'installed\|config-files'; then
+    dpkg --purge promptwall >/dev/null 2>&1 || echo "warning: dpkg --purge promptwall failed" >&2
+  fi
+  rm -rf "$conf_dir" "$state_dir" "$cache_dir"
+  local what from to
+  while read -r what from to; do
+    if [ "$what" = moved ] && [ -e "$to" ]; then mv "$to" "$from"; fi
+  done <"$marker"
+  rm -f "$marker"
+  return 0
+}
+if [ -e "$marker" ]; then
+  echo "== an earlier run of this test was killed before its cleanup: undoing what it left ($marker)"
+  undo_run
+fi
+if dpkg-query -W -f='${Status}' promptwall 2>/dev/null | grep -q 'installed\|config-files'; then
+  skip "the promptwall package is installed on this machine (dpkg status: $(dpkg-query -W -f='${Status}' promptwall)); this test would replace and purge it"
+fi
+echo "run $$" >"$marker"
+for path in "$conf_dir" "$state_dir" "$cache_dir"; do
+  if [ -e "$path" ]; then
+    saved="$path.package-test-saved.$$"
+    echo "== $path exists (no promptwall package owns it): moved aside to $saved for this run, put back after"
+    mv "$path" "$saved"
+    echo "moved $path $saved" >>"$marker"
+  fi
+done
 
 work=$(mktemp -d /tmp/promptwall-package.XXXXXX)
 nspawn_pid=
@@ -65,9 +98,8 @@ cleanup() {
     kill -KILL "$nspawn_pid" 2>/dev/null
   fi
   [ -n "$upstream_pid" ] && kill "$upstream_pid" 2>/dev/null
-  if dpkg-query -W -f='${Status}' promptwall 2>/dev/null | grep -q 'installed\|config-files'; then
-    dpkg --purge promptwall >"$work/cleanup-purge.log" 2>&1
-  fi
+  # The package purged, the directories it leaves removed, what was moved aside put back.
+  undo_run
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
     [ -f "$work/container.log" ] && { echo "--- container console (tail)"; tail -n 40 "$work/container.log"; }
     [ -f "$work/journal.txt" ] && { echo "--- promptwall journal (tail)"; tail -n 60 "$work/journal.txt"; }
