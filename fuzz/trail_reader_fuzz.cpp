@@ -138,6 +138,13 @@ Fixture& fixture() {
     std::string tmpl = (base / "promptwall-trail-fuzz-XXXXXX").string();
     require(::mkdtemp(tmpl.data()) != nullptr);
     x.dir = tmpl;
+    // Removed at exit, so no run leaves its directory behind in /dev/shm.
+    static fs::path made;
+    made = x.dir;
+    std::atexit([] {
+      std::error_code ec;
+      fs::remove_all(made, ec);
+    });
     const fs::path pem = x.dir / "fixed-key.pem";
     write_file(pem, kPrivateKey);
     x.signer.emplace(SigningKey::load(pem));
