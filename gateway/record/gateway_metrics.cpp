@@ -1,8 +1,12 @@
 #include "gateway/record/gateway_metrics.h"
 
+#include <malloc.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <fstream>
 #include <stdexcept>
 
 namespace promptwall::gateway {
@@ -235,7 +239,28 @@ std::string GatewayMetrics::render() const {
   append_header(out, "promptwall_siem_seconds_behind", "gauge",
                 "Age of the oldest audit record not yet delivered to the SIEM (0 when none).");
   append_sample(out, "promptwall_siem_seconds_behind", siem_seconds_behind_.load(std::memory_order_relaxed));
+
+  // Memory, read when scraped. RSS alone cannot tell a leak from pages glibc keeps after a rule
+  // set is freed; the heap's bytes in use can (a soak watches both: bench/run-soak.sh).
+  const ProcessMemory memory = process_memory();
+  append_header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+  append_sample(out, "process_resident_memory_bytes", memory.resident_bytes);
+  append_header(out, "promptwall_heap_in_use_bytes", "gauge",
+                "Bytes the process holds allocated from the C heap (glibc mallinfo2: in use plus mmapped).");
+  append_sample(out, "promptwall_heap_in_use_bytes", memory.heap_in_use_bytes);
   return out;
+}
+
+ProcessMemory process_memory() {
+  ProcessMemory memory;
+  // /proc/self/statm: size resident shared text lib data dt, in pages.
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size_pages = 0, resident_pages = 0;
+  if (statm >> size_pages >> resident_pages)
+    memory.resident_bytes = resident_pages * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const struct mallinfo2 info = mallinfo2();
+  memory.heap_in_use_bytes = info.uordblks + info.hblkhd;
+  return memory;
 }
 
 void GatewayMetrics::siem_shipped(uint64_t events) { siem_shipped_.fetch_add(events, std::memory_order_relaxed); }

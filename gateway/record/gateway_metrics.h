@@ -111,6 +111,14 @@ class GatewayMetrics {
   std::atomic<double> siem_seconds_behind_{0};
 };
 
+// The process's memory now: resident set (from /proc/self/statm) and the C heap's bytes in use
+// (glibc's mallinfo2: allocated chunks plus mmapped ones). Zero where not readable.
+struct ProcessMemory {
+  uint64_t resident_bytes = 0;
+  uint64_t heap_in_use_bytes = 0;
+};
+ProcessMemory process_memory();
+
 // A label value as the exposition format wants it: \ " and newline escaped.
 std::string escape_label_value(std::string_view value);
 

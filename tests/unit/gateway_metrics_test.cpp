@@ -146,6 +146,8 @@ TEST_CASE("every family has HELP and TYPE, even before anything happened", "[met
       {"promptwall_siem_events_shipped_total", "counter"},
       {"promptwall_siem_records_behind", "gauge"},
       {"promptwall_siem_seconds_behind", "gauge"},
+      {"process_resident_memory_bytes", "gauge"},
+      {"promptwall_heap_in_use_bytes", "gauge"},
   };
   CHECK(e.types == expected);
   CHECK(e.value("promptwall_open_connections") == 0);
@@ -164,6 +166,23 @@ TEST_CASE("the SIEM shipper's progress: events shipped add up, the lag is the la
   CHECK(e.value("promptwall_siem_events_shipped_total") == 7);
   CHECK(e.value("promptwall_siem_records_behind") == 5);
   CHECK(e.value("promptwall_siem_seconds_behind") == 0.25);
+}
+
+TEST_CASE("memory gauges follow the process: RSS and the heap grow with an allocation held", "[metrics]") {
+  GatewayMetrics m;
+  const Exposition before = parse(m.render());
+  CHECK(before.value("process_resident_memory_bytes") > 0);
+#ifndef __SANITIZE_ADDRESS__  // ASan's allocator is not glibc's heap: mallinfo2 does not see it
+  CHECK(before.value("promptwall_heap_in_use_bytes") > 0);
+#endif
+  // 64 MiB touched, so it is both in use and resident (mmapped by glibc: counted in hblkhd).
+  std::vector<char> held(64u << 20, 'x');
+  const Exposition during = parse(m.render());
+#ifndef __SANITIZE_ADDRESS__
+  CHECK(during.value("promptwall_heap_in_use_bytes") >= before.value("promptwall_heap_in_use_bytes") + (60u << 20));
+#endif
+  CHECK(during.value("process_resident_memory_bytes") >= before.value("process_resident_memory_bytes") + (60u << 20));
+  CHECK(held[12345] == 'x');
 }
 
 TEST_CASE("requests, findings, refusals, bytes and connections are counted", "[metrics]") {
