@@ -19,7 +19,7 @@
 # under 8 minutes), centred on the middle; RSS_SLOPE_MAX [256] KB per minute of RSS growth allowed
 # after the memory warm-up, MEM_WARMUP [2 x RELOAD_EVERY + SAMPLE_EVERY] seconds into the soak (the
 # "memory flat" check); HEAP_GROWTH_MAX [4096] KB the heap's bytes in use may grow from before the
-# soak to after it (the leak check, with gdb); THREADS [1] promptwall worker threads; SERVER_CPUS [0]
+# soak to after it (the leak check, from /metrics); THREADS [1] promptwall worker threads; SERVER_CPUS [0]
 # (upstream, promptwall) and CLIENT_CPUS [1] (wrk, rsyslog, curl) for taskset, empty for none;
 # BASE_PORT [28600] (four ports from it); CSV_OUT, a path the samples CSV is copied to; KEEP=1
 # keeps the work directory (a failed run always keeps it). Needs wrk, nginx (nginx-light), rsyslog,
@@ -269,18 +269,10 @@ reload() {
            "http://127.0.0.1:$admin_port/reload" || echo "000,0")
   echo "$(elapsed),$status,$(grep -q '"ok": *true' "$out" && echo 1 || echo 0),$(sed -n 's/.*"version": *"\([0-9a-f]\{12\}\).*/\1/p' "$out")" >>"$reloads"
 }
-# The heap's bytes in use (glibc's malloc_stats, through gdb, printed on promptwall's stderr: its
-# log), which only live allocations move: a leak shows here however the allocator keeps its pages.
-# Taken with no load running (before the soak, after it), so gdb's pause disturbs nothing.
-# Prints nothing when gdb is missing or cannot attach.
-heap_in_use() {
-  command -v gdb >/dev/null 2>&1 || return 0
-  local before
-  before=$(wc -l <"$work/promptwall.log")
-  gdb -batch -ex 'call (void) malloc_stats()' "/proc/$pw_pid/exe" -p "$pw_pid" >"$work/gdb-stats.txt" 2>&1 || true
-  tail -n +"$((before + 1))" "$work/promptwall.log" |
-    awk '/^Total \(incl. mmap\):/ { total = 1 } total && /^in use bytes/ { print $NF; exit }'
-}
+# The heap's bytes in use (promptwall_heap_in_use_bytes: glibc's mallinfo2, read when /metrics is
+# scraped), which only live allocations move: a leak shows here however the allocator keeps its
+# pages. Taken with no load running (before the soak, after it).
+heap_in_use() { metric promptwall_heap_in_use_bytes; }
 heap_before=$(heap_in_use)
 rss_before_soak=$(proc_status VmRSS)
 reloads_ok_before=$(metric 'promptwall_ruleset_reloads_total{result="ok"}')
@@ -310,7 +302,6 @@ wait "$wrk_pid" || die "wrk failed: $(tail -3 "$work/wrk-soak.txt")"
 [ "$outage_state" = after ] || die "the run ended before the SIEM outage was over"
 read_wrk "$work/wrk-soak.txt" soak
 sample
-rss_end_of_load=$(proc_status VmRSS)
 soak_answers=${run[answers]}
 
 # The backlog drains, rsyslog writes everything out, then both stop (promptwall writes its last
@@ -332,19 +323,7 @@ done
 reloads_ok=$(($(metric 'promptwall_ruleset_reloads_total{result="ok"}') - reloads_ok_before))
 reloads_failed=$(($(metric 'promptwall_ruleset_reloads_total{result="failed"}') - reloads_failed_before))
 pw_threads=$(proc_status Threads)
-# What of the RSS is memory the process freed and glibc kept: malloc_trim(0) gives it back. A leak
-# stays; kept pages go. Needs gdb (ptrace); the load is over, so the pause disturbs nothing.
-# (gdb reads /proc/PID/exe: the binary that runs, even if the build has replaced the file since.)
 heap_after=$(heap_in_use)
-rss_trimmed= trim_note="gdb is not installed"
-if command -v gdb >/dev/null 2>&1; then
-  gdb -batch -ex 'call (int) malloc_trim(0)' "/proc/$pw_pid/exe" -p "$pw_pid" >"$work/gdb.txt" 2>&1 || true
-  if grep -q '^\$1 = ' "$work/gdb.txt" && kill -0 "$pw_pid" 2>/dev/null; then
-    rss_trimmed=$(proc_status VmRSS)
-  else
-    trim_note="gdb could not call it: $(grep -v '^\[' "$work/gdb.txt" | tail -1)"
-  fi
-fi
 metric_redact=$(metric 'promptwall_requests_total{service="openai",decision="redact"}')
 metric_block=$(metric 'promptwall_requests_total{service="openai",decision="block"}')
 stop_rsyslog
@@ -404,14 +383,9 @@ rss_before_reload=$(awk -F, -v r="$reload_every" 'NR > 1 && $2 < r { v = $3 } EN
 echo "RSS: $((rss_first / 1024)) MB at the soak's start, $((rss_before_reload / 1024)) MB before the first reload;" \
      "after the memory warm-up (${mem_warmup}s: two reloads): start $((rss_start / 1024)) MB ($rss_start KB), middle $((rss_middle / 1024)) MB ($rss_middle KB)," \
      "end $((rss_end / 1024)) MB ($rss_end KB); least-squares slope after warm-up $slope KB/min"
-if [ -n "$rss_trimmed" ]; then
-  echo "  after the load, RSS $((rss_end_of_load / 1024)) MB; after malloc_trim(0) (gdb) $((rss_trimmed / 1024)) MB: the rest was freed memory glibc kept"
-else
-  echo "  (no malloc_trim figure: $trim_note)"
-fi
 if [ -n "$heap_before" ] && [ -n "$heap_after" ]; then
   heap_growth=$((heap_after - heap_before))
-  echo "heap in use (malloc_stats): $((heap_before / 1024)) KB before the soak (RSS $((rss_before_soak / 1024)) MB), $((heap_after / 1024)) KB after it:" \
+  echo "heap in use (promptwall_heap_in_use_bytes): $((heap_before / 1024)) KB before the soak (RSS $((rss_before_soak / 1024)) MB), $((heap_after / 1024)) KB after it:" \
        "$((heap_growth / 1024)) KB more, $(awk -v g="$heap_growth" -v n="${run[requests]}" 'BEGIN { printf "%.3f", g / n }') bytes per request of the soak"
 fi
 max_behind=$(awk -F, 'NR > 1 && $9 > m { m = $9 } END { print m + 0 }' "$csv")
@@ -447,7 +421,7 @@ if [ -n "$heap_before" ] && [ -n "$heap_after" ]; then
   verdict "$(flag "$([ "$heap_growth" -le $((heap_growth_max * 1024)) ] && echo 1)")" \
           "no leak: the heap in use grew by $((heap_growth / 1024)) KB over the soak <= $heap_growth_max KB"
 else
-  echo "SKIP  no leak (the heap in use): gdb is not installed or could not attach"
+  echo "FAIL  no leak: /metrics gave no promptwall_heap_in_use_bytes"; failed=1
 fi
 verdict "$(flag "$([ "$errors_in_log" -eq 0 ] && echo 1)")" "no error in promptwall's log during the soak ($errors_in_log error lines)"
 verdict "$(flag "$([ "$pw_status" -eq 0 ] && echo 1)")" "promptwall stopped cleanly on SIGTERM (exit $pw_status)"
