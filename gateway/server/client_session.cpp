@@ -37,6 +37,7 @@
 #include "gateway/server/audit_events.h"
 #include "gateway/server/connections.h"
 #include "gateway/server/refusal_writer.h"
+#include "gateway/server/request_framing.h"
 #include "gateway/server/request_gate.h"
 #include "gateway/server/upload_flow.h"
 #include "gateway/server/upstream_relay.h"
@@ -114,16 +115,29 @@ class ClientSession {
       parser.header_limit(static_cast<uint32_t>(limits.max_header_bytes));
       // The body limit is set once the service is known, so an oversize body gets its API's 413.
       parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-      boost::system::error_code ec;
-      // The first request must arrive within the header timeout; later ones may wait for the idle one.
+      // The first request must arrive within the header timeout; later ones may wait for the idle
+      // one, and have the header timeout from their first byte.
       lowest(stream_).expires_after(first ? limits.timeouts.header : limits.timeouts.idle);
+      // The head's bytes first (request_framing.h: what Beast would unfold or wait on forever),
+      // then Beast parses them from the buffer.
+      FramingViolation in_bytes = FramingViolation::none;
+      bool too_large = false;
+      boost::system::error_code ec = co_await buffer_head(first, in_bytes, too_large);
       first = false;
-      co_await http::async_read_header(stream_, buffer_, parser, net::redirect_error(use_awaitable, ec));
+      // Beast's header_limit bounds each read's share of a head, not the head: many small fields
+      // arriving over several reads pass it. The buffered head is measured whole here.
+      if (!ec && too_large) ec = http::error::header_limit;
+      if (!ec && in_bytes == FramingViolation::none)
+        co_await http::async_read_header(stream_, buffer_, parser, net::redirect_error(use_awaitable, ec));
       if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::ssl::error::stream_truncated ||
           ec == net::error::connection_reset || ec == net::error::operation_aborted)
         co_return std::nullopt;
       Exchange ex;
       ex.request_id = state_.new_request_id(worker_);
+      if (in_bytes != FramingViolation::none) {
+        co_await refuse_malformed(ex, nullptr, to_string(in_bytes));
+        co_return std::nullopt;
+      }
       if (ec == beast::error::timeout) {
         if (buffer_.size() > 0) spdlog::info("{} {} header timeout: request head not complete in time", ex.request_id, origin_.client);
         co_return std::nullopt;
@@ -136,24 +150,38 @@ class ClientSession {
         co_return std::nullopt;
       }
       if (ec) {
-        spdlog::info("{} {} bad request head: {}", ex.request_id, origin_.client, ec.message());
-        Refusal r = Refusal::because(Refusal::Reason::unsupported_request, ex.request_id);
-        ex.refusal = r;
-        co_await send_refusal(state_, stream_, r, origin_.service, nullptr, false, ex);
-        finish(ex);
+        co_await refuse_malformed(ex, nullptr, "unparsable (" + ec.message() + ")");
         co_return std::nullopt;
       }
 
       Request& head = parser.get();
+      // Smuggling's raw material (request_framing.h), refused before anything is routed or read.
+      if (const FramingViolation violation = framing_of(head); violation != FramingViolation::none) {
+        ex.method = std::string(head.method_string());
+        ex.path = std::string(path_only(head.target()));
+        co_await refuse_malformed(ex, &head, to_string(violation));
+        co_return std::nullopt;
+      }
+      // A method Beast does not know ("pOsT", "QUERY") cannot be written upstream (Beast throws on
+      // it, after the gate had recorded the request as forwarded): refused before anything else.
+      if (head.method() == http::verb::unknown) {
+        ex.method = "unknown";  // whatever it was, never echoed into logs whole
+        ex.path = std::string(path_only(head.target()));
+        co_await refuse_malformed(ex, &head, "unknown_method");
+        co_return std::nullopt;
+      }
       if (origin_.kind != Origin::Kind::intercepted && !co_await identify(head, ex)) {
         finish(ex);
         co_return std::nullopt;
       }
       if (head.method() == http::verb::connect) {
         if (origin_.kind == Origin::Kind::proxy) co_return parser.release();
+        ex.method = "CONNECT";
+        ex.path = std::string(head.target());
         Refusal r = Refusal::because(Refusal::Reason::unsupported_request, ex.request_id);
         ex.refusal = r;
         co_await send_refusal(state_, stream_, r, origin_.service, &head, false, ex);
+        finish(ex);
         co_return std::nullopt;
       }
       bool keep_going = co_await serve_request(parser, ex);
@@ -167,6 +195,50 @@ class ClientSession {
 
  private:
   void finish(Exchange& ex) { server::finish(state_, worker_, origin_, ex); }
+
+  // Reads until the buffer holds the next request's whole head, judging its bytes as they come
+  // (check_head_bytes): a violation stops the reading at once, in `violation`; a head longer than
+  // limits.max_header_bytes, complete or not, in `too_large`. Returns the read's error. After the
+  // first request the idle timeout runs until a byte arrives, then the header timeout: a head
+  // dripped a byte at a time is cut at the header timeout, whatever the idle one.
+  net::awaitable<boost::system::error_code> buffer_head(bool first, FramingViolation& violation, bool& too_large) {
+    const auto& limits = state_.config.limits;
+    bool header_timer = first;
+    for (;;) {
+      const std::string_view bytes(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+      violation = check_head_bytes(bytes);
+      const size_t end = find_head_end(bytes);
+      too_large = end > limits.max_header_bytes || (end == 0 && bytes.size() >= limits.max_header_bytes);
+      if (violation != FramingViolation::none || end != 0 || too_large) co_return boost::system::error_code{};
+      if (!header_timer && !bytes.empty()) {
+        lowest(stream_).expires_after(limits.timeouts.header);
+        header_timer = true;
+      }
+      boost::system::error_code ec;
+      const size_t n = co_await stream_.async_read_some(buffer_.prepare(4096), net::redirect_error(use_awaitable, ec));
+      buffer_.commit(n);
+      if (ec) co_return ec;
+    }
+  }
+
+  // The framing rules of request_framing.h over a head Beast parsed.
+  static FramingViolation framing_of(const Request& head) {
+    std::vector<HeadField> fields;
+    fields.reserve(16);
+    for (const auto& field : head) fields.push_back({field.name_string(), field.value()});
+    return check_request_framing(RequestHeadView{head.method_string(), head.target(), head.version(), fields});
+  }
+
+  // A head whose framing could be read two ways, or not at all: 400, recorded with `why` in the log
+  // line, and the connection closed (whatever follows on it cannot be told apart from a smuggled
+  // request).
+  net::awaitable<void> refuse_malformed(Exchange& ex, const Request* head, std::string_view why) {
+    spdlog::warn("{} {} refused: malformed request head: {}", ex.request_id, origin_.client, why);
+    Refusal r = Refusal::because(Refusal::Reason::malformed_request, ex.request_id);
+    ex.refusal = r;
+    co_await send_refusal(state_, stream_, r, origin_.service, head, false, ex);
+    finish(ex);
+  }
 
   // Who sent `head` (gateway/identity/requester_identity.h); on a 407 answers it and returns false:
   // the connection then closes (the request's body, if any, was not read).
@@ -385,6 +457,14 @@ class ClientSession {
     co_await http::async_read(stream_, buffer_, parser, net::redirect_error(use_awaitable, ec));
     if (ec == http::error::body_limit)
       co_return stop(ex, Refusal::because(Refusal::Reason::body_too_large, ex.request_id), route.service);
+    if (ec == http::error::bad_chunk || ec == http::error::bad_chunk_extension || ec == http::error::bad_field ||
+        ec == http::error::bad_value || ec == http::error::bad_line_ending || ec == http::error::bad_content_length ||
+        ec == http::error::bad_transfer_encoding) {
+      // A chunk or trailer that does not parse (or a trailer that names a length): told so, and
+      // the connection closed.
+      spdlog::warn("{} {} refused: malformed request body: {}", ex.request_id, origin_.client, ec.message());
+      co_return stop(ex, Refusal::because(Refusal::Reason::malformed_request, ex.request_id), route.service);
+    }
     if (ec) {
       // Timeout or the client went away: nothing was forwarded, and there is no one to answer.
       spdlog::info("{} {} request body not received: {}", ex.request_id, origin_.client, ec.message());
@@ -399,6 +479,8 @@ class ClientSession {
   // none of the hop-by-hop or identity headers, the upstream's Host.
   Request upstream_request(const Request& req, const Route& route, std::string body, bool body_decoded) const {
     Request up{req.method(), route.target, 11};
+    // Host first (RFC 9110 7.2): a server that keeps only its first so many fields keeps it.
+    up.set(http::field::host, route.host.empty() ? host_header(route.upstream) : route.host);
     for (const auto& field : req) {
       const auto name = field.name_string();
       // The identity headers never go upstream, believed or not.
@@ -408,7 +490,6 @@ class ClientSession {
         continue;
       up.insert(field.name(), name, field.value());
     }
-    up.set(http::field::host, route.host.empty() ? host_header(route.upstream) : route.host);
     up.body() = std::move(body);
     up.prepare_payload();
     return up;

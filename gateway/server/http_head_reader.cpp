@@ -1,6 +1,7 @@
 #include "gateway/server/http_head_reader.h"
 
 #include <algorithm>
+#include <vector>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -28,6 +29,13 @@ HttpHeadRead read_http_head(std::string_view bytes, size_t header_limit) {
     return out;
   }
   if (space == std::string_view::npos) return out;
+  // Bare line endings and obs-fold are judged as their bytes arrive: a head of bare LFs never
+  // completes for Beast.
+  if (const FramingViolation in_bytes = check_head_bytes(bytes); in_bytes != FramingViolation::none) {
+    out.status = HttpHeadRead::Status::head;
+    out.framing = in_bytes;
+    return out;
+  }
 
   http::request_parser<http::empty_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(std::min<size_t>(header_limit, UINT32_MAX)));
@@ -49,6 +57,9 @@ HttpHeadRead read_http_head(std::string_view bytes, size_t header_limit) {
   }
   out.status = HttpHeadRead::Status::head;
   const auto& head = parser.get();
+  std::vector<HeadField> fields;
+  for (const auto& field : head) fields.push_back({field.name_string(), field.value()});
+  out.framing = check_request_framing(RequestHeadView{head.method_string(), head.target(), head.version(), fields});
   if (auto it = head.find(http::field::host); it != head.end() && !it->value().empty()) {
     // The port does not matter here (the connection's original destination has it).
     if (auto authority = parse_authority(it->value(), 80)) out.host = std::move(authority->host.text);

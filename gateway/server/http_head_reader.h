@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/server/request_framing.h"
+
 namespace promptwall::gateway::server {
 
 struct HttpHeadRead {
@@ -28,6 +30,10 @@ struct HttpHeadRead {
   // connection must not be spliced as if it named no host, since the site might read the header
   // differently than we do.
   bool host_invalid = false;
+  // A head (complete, or whose bytes so far show a bare line ending or obs-fold) whose framing a reader could take two ways (request_framing.h: two Hosts, a
+  // Transfer-Encoding other than chunked, obs-fold, ...): never spliced, since the site behind
+  // might read it otherwise than we did; the request loop refuses it.
+  FramingViolation framing = FramingViolation::none;
 };
 
 HttpHeadRead read_http_head(std::string_view bytes, size_t header_limit);

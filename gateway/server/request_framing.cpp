@@ -57,6 +57,7 @@ std::string_view to_string(FramingViolation v) {
   switch (v) {
     case FramingViolation::none: return "none";
     case FramingViolation::unsupported_version: return "unsupported_version";
+    case FramingViolation::target_fragment: return "target_fragment";
     case FramingViolation::transfer_encoding_not_chunked: return "transfer_encoding_not_chunked";
     case FramingViolation::transfer_encoding_in_http10: return "transfer_encoding_in_http10";
     case FramingViolation::transfer_encoding_with_content_length: return "transfer_encoding_with_content_length";
@@ -74,6 +75,7 @@ std::string_view to_string(FramingViolation v) {
 
 FramingViolation check_request_framing(const RequestHeadView& head) {
   if (head.version != 10 && head.version != 11) return FramingViolation::unsupported_version;
+  if (head.target.find('#') != std::string_view::npos) return FramingViolation::target_fragment;
 
   std::size_t transfer_encodings = 0, content_lengths = 0, hosts = 0;
   bool chunked_only = true, lengths_valid = true, hosts_valid = true, h2c = false;

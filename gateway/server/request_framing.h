@@ -10,6 +10,8 @@
 // no number, one that disagrees with an earlier one, Transfer-Encoding after Content-Length, two
 // `chunked` codings). What Beast accepts and this refuses:
 //   - a version other than HTTP/1.0 or HTTP/1.1 (the HTTP/2 preface `PRI * HTTP/2.0` among them);
+//   - a request target holding '#' (RFC 9112 3.2: no form has a fragment; Beast takes it, and a
+//     path read up to the '#' by one reader and past it by another routes two ways);
 //   - Transfer-Encoding other than exactly one field `chunked` (any case, optional whitespace),
 //     or any Transfer-Encoding in an HTTP/1.0 request: Beast reads a request whose last coding is
 //     not chunked as having no body, so the body would be read as the next request;
@@ -54,6 +56,7 @@ struct RequestHeadView {
 enum class FramingViolation : std::uint8_t {
   none,
   unsupported_version,         // not HTTP/1.0 or HTTP/1.1 (the HTTP/2 preface)
+  target_fragment,             // a '#' in the request target: no form of it carries a fragment
   transfer_encoding_not_chunked,  // a coding other than exactly `chunked`, or two TE fields
   transfer_encoding_in_http10,
   transfer_encoding_with_content_length,

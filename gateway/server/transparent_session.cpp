@@ -38,7 +38,7 @@ namespace {
 
 // What the first bytes turned out to be.
 struct FirstBytes {
-  enum class Kind { tls, http, http_too_large, other, none } kind = Kind::none;
+  enum class Kind { tls, http, http_too_large, http_malformed, other, none } kind = Kind::none;
   std::string host;  // SNI or Host; may be empty
   bool host_hidden = false;  // TLS with ECH: `host` is only the outer, public name
   std::string why;   // none: why nothing could be judged
@@ -72,6 +72,10 @@ net::awaitable<FirstBytes> read_first_bytes(ServerState& state, beast::tcp_strea
       HttpHeadRead head = read_http_head(bytes, limit);
       if (head.status == HttpHeadRead::Status::head && head.host_invalid) {
         out.why = "its Host header is not a valid host";  // closed, never spliced
+        co_return out;
+      }
+      if (head.status == HttpHeadRead::Status::head && head.framing != FramingViolation::none) {
+        out.kind = FirstBytes::Kind::http_malformed;  // refused by the request loop, never spliced
         co_return out;
       }
       if (head.status == HttpHeadRead::Status::head) {
@@ -169,8 +173,9 @@ net::awaitable<void> judge_and_serve(ServerState& state, Worker& worker, beast::
                               state.config.destinations.refuse_ai_addresses);
   else if (first.kind == FirstBytes::Kind::http)
     route = route_transparent(state.catalog, TransparentRoute::Protocol::http, first.host, state.ca != nullptr);
-  if (first.kind == FirstBytes::Kind::http_too_large) {
-    // Its Host cannot be known within the limit: the request loop refuses it (431) in HTTP terms.
+  if (first.kind == FirstBytes::Kind::http_too_large || first.kind == FirstBytes::Kind::http_malformed) {
+    // Its Host cannot be known within the limit, or the site might read the head otherwise than we
+    // do (request_framing.h): the request loop refuses it (431, 400) in HTTP terms.
     state.metrics.transparent_connection("refused");
     co_await serve_requests(state, worker, stream, buffer, origin);
     co_return;

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/server/http_head_reader.h"
 #include "gateway/server/request_framing.h"
 
 namespace promptwall::gateway::server {
@@ -135,6 +136,15 @@ TEST_CASE("framing: versions other than HTTP/1.0 and 1.1, and h2c, are refused",
   CHECK(Head().add("Upgrade", "h2").check() == V::none);  // not cleartext HTTP/2 over this connection
 }
 
+TEST_CASE("framing: a fragment in the request target, in any form", "[framing]") {
+  const Head origin_form{"POST", "/openai/v1/chat/completions#x", 11, {{"Host", "gw.example"}}};
+  CHECK(origin_form.check() == V::target_fragment);
+  const Head absolute{"GET", "http://api.anthropic.com/v1/messages#frag", 11, {{"Host", "api.anthropic.com"}}};
+  CHECK(absolute.check() == V::target_fragment);
+  const Head encoded{"GET", "/v1/messages%23frag", 11, {{"Host", "gw.example"}}};
+  CHECK(encoded.check() == V::none);  // an encoded '#' is a path character
+}
+
 TEST_CASE("framing: the first violation in the enum's order is named", "[framing]") {
   Head h;
   h.version = 20;
@@ -168,6 +178,23 @@ TEST_CASE("framing: where a head ends, and whether a header line is folded", "[f
   CHECK(check_head_bytes("GET / HTTP/1.1\r") == V::none);  // its LF may follow
   CHECK(check_head_bytes("GET / HTTP/1.1\r\nHost: a\r\n\r\nbody\nwith\rbare ends") == V::none);  // the body is not the head's
   CHECK(check_head_bytes("") == V::none);
+}
+
+TEST_CASE("framing: the transparent listener's first-bytes reader judges the framing too", "[framing]") {
+  // A redirected head the site behind might read otherwise is never spliced (transparent_session).
+  CHECK(read_http_head("GET / HTTP/1.1\r\nHost: a.example\r\n\r\n", 16384).framing == V::none);
+  CHECK(read_http_head("GET / HTTP/1.0\r\n\r\n", 16384).framing == V::none);
+  const HttpHeadRead two_hosts = read_http_head("GET / HTTP/1.1\r\nHost: a.example\r\nHost: api.openai.com\r\n\r\n", 16384);
+  CHECK(two_hosts.status == HttpHeadRead::Status::head);
+  CHECK(two_hosts.host == "a.example");
+  CHECK(two_hosts.framing == V::host_repeated);
+  CHECK(read_http_head("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n", 16384).framing ==
+        V::transfer_encoding_not_chunked);
+  // Bare LFs are judged before the head completes (for Beast it never would).
+  const HttpHeadRead bare = read_http_head("GET / HTTP/1.1\nHost: a.example\n", 16384);
+  CHECK(bare.status == HttpHeadRead::Status::head);
+  CHECK(bare.framing == V::bare_line_ending);
+  CHECK(read_http_head("GET / HTTP/1.1\r\nHost: a.example\r\nX: a\r\n b\r\n\r\n", 16384).framing == V::obs_fold);
 }
 
 }  // namespace
