@@ -460,6 +460,9 @@ function main() {
   const server = opts.tlsCert
     ? https.createServer({ cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) }, handler)
     : http.createServer(handler);
+  // Every field kept, however many (Node keeps the first 2000 names and values by default): the
+  // attack suite sends a thousand headers and reads them back from the record.
+  server.maxHeadersCount = 0;
   acceptWebSockets(server, opts);
   server.listen(opts.port, opts.host, () => {
     process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n');
