@@ -11,7 +11,9 @@
 //     read on its own (each cut just after a '\n' or ' ', the first byte, half, all but the last
 //     byte) is need_more or, when it is a head already, the same head; never not_http or
 //     too_large, which would splice or close a connection the next read would have recognised;
-//   - a prefix read as not_http stays not_http with more bytes (the listener acts on it at once).
+//   - a prefix read as not_http stays not_http with more bytes (the listener acts on it at once);
+//   - a prefix refused (a head with a framing violation) stays refused: a head with some
+//     violation, or too large (which violation shows first depends on how much has arrived).
 // Inputs are bounded at 8 KiB, twice the largest limit.
 #include <cstdint>
 #include <cstdlib>
@@ -26,6 +28,7 @@ namespace {
 using promptwall::gateway::server::HttpHeadRead;
 using promptwall::gateway::server::read_http_head;
 using Status = HttpHeadRead::Status;
+using promptwall::gateway::server::FramingViolation;
 
 void require(bool ok) {
   if (!ok) std::abort();
@@ -65,8 +68,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check_alone(prefix);
     if (whole.status == Status::head) {
       require(prefix.status == Status::need_more || prefix.status == Status::head);
-      if (prefix.status == Status::head) require(same(prefix, whole));
+      // A refusal stays a refusal (which violation shows first depends on what has arrived); a
+      // clean head is the same head.
+      if (prefix.status == Status::head && prefix.framing != FramingViolation::none)
+        require(whole.framing != FramingViolation::none);
+      else if (prefix.status == Status::head)
+        require(same(prefix, whole));
     }
+    if (prefix.status == Status::head && prefix.framing != FramingViolation::none)
+      require((whole.status == Status::head && whole.framing != FramingViolation::none) ||
+              whole.status == Status::too_large);
     if (prefix.status == Status::not_http) require(whole.status == Status::not_http);
   }
   return 0;

@@ -51,10 +51,15 @@ HttpHeadRead read_http_head(std::string_view bytes, size_t header_limit) {
     out.status = HttpHeadRead::Status::too_large;
     return out;
   }
-  if (ec || !parser.is_header_done()) {
-    out.status = HttpHeadRead::Status::not_http;
+  if (ec) {
+    // It began as a request (a known method and a space), so it is refused, never spliced: a site
+    // might read as a request what Beast cannot. Which violation a head shows first depends on how
+    // much of it has arrived; every one of them is a refusal.
+    out.status = HttpHeadRead::Status::head;
+    out.framing = FramingViolation::unparseable;
     return out;
   }
+  if (!parser.is_header_done()) return out;  // need_more
   out.status = HttpHeadRead::Status::head;
   const auto& head = parser.get();
   std::vector<HeadField> fields;

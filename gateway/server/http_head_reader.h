@@ -20,7 +20,7 @@ struct HttpHeadRead {
     need_more,  // could still become a complete head
     head,       // a complete request head; `host` is its Host header's host (may be empty)
     too_large,  // looks like HTTP but the head does not fit in the limit
-    not_http,   // not an HTTP/1.x request
+    not_http,   // not an HTTP/1.x request (no known method and a space at its start)
   };
   Status status = Status::need_more;
   // The Host header's host in normal form (gateway/catalog/host_name.h: lower case, A-labels, no
@@ -30,9 +30,10 @@ struct HttpHeadRead {
   // connection must not be spliced as if it named no host, since the site might read the header
   // differently than we do.
   bool host_invalid = false;
-  // A head (complete, or whose bytes so far show a bare line ending or obs-fold) whose framing a reader could take two ways (request_framing.h: two Hosts, a
-  // Transfer-Encoding other than chunked, obs-fold, ...): never spliced, since the site behind
-  // might read it otherwise than we did; the request loop refuses it.
+  // A head (complete, or whose bytes so far show a bare line ending, obs-fold, or anything Beast
+  // cannot parse after a known method: `unparseable`) whose framing a reader could take two ways
+  // (request_framing.h: two Hosts, a Transfer-Encoding other than chunked, obs-fold, ...): never
+  // spliced, since the site behind might read it otherwise than we did; the request loop refuses it.
   FramingViolation framing = FramingViolation::none;
 };
 

@@ -69,6 +69,7 @@ std::string_view to_string(FramingViolation v) {
     case FramingViolation::h2c_upgrade: return "h2c_upgrade";
     case FramingViolation::obs_fold: return "obs_fold";
     case FramingViolation::bare_line_ending: return "bare_line_ending";
+    case FramingViolation::unparseable: return "unparseable";
   }
   return "unknown";
 }

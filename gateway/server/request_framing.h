@@ -68,6 +68,7 @@ enum class FramingViolation : std::uint8_t {
   h2c_upgrade,
   obs_fold,          // found by check_head_bytes, not check_request_framing
   bare_line_ending,  // likewise
+  unparseable,       // a known method, then bytes no HTTP/1.x reader accepts (http_head_reader.h)
 };
 
 // "transfer_encoding_not_chunked", ...: the violation's name in logs.

@@ -116,7 +116,13 @@ TEST_CASE("HTTP heads: too large, or not HTTP at all", "[transparent]") {
   CHECK(read_http_head(std::string("\x16\x03\x01\x02\x00", 5), 16384).status == Status::not_http);
   CHECK(read_http_head("SSH-2.0-OpenSSH_9.2\r\n", 16384).status == Status::not_http);
   CHECK(read_http_head("BREW /pot HTTP/1.1\r\n\r\n", 16384).status == Status::not_http);  // no such method
-  CHECK(read_http_head("GET / HTTP/1.1\r\nbad header line\r\n\r\n", 16384).status == Status::not_http);
+  // A known method then bytes no reader accepts: refused by the request loop, never spliced.
+  const HttpHeadRead bad_line = read_http_head("GET / HTTP/1.1\r\nbad header line\r\n\r\n", 16384);
+  CHECK(bad_line.status == Status::head);
+  CHECK(bad_line.framing == FramingViolation::unparseable);
+  const HttpHeadRead nul_target = read_http_head(std::string("GET /a\0b HTTP/1.1\r\nHost: x\r\n", 31), 16384);
+  CHECK(nul_target.status == Status::head);
+  CHECK(nul_target.framing == FramingViolation::unparseable);
 }
 
 }  // namespace promptwall::gateway::server
