@@ -29,6 +29,7 @@
 #include "classifiers/scanner.h"
 #include "rules/pack_loader.h"
 #include "rules/ruleset.h"
+#include "fuzz/utf8_reference.h"
 
 namespace {
 
@@ -38,25 +39,7 @@ void require(bool ok) {
   if (!ok) std::abort();
 }
 
-std::optional<size_t> first_invalid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<uint8_t>(s[i]);
-    const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return i;
-    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
-    for (size_t k = 1; k < n; ++k) {
-      const auto cc = static_cast<uint8_t>(s[i + k]);
-      if ((cc >> 6) != 0x2) return i;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-      return i;
-    i += n;
-  }
-  return std::nullopt;
-}
+using promptwall::fuzz::first_invalid_utf8;
 
 bool has_alnum(std::string_view s) {
   const auto* p = reinterpret_cast<const uint8_t*>(s.data());
