@@ -7,7 +7,7 @@
 //   - the same bytes give the same answer (a second read);
 //   - a host is only given with a head, in host_name.h's normal form, never with host_invalid;
 //   - too_large only when the bytes reach the limit or Beast's header limit stopped it;
-//   - a head is judged whole or not at all: when the whole input is a head, every prefix of it
+//   - a head is judged whole or not at all: when the whole input is a clean head, every prefix of it
 //     read on its own (each cut just after a '\n' or ' ', the first byte, half, all but the last
 //     byte) is need_more or, when it is a head already, the same head; never not_http or
 //     too_large, which would splice or close a connection the next read would have recognised;
@@ -66,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (cut > bytes.size()) continue;
     const HttpHeadRead prefix = read_http_head(bytes.substr(0, cut), limit);
     check_alone(prefix);
-    if (whole.status == Status::head) {
+    if (whole.status == Status::head && whole.framing == FramingViolation::none) {
       require(prefix.status == Status::need_more || prefix.status == Status::head);
       // A refusal stays a refusal (which violation shows first depends on what has arrived); a
       // clean head is the same head.
@@ -75,6 +75,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       else if (prefix.status == Status::head)
         require(same(prefix, whole));
     }
+    // A refused whole (a violation) may have refused a prefix as too large first: both refusals.
+    if (whole.status == Status::head && whole.framing != FramingViolation::none)
+      require(prefix.status != Status::not_http);
     if (prefix.status == Status::head && prefix.framing != FramingViolation::none)
       require((whole.status == Status::head && whole.framing != FramingViolation::none) ||
               whole.status == Status::too_large);

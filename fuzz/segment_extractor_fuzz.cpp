@@ -162,7 +162,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const promptwall::gateway::SegmentExtractor extractor;
   const Extraction e = extractor.extract(schema, content_type, path, body);
   if (e.status != Extraction::Status::ok) {
-    require(e.segments.empty() && e.files.empty() && !e.error.empty());
+    require(e.segments.empty() && !e.error.empty());
+    // A body that is itself a file is handed on as that one file ("body"), to be read or refused.
+    if (e.status == Extraction::Status::file) require(e.files.size() == 1 && e.files[0].location == "body");
+    else require(e.files.empty());
   }
   const bool transcoded = !e.charset.empty();
   require(transcoded || e.transcoded.empty());

@@ -113,6 +113,12 @@ TEST_CASE("HTTP heads: too large, or not HTTP at all", "[transparent]") {
   const std::string big = "GET / HTTP/1.1\r\nHost: a.example\r\nCookie: " + std::string(2000, 'x') + "\r\n\r\n";
   CHECK(read_http_head(big, 1024).status == Status::too_large);
   CHECK(read_http_head(big.substr(0, 1024), 1024).status == Status::too_large);  // limit reached, still no end
+  // A complete head longer than the limit is too large whether it arrives whole or in pieces
+  // (Beast alone passes it when it arrives in one piece).
+  const std::string long_head = "GET / HTTP/1.1\r\nHost: api.openai.com\r\nUser-Agent: " + std::string(64, 'a') + "\r\n\r\n";
+  CHECK(read_http_head(long_head, 64).status == Status::too_large);
+  CHECK(read_http_head(long_head.substr(0, 70), 64).status == Status::too_large);
+  CHECK(read_http_head(long_head, long_head.size()).status == Status::head);
   CHECK(read_http_head(std::string("\x16\x03\x01\x02\x00", 5), 16384).status == Status::not_http);
   CHECK(read_http_head("SSH-2.0-OpenSSH_9.2\r\n", 16384).status == Status::not_http);
   CHECK(read_http_head("BREW /pot HTTP/1.1\r\n\r\n", 16384).status == Status::not_http);  // no such method
