@@ -446,6 +446,11 @@ class JsonWalker {
 // nullopt with `error` when it is not strict JSON.
 std::optional<std::vector<JsonWalker::StringValue>> walk_json(std::string_view json, size_t shift, size_t max_depth,
                                                               std::string& error) {
+  // Trailing whitespace is insignificant (RFC 8259), but simdjson's on-demand reader refuses a
+  // scalar document followed by some ("true\t" is "not the requested type"; found by
+  // fuzz/segment_extractor). Offsets do not move: only the end is cut.
+  while (!json.empty() && (json.back() == ' ' || json.back() == '\t' || json.back() == '\n' || json.back() == '\r'))
+    json.remove_suffix(1);
   const simdjson::padded_string padded(json);
   od::parser parser;
   JsonWalker walker(std::string_view(padded.data(), padded.size()), shift, max_depth);
