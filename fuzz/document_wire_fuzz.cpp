@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "extractors/document_wire.h"
+#include "fuzz/utf8_reference.h"
 
 namespace {
 
@@ -22,26 +23,8 @@ void require(bool ok) {
   if (!ok) std::abort();
 }
 
-// A plain UTF-8 check written apart from the decoder's (ICU's U8_NEXT), to catch either erring.
-bool utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<uint8_t>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
-    for (size_t k = 1; k < n; ++k) {
-      const auto cc = static_cast<uint8_t>(s[i + k]);
-      if ((cc >> 6) != 0x2) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
-    i += n;
-  }
-  return true;
-}
+// A UTF-8 check written apart from the decoder's (ICU's U8_NEXT), to catch either erring.
+bool utf8(std::string_view s) { return !promptwall::fuzz::first_invalid_utf8(s).has_value(); }
 
 void check_place(const SpanPlace& p) {
   require(utf8(p.cell) && utf8(p.inner));
