@@ -90,20 +90,35 @@ inline std::string tail(const std::string& text, size_t n = 3000) {
   return text.size() <= n ? text : "..." + text.substr(text.size() - n);
 }
 
-// A port nobody listens on right now (the kernel's pick; another process could take it before we
-// do, which on a test machine does not happen in practice).
-inline uint16_t free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    throw std::runtime_error("cannot pick a free port");
-  close(fd);
-  return ntohs(addr.sin_port);
+// `n` distinct ports nobody listens on right now (the kernel's picks). All `n` sockets stay bound
+// until every port is picked: the kernel may hand out a port again as soon as it is closed, so
+// picking one at a time can return the same port twice. Another process could still take a port
+// before we do; GatewayFixture picks again when its gateway finds one in use.
+inline std::vector<uint16_t> free_ports(size_t n) {
+  std::vector<int> fds;
+  std::vector<uint16_t> ports;
+  auto close_all = [&] {
+    for (int fd : fds) close(fd);
+  };
+  for (size_t i = 0; i < n; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd >= 0) fds.push_back(fd);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      close_all();
+      throw std::runtime_error("cannot pick a free port");
+    }
+    ports.push_back(ntohs(addr.sin_port));
+  }
+  close_all();
+  return ports;
 }
+
+inline uint16_t free_port() { return free_ports(1).front(); }
 
 // ---------------------------------------------------------------------------------------------
 // HTTP through curl, the way an operator or a script talks to the gateway.
@@ -360,10 +375,11 @@ class GatewayFixture {
     // A port picked free can be taken (by a client's ephemeral port) before the gateway binds it:
     // pick again then.
     for (int attempt = 1;; ++attempt) {
-      gateway_port_ = free_port();
-      proxy_port_ = free_port();
-      admin_port_ = free_port();
-      closed_port_ = free_port();
+      const auto ports = free_ports(4);
+      gateway_port_ = ports[0];
+      proxy_port_ = ports[1];
+      admin_port_ = ports[2];
+      closed_port_ = ports[3];
       audit_dir_ = options.audit_dir.empty() ? dir_.path() / "audit" : fs::path(options.audit_dir);
       if (attempt == 1) {
         // What the product writes, kept for e2e.no_raw_secrets: its log and standard output, the

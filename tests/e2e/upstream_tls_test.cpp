@@ -77,7 +77,8 @@ bool eventually(const std::function<bool()>& condition, std::chrono::seconds tim
 
 TEST_CASE("an upstream that speaks only TLS 1.1 is refused, and TLS 1.2 under the same setup is reached", "[e2e][tls]") {
   TempDir scratch;
-  const uint16_t old_port = free_port(), modern_port = free_port();
+  const auto ports = free_ports(2);
+  const uint16_t old_port = ports[0], modern_port = ports[1];
   GatewayOptions options;
   options.extra_services = "  - {name: old-tls, prefix: /old-tls, upstream: \"https://localhost:" + std::to_string(old_port) +
                            "\", schema: openai}\n"
