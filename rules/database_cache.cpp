@@ -13,7 +13,8 @@
 namespace promptwall {
 namespace {
 
-constexpr std::string_view kMagic = "PWHSDB1\n";
+// Version 2 added the widths; a version 1 entry is a miss and is compiled again.
+constexpr std::string_view kMagic = "PWHSDB2\n";
 
 void put_u64(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
@@ -46,7 +47,7 @@ std::string DatabaseCache::engine_fingerprint() {
 
 std::string DatabaseCache::path_for(const std::string& key) const { return dir_ + "/" + key + ".hsdb"; }
 
-std::optional<ViewDatabases> DatabaseCache::load(const std::string& key, ViewMask views) const {
+std::optional<CachedDatabases> DatabaseCache::load(const std::string& key, ViewMask views, size_t patterns) const {
   std::ifstream in(path_for(key), std::ios::binary);
   if (!in) return std::nullopt;
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -58,7 +59,17 @@ std::optional<ViewDatabases> DatabaseCache::load(const std::string& key, ViewMas
   if (std::memcmp(digest.data(), data.data() + body.size(), 32) != 0) return std::nullopt;
 
   body.remove_prefix(kMagic.size());
-  ViewDatabases dbs{};
+  CachedDatabases entry;
+  uint64_t widths = 0;
+  if (!get_u64(body, widths) || widths != patterns || widths > body.size() / 4) return std::nullopt;
+  entry.max_widths.reserve(widths);
+  for (uint64_t i = 0; i < widths; ++i) {
+    uint32_t w = 0;
+    for (int b = 0; b < 4; ++b) w |= uint32_t(static_cast<unsigned char>(body[b])) << (8 * b);
+    entry.max_widths.push_back(w);
+    body.remove_prefix(4);
+  }
+  ViewDatabases& dbs = entry.databases;
   ViewMask seen = 0;
   while (!body.empty()) {
     uint64_t kind = 0, len = 0;
@@ -79,13 +90,17 @@ std::optional<ViewDatabases> DatabaseCache::load(const std::string& key, ViewMas
     free_all(dbs);
     return std::nullopt;
   }
-  return dbs;
+  return entry;
 }
 
-bool DatabaseCache::store(const std::string& key, const ViewDatabases& dbs) const {
+bool DatabaseCache::store(const std::string& key, const ViewDatabases& dbs,
+                          const std::vector<uint32_t>& max_widths) const {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   std::string data(kMagic);
+  put_u64(data, max_widths.size());
+  for (uint32_t w : max_widths)
+    for (int b = 0; b < 4; ++b) data.push_back(static_cast<char>(w >> (8 * b)));
   for (size_t kind = 0; kind < dbs.size(); ++kind) {
     if (!dbs[kind]) continue;
     char* bytes = nullptr;

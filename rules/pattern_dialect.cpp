@@ -1,5 +1,7 @@
 #include "rules/pattern_dialect.h"
 
+#include <cctype>
+
 namespace promptwall {
 namespace {
 
@@ -95,6 +97,44 @@ Scan scan(std::string_view p) {
   return out;
 }
 
+// Whether `core` is plain text (see TranslatedPattern::plain_text). Non-ASCII bytes must form
+// valid UTF-8, or RE2 would refuse the pattern.
+bool is_plain_text(std::string_view core) {
+  constexpr std::string_view kSpecial = ".^$|()[]{}*+?\\";
+  bool after_atom = false;
+  for (size_t i = 0; i < core.size();) {
+    const auto c = static_cast<unsigned char>(core[i]);
+    if (c == '?') {
+      if (!after_atom) return false;
+      after_atom = false;
+      ++i;
+      continue;
+    }
+    if (c == '\\') {
+      if (i + 1 >= core.size()) return false;
+      const auto e = static_cast<unsigned char>(core[i + 1]);
+      if (e >= 0x80 || !std::ispunct(e)) return false;  // \d, \p{..}, \x.. are classes or codes
+      i += 2;
+    } else if (c < 0x80) {
+      if (kSpecial.find(static_cast<char>(c)) != std::string_view::npos || c < 0x20) return false;
+      ++i;
+    } else {
+      const size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+      if (n == 0 || c > 0xF4 || i + n > core.size()) return false;
+      for (size_t k = 1; k < n; ++k)
+        if ((static_cast<unsigned char>(core[i + k]) & 0xC0) != 0x80) return false;
+      const auto c1 = static_cast<unsigned char>(core[i + 1]);
+      // Overlong forms, UTF-16 surrogates and code points past U+10FFFF.
+      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) || (c == 0xF0 && c1 < 0x90) ||
+          (c == 0xF4 && c1 >= 0x90))
+        return false;
+      i += n;
+    }
+    after_atom = true;
+  }
+  return !core.empty();
+}
+
 }  // namespace
 
 DialectResult PatternDialect::translate(std::string_view pattern) {
@@ -123,6 +163,7 @@ DialectResult PatternDialect::translate(std::string_view pattern) {
   Scan s = scan(core);
   out.errors.insert(out.errors.end(), s.errors.begin(), s.errors.end());
   t.has_capture = s.capturing_groups == 1;
+  t.plain_text = s.errors.empty() && is_plain_text(core);
 
   const std::string lead = t.leading_boundary ? std::string(kLeadingBoundary) : "";
   const std::string trail = t.trailing_boundary ? std::string(kTrailingBoundary) : "";

@@ -20,6 +20,10 @@ struct TranslatedPattern {
   std::string re2;        // compiled with UTF-8, multi-line ((?m) is part of the text)
   std::string core;       // the author's pattern without its boundary tokens (for width checks)
   bool has_capture = false;
+  // The core is plain text: letters, digits, unescaped non-special characters and escaped ASCII
+  // punctuation, each possibly made optional by one '?' (`du ?an`, `SM\-2025`), after an optional
+  // (?i). RE2 accepts every such pattern, so the compiler need not compile it to check it.
+  bool plain_text = false;
   bool leading_boundary = false;
   bool trailing_boundary = false;
 };

@@ -1,6 +1,8 @@
 #include "rules/rule_linter.h"
 
 #include <hs/hs.h>
+#include <re2/filtered_re2.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -41,6 +43,29 @@ bool has_unfoldable_literal(std::string_view p) {
     if (!caseless && c >= 'A' && c <= 'Z') return true;
   }
   return false;
+}
+
+// Shortest literal Hyperscan can prefilter on: with none, a pattern runs its automaton on every
+// byte of every view it is in, and so slows the whole database, not just its own rule.
+constexpr int kMinPrefilterLiteral = 3;
+
+// Whether every match of `core` (the author's pattern without its boundaries) must contain a
+// literal of kMinPrefilterLiteral bytes or more, or one of a few such literals. RE2's prefilter
+// analysis (FilteredRE2) answers it: with no literal seen in a text, the pattern can still match
+// that text exactly when it has no such literal. Small classes count as their few strings
+// (`(?i)mật`, `[0O]ne`), large ones (`\d`, `[A-Z]`) as anything.
+bool has_prefilter_literal(const std::string& core) {
+  re2::RE2::Options o;
+  o.set_log_errors(false);
+  o.set_encoding(re2::RE2::Options::EncodingUTF8);
+  re2::FilteredRE2 filter(kMinPrefilterLiteral);
+  int id = 0;
+  if (filter.Add("(?m)" + core, o, &id) != re2::RE2::NoError) return true;  // the compiler reports it
+  std::vector<std::string> literals;
+  filter.Compile(&literals);
+  std::vector<int> passing;
+  filter.AllPotentials({}, &passing);
+  return passing.empty();
 }
 
 Diagnostic at(const SourceLocation& where, const std::string& id, std::string msg,
@@ -93,6 +118,12 @@ std::vector<Diagnostic> RuleLinter::lint(const std::vector<RulePack>& packs) con
                            "pattern '" + p.text +
                                "' has upper-case or non-ASCII letters but the rule matches folded views, "
                                "whose text is lower-case ASCII: it can never match there"));
+        if (!has_prefilter_literal(t.pattern.core))
+          out.push_back(at(p.where, rule.id,
+                           "pattern '" + p.text + "' has no literal of " + std::to_string(kMinPrefilterLiteral) +
+                               " bytes or more that every match contains: Hyperscan cannot prefilter it, so it "
+                               "slows the whole database (anchor it on a fixed word where the rule allows)",
+                           Diagnostic::Level::warning));
         hs_expr_info_t* info = nullptr;
         hs_compile_error_t* err = nullptr;
         // Measured on the core: a boundary may be a line edge, which is zero bytes wide.

@@ -1,7 +1,8 @@
 // RuleLinter: everything `promptwall rules lint` checks beyond the schema: the patterns compile in
 // both engines with bounded width, ids are unique, validators exist, patterns for folded views can
 // match at all, patterns are not so short they fire everywhere, and every rule carries both kinds
-// of example. Errors make the lint fail; warnings are advice.
+// of example. Errors make the lint fail; warnings are advice, among them a pattern that holds no
+// literal of three bytes or more (Hyperscan cannot prefilter it, so it slows the whole database).
 #pragma once
 
 #include <memory>

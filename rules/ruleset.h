@@ -1,6 +1,6 @@
 // RuleSet: an immutable, compiled snapshot of rule packs: one Hyperscan database per view (every
-// rule of that view in one database), the RE2 confirmers, validators, context words and the pack
-// versions, named by a content hash (the ruleset version).
+// rule of that view in one database), the RE2 confirmers (each compiled on its first hit),
+// validators, context words and the pack versions, named by a content hash (the ruleset version).
 //
 // Shared by std::shared_ptr<const RuleSet>: a reload builds a new one off the hot path and swaps
 // the pointer; whoever holds the old one keeps using it until done. Scanning needs per-thread
@@ -14,6 +14,7 @@
 
 #include "classifiers/normalizer.h"
 #include "classifiers/validators.h"
+#include "rules/lazy_regex.h"
 #include "rules/rule.h"
 
 struct hs_database;
@@ -26,9 +27,11 @@ class RE2;
 namespace promptwall {
 
 struct CompiledPattern {
-  std::unique_ptr<re2::RE2> confirm;  // see PatternDialect: group 1 = match, group 2 = the author's group
+  // See PatternDialect: group 1 = match, group 2 = the author's group. Compiled on the first hit
+  // (LazyRegex), so a large term list loads without compiling thousands of confirmers.
+  LazyRegex confirm;
   bool has_capture = false;
-  uint32_t max_width = 0;  // bytes, from Hyperscan's analysis of the pattern
+  uint32_t max_width = 0;  // bytes, from Hyperscan's analysis of the pattern (kept in the cache)
 };
 
 struct CompiledRule {

@@ -78,6 +78,15 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
 
   // Per view: the Hyperscan expressions and what each stands for.
   std::array<std::vector<std::string>, kViewKinds> expressions;
+  // Every pattern in the dialect, in order: its widths come from the cache entry, or from
+  // Hyperscan's analysis when there is none.
+  struct PendingPattern {
+    uint32_t rule, pattern;
+    TranslatedPattern translated;
+    SourceLocation where;
+    std::string text;
+  };
+  std::vector<PendingPattern> pending;
   std::set<std::string> ids;
   for (const auto& pack : packs) {
     for (const auto& rule : pack.rules) {
@@ -95,43 +104,11 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
       if (rule.views == 0) diags.push_back(error_at(rule.where, rule.id, "a rule needs at least one view"));
       const uint32_t rule_index = static_cast<uint32_t>(set->rules_.size());
       for (const auto& source : rule.patterns) {
-        const std::string quoted = "pattern '" + source.text + "': ";
         DialectResult t = PatternDialect::translate(source.text);
-        for (const auto& e : t.errors) diags.push_back(error_at(source.where, rule.id, quoted + e));
+        for (const auto& e : t.errors) diags.push_back(error_at(source.where, rule.id, "pattern '" + source.text + "': " + e));
         if (!t.errors.empty()) continue;
-
         CompiledPattern cp;
         cp.has_capture = t.pattern.has_capture;
-        cp.confirm = std::make_unique<re2::RE2>(t.pattern.re2, re2_options());
-        if (!cp.confirm->ok()) {
-          diags.push_back(error_at(source.where, rule.id, quoted + "RE2 rejects it: " + cp.confirm->error()));
-          continue;
-        }
-        hs_expr_info_t* info = nullptr;
-        hs_compile_error_t* err = nullptr;
-        if (hs_expression_info(t.pattern.hyperscan.c_str(), kHyperscanFlags, &info, &err) != HS_SUCCESS) {
-          diags.push_back(error_at(source.where, rule.id, quoted + "Hyperscan rejects it: " + err->message));
-          hs_free_compile_error(err);
-          continue;
-        }
-        const unsigned max_width = info->max_width;
-        const unsigned min_width = info->min_width;
-        free(info);
-        if (max_width == UINT_MAX) {
-          diags.push_back(error_at(source.where, rule.id, quoted + "can match unboundedly long text"));
-          continue;
-        }
-        if (max_width > kMaxPatternWidth) {
-          diags.push_back(error_at(source.where, rule.id,
-                                   quoted + "can match " + std::to_string(max_width) + " bytes; the limit is " +
-                                       std::to_string(kMaxPatternWidth)));
-          continue;
-        }
-        if (min_width == 0) {
-          diags.push_back(error_at(source.where, rule.id, quoted + "can match the empty string"));
-          continue;
-        }
-        cp.max_width = max_width;
         const uint32_t pattern_index = static_cast<uint32_t>(cr.patterns.size());
         cr.patterns.push_back(std::move(cp));
         for (size_t v = 0; v < kViewKinds; ++v) {
@@ -139,6 +116,7 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
           expressions[v].push_back(t.pattern.hyperscan);
           set->databases_[v].refs.push_back(PatternRef{rule_index, pattern_index});
         }
+        pending.push_back(PendingPattern{rule_index, pattern_index, std::move(t.pattern), source.where, source.text});
       }
       for (const auto& x : rule.exclude_patterns) {
         auto re = std::make_unique<re2::RE2>(x, re2_options());
@@ -155,28 +133,82 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
   }
   if (has_errors(diags)) return result;
 
-  // The cache key covers everything the databases depend on.
+  // The cache key covers everything the databases and the widths depend on, and every confirmer:
+  // an entry exists only for patterns that passed every check below, so a hit skips them.
   Sha256 key;
   key.field(DatabaseCache::engine_fingerprint()).field(std::to_string(kHyperscanFlags));
   for (size_t v = 0; v < kViewKinds; ++v) {
     key.field(std::to_string(v));
     for (const auto& e : expressions[v]) key.field(e);
   }
+  key.field("confirmers");
+  for (const auto& p : pending) key.field(p.translated.re2);
   const std::string cache_key = key.hex_digest();
   ViewMask wanted = 0;
   for (size_t v = 0; v < kViewKinds; ++v)
     if (!expressions[v].empty()) wanted |= view_bit(static_cast<ViewKind>(v));
   set->views_ = wanted;
+  auto pattern_of = [&](const PendingPattern& p) -> CompiledPattern& { return set->rules_[p.rule].patterns[p.pattern]; };
 
   std::optional<DatabaseCache> cache;
   if (!options.cache_dir.empty()) cache.emplace(options.cache_dir);
   if (cache) {
-    if (auto dbs = cache->load(cache_key, wanted)) {
-      for (size_t v = 0; v < kViewKinds; ++v) set->databases_[v].db = (*dbs)[v];
+    if (auto entry = cache->load(cache_key, wanted, pending.size())) {
+      for (size_t v = 0; v < kViewKinds; ++v) set->databases_[v].db = entry->databases[v];
+      for (size_t i = 0; i < pending.size(); ++i) {
+        CompiledPattern& cp = pattern_of(pending[i]);
+        cp.max_width = entry->max_widths[i];
+        cp.confirm = LazyRegex(std::move(pending[i].translated.re2));
+      }
       set->from_cache_ = true;
     }
   }
   if (!set->from_cache_) {
+    std::vector<uint32_t> max_widths;
+    max_widths.reserve(pending.size());
+    for (auto& p : pending) {
+      const std::string quoted = "pattern '" + p.text + "': ";
+      const std::string& rule_id = set->rules_[p.rule].rule.id;
+      CompiledPattern& cp = pattern_of(p);
+      if (p.translated.plain_text) {
+        // RE2 accepts plain text whatever it says: compiled on its first hit.
+        cp.confirm = LazyRegex(p.translated.re2);
+      } else {
+        std::unique_ptr<re2::RE2> re = LazyRegex::compile(p.translated.re2);
+        if (!re->ok()) {
+          diags.push_back(error_at(p.where, rule_id, quoted + "RE2 rejects it: " + re->error()));
+          continue;
+        }
+        cp.confirm = LazyRegex(std::move(re));
+      }
+      hs_expr_info_t* info = nullptr;
+      hs_compile_error_t* err = nullptr;
+      if (hs_expression_info(p.translated.hyperscan.c_str(), kHyperscanFlags, &info, &err) != HS_SUCCESS) {
+        diags.push_back(error_at(p.where, rule_id, quoted + "Hyperscan rejects it: " + err->message));
+        hs_free_compile_error(err);
+        continue;
+      }
+      const unsigned max_width = info->max_width;
+      const unsigned min_width = info->min_width;
+      free(info);
+      if (max_width == UINT_MAX) {
+        diags.push_back(error_at(p.where, rule_id, quoted + "can match unboundedly long text"));
+        continue;
+      }
+      if (max_width > kMaxPatternWidth) {
+        diags.push_back(error_at(p.where, rule_id,
+                                 quoted + "can match " + std::to_string(max_width) + " bytes; the limit is " +
+                                     std::to_string(kMaxPatternWidth)));
+        continue;
+      }
+      if (min_width == 0) {
+        diags.push_back(error_at(p.where, rule_id, quoted + "can match the empty string"));
+        continue;
+      }
+      cp.max_width = max_width;
+      max_widths.push_back(max_width);
+    }
+    if (has_errors(diags)) return result;
     for (size_t v = 0; v < kViewKinds; ++v) {
       if (expressions[v].empty()) continue;
       std::vector<const char*> exprs;
@@ -208,7 +240,7 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
       ViewDatabases dbs{};
       for (size_t v = 0; v < kViewKinds; ++v) dbs[v] = set->databases_[v].db;
       // A cache that cannot be written only costs the next start, but say so.
-      if (!cache->store(cache_key, dbs))
+      if (!cache->store(cache_key, dbs, max_widths))
         diags.push_back(Diagnostic{Diagnostic::Level::warning, SourceLocation{options.cache_dir, 0}, "",
                                    "cannot write the compiled-database cache here; the next start compiles "
                                    "again (use --cache-dir DIR or --no-cache)"});
