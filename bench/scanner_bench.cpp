@@ -730,7 +730,8 @@ nlohmann::json per_pattern(const pw::RuleSet& rs, const Corpus& corpus, size_t s
   std::vector<Row> rows;
   for (const auto& p : raw_patterns(rs)) {
     Row row{p.rule_id, p.text};
-    const std::string hs_form = pw::PatternDialect::translate(p.text).pattern.hyperscan;
+    // What the view database holds for the pattern: from its {a} anchor on, if it has one.
+    const std::string hs_form = pw::PatternDialect::translate(p.text).pattern.prefilter;
     hs_database_t* db = nullptr;
     hs_compile_error_t* err = nullptr;
     const Stopwatch sw;

@@ -1,5 +1,7 @@
 #include "rules/pattern_dialect.h"
 
+#include <algorithm>
+
 #include <cctype>
 
 namespace promptwall {
@@ -135,6 +137,100 @@ bool is_plain_text(std::string_view core) {
   return !core.empty();
 }
 
+// The suffix of a core from the anchor token on, as a regex of its own: the token cut `core` into
+// `before` and `after`; the groups still open at the cut are closed in `after`, so one (?:
+// reopens each. Allowed only where every match of the whole core ends with a match of that
+// suffix: no alternative and no repeat around the cut, and no inline flag before it (the leading
+// (?i) is the caller's). An empty result means it is not allowed; `error` says why.
+std::string anchored_suffix(std::string_view before, std::string_view after, std::string& error) {
+  struct Group {
+    bool plain;        // ( or (?:
+    bool alternative;  // a '|' at this group's own level
+  };
+  std::vector<Group> open;
+  bool top_alternative = false;
+  bool in_class = false;
+  for (size_t i = 0; i < before.size(); ++i) {
+    const char c = before[i];
+    if (c == '\\') {
+      ++i;
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      if (i + 1 < before.size() && before[i + 1] == '^') ++i;
+      if (i + 1 < before.size() && before[i + 1] == ']') ++i;
+    } else if (c == '(') {
+      const std::string_view rest = before.substr(i + 1);
+      if (rest.starts_with("?") && !rest.starts_with("?:")) {
+        error = "{a} may not follow an inline flag or sit inside a group other than (...) or (?:...)";
+        return {};
+      }
+      open.push_back(Group{true, false});
+    } else if (c == ')') {
+      if (!open.empty()) open.pop_back();
+    } else if (c == '|') {
+      (open.empty() ? top_alternative : open.back().alternative) = true;
+    }
+  }
+  if (in_class) {
+    error = "{a} may not sit inside a character class";
+    return {};
+  }
+  // Walk `after` to where each open group closes: no '|' at its level, no repeat after it.
+  int depth = 0;  // relative to the innermost open group
+  size_t closed = 0;
+  for (size_t i = 0; i < after.size(); ++i) {
+    const char c = after[i];
+    if (c == '\\') {
+      ++i;
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      if (i + 1 < after.size() && after[i + 1] == '^') ++i;
+      if (i + 1 < after.size() && after[i + 1] == ']') ++i;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      if (depth > 0) {
+        --depth;
+        continue;
+      }
+      // An enclosing group closes here.
+      const char next = i + 1 < after.size() ? after[i + 1] : '\0';
+      if (closed < open.size() && (next == '?' || next == '*' || next == '+' || next == '{')) {
+        error = "{a} may not sit inside a repeated or optional group";
+        return {};
+      }
+      ++closed;
+    } else if (c == '|' && depth == 0) {
+      if (closed < open.size()) open[open.size() - 1 - closed].alternative = true;
+      else top_alternative = true;
+    }
+  }
+  if (top_alternative || std::any_of(open.begin(), open.end(), [](const Group& g) { return g.alternative; })) {
+    error = "{a} may not sit inside an alternative";
+    return {};
+  }
+  if (after.find_first_not_of(')') == std::string_view::npos) {
+    error = "{a} must be followed by what Hyperscan looks for";
+    return {};
+  }
+  std::string suffix;
+  for (size_t k = 0; k < open.size(); ++k) suffix += "(?:";
+  suffix += after;
+  return suffix;
+}
+
 }  // namespace
 
 DialectResult PatternDialect::translate(std::string_view pattern) {
@@ -160,6 +256,19 @@ DialectResult PatternDialect::translate(std::string_view pattern) {
     out.errors.push_back("{b} may only start or end a pattern");
   if (core.empty()) out.errors.push_back("empty pattern");
 
+  // {a}: Hyperscan reads from there on; RE2 and every width check see the pattern without it.
+  std::string unanchored;
+  std::string anchored;
+  if (const size_t a = core.find(kAnchorToken); a != std::string_view::npos) {
+    const std::string_view before = core.substr(0, a), after = core.substr(a + kAnchorToken.size());
+    if (after.find(kAnchorToken) != std::string_view::npos) out.errors.push_back("{a} may appear only once");
+    std::string error;
+    anchored = anchored_suffix(before, after, error);
+    if (anchored.empty()) out.errors.push_back(error);
+    unanchored = std::string(before) + std::string(after);
+    core = unanchored;
+  }
+
   Scan s = scan(core);
   out.errors.insert(out.errors.end(), s.errors.begin(), s.errors.end());
   t.has_capture = s.capturing_groups == 1;
@@ -173,6 +282,7 @@ DialectResult PatternDialect::translate(std::string_view pattern) {
   t.hyperscan = hs_lead + "(?:" + flags + std::string(core) + ")" + hs_trail;
   t.re2 = "(?m)" + lead + "(" + flags + std::string(core) + ")" + trail;
   t.core = flags + std::string(core);
+  t.prefilter = anchored.empty() ? t.hyperscan : "(?:" + flags + anchored + ")" + hs_trail;
   return out;
 }
 

@@ -7,6 +7,10 @@
 //    ending at the same byte or at most one code point later (a trailing boundary character).
 //  - In `re2`, group 1 is the match without any boundary characters; when the author wrote a
 //    capturing group it is group 2. The finding is group 2 if present, else group 1.
+//  - `prefilter` is what the Hyperscan database holds: `hyperscan`, or with an anchor token {a}
+//    the part of it from {a} on. Every match of `hyperscan` ends where a match of `prefilter`
+//    ends, so a window of `hyperscan`'s maximum width back from each `prefilter` match still holds
+//    every match RE2 confirms; Hyperscan starts reading at a literal instead of a character class.
 #pragma once
 
 #include <string>
@@ -18,7 +22,8 @@ namespace promptwall {
 struct TranslatedPattern {
   std::string hyperscan;  // compiled with HS_FLAG_UTF8 | HS_FLAG_MULTILINE
   std::string re2;        // compiled with UTF-8, multi-line ((?m) is part of the text)
-  std::string core;       // the author's pattern without its boundary tokens (for width checks)
+  std::string core;       // the author's pattern without its boundary and anchor tokens (for width checks)
+  std::string prefilter;  // what Hyperscan scans for: `hyperscan`, or its suffix from {a} on
   bool has_capture = false;
   // The core is plain text: letters, digits, unescaped non-special characters and escaped ASCII
   // punctuation, each possibly made optional by one '?' (`du ?an`, `SM\-2025`), after an optional
@@ -45,6 +50,10 @@ class PatternDialect {
   // compile time, database size and scan time several times over; RE2 still decides exactly.
   static constexpr std::string_view kLeadingPrefilterBoundary = "(?:^|[^A-Za-z0-9_])";
   static constexpr std::string_view kTrailingPrefilterBoundary = "(?:[^A-Za-z0-9_]|$)";
+  // Where Hyperscan starts reading (`[a-z0-9._%+-]{0,63}{a}@...`): the part before it is left to
+  // RE2. At most once, in the pattern's top-level sequence: inside no class, no repeated group
+  // and no alternative, with no inline flag before it but a leading (?i).
+  static constexpr std::string_view kAnchorToken = "{a}";
 
   static DialectResult translate(std::string_view pattern);
 };

@@ -113,7 +113,8 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
         cr.patterns.push_back(std::move(cp));
         for (size_t v = 0; v < kViewKinds; ++v) {
           if (!(rule.views & view_bit(static_cast<ViewKind>(v)))) continue;
-          expressions[v].push_back(t.pattern.hyperscan);
+          // The database holds the prefilter (from {a} on); widths come from the whole pattern.
+          expressions[v].push_back(t.pattern.prefilter);
           set->databases_[v].refs.push_back(PatternRef{rule_index, pattern_index});
         }
         pending.push_back(PendingPattern{rule_index, pattern_index, std::move(t.pattern), source.where, source.text});

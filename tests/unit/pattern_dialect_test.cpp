@@ -59,3 +59,60 @@ TEST_CASE("escaped and class-internal characters are not taken for constructs") 
     CHECK(PatternDialect::translate(ok).errors.empty());
   }
 }
+
+TEST_CASE("the anchor token gives Hyperscan the pattern from there on and RE2 all of it") {
+  DialectResult r = PatternDialect::translate("(?:^|[^a-z])([a-z0-9.]{1,64}{a}@[a-z0-9.-]{1,100}\\.[a-z]{2,24}){b}");
+  REQUIRE(r.errors.empty());
+  // RE2 and the width checks see the pattern without the token.
+  CHECK(r.pattern.re2 == "(?m)((?:^|[^a-z])([a-z0-9.]{1,64}@[a-z0-9.-]{1,100}\\.[a-z]{2,24}))(?:[^\\p{L}\\p{M}\\p{N}_]|$)");
+  CHECK(r.pattern.hyperscan == "(?:(?:^|[^a-z])([a-z0-9.]{1,64}@[a-z0-9.-]{1,100}\\.[a-z]{2,24}))(?:[^A-Za-z0-9_]|$)");
+  CHECK(r.pattern.core == "(?:^|[^a-z])([a-z0-9.]{1,64}@[a-z0-9.-]{1,100}\\.[a-z]{2,24})");
+  CHECK(r.pattern.has_capture);
+  // The capturing group still open at the token is reopened as (?:, the trailing boundary kept.
+  CHECK(r.pattern.prefilter == "(?:(?:@[a-z0-9.-]{1,100}\\.[a-z]{2,24}))(?:[^A-Za-z0-9_]|$)");
+
+  // The leading (?i) and boundary: the flag is kept, the boundary before the token dropped.
+  r = PatternDialect::translate("(?i){b}(?:thuong |hoa )?{a}mat{b}");
+  REQUIRE(r.errors.empty());
+  CHECK(r.pattern.prefilter == "(?:(?i)mat)(?:[^A-Za-z0-9_]|$)");
+  CHECK(r.pattern.hyperscan == "(?:^|[^A-Za-z0-9_])(?:(?i)(?:thuong |hoa )?mat)(?:[^A-Za-z0-9_]|$)");
+}
+
+TEST_CASE("without the anchor token the prefilter is the whole Hyperscan form") {
+  DialectResult r = PatternDialect::translate("{b}(\\d{12}){b}");
+  REQUIRE(r.errors.empty());
+  CHECK(r.pattern.prefilter == r.pattern.hyperscan);
+}
+
+TEST_CASE("the anchor token is refused where a match need not end with what follows it") {
+  struct Case {
+    const char* pattern;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {"ab|c{a}d", "alternative"},             // the other alternative has no 'd'
+      {"(?:ab|c{a}d)e", "alternative"},
+      {"(?:a{a}b|c)e", "alternative"},         // the '|' comes after the token
+      {"(?:a{a}b){2}", "repeated or optional"},
+      {"x(?:a{a}b)?c", "repeated or optional"},
+      {"[a{a}b]c", "character class"},
+      {"(?i:ab{a}c)", "inline flag"},
+      {"a(?i)b{a}c", "inline flag"},
+      {"ab{a}", "followed by"},
+      {"(ab{a})", "followed by"},
+      {"a{a}b{a}c", "only once"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.pattern);
+    DialectResult r = PatternDialect::translate(c.pattern);
+    REQUIRE_FALSE(r.errors.empty());
+    bool mentioned = false;
+    for (const auto& e : r.errors) mentioned = mentioned || e.find(c.reason) != std::string::npos;
+    CHECK(mentioned);
+  }
+  // Alternatives and repeats that end before the token, or lie wholly after it, are fine.
+  for (const char* ok : {"(?:a|b){1,3}{a}cd", "x(?:a|b){a}c(?:d|e)", "(x{a}y(?:p|q){1,2})z", "[|]{1,2}{a}ab"}) {
+    INFO(ok);
+    CHECK(PatternDialect::translate(ok).errors.empty());
+  }
+}

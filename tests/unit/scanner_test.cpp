@@ -258,3 +258,28 @@ TEST_CASE("a rule without place weights is judged the same with or without place
   CHECK(with[0].confidence == Approx(0.6));
   CHECK(without[0].confidence == Approx(0.6));
 }
+
+TEST_CASE("an anchored pattern finds exactly what the same pattern without the anchor finds") {
+  // Hyperscan reads from the '@' on; the window back from each hit still holds the local part.
+  const std::string email =
+      "(?:^|[^A-Za-z0-9_.%+/-])([A-Za-z0-9][A-Za-z0-9._%+-]{0,63}%s@[A-Za-z0-9][A-Za-z0-9.-]{0,60}\\.[A-Za-z]{2,24})"
+      "(?:[^\\w.:/@-]|$)";
+  auto with = [&](const char* anchor) {
+    std::string p = email;
+    p.replace(p.find("%s"), 2, anchor);
+    auto r = compile_yaml(one_rule_pack("    patterns: ['" + p + "']\n"));
+    REQUIRE(r.ruleset);
+    return r.ruleset;
+  };
+  Scanner anchored(with("{a}")), plain(with(""));
+  const std::string long_local(63, 'x');
+  for (const std::string& text : std::vector<std::string>{
+           "Gửi an.nguyen@hanoi.gov.vn và lan@vnpt.vn, bcc " + long_local + "@moet.edu.vn.",
+           "a@b.vn a@b.vn,c@d.com;e.f@g.h.io", "@only.vn, x@y, @@a.vn, ab@@cd.vn, mail:an@x.vn:25 https://t@github.com",
+           std::string(200, 'a') + "@" + std::string(30, 'b') + ".com", "không có địa chỉ nào ở đây"}) {
+    INFO(text);
+    CHECK(found_texts(anchored, text) == found_texts(plain, text));
+  }
+  CHECK(found_texts(anchored, "Gửi an.nguyen@hanoi.gov.vn và lan@vnpt.vn") ==
+        std::vector<std::string>{"an.nguyen@hanoi.gov.vn", "lan@vnpt.vn"});
+}
