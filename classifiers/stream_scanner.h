@@ -42,7 +42,12 @@
 //  - the Normalizer's segment-wide choices (whether the legacy view is built and for which lines);
 //  - a run of characters that fold to nothing (zero-width, combining marks) inside one finding
 //    longer than the margins allow, and chains of overlapping Hyperscan windows or findings longer
-//    than the margins.
+//    than the margins;
+//  - which rule names an item two rules of one category find over the same bytes with the same
+//    action and confidence (`Số CCCD: 066087004913` is vn.pii.cccd or vn.pii.cccd.labelled): the
+//    Scanner's merge keeps the first of an unstable sort, which varies with the rest of the segment,
+//    in a whole-text scan as between chunks. The span, category, action and confidence are the
+//    same either way.
 //
 // Pure and synchronous: no I/O (the caller reads the stream and pushes its bytes). Belongs to one
 // thread, like its Scanner, which must outlive it. Errors: the Scanner's (std::runtime_error);

@@ -232,3 +232,114 @@ TEST_CASE("scan says why a document could not be read and exits 2") {
     CHECK(doc["inputs"][0]["unscannable"] == cause);
   }
 }
+
+namespace {
+
+// Lines of prose with items planted every few lines: a file several chunks long at a small
+// --chunk-bytes, holding stamps, identifiers, a label for each kind of redaction and a bad byte.
+std::string long_text(size_t lines) {
+  static const std::vector<std::string> items = {
+      "Lê Văn Tâm – 038090001234 – xã Quảng Phú.", "TỐI MẬT", "Liên hệ anh Khánh 0327 669 018 về lịch trực.",
+      "Gửi hanh.nt@hanoi.gov.vn bản thảo.", "AWS_ACCESS_KEY_ID=AKIA4IABULQHGGHB2VBN", "Quyết định số 211-QĐ/TU"};
+  std::string text;
+  for (size_t i = 0; i < lines; ++i) {
+    text += "Dòng " + std::to_string(i) + ": báo cáo tổng hợp kết quả công tác tuần của các phòng ban trực thuộc";
+    text += i % 7 == 3 ? "\n" + items[(i / 7) % items.size()] + "\n" : "\n";
+    if (i == lines / 2) text += "byte \xFF here\n";
+  }
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("scan streams a long text in chunks with the output of one whole scan") {
+  TempDir dir;
+  const std::string text = long_text(4000);  // ~430 KB: 14 chunks of 32 KiB
+  REQUIRE(text.size() > 400000);
+  const std::string file = dir.file("long.txt", text);
+  for (std::string args : {"", "--format json", "--redact", "--redact --format json"}) {
+    INFO(args);
+    auto whole = run_promptwall("scan " + args + " " + cache_opt(dir) + " " + shell_quote(file));
+    auto chunked = run_promptwall("scan " + args + " --chunk-bytes 32768 " + cache_opt(dir) + " " + shell_quote(file));
+    CHECK(whole.status == 2);  // the bad byte
+    CHECK(chunked.status == whole.status);
+    CHECK(chunked.out == whole.out);
+    CHECK(chunked.err == whole.err);
+    CHECK(whole.out.size() > 1000);
+  }
+  // The same through standard input.
+  auto piped = run_promptwall("scan --chunk-bytes 32768 " + cache_opt(dir), text);
+  auto named = run_promptwall("scan " + cache_opt(dir) + " -", text);
+  CHECK(piped.out == named.out);
+  CHECK(piped.out.find("<stdin>:") != std::string::npos);
+  // A chunk too small for the rules' margins is refused.
+  auto tiny = run_promptwall("scan --chunk-bytes 1000 " + cache_opt(dir) + " " + shell_quote(file));
+  CHECK(tiny.status == 2);
+  CHECK(tiny.err.find("--chunk-bytes must be at least") != std::string::npos);
+}
+
+TEST_CASE("scan walks a directory, files in sorted order, the same with -j 2 as with -j 1") {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "tree" / "sub" / "deeper");
+  dir.file("tree/b.txt", "Tóm tắt:\nTỐI MẬT\n");
+  dir.file("tree/a.txt", "Số CCCD: 066087004913\n");
+  dir.file("tree/sub/c.txt", "không có gì\n");
+  dir.file("tree/sub/deeper/d.txt", long_text(600));
+  dir.file("tree/sub/e.jsonl", "{\"text\": \"MST 0201456787\"}\n");
+  dir.file("outside.txt", "Gửi hanh.nt@hanoi.gov.vn\n");
+  // Links are not followed: neither a linked file nor a linked directory is read.
+  std::filesystem::create_symlink(dir / "outside.txt", dir / "tree" / "link.txt");
+  std::filesystem::create_symlink(dir / "tree" / "sub", dir / "tree" / "loop");
+  const std::string tree = shell_quote((dir / "tree").string());
+  for (std::string format : {"text", "json"}) {
+    INFO(format);
+    auto one = run_promptwall("scan --format " + format + " -j 1 " + cache_opt(dir) + " " + tree);
+    auto two = run_promptwall("scan --format " + format + " -j 2 " + cache_opt(dir) + " " + tree);
+    CHECK(one.status == 2);  // d.txt's bad byte
+    CHECK(two.status == one.status);
+    CHECK(two.out == one.out);
+    CHECK(two.err == one.err);
+    CHECK(one.out.find("outside") == std::string::npos);
+    CHECK(one.out.find("link.txt") == std::string::npos);
+    CHECK(one.out.find("loop") == std::string::npos);
+    // Sorted paths: a, b, sub/c, sub/deeper/d, sub/e.
+    const size_t a = one.out.find("tree/a.txt"), b = one.out.find("tree/b.txt"), d = one.out.find("deeper/d.txt");
+    REQUIRE(a != std::string::npos);
+    REQUIRE(b != std::string::npos);
+    REQUIRE(d != std::string::npos);
+    CHECK(a < b);
+    CHECK(b < d);
+    if (format == "json") {
+      const json doc = json::parse(one.out);
+      REQUIRE(doc["inputs"].size() == 5);
+      CHECK(doc["inputs"][2]["input"].get<std::string>().ends_with("sub/c.txt"));
+      CHECK(doc["inputs"][2]["findings"].empty());
+    }
+  }
+  // Nothing but clean files: 0; -j more than files is fine.
+  auto clean = run_promptwall("scan -j 4 " + cache_opt(dir) + " " + shell_quote((dir / "tree" / "sub" / "c.txt").string()));
+  CHECK(clean.status == 0);
+  CHECK(clean.out.empty());
+  auto bad = run_promptwall("scan -j 0 " + cache_opt(dir) + " " + tree);
+  CHECK(bad.status == 2);
+}
+
+TEST_CASE("scan draws a progress line only on a terminal or when asked") {
+  TempDir dir;
+  const std::string file = dir.file("t.txt", "TỐI MẬT\n");
+  // Tests run with standard error redirected to a file: no status line.
+  auto quiet = run_promptwall("scan " + cache_opt(dir) + " " + shell_quote(file));
+  CHECK(quiet.err.empty());
+  // --progress forces it: drawn at once, then erased (carriage return, erase to the end of line).
+  auto forced = run_promptwall("scan --progress " + cache_opt(dir) + " " + shell_quote(file));
+  CHECK(forced.status == 1);
+  CHECK(forced.out.find("vn.secret.degree-stamp") != std::string::npos);
+  CHECK(forced.err.find("\rscan: ") != std::string::npos);
+  CHECK(forced.err.find("/1 files, ") != std::string::npos);
+  CHECK(forced.err.find(" MB/s, ") != std::string::npos);
+  CHECK(forced.err.find(" findings") != std::string::npos);
+  CHECK(forced.err.size() >= 4);
+  CHECK(forced.err.substr(forced.err.size() - 4) == "\r\033[K");
+  auto off = run_promptwall("scan --no-progress " + cache_opt(dir) + " " + shell_quote(file));
+  CHECK(off.err.empty());
+}
