@@ -20,6 +20,7 @@
 
 #include "classifiers/legacy_decoder.h"
 
+#include <emmintrin.h>  // SSE2: part of the x86-64 baseline
 #include <iconv.h>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
@@ -288,39 +289,54 @@ constexpr std::array<bool, 256> kGateBytes = [] {
   return t;
 }();
 
+// Whether the gate byte at s[i] is strong evidence, by the rules above.
+bool evidence_at(std::string_view s, size_t i) {
+  const size_t n = s.size();
+  const auto b = static_cast<unsigned char>(s[i]);
+  if (b >= 0x80) {
+    if (b == 0xC2 && i + 1 < n && static_cast<unsigned char>(s[i + 1]) >= 0xA1) return true;  // ¡..¿
+    if (b == 0xC3 && i + 1 < n) {
+      const char32_t c = 0xC0 + (static_cast<unsigned char>(s[i + 1]) & 0x3F);
+      if (!is_vietnamese_latin1(c)) return true;
+      if (i > 0 && is_ascii_vowel(static_cast<unsigned char>(s[i - 1])) &&
+          !plausible_vietnamese_pair(static_cast<unsigned char>(s[i - 1]), c)) {
+        return true;
+      }
+      // Two Latin-1 letters in a row (VNI ơ/ư glyphs with a tone: môùi) never occur in
+      // Unicode Vietnamese, where a syllable carries one mark.
+      if (i >= 2 && static_cast<unsigned char>(s[i - 2]) == 0xC3) return true;
+    }
+    return false;
+  }
+  const char32_t c = b;
+  if (i > 0 && is_ascii_vowel(static_cast<unsigned char>(s[i - 1]))) {
+    const char32_t v = ascii_lower(static_cast<unsigned char>(s[i - 1]));
+    const char32_t next = i + 1 < n ? static_cast<unsigned char>(s[i + 1]) : 0;
+    if (viqr_modified(v, c) != 0 || c == U'`' || c == U'~') return true;
+    if (c == U'?' && is_ascii_letter(next)) return true;
+  }
+  return (c == U'd' || c == U'D') && i + 1 < n && (s[i + 1] == 'd' || s[i + 1] == 'D') &&
+         (i == 0 || !is_ascii_letter(static_cast<unsigned char>(s[i - 1])));
+}
+
 bool may_hold_legacy(std::string_view s) {
   const size_t n = s.size();
-  for (size_t i = 0; i < n; ++i) {
-    while (i < n && !kGateBytes[static_cast<unsigned char>(s[i])]) ++i;
-    if (i >= n) break;
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b >= 0x80) {
-      if (b == 0xC2 && i + 1 < n && static_cast<unsigned char>(s[i + 1]) >= 0xA1) return true;  // ¡..¿
-      if (b == 0xC3 && i + 1 < n) {
-        const char32_t c = 0xC0 + (static_cast<unsigned char>(s[i + 1]) & 0x3F);
-        if (!is_vietnamese_latin1(c)) return true;
-        if (i > 0 && is_ascii_vowel(static_cast<unsigned char>(s[i - 1])) &&
-            !plausible_vietnamese_pair(static_cast<unsigned char>(s[i - 1]), c)) {
-          return true;
-        }
-        // Two Latin-1 letters in a row (VNI ơ/ư glyphs with a tone: môùi) never occur in
-        // Unicode Vietnamese, where a syllable carries one mark.
-        if (i >= 2 && static_cast<unsigned char>(s[i - 2]) == 0xC3) return true;
-      }
-      continue;
-    }
-    const char32_t c = b;
-    if (i > 0 && is_ascii_vowel(static_cast<unsigned char>(s[i - 1]))) {
-      const char32_t v = ascii_lower(static_cast<unsigned char>(s[i - 1]));
-      const char32_t next = i + 1 < n ? static_cast<unsigned char>(s[i + 1]) : 0;
-      if (viqr_modified(v, c) != 0 || c == U'`' || c == U'~') return true;
-      if (c == U'?' && is_ascii_letter(next)) return true;
-    }
-    if ((c == U'd' || c == U'D') && i + 1 < n && (s[i + 1] == 'd' || s[i + 1] == 'D') &&
-        (i == 0 || !is_ascii_letter(static_cast<unsigned char>(s[i - 1])))) {
-      return true;
-    }
+  size_t i = 0;
+  // 16 bytes at a time (SSE2, the x86-64 baseline): most blocks hold no gate byte at all.
+  const auto* p = reinterpret_cast<const __m128i*>(s.data());
+  for (; i + 16 <= n; i += 16, ++p) {
+    const __m128i b = _mm_loadu_si128(p);
+    auto is = [&](__m128i v, char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
+    const __m128i marks = _mm_or_si128(_mm_or_si128(is(b, '^'), is(b, '(')), _mm_or_si128(is(b, '+'), is(b, '`')));
+    const __m128i more = _mm_or_si128(_mm_or_si128(is(b, '~'), is(b, '?')),
+                                      _mm_or_si128(is(_mm_or_si128(b, _mm_set1_epi8(0x20)), 'd'),      // d D
+                                                   is(_mm_and_si128(b, _mm_set1_epi8(static_cast<char>(0xFE))),
+                                                      static_cast<char>(0xC2))));                   // C2 C3
+    for (auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(marks, more))); mask != 0; mask &= mask - 1)
+      if (evidence_at(s, i + static_cast<size_t>(__builtin_ctz(mask)))) return true;
   }
+  for (; i < n; ++i)
+    if (kGateBytes[static_cast<unsigned char>(s[i])] && evidence_at(s, i)) return true;
   return false;
 }
 
@@ -398,6 +414,7 @@ char32_t single_code_point(std::string_view s) {
 struct LegacyDecoder::Tables {
   Tables();
 
+  // Requires may_hold_legacy(nfc): every caller has just asked it.
   std::optional<LegacyText> decode(std::string_view nfc) const;
 
  private:
@@ -707,8 +724,8 @@ bool LegacyDecoder::Tables::scan_latin(const std::vector<CodePoint>& cps, size_t
 }
 
 std::optional<LegacyText> LegacyDecoder::Tables::decode(std::string_view nfc) const {
+  // The caller has passed `nfc` through may_hold_legacy already.
   if (nfc.size() >= std::numeric_limits<uint32_t>::max()) return std::nullopt;  // 32-bit offsets
-  if (!may_hold_legacy(nfc)) return std::nullopt;
 
   const std::vector<CodePoint> cps = split_code_points(nfc);
   const size_t n = cps.size();

@@ -1,8 +1,11 @@
 #include "classifiers/normalizer.h"
 
+#include <emmintrin.h>  // SSE2: part of the x86-64 baseline
 #include <unicode/bytestream.h>
 #include <unicode/edits.h>
 #include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unorm2.h>
 #include <unicode/utf8.h>
 
 #include <array>
@@ -12,21 +15,9 @@
 namespace promptwall {
 namespace {
 
-bool all_ascii(std::string_view s) {
-  // Eight bytes at a time: any high bit means non-ASCII.
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    if (w & 0x8080808080808080ull) return false;
-  }
-  for (; i < s.size(); ++i)
-    if (static_cast<unsigned char>(s[i]) & 0x80) return false;
-  return true;
-}
-
 // Copies `text`, replacing each invalid UTF-8 sequence by U+FFFD. Returns the offset of the first
-// invalid byte, or nullopt when the text was valid (and `out` is left untouched).
+// invalid byte, or nullopt when the text was valid (and `out` is left untouched). `out` arrives
+// empty.
 std::optional<uint32_t> repair_utf8(std::string_view text, View& out) {
   std::optional<uint32_t> first_bad;
   int32_t len = static_cast<int32_t>(text.size());
@@ -53,16 +44,16 @@ std::optional<uint32_t> repair_utf8(std::string_view text, View& out) {
   return first_bad;
 }
 
-// NFC of valid UTF-8 `text`, mapped back to it through ICU's record of the edits.
-View to_nfc(std::string_view text, int parent) {
-  View view;
+// NFC of valid UTF-8 `text`, mapped back to it through ICU's record of the edits. `view` arrives
+// empty.
+void to_nfc(std::string_view text, int parent, View& view) {
   view.parent = parent;
   UErrorCode ec = U_ZERO_ERROR;
   const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(ec);
   if (U_SUCCESS(ec) && nfc->isNormalizedUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())), ec) &&
       U_SUCCESS(ec)) {
     view.text.assign(text);
-    return view;  // identity map
+    return;  // identity map
   }
   ec = U_ZERO_ERROR;
   icu::Edits edits;
@@ -74,7 +65,6 @@ View to_nfc(std::string_view text, int parent) {
     view.map.append(static_cast<uint32_t>(it.newLength()), static_cast<uint32_t>(it.sourceIndex()),
                     static_cast<uint32_t>(it.oldLength()), it.hasChange());
   }
-  return view;
 }
 
 // Bytes the compact view removes from the folded one: what people put between letters.
@@ -85,27 +75,70 @@ constexpr std::array<bool, 256> kCompactDrops = [] {
 }();
 constexpr bool compact_drops(unsigned char c) { return kCompactDrops[c]; }
 
-View compact(const View& folded, int parent) {
-  View view;
-  view.parent = parent;
-  const std::string& s = folded.text;
-  view.text.reserve(s.size());
-  // Kept bytes come in runs between separators; each run is one linear unit of the map.
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && compact_drops(static_cast<unsigned char>(s[i]))) ++i;
-    const size_t run = i;
-    while (i < s.size() && !compact_drops(static_cast<unsigned char>(s[i]))) ++i;
-    if (i > run) {
-      view.text.append(s, run, i - run);
-      view.map.append(static_cast<uint32_t>(i - run), static_cast<uint32_t>(run), static_cast<uint32_t>(i - run), false);
-    }
-  }
-  return view;
+// Bit i set: byte i of the 16 at `p` is one the compact view removes.
+inline unsigned compact_drop_mask(const char* p) {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  auto is = [&](char c) { return _mm_cmpeq_epi8(b, _mm_set1_epi8(c)); };
+  const __m128i m = _mm_or_si128(
+      _mm_or_si128(_mm_or_si128(_mm_or_si128(is(' '), is('.')), _mm_or_si128(is('-'), is('_'))),
+                   _mm_or_si128(_mm_or_si128(is('*'), is(',')), _mm_or_si128(is('\''), is('"')))),
+      _mm_or_si128(_mm_or_si128(is('~'), is('`')), _mm_or_si128(is('+'), is('='))));
+  return static_cast<unsigned>(_mm_movemask_epi8(m));
 }
 
-View from_legacy(LegacyText&& decoded, int parent) {
-  View view;
+void compact(const View& folded, int parent, View& view) {
+  view.parent = parent;
+  const std::string& s = folded.text;
+  const size_t n = s.size();
+  view.text.resize(n + 16);  // room for a whole 16-byte store at the end
+  char* const out = view.text.data();
+  size_t o = 0;
+  // Kept bytes come in runs between separators; each run is one linear unit of the map.
+  auto keep = [&](size_t from, size_t to) {
+    // Runs are words, mostly shorter than 16 bytes: one 16-byte copy where the source has them.
+    if (to - from <= 16 && from + 16 <= n)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o),
+                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + from)));
+    else
+      std::memcpy(out + o, s.data() + from, to - from);
+    o += to - from;
+    view.map.append(static_cast<uint32_t>(to - from), static_cast<uint32_t>(from), static_cast<uint32_t>(to - from), false);
+  };
+  // 16 bytes at a time: the separators as a bit mask, the runs found between its bits (bytes
+  // past the end count as separators, which closes the last run).
+  constexpr size_t kNoRun = ~size_t{0};
+  size_t run = kNoRun;  // start of the run being read, or kNoRun between runs
+  for (size_t k = 0; k < n; k += 16) {
+    unsigned drops;
+    if (k + 16 <= n) {
+      drops = compact_drop_mask(s.data() + k);
+    } else {
+      drops = 0xFFFFu << (n - k);
+      for (size_t j = k; j < n; ++j)
+        if (compact_drops(static_cast<unsigned char>(s[j]))) drops |= 1u << (j - k);
+    }
+    unsigned pos = 0;
+    while (pos < 16) {
+      const unsigned ahead = 0xFFFFu << pos & 0xFFFFu;
+      if (run == kNoRun) {
+        const unsigned kept = ~drops & ahead;
+        if (!kept) break;
+        pos = static_cast<unsigned>(__builtin_ctz(kept));
+        run = k + pos;
+      } else {
+        const unsigned seps = drops & ahead;
+        if (!seps) break;
+        pos = static_cast<unsigned>(__builtin_ctz(seps));
+        keep(run, k + pos);
+        run = kNoRun;
+      }
+    }
+  }
+  if (run != kNoRun) keep(run, n);
+  view.text.resize(o);
+}
+
+void from_legacy(LegacyText&& decoded, int parent, View& view) {
   view.parent = parent;
   view.text = std::move(decoded.text);
   // Consecutive output bytes sharing one source span are one unit.
@@ -120,7 +153,31 @@ View from_legacy(LegacyText&& decoded, int parent) {
     view.map.append(static_cast<uint32_t>(j - i), decoded.src_begin[i], src_len, !same);
     i = j;
   }
-  return view;
+}
+
+// The number of bytes at `p` (16 readable, and p[16] too) that fold to themselves one for one,
+// lower-cased: printable ASCII, where a space is alone and followed by a visible character (so it
+// is not the start of a white-space run) and no punctuation repeats the one before it (a run the
+// fold collapses). `prev` is the punctuation just emitted before p[0], or 0. Stops at the first
+// byte that needs the scalar fold; 16 when none does.
+inline unsigned ascii_prefix(const char* p, unsigned char prev, __m128i& lowered) {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
+  const __m128i before = _mm_or_si128(_mm_slli_si128(b, 1), _mm_cvtsi32_si128(prev));
+  auto in = [](__m128i v, char lo, char hi) {  // lo <= v <= hi, bytes as signed (non-ASCII < 0)
+    return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                         _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(hi + 1)), v));
+  };
+  const __m128i upper = in(b, 'A', 'Z');
+  const __m128i alnum = _mm_or_si128(_mm_or_si128(upper, in(b, 'a', 'z')), in(b, '0', '9'));
+  const __m128i printable = in(b, 0x20, 0x7E);
+  const __m128i space = _mm_cmpeq_epi8(b, _mm_set1_epi8(' '));
+  const __m128i repeat = _mm_andnot_si128(alnum, _mm_cmpeq_epi8(b, before));
+  const __m128i spaced_run = _mm_andnot_si128(in(next, 0x21, 0x7E), space);
+  const __m128i bad = _mm_or_si128(_mm_andnot_si128(printable, _mm_set1_epi8(-1)), _mm_or_si128(repeat, spaced_run));
+  lowered = _mm_add_epi8(b, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+  const auto mask = static_cast<unsigned>(_mm_movemask_epi8(bad));
+  return mask == 0 ? 16u : static_cast<unsigned>(__builtin_ctz(mask));
 }
 
 }  // namespace
@@ -152,7 +209,38 @@ Span TextViews::to_original(ViewKind kind, Span span) const {
   return span;
 }
 
-Normalizer::Normalizer() = default;
+Normalizer::Normalizer() : nfc_starters_(0x10000 / 64) {
+  for (UChar32 cp = 0; cp < 0x10000; ++cp) {
+    if (u_getIntPropertyValue(cp, UCHAR_NFC_QUICK_CHECK) == UNORM_YES && u_getCombiningClass(cp) == 0)
+      nfc_starters_[static_cast<size_t>(cp) >> 6] |= uint64_t{1} << (cp & 63);
+  }
+}
+
+bool Normalizer::certainly_nfc(std::string_view text) const {
+  // A string of NFC starters with quick check Yes is NFC: nothing in it composes or reorders.
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const auto len = static_cast<int32_t>(text.size());
+  int32_t i = 0;
+  while (i < len) {
+    if (i + 16 <= len) {
+      const auto high = static_cast<unsigned>(
+          _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))));
+      if (high == 0) {
+        i += 16;
+        continue;
+      }
+      i += static_cast<int32_t>(__builtin_ctz(high));
+    } else if (s[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    UChar32 c;
+    U8_NEXT(s, i, len, c);
+    if (c < 0 || c >= 0x10000) return false;
+    if (!(nfc_starters_[static_cast<size_t>(c) >> 6] >> (c & 63) & 1)) return false;
+  }
+  return true;
+}
 
 constexpr std::array<bool, 256> kAsciiAlnum = [] {
   std::array<bool, 256> t{};
@@ -166,11 +254,22 @@ constexpr std::array<bool, 256> kAsciiUpper = [] {
   return t;
 }();
 
-View Normalizer::fold(std::string_view source, int parent) const {
+void Normalizer::fold(std::string_view source, int parent, View& view) const {
   using Class = FoldTable::Class;
-  View view;
   view.parent = parent;
-  view.text.reserve(source.size() + 16);
+  view.map.clear();
+  // The text is written through a pointer into a buffer sized ahead: folding shrinks ASCII and
+  // Vietnamese, and a character that folds longer (`½` → `1⁄2`) grows the buffer first.
+  std::string& text = view.text;
+  text.resize(source.size() + 64);
+  char* out = text.data();
+  size_t o = 0;
+  auto room = [&](size_t need) {
+    if (o + need > text.size()) {
+      text.resize(std::max(text.size() * 2, o + need + 64));
+      out = text.data();
+    }
+  };
 
   // Characters that fold to one byte from one byte (ASCII letters, digits, punctuation, a single
   // space) extend a pending linear run, appended to the map in one go when something else comes.
@@ -179,17 +278,27 @@ View Normalizer::fold(std::string_view source, int parent) const {
     if (run_len) view.map.append(run_len, run_begin, run_len, false);
     run_len = 0;
   };
-  auto emit = [&](const char* out, uint32_t len, uint32_t begin, uint32_t src_len) {
+  auto extend_run = [&](uint32_t begin, uint32_t n) {
+    if (run_len == 0 || run_begin + run_len != begin) {
+      flush_run();
+      run_begin = begin;
+    }
+    run_len += n;
+  };
+  auto emit = [&](const char* bytes, uint32_t len, uint32_t begin, uint32_t src_len) {
+    room(len);
     if (len == 1 && src_len == 1) {
       if (run_len == 0) run_begin = begin;
       if (run_begin + run_len == begin) {
-        view.text.push_back(out[0]);
+        out[o++] = bytes[0];
         ++run_len;
         return;
       }
     }
     flush_run();
-    view.text.append(out, len);
+    if (len == 1) out[o] = bytes[0];  // most folded non-ASCII letters: no memcpy call
+    else std::memcpy(out + o, bytes, len);
+    o += len;
     view.map.append(len, begin, src_len, len != src_len);
   };
 
@@ -206,7 +315,8 @@ View Normalizer::fold(std::string_view source, int parent) const {
       emit(&c, 1, pending_begin, 1);
     } else {
       flush_run();
-      view.text.push_back(c);
+      room(1);
+      out[o++] = c;
       view.map.append(1, pending_begin, len, true);
     }
     pending = Class::drop;
@@ -216,18 +326,33 @@ View Normalizer::fold(std::string_view source, int parent) const {
   const int32_t len = static_cast<int32_t>(source.size());
   int32_t i = 0;
   while (i < len) {
-    // The common case: a run of ASCII letters and digits folds byte for byte (lower case).
+    // The common case: printable ASCII that folds byte for byte, 16 bytes at a time. Only from a
+    // settled state (no white space pending); the bytes it stops at go the scalar way below.
+    if (pending == Class::drop && i + 17 <= len && s[i] < 0x80) {
+      const unsigned char prev =
+          last_was_punct && last_punct.len == 1 ? static_cast<unsigned char>(last_punct.out[0]) : 0;
+      __m128i lowered;
+      const unsigned n = ascii_prefix(source.data() + i, prev, lowered);
+      if (n > 0) {
+        room(16);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o), lowered);
+        o += n;
+        extend_run(static_cast<uint32_t>(i), n);
+        const uint8_t last = s[i + static_cast<int32_t>(n) - 1];
+        last_was_punct = !kAsciiAlnum[last] && last != ' ';
+        if (last_was_punct) last_punct = fold_table_.lookup(last);
+        i += static_cast<int32_t>(n);
+        if (n == 16) continue;
+      }
+    }
+    // A run of ASCII letters and digits folds byte for byte (lower case).
     if (kAsciiAlnum[s[i]]) {
       if (pending != Class::drop) flush_pending();
       int32_t j = i;
       while (j < len && kAsciiAlnum[s[j]]) ++j;
-      const auto b = static_cast<uint32_t>(i);
-      if (run_len == 0 || run_begin + run_len != b) {
-        flush_run();
-        run_begin = b;
-      }
-      for (int32_t k = i; k < j; ++k) view.text.push_back(static_cast<char>(s[k] | (kAsciiUpper[s[k]] ? 0x20 : 0)));
-      run_len += static_cast<uint32_t>(j - i);
+      room(static_cast<size_t>(j - i));
+      extend_run(static_cast<uint32_t>(i), static_cast<uint32_t>(j - i));
+      for (int32_t k = i; k < j; ++k) out[o++] = static_cast<char>(s[k] | (kAsciiUpper[s[k]] ? 0x20 : 0));
       last_was_punct = false;
       i = j;
       continue;
@@ -271,46 +396,64 @@ View Normalizer::fold(std::string_view source, int parent) const {
   }
   if (pending != Class::drop) flush_pending();
   flush_run();
-  return view;
+  text.resize(o);
 }
 
 TextViews Normalizer::normalize(std::string_view text, ViewMask wanted) const {
-  if (text.size() >= (1u << 31)) throw std::length_error("segment of 2 GiB or more");
   TextViews out;
+  normalize(text, wanted, out);
+  return out;
+}
+
+void Normalizer::normalize(std::string_view text, ViewMask wanted, TextViews& out) const {
+  if (text.size() >= (1u << 31)) throw std::length_error("segment of 2 GiB or more");
   constexpr auto kRaw = static_cast<size_t>(ViewKind::raw);
   constexpr auto kFolded = static_cast<size_t>(ViewKind::folded);
   constexpr auto kCompact = static_cast<size_t>(ViewKind::compact);
   constexpr auto kLegacy = static_cast<size_t>(ViewKind::legacy);
 
+  // The slots built this time, each emptied for reuse; the others are released at the end.
+  std::array<bool, kViewKinds + 2> built{};
+  auto take = [&](size_t slot, int parent) -> View& {
+    built[slot] = true;
+    auto& v = out.slots[slot];
+    if (!v) v.emplace();
+    v->text.clear();
+    v->map.clear();
+    v->parent = parent;
+    return *v;
+  };
+  out.invalid_utf8_at.reset();
+
   // raw: NFC, via a repaired copy when the input is not valid UTF-8.
-  if (all_ascii(text)) {
-    out.slots[kRaw].emplace();
-    out.slots[kRaw]->text.assign(text);
+  if (certainly_nfc(text)) {
+    take(kRaw, -1).text.assign(text);  // identity map
   } else {
-    View repaired;
+    View& repaired = take(TextViews::kRepaired, -1);
     out.invalid_utf8_at = repair_utf8(text, repaired);
     if (out.invalid_utf8_at) {
-      out.slots[TextViews::kRepaired] = std::move(repaired);
-      out.slots[kRaw] = to_nfc(out.slots[TextViews::kRepaired]->text, static_cast<int>(TextViews::kRepaired));
+      to_nfc(repaired.text, static_cast<int>(TextViews::kRepaired), take(kRaw, -1));
     } else {
-      out.slots[kRaw] = to_nfc(text, -1);
+      built[TextViews::kRepaired] = false;
+      to_nfc(text, -1, take(kRaw, -1));
     }
   }
   const std::string& raw = out.slots[kRaw]->text;
 
   if (wanted & (view_bit(ViewKind::folded) | view_bit(ViewKind::compact))) {
-    out.slots[kFolded] = fold(raw, static_cast<int>(kRaw));
+    fold(raw, static_cast<int>(kRaw), take(kFolded, static_cast<int>(kRaw)));
     if (wanted & view_bit(ViewKind::compact))
-      out.slots[kCompact] = compact(*out.slots[kFolded], static_cast<int>(kFolded));
+      compact(*out.slots[kFolded], static_cast<int>(kFolded), take(kCompact, static_cast<int>(kFolded)));
   }
   if (wanted & view_bit(ViewKind::legacy)) {
     if (auto decoded = legacy_.decode(raw)) {
-      out.slots[TextViews::kLegacySource] = from_legacy(std::move(*decoded), static_cast<int>(kRaw));
-      out.slots[kLegacy] = fold(out.slots[TextViews::kLegacySource]->text,
-                                static_cast<int>(TextViews::kLegacySource));
+      View& source = take(TextViews::kLegacySource, static_cast<int>(kRaw));
+      from_legacy(std::move(*decoded), static_cast<int>(kRaw), source);
+      fold(source.text, static_cast<int>(TextViews::kLegacySource), take(kLegacy, -1));
     }
   }
-  return out;
+  for (size_t slot = 0; slot < out.slots.size(); ++slot)
+    if (!built[slot]) out.slots[slot].reset();
 }
 
 }  // namespace promptwall

@@ -4,21 +4,6 @@
 
 namespace promptwall {
 
-void OffsetMap::append(uint32_t view_len, uint32_t src_begin, uint32_t src_len, bool atomic) {
-  if (view_len == 0) return;  // dropped source bytes: neighbouring units keep their own spans
-  const bool linear = !atomic && view_len == src_len;
-  const uint32_t view_begin = units_.empty() ? 0 : units_.back().view_begin + units_.back().view_len;
-  if (linear && !units_.empty()) {
-    Unit& last = units_.back();
-    if (last.linear && last.src_begin + last.src_len == src_begin) {
-      last.view_len += view_len;
-      last.src_len += src_len;
-      return;
-    }
-  }
-  units_.push_back(Unit{view_begin, view_len, src_begin, src_len, linear});
-}
-
 const OffsetMap::Unit& OffsetMap::unit_at(uint32_t view_pos) const {
   // The last unit starting at or before view_pos; positions past the end fall into the last unit.
   auto it = std::upper_bound(units_.begin(), units_.end(), view_pos,

@@ -13,6 +13,8 @@ namespace {
 // confidence of a rule's match, place weights move it either way.
 constexpr double kBoostStep = 0.15;
 constexpr double kPenaltyStep = 0.35;
+// Segments up to this size leave their view buffers to the next scan.
+constexpr size_t kKeptViewBytes = size_t{4} << 20;
 
 bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
@@ -125,7 +127,8 @@ Scanner::~Scanner() {
 
 ScanResult Scanner::scan_rules(std::string_view text, const PlaceMap* places) {
   ScanResult result;
-  TextViews views = rules_->normalizer().normalize(text, rules_->views());
+  rules_->normalizer().normalize(text, rules_->views(), views_);
+  const TextViews& views = views_;
   result.invalid_utf8_at = views.invalid_utf8_at;
   LazyStructure structure(rules_->normalizer(), text);
   for (size_t v = 0; v < kViewKinds; ++v) {
@@ -153,6 +156,9 @@ ScanResult Scanner::scan_rules(std::string_view text, const PlaceMap* places) {
   }
   result.findings = std::move(merged);
   sort_by_span(result.findings);
+  // A segment of several MB (a whole document) would leave its views' memory held by this
+  // Scanner for the rest of its life; what a chat prompt grows to is kept.
+  if (text.size() > kKeptViewBytes) views_ = TextViews{};
   return result;
 }
 

@@ -27,6 +27,7 @@
 #include "classifiers/finding.h"
 #include "classifiers/place_map.h"
 #include "classifiers/structure_map.h"
+#include "classifiers/text_views.h"
 #include "rules/ruleset.h"
 
 namespace promptwall {
@@ -72,6 +73,7 @@ class Scanner {
   std::shared_ptr<const RuleSet> rules_;
   struct hs_scratch* scratch_ = nullptr;
   std::vector<std::pair<uint32_t, uint32_t>> hits_;  // (expression id, end offset), reused
+  TextViews views_;  // the segment's views, rebuilt into the same buffers by every scan
 };
 
 }  // namespace promptwall

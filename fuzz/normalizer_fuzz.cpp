@@ -13,7 +13,9 @@
 //     its first and last bytes;
 //   - `folded` holds no ASCII upper-case letter, no tab or CR, and no two spaces in a row;
 //     `compact` holds none of the separators it removes;
-//   - fold_text() of the raw input (invalid bytes included) is valid UTF-8.
+//   - fold_text() of the raw input (invalid bytes included) is valid UTF-8;
+//   - views rebuilt into a TextViews reused from the previous input (as a Scanner reuses its
+//     own) are the fresh views: same slots, texts, parents and byte-by-byte maps.
 // Inputs are bounded at 8 KiB: every pass is linear, the per-byte checks are n log n.
 #include <unicode/normalizer2.h>
 
@@ -146,5 +148,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   require(!first_invalid_utf8(normalizer.fold_text(input)).has_value());
+
+  static TextViews reused;  // holds the previous input's views: their buffers are rebuilt into
+  normalizer.normalize(input, kAll, reused);
+  require(reused.invalid_utf8_at == views.invalid_utf8_at);
+  for (size_t slot = 0; slot < views.slots.size(); ++slot) {
+    require(reused.slots[slot].has_value() == views.slots[slot].has_value());
+    if (!views.slots[slot]) continue;
+    const auto& a = *reused.slots[slot];
+    const auto& b = *views.slots[slot];
+    require(a.text == b.text && a.parent == b.parent && a.map.identity() == b.map.identity());
+    for (uint32_t i = 0; i < b.text.size(); ++i) require(a.map.to_source(Span{i, i + 1}) == b.map.to_source(Span{i, i + 1}));
+  }
   return 0;
 }

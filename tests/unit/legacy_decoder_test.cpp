@@ -364,3 +364,26 @@ TEST_CASE("decode is const and safe to share across threads", "[legacy][threads]
   for (auto& th : threads) th.join();
   for (int v : ok) CHECK(v == 200);
 }
+
+TEST_CASE("the legacy gate finds evidence at every position of a 16-byte block and passes plain text", "[legacy]") {
+  // The gate looks at 16 bytes at a time; each piece of evidence lands on every offset of a
+  // block (and straddles two), after plain ASCII or Unicode Vietnamese that holds gate bytes
+  // of its own (d, à/é/ô... which are C3 xx in UTF-8) without any evidence.
+  const std::string plain_ascii = "add d odd Dan id ";
+  const std::string plain_vn = "đà đó đi dò vé ô ";
+  for (const std::string& filler : {plain_ascii, plain_vn}) {
+    for (size_t prefix = 0; prefix <= 40; ++prefix) {
+      std::string lead;
+      while (lead.size() < prefix) lead += filler;
+      lead.resize(prefix);
+      while (!lead.empty() && (static_cast<unsigned char>(lead.back()) & 0xC0) == 0x80) lead.pop_back();
+      while (!lead.empty() && static_cast<unsigned char>(lead.back()) >= 0xC0) lead.pop_back();
+      INFO("prefix " << lead.size() << " of \"" << filler << "\"");
+      CHECK(decoded(lead + filler) == kNone);
+      CHECK(decoded(lead + "\nTUYE^.T MA^.T\n") != kNone);  // VIQR
+      CHECK(decoded(lead + "\nTUYÖT MËT\n") != kNone);       // TCVN3
+      CHECK(decoded(lead + "\nTUYEÄT MAÄT\n") != kNone);     // VNI
+      CHECK(decoded(lead + "\nddi.nh ky`\n") != kNone);      // VIQR dd
+    }
+  }
+}

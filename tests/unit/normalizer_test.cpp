@@ -2,6 +2,11 @@
 
 #include "classifiers/normalizer.h"
 
+#include <cctype>
+#include <random>
+#include <string>
+#include <vector>
+
 using namespace promptwall;
 
 namespace {
@@ -123,4 +128,196 @@ TEST_CASE("offset maps merge linear runs and keep atomic units whole") {
   CHECK(m.to_source(Span{6, 10}) == Span{8, 12});
   OffsetMap identity;
   CHECK(identity.to_source(Span{2, 9}) == Span{2, 9});
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fast paths (16-byte ASCII blocks in the fold, the NFC check, the compact copy, reused
+// buffers) against a reference fold written here from the rules in fold_table.h, byte by byte.
+
+namespace {
+
+// What the fold makes of the characters the cases below use, with the original span of every
+// output byte. ASCII by the FoldTable's rules; the few non-ASCII characters by their entries.
+struct Folded {
+  std::string text;
+  std::vector<Span> spans;  // per output byte
+};
+
+Folded reference_fold(const std::string& s) {
+  Folded f;
+  bool pending = false, pending_newline = false;
+  uint32_t pending_begin = 0, pending_end = 0;
+  std::string last_punct;  // empty: the last thing emitted was no punctuation
+  auto put = [&](const std::string& out, Span span) {
+    for (char c : out) {
+      f.text.push_back(c);
+      f.spans.push_back(span);
+    }
+  };
+  auto flush = [&] {
+    if (!pending) return;
+    put(pending_newline ? "\n" : " ", Span{pending_begin, pending_end});
+    pending = pending_newline = false;
+    last_punct.clear();
+  };
+  for (size_t i = 0; i < s.size();) {
+    const auto b = static_cast<uint32_t>(i);
+    const auto c = static_cast<unsigned char>(s[i]);
+    enum { text, punct, space, newline, drop } cls = drop;
+    std::string out;
+    size_t n = 1;
+    if (s.compare(i, 3, "ệ") == 0) cls = text, out = "e", n = 3;
+    else if (s.compare(i, 3, "Ệ") == 0) cls = text, out = "e", n = 3;
+    else if (s.compare(i, 3, "\u200B") == 0) cls = drop, n = 3;
+    else if (s.compare(i, 2, "\u00A0") == 0) cls = space, n = 2;
+    else if (s.compare(i, 3, "\u2013") == 0) cls = punct, out = "-", n = 3;
+    else if (c == '\n' || c == '\r' || c == 0x0B || c == 0x0C) cls = newline;
+    else if (c == ' ' || c == '\t') cls = space;
+    else if (c < 0x20 || c == 0x7F) cls = drop;
+    else if (std::isalnum(c)) cls = text, out = std::string(1, static_cast<char>(std::tolower(c)));
+    else if (c < 0x80) cls = punct, out = std::string(1, static_cast<char>(c));
+    else FAIL("reference_fold: no rule for byte " << int(c));
+    i += n;
+    const Span span{b, static_cast<uint32_t>(i)};
+    if (cls == drop) continue;
+    if (cls == space || cls == newline) {
+      if (!pending) pending_begin = b;
+      pending = true;
+      pending_newline = pending_newline || cls == newline;
+      pending_end = span.end;
+      continue;
+    }
+    flush();
+    if (cls == punct) {
+      if (last_punct == out) continue;
+      last_punct = out;
+    } else {
+      last_punct.clear();
+    }
+    put(out, span);
+  }
+  flush();
+  return f;
+}
+
+constexpr bool compact_drop(char c) {
+  return std::string_view(" .-_*,'\"~`+=").find(c) != std::string_view::npos;
+}
+
+// Checks the folded and compact views of `s` byte by byte against the reference.
+void check_against_reference(const std::string& s, const TextViews& v) {
+  INFO("input: \"" << s << "\"");
+  const Folded want = reference_fold(s);
+  REQUIRE(view_text(v, ViewKind::folded) == want.text);
+  for (size_t p = 0; p < want.text.size(); ++p) {
+    INFO("folded byte " << p);
+    CHECK(v.to_original(ViewKind::folded, Span{uint32_t(p), uint32_t(p + 1)}) == want.spans[p]);
+  }
+  std::string compact;
+  std::vector<Span> compact_spans;
+  for (size_t p = 0; p < want.text.size(); ++p) {
+    if (compact_drop(want.text[p])) continue;
+    compact.push_back(want.text[p]);
+    compact_spans.push_back(want.spans[p]);
+  }
+  REQUIRE(view_text(v, ViewKind::compact) == compact);
+  for (size_t p = 0; p < compact.size(); ++p) {
+    INFO("compact byte " << p);
+    CHECK(v.to_original(ViewKind::compact, Span{uint32_t(p), uint32_t(p + 1)}) == compact_spans[p]);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("ASCII runs fold 16 bytes at a time exactly as byte by byte, at every alignment") {
+  // Each piece lands on every offset of a 16-byte block (and straddles two), after a prefix of
+  // 0..40 plain letters: single and double spaces, a space at a block's last byte, tabs, line
+  // breaks, control characters, repeated and alternating punctuation, upper case.
+  const char* pieces[] = {"Ab Cd", "a  b", "x\ty", "p\nq", "a \n b", "u\x01v", "..", "a..b", "a.,.b", "--x--",
+                          "A.B.C", " ", "  ", "\x7F", "a\x01.\x01.b", "Q \r\nR", "!!?!", "z ", "\"'\"", "a- -b"};
+  for (const char* piece : pieces) {
+    for (size_t prefix = 0; prefix <= 40; ++prefix) {
+      for (size_t suffix : {0, 1, 2, 17, 33}) {
+        const std::string s = std::string(prefix, 'k') + piece + std::string(suffix, 'M');
+        check_against_reference(s, normalizer().normalize(s, kAll));
+      }
+    }
+  }
+}
+
+TEST_CASE("a non-ASCII character at each position of a 32-byte block stops the ASCII fast path there") {
+  const std::string base = "Tai Lieu, so 12 -- MAT.  Ke hoach trien khai!! (ban 2)";
+  for (const char* ch : {"ệ", "Ệ", "\u200B", "\u00A0", "\u2013", "\t", "\x01"}) {
+    for (size_t pos = 0; pos <= base.size(); ++pos) {
+      std::string s = base;
+      s.insert(pos, ch);
+      check_against_reference(s, normalizer().normalize(s, kAll));
+    }
+  }
+}
+
+TEST_CASE("random printable text folds as the reference does") {
+  std::mt19937 rng(14);
+  const std::string alphabet = "aB9 .,-_*  \t\n..--!!\x01xyzXYZ";
+  for (int n = 0; n < 3000; ++n) {
+    std::string s;
+    const size_t len = rng() % 70;
+    for (size_t i = 0; i < len; ++i) s.push_back(alphabet[rng() % alphabet.size()]);
+    if (rng() % 2) s.insert(rng() % (s.size() + 1), rng() % 2 ? "ệ" : "\u00A0");
+    check_against_reference(s, normalizer().normalize(s, kAll));
+  }
+}
+
+TEST_CASE("NFC text is recognised as NFC without ICU and copied; anything else still goes through ICU") {
+  // Precomposed Vietnamese is NFC: identity map, the input byte for byte (and so is text outside
+  // the BMP, which ICU is asked about).
+  for (const std::string s : {"Tiếng Việt có dấu: Độ mật, TUYỆT MẬT", "日本語 and emoji 😀 (outside the BMP)"}) {
+    const TextViews v = normalizer().normalize(s, kAll);
+    CHECK(view_text(v, ViewKind::raw) == s);
+    CHECK(v.slots[0]->map.identity());
+  }
+  // A combining mark after a letter at every position of a block: composed, mapped back.
+  for (size_t prefix = 0; prefix <= 33; ++prefix) {
+    const std::string s = std::string(prefix, 'x') + "MA\u0323\u0302T";  // MẬT in NFD
+    const TextViews v = normalizer().normalize(s, kAll);
+    INFO(prefix);
+    CHECK(view_text(v, ViewKind::raw) == std::string(prefix, 'x') + "MẬT");
+    CHECK(original_of(s, v, ViewKind::raw, prefix, prefix + std::string("MẬT").size()) == "MA\u0323\u0302T");
+  }
+  // Hangul jamo compose too (the second is not an NFC starter).
+  CHECK(view_text(normalizer().normalize("\u1100\u1161", kAll), ViewKind::raw) == "\uAC00");
+}
+
+TEST_CASE("views rebuilt into a reused TextViews equal freshly built ones") {
+  const std::string texts[] = {
+      "Plain ASCII text, 123.",
+      "Chuyen:\nTUYE^.T MA^.T\n",           // a legacy view appears
+      "Tiếng Việt thường, không có gì.",    // and is gone again
+      std::string("abc \xFF\xFE def MẬT"),   // the repaired slot appears
+      "MA\u0323\u0302T in NFD",             // and is gone; raw has a map
+      "TUYÖT MËT - §Ò ¸n",
+      "",
+      std::string(5000, 'a') + " T.Ố.I  M.Ậ.T " + std::string(3000, '-'),
+      "short",
+  };
+  TextViews reused;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& s : texts) {
+      INFO(s);
+      normalizer().normalize(s, kAll, reused);
+      const TextViews fresh = normalizer().normalize(s, kAll);
+      CHECK(reused.invalid_utf8_at == fresh.invalid_utf8_at);
+      for (size_t slot = 0; slot < fresh.slots.size(); ++slot) {
+        INFO("slot " << slot);
+        REQUIRE(reused.slots[slot].has_value() == fresh.slots[slot].has_value());
+        if (!fresh.slots[slot]) continue;
+        const View& a = *reused.slots[slot];
+        const View& b = *fresh.slots[slot];
+        CHECK(a.text == b.text);
+        CHECK(a.parent == b.parent);
+        CHECK(a.map.identity() == b.map.identity());
+        for (uint32_t p = 0; p < b.text.size(); ++p) CHECK(a.map.to_source(Span{p, p + 1}) == b.map.to_source(Span{p, p + 1}));
+      }
+    }
+  }
 }
