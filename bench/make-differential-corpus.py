@@ -236,7 +236,11 @@ def item(r):
         "số tiền %s đồng" % group(digits(r, 9), [3, 3, 3], "."), "version %d.%d.%d" % (r.randint(0, 9), r.randint(0, 99), r.randint(0, 999)),
         digits(r, r.randint(1, 24)), r.choice(" .-").join(digits(r, r.randint(1, 5)) for _ in range(r.randint(2, 6))),
         "%s-%s" % (digits(r, 4), digits(r, 4)), "(%s) %s" % (digits(r, 3), digits(r, 8)), "+" + digits(r, 11),
-        "x" + digits(r, 12) + "y", digits(r, 12) + "đ", "_" + digits(r, 10) + "_", "Ａ" + digits(r, 9)])
+        "x" + digits(r, 12) + "y", digits(r, 12) + "đ", "_" + digits(r, 10) + "_", "Ａ" + digits(r, 9),
+        # identifiers against multi-byte characters: a boundary that is not one byte wide
+        r.choice(["–", "…", "«", "»", "\u00a0", "\u2009", "₫", "😀", "đ", "、", "—", "“"]).join(
+            [r.choice(["", "CCCD "]), r.choice([cccd(r), phone(r), mst(r), card(r), digits(r, r.randint(8, 20))]),
+             r.choice(["", "x", ".", " "])])])
 
 
 def read_lines(path):

@@ -179,6 +179,11 @@ void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view or
   if (hs_scan(db.db, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_hit, &sink) != HS_SUCCESS)
     throw std::runtime_error("Hyperscan scan failed");
   if (hits.empty()) return;
+  // A prefilter scanned byte by byte (rules/pattern_dialect.h, ascii_prefilter) may end on a
+  // multi-byte character's first byte where the UTF-8 scan ends after the character: the window
+  // ends where that match would.
+  for (auto& [id, end] : hits)
+    while (end < text.size() && is_continuation(static_cast<unsigned char>(text[end]))) ++end;
 
   // Hyperscan reports each possible end; group by expression and merge the windows that end
   // there, so RE2 reads each stretch of text once per expression.

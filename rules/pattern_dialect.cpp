@@ -231,6 +231,41 @@ std::string anchored_suffix(std::string_view before, std::string_view after, std
   return suffix;
 }
 
+// Whether `prefilter` reads ASCII only (TranslatedPattern::ascii_prefilter).
+bool reads_ascii_only(std::string_view prefilter) {
+  if (prefilter.starts_with(PatternDialect::kLeadingPrefilterBoundary))
+    prefilter.remove_prefix(PatternDialect::kLeadingPrefilterBoundary.size());
+  if (prefilter.ends_with(PatternDialect::kTrailingPrefilterBoundary))
+    prefilter.remove_suffix(PatternDialect::kTrailingPrefilterBoundary.size());
+  if (prefilter.find("(?i") != std::string_view::npos) return false;
+  bool in_class = false;
+  for (size_t i = 0; i < prefilter.size(); ++i) {
+    const auto c = static_cast<unsigned char>(prefilter[i]);
+    if (c >= 0x80) return false;
+    if (c == '\\') {
+      if (i + 1 >= prefilter.size()) return false;
+      const auto e = static_cast<unsigned char>(prefilter[++i]);
+      // \d \s \w are ASCII in Hyperscan without UCP; \t \n \r and escaped punctuation are bytes.
+      // \D \S \W, \p, \x... may match other code points.
+      if (!(e == 'd' || e == 's' || e == 'w' || e == 't' || e == 'n' || e == 'r' || (e < 0x80 && std::ispunct(e))))
+        return false;
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      continue;
+    }
+    if (c == '[') {
+      if (i + 1 < prefilter.size() && prefilter[i + 1] == '^') return false;
+      in_class = true;
+      if (i + 1 < prefilter.size() && prefilter[i + 1] == ']') ++i;
+    } else if (c == '.') {
+      return false;
+    }
+  }
+  return !in_class;
+}
+
 }  // namespace
 
 DialectResult PatternDialect::translate(std::string_view pattern) {
@@ -283,6 +318,7 @@ DialectResult PatternDialect::translate(std::string_view pattern) {
   t.re2 = "(?m)" + lead + "(" + flags + std::string(core) + ")" + trail;
   t.core = flags + std::string(core);
   t.prefilter = anchored.empty() ? t.hyperscan : "(?:" + flags + anchored + ")" + hs_trail;
+  t.ascii_prefilter = out.errors.empty() && reads_ascii_only(t.prefilter);
   return out;
 }
 

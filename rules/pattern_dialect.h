@@ -24,6 +24,13 @@ struct TranslatedPattern {
   std::string re2;        // compiled with UTF-8, multi-line ((?m) is part of the text)
   std::string core;       // the author's pattern without its boundary and anchor tokens (for width checks)
   std::string prefilter;  // what Hyperscan scans for: `hyperscan`, or its suffix from {a} on
+  // `prefilter` reads ASCII only: ASCII literals and positive classes, \d \s \w, and the dialect's
+  // boundary classes only as its first and last part; no (?i), '.', negated class or Unicode
+  // class in between. Hyperscan may then scan it byte by byte (without UTF-8 mode): it matches
+  // the same ASCII, and a boundary class takes a multi-byte character's first byte instead of the
+  // whole character, so a match can end up to three bytes early, never elsewhere (the scanner
+  // moves each end to the character's end). Byte mode makes the identifier patterns cheaper.
+  bool ascii_prefilter = false;
   bool has_capture = false;
   // The core is plain text: letters, digits, unescaped non-special characters and escaped ASCII
   // punctuation, each possibly made optional by one '?' (`du ?an`, `SM\-2025`), after an optional

@@ -15,6 +15,13 @@ namespace promptwall {
 namespace {
 
 constexpr unsigned kHyperscanFlags = HS_FLAG_UTF8 | HS_FLAG_MULTILINE;
+// A prefilter that reads ASCII only is scanned byte by byte: the same matches, ending at most a
+// character's first byte early, which the scanner moves to the character's end (pattern_dialect.h,
+// ascii_prefilter). Hyperscan's UTF-8 mode turns every class into a multi-byte automaton; the
+// identifier patterns are cheaper without it. Widths are still measured in UTF-8 mode.
+unsigned hyperscan_flags(const TranslatedPattern& t) {
+  return t.ascii_prefilter ? kHyperscanFlags & ~HS_FLAG_UTF8 : kHyperscanFlags;
+}
 // The confirmer's window is sized from this; wider patterns are a lint error.
 constexpr uint32_t kMaxPatternWidth = 512;
 
@@ -78,6 +85,7 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
 
   // Per view: the Hyperscan expressions and what each stands for.
   std::array<std::vector<std::string>, kViewKinds> expressions;
+  std::array<std::vector<unsigned>, kViewKinds> expression_flags;  // kHyperscanFlags, or byte mode
   // Every pattern in the dialect, in order: its widths come from the cache entry, or from
   // Hyperscan's analysis when there is none.
   struct PendingPattern {
@@ -115,6 +123,7 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
           if (!(rule.views & view_bit(static_cast<ViewKind>(v)))) continue;
           // The database holds the prefilter (from {a} on); widths come from the whole pattern.
           expressions[v].push_back(t.pattern.prefilter);
+          expression_flags[v].push_back(hyperscan_flags(t.pattern));
           set->databases_[v].refs.push_back(PatternRef{rule_index, pattern_index});
         }
         pending.push_back(PendingPattern{rule_index, pattern_index, std::move(t.pattern), source.where, source.text});
@@ -140,7 +149,8 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
   key.field(DatabaseCache::engine_fingerprint()).field(std::to_string(kHyperscanFlags));
   for (size_t v = 0; v < kViewKinds; ++v) {
     key.field(std::to_string(v));
-    for (const auto& e : expressions[v]) key.field(e);
+    for (size_t i = 0; i < expressions[v].size(); ++i)
+      key.field(expressions[v][i]).field(std::to_string(expression_flags[v][i]));
   }
   key.field("confirmers");
   for (const auto& p : pending) key.field(p.translated.re2);
@@ -213,7 +223,7 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
     for (size_t v = 0; v < kViewKinds; ++v) {
       if (expressions[v].empty()) continue;
       std::vector<const char*> exprs;
-      std::vector<unsigned> flags(expressions[v].size(), kHyperscanFlags);
+      const std::vector<unsigned>& flags = expression_flags[v];
       std::vector<unsigned> hs_ids(expressions[v].size());
       for (size_t i = 0; i < expressions[v].size(); ++i) {
         exprs.push_back(expressions[v][i].c_str());

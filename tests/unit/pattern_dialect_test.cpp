@@ -116,3 +116,22 @@ TEST_CASE("the anchor token is refused where a match need not end with what foll
     CHECK(PatternDialect::translate(ok).errors.empty());
   }
 }
+
+TEST_CASE("a prefilter of ASCII literals, positive classes and the boundaries may be scanned byte by byte") {
+  for (const char* ascii : {"{b}(\\d{12}){b}", "{b}(\\d{3}[ .]\\d{3}[ .]\\d{3}){b}", "(\\(0\\d{2,3}\\)[ .-]?\\d{3,4}){b}",
+                            "{b}([A-Z]\\d{7}){b}", "^[ #>|/]{0,6}(?:\\*{1,3})?((?:tuyet ?)?mat)[ *_.!|)\"]{0,6}$",
+                            "(?i)[a-z0-9._]{1,20}{a}@[a-z]{2,10}\\.vn"}) {
+    INFO(ascii);
+    const DialectResult r = PatternDialect::translate(ascii);
+    REQUIRE(r.errors.empty());
+    // The last one's (?i) stands before the anchor, which keeps it: Unicode case folding.
+    CHECK(r.pattern.ascii_prefilter == (std::string_view(ascii).find("(?i)") == std::string_view::npos));
+  }
+  for (const char* utf8 : {"(?i){b}mat{b}", "{b}mật{b}", "{b}a.b{b}", "{b}[^x]{2}{b}", "\\p{L}{3}", "{b}\\D{3}",
+                           "(?:^|[^A-Za-z0-9_])(\\d{9}){b}", "x[–-]\\d{3}", "\\x{41}{3}"}) {
+    INFO(utf8);
+    const DialectResult r = PatternDialect::translate(utf8);
+    REQUIRE(r.errors.empty());
+    CHECK_FALSE(r.pattern.ascii_prefilter);
+  }
+}

@@ -283,3 +283,21 @@ TEST_CASE("an anchored pattern finds exactly what the same pattern without the a
   CHECK(found_texts(anchored, "Gửi an.nguyen@hanoi.gov.vn và lan@vnpt.vn") ==
         std::vector<std::string>{"an.nguyen@hanoi.gov.vn", "lan@vnpt.vn"});
 }
+
+TEST_CASE("a pattern scanned byte by byte finds what it finds in UTF-8 mode beside multi-byte characters") {
+  // (?i) changes nothing for digits but keeps the pattern in Hyperscan's UTF-8 mode.
+  auto compiled = [](const std::string& pattern) {
+    auto r = compile_yaml(one_rule_pack("    patterns: ['" + pattern + "']\n"));
+    REQUIRE(r.ruleset);
+    return r.ruleset;
+  };
+  Scanner bytes(compiled("{b}(\\d{12}|\\d{3}[ .]\\d{3}[ .]\\d{3}){b}")), utf8(compiled("(?i){b}(\\d{12}|\\d{3}[ .]\\d{3}[ .]\\d{3}){b}"));
+  for (const std::string text : {"số 079203012345–xem", "079203012345\u00a0và 079 203 012…", "«079203012345»",
+                                 "079203012345đ 079203012345", "₫079203012345", "\U0001F600079203012345\U0001F600",
+                                 "0792030123456 x079203012345 079203012345", "079 203 012\u2009345 079.203.012—"}) {
+    INFO(text);
+    CHECK(found_texts(bytes, text) == found_texts(utf8, text));
+  }
+  CHECK(found_texts(bytes, "số 079203012345–xem, «079 203 012»") ==
+        std::vector<std::string>{"079203012345", "079 203 012"});
+}
