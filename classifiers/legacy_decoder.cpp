@@ -264,11 +264,14 @@ bool is_vietnamese_latin1(char32_t c) {
 }
 
 // Whether ASCII vowel `v` directly followed by Vietnamese Latin-1 letter `m` can occur in
-// ordinary Vietnamese (tiên, yêu, hoàng, khoé, quý, xuân). Any other pair is a VNI mark.
+// ordinary Vietnamese (tiên, yêu, hoàng, khoé, quý, xuân, giá). Any other pair is a VNI mark.
 bool plausible_vietnamese_pair(char32_t v, char32_t m) {
   m |= 0x20;
   switch (ascii_lower(v)) {
-    case U'i': case U'y': return m == 0xEA;                                    // iê, yê
+    // After i, any: "gi" is a consonant (giá, giúp, giây, giữ), and VNI never puts a mark after
+    // i (its toned i are glyphs of their own), so read_vni reads no i + mark pair at all.
+    case U'i': return true;
+    case U'y': return m == 0xEA;                                               // yê
     case U'o': return m == 0xE0 || m == 0xE1 || m == 0xE3 || m == 0xE8 || m == 0xE9;  // oà oá oã oè oé
     case U'u': return m != 0xF9 && m != 0xF5;                                  // not uù, uõ
     default: return false;                                                     // a, e: never
