@@ -13,8 +13,10 @@ namespace {
 // confidence of a rule's match, place weights move it either way.
 constexpr double kBoostStep = 0.15;
 constexpr double kPenaltyStep = 0.35;
-// Segments up to this size leave their view buffers to the next scan.
-constexpr size_t kKeptViewBytes = size_t{4} << 20;
+// Segments up to this size leave their view buffers to the next scan. The views and their maps
+// take up to ~10 bytes per byte of Vietnamese text, so a worker's Scanner keeps ~10 MB at most;
+// a larger segment (a whole document) allocates afresh, as every scan did before.
+constexpr size_t kKeptViewBytes = size_t{1} << 20;
 
 bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
@@ -156,7 +158,7 @@ ScanResult Scanner::scan_rules(std::string_view text, const PlaceMap* places) {
   }
   result.findings = std::move(merged);
   sort_by_span(result.findings);
-  // A segment of several MB (a whole document) would leave its views' memory held by this
+  // A segment of a MB or more (a whole document) would leave its views' memory held by this
   // Scanner for the rest of its life; what a chat prompt grows to is kept.
   if (text.size() > kKeptViewBytes) views_ = TextViews{};
   return result;
