@@ -731,12 +731,15 @@ nlohmann::json per_pattern(const pw::RuleSet& rs, const Corpus& corpus, size_t s
   std::vector<Row> rows;
   for (const auto& p : raw_patterns(rs)) {
     Row row{p.rule_id, p.text};
-    // What the view database holds for the pattern: from its {a} anchor on, if it has one.
-    const std::string hs_form = pw::PatternDialect::translate(p.text).pattern.prefilter;
+    // What the view database holds for the pattern, as it holds it: from its {a} anchor on, if it
+    // has one; byte by byte if it reads ASCII only.
+    const pw::TranslatedPattern translated = pw::PatternDialect::translate(p.text).pattern;
+    const std::string& hs_form = translated.prefilter;
+    const unsigned flags = translated.ascii_prefilter ? kHyperscanFlags & ~HS_FLAG_UTF8 : kHyperscanFlags;
     hs_database_t* db = nullptr;
     hs_compile_error_t* err = nullptr;
     const Stopwatch sw;
-    if (hs_compile(hs_form.c_str(), kHyperscanFlags, HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS) {
+    if (hs_compile(hs_form.c_str(), flags, HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS) {
       row.error = err->message;
       hs_free_compile_error(err);
     } else {
