@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -27,8 +28,9 @@ namespace promptwall {
 class LazyRegex {
  public:
   LazyRegex() = default;
-  // Compiled on first use, with the options every confirmer uses (UTF-8, errors not logged).
-  explicit LazyRegex(std::string pattern);
+  // Compiled on first use, with the options every confirmer uses (UTF-8, errors not logged) and
+  // `max_mem` as RE2's memory budget (0: RE2's default, 8 MB).
+  explicit LazyRegex(std::string pattern, int64_t max_mem = 0);
   // Already compiled (the compiler compiled it to check it).
   explicit LazyRegex(std::unique_ptr<re2::RE2> compiled);
   LazyRegex(LazyRegex&& other) noexcept;
@@ -46,10 +48,11 @@ class LazyRegex {
 
   // Compiles `pattern` with the options of every confirmer (UTF-8, errors not logged), so the
   // compiler's check and a later get() build the same thing. The result may be !ok().
-  static std::unique_ptr<re2::RE2> compile(const std::string& pattern);
+  static std::unique_ptr<re2::RE2> compile(const std::string& pattern, int64_t max_mem = 0);
 
  private:
   std::string pattern_;
+  int64_t max_mem_ = 0;
   mutable std::atomic<re2::RE2*> compiled_{nullptr};
 };
 

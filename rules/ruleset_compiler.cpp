@@ -24,6 +24,12 @@ unsigned hyperscan_flags(const TranslatedPattern& t) {
 }
 // The confirmer's window is sized from this; wider patterns are a lint error.
 constexpr uint32_t kMaxPatternWidth = 512;
+// RE2's memory budget for a plain-text pattern's confirmer. With RE2's default (8 MB) each one
+// held ~300 KB once compiled (its one-pass analysis sizes itself from the budget) and ~430 KB once
+// it had matched: 4 GB for a 10,000-term list whose examples `serve` runs at every start. A
+// literal between two boundary classes needs far less; were its DFA ever to run out, RE2 falls
+// back to its NFA with the same result.
+constexpr int64_t kPlainTextConfirmerMemory = int64_t{1} << 20;
 
 Diagnostic error_at(const SourceLocation& where, const std::string& rule_id, std::string message) {
   return Diagnostic{Diagnostic::Level::error, where, rule_id, std::move(message)};
@@ -169,7 +175,8 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
       for (size_t i = 0; i < pending.size(); ++i) {
         CompiledPattern& cp = pattern_of(pending[i]);
         cp.max_width = entry->max_widths[i];
-        cp.confirm = LazyRegex(std::move(pending[i].translated.re2));
+        const bool plain = pending[i].translated.plain_text;
+        cp.confirm = LazyRegex(std::move(pending[i].translated.re2), plain ? kPlainTextConfirmerMemory : 0);
       }
       set->from_cache_ = true;
     }
@@ -183,7 +190,7 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
       CompiledPattern& cp = pattern_of(p);
       if (p.translated.plain_text) {
         // RE2 accepts plain text whatever it says: compiled on its first hit.
-        cp.confirm = LazyRegex(p.translated.re2);
+        cp.confirm = LazyRegex(p.translated.re2, kPlainTextConfirmerMemory);
       } else {
         std::unique_ptr<re2::RE2> re = LazyRegex::compile(p.translated.re2);
         if (!re->ok()) {

@@ -159,6 +159,27 @@ TEST_CASE("a set from the cache compiles no confirmer until a hit and finds exac
     for (const auto& p : rule.patterns) CHECK_FALSE(p.confirm.compiled());
 }
 
+TEST_CASE("the widest plain-text pattern fits its confirmer's smaller memory budget", "[ruleset_compiler]") {
+  // 500 bytes of (?i) Vietnamese letters between two boundaries, just under the 512-byte limit.
+  std::string word;
+  for (int i = 0; i < 166; ++i) word += "ệ";
+  LoadedPack loaded = PackLoader::load_text(
+      "t.yaml", one_rule_pack("    patterns: ['(?i){b}" + word + "{b}']\n"));
+  REQUIRE(loaded.pack);
+  CompileResult r = RuleSetCompiler(shared_normalizer()).compile({*loaded.pack});
+  for (const auto& d : r.diagnostics) UNSCOPED_INFO(to_string(d));
+  REQUIRE(r.ruleset);
+  const CompiledPattern& p = r.ruleset->rules()[0].patterns[0];
+  CHECK_FALSE(p.confirm.compiled());
+  std::string upper;
+  for (int i = 0; i < 166; ++i) upper += "Ệ";
+  const auto found = findings(r.ruleset, "mã " + upper + " cuối");
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].second == upper);
+  REQUIRE(p.confirm.compiled());
+  CHECK(p.confirm->ok());
+}
+
 TEST_CASE("a cache entry holds every pattern's width and is a miss for another pattern count",
           "[ruleset_compiler]") {
   const TempDir dir("database-cache");
