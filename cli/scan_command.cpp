@@ -2,7 +2,7 @@
 // stable interface that rule authors and other tools build on (docs/scan-output.md).
 //
 // Text is streamed: read() into a reused buffer, scanned by classifiers/StreamScanner in chunks of
-// a few MB, findings and redacted text written as each piece is final, so memory stays bounded
+// 256 KiB, findings and redacted text written as each piece is final, so memory stays bounded
 // whatever the file's size. Documents (.docx, .pdf...) are read whole and handed to the sandboxed
 // extraction worker, as before. Directories are walked; with -j N, N threads scan files (one
 // Scanner each, the RuleSet shared) and OrderedOutput keeps the output in the inputs' order.
@@ -68,7 +68,7 @@ constexpr std::string_view kScanUsage =
     "  --progress, --no-progress\n"
     "                    a status line on stderr (bytes, files, MB/s, findings); default: when stderr\n"
     "                    is a terminal\n"
-    "  --chunk-bytes N   text is scanned in chunks of N bytes (default 4194304), overlapped so that no\n"
+    "  --chunk-bytes N   text is scanned in chunks of N bytes (default 262144), overlapped so that no\n"
     "                    finding is lost or repeated at an edge; memory grows with N, not the file\n"
     "  Documents (.docx .xlsx .pptx .odt .ods .odp .pdf .rtf .doc .xls .ppt .eml .zip, by their bytes)\n"
     "  are read in a sandboxed worker as the gateway reads them; findings name their place\n"
