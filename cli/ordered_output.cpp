@@ -1,20 +1,25 @@
 #include "cli/ordered_output.h"
 
+#include <unistd.h>
+
 #include "cli/progress_line.h"
 
 namespace promptwall::cli {
 
 OrderedOutput::OrderedOutput(size_t inputs, size_t buffer_limit, ProgressLine* progress)
-    : slots_(inputs), buffer_limit_(buffer_limit), progress_(progress) {}
+    : slots_(inputs), buffer_limit_(buffer_limit), progress_(progress), stdout_is_terminal_(::isatty(STDOUT_FILENO) == 1) {}
 
 void OrderedOutput::emit(const Piece& piece) {
   FILE* to = piece.stream == Stream::out ? stdout : stderr;
+  // Only what reaches the terminal shares it with the status line (stderr always: the line is
+  // there); standard output sent to a file or pipe is written without erasing the line.
+  const bool shares_terminal = progress_ && (piece.stream == Stream::err || stdout_is_terminal_);
   auto put = [&] {
     if (piece.separated && separated_any_) std::fwrite(piece.separator.data(), 1, piece.separator.size(), to);
     std::fwrite(piece.bytes.data(), 1, piece.bytes.size(), to);
-    if (progress_) std::fflush(to);  // before the status line is drawn again
+    if (shares_terminal) std::fflush(to);  // before the status line is drawn again
   };
-  if (progress_) progress_->above(put);
+  if (shares_terminal) progress_->above(put);
   else put();
   if (piece.separated) separated_any_ = true;
 }

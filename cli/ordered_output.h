@@ -8,8 +8,8 @@
 // memory stays bounded (inputs × limit at worst, in practice jobs × limit) however much an input
 // writes; the input first in line never blocks, so the run always moves on.
 //
-// A StatusLine (progress_line.h) drawn on the terminal is cleared before each write and redrawn by
-// its own thread. Threads: every member may be called from any thread. Errors: none; a failed write
+// A ProgressLine (progress_line.h) drawn on the terminal is erased before each write that goes to
+// the terminal and redrawn by its own thread. Threads: every member may be called from any thread. Errors: none; a failed write
 // to a closed pipe is the process's SIGPIPE, as for any command-line tool.
 #pragma once
 
@@ -61,6 +61,7 @@ class OrderedOutput {
   size_t head_ = 0;  // the earliest input not done
   size_t buffer_limit_;
   ProgressLine* progress_;
+  bool stdout_is_terminal_;
   bool separated_any_ = false;
 };
 
