@@ -50,6 +50,8 @@ packages=(
   # extraction sandbox's seccomp filter, and the legacy .doc/.xls/.ppt readers run in it
   libzip-dev zipcmp zipmerge ziptool libexpat1-dev libpoppler-cpp-dev libseccomp-dev antiword catdoc
   curl openssl wrk nginx-light
+  # the benches read peak memory with GNU time (/usr/bin/time -v)
+  time
   # the document benches make .docx and .xlsx files as staff do (bench/run-upload-bench.sh,
   # bench/documents/); the tests' documents are committed, made by the scripts beside them
   python3-docx python3-openpyxl poppler-utils unzip
