@@ -137,6 +137,33 @@ bool is_plain_text(std::string_view core) {
   return !core.empty();
 }
 
+// Calls `on_syntax(i, c)` for each character of `regex` that is regex syntax: not escaped and
+// not inside a character class. Stops early when it returns false. Returns whether `regex` ends
+// inside a class (an unterminated '[').
+template <class OnSyntax>
+bool walk_syntax(std::string_view regex, OnSyntax&& on_syntax) {
+  bool in_class = false;
+  for (size_t i = 0; i < regex.size(); ++i) {
+    const char c = regex[i];
+    if (c == '\\') {
+      ++i;
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      if (i + 1 < regex.size() && regex[i + 1] == '^') ++i;
+      if (i + 1 < regex.size() && regex[i + 1] == ']') ++i;
+      continue;
+    }
+    if (!on_syntax(i, c)) break;
+  }
+  return in_class;
+}
+
 // The suffix of a core from the anchor token on, as a regex of its own: the token cut `core` into
 // `before` and `after`; the groups still open at the cut are closed in `after`, so one (?:
 // reopens each. Allowed only where every match of the whole core ends with a match of that
@@ -149,26 +176,14 @@ std::string anchored_suffix(std::string_view before, std::string_view after, std
   };
   std::vector<Group> open;
   bool top_alternative = false;
-  bool in_class = false;
-  for (size_t i = 0; i < before.size(); ++i) {
-    const char c = before[i];
-    if (c == '\\') {
-      ++i;
-      continue;
-    }
-    if (in_class) {
-      if (c == ']') in_class = false;
-      continue;
-    }
-    if (c == '[') {
-      in_class = true;
-      if (i + 1 < before.size() && before[i + 1] == '^') ++i;
-      if (i + 1 < before.size() && before[i + 1] == ']') ++i;
-    } else if (c == '(') {
+  bool refused = false;
+  const bool in_class = walk_syntax(before, [&](size_t i, char c) {
+    if (c == '(') {
       const std::string_view rest = before.substr(i + 1);
       if (rest.starts_with("?") && !rest.starts_with("?:")) {
         error = "{a} may not follow an inline flag or sit inside a group other than (...) or (?:...)";
-        return {};
+        refused = true;
+        return false;
       }
       open.push_back(Group{true, false});
     } else if (c == ')') {
@@ -176,7 +191,9 @@ std::string anchored_suffix(std::string_view before, std::string_view after, std
     } else if (c == '|') {
       (open.empty() ? top_alternative : open.back().alternative) = true;
     }
-  }
+    return true;
+  });
+  if (refused) return {};
   if (in_class) {
     error = "{a} may not sit inside a character class";
     return {};
@@ -184,39 +201,29 @@ std::string anchored_suffix(std::string_view before, std::string_view after, std
   // Walk `after` to where each open group closes: no '|' at its level, no repeat after it.
   int depth = 0;  // relative to the innermost open group
   size_t closed = 0;
-  for (size_t i = 0; i < after.size(); ++i) {
-    const char c = after[i];
-    if (c == '\\') {
-      ++i;
-      continue;
-    }
-    if (in_class) {
-      if (c == ']') in_class = false;
-      continue;
-    }
-    if (c == '[') {
-      in_class = true;
-      if (i + 1 < after.size() && after[i + 1] == '^') ++i;
-      if (i + 1 < after.size() && after[i + 1] == ']') ++i;
-    } else if (c == '(') {
+  walk_syntax(after, [&](size_t i, char c) {
+    if (c == '(') {
       ++depth;
     } else if (c == ')') {
       if (depth > 0) {
         --depth;
-        continue;
+        return true;
       }
       // An enclosing group closes here.
       const char next = i + 1 < after.size() ? after[i + 1] : '\0';
       if (closed < open.size() && (next == '?' || next == '*' || next == '+' || next == '{')) {
         error = "{a} may not sit inside a repeated or optional group";
-        return {};
+        refused = true;
+        return false;
       }
       ++closed;
     } else if (c == '|' && depth == 0) {
       if (closed < open.size()) open[open.size() - 1 - closed].alternative = true;
       else top_alternative = true;
     }
-  }
+    return true;
+  });
+  if (refused) return {};
   if (top_alternative || std::any_of(open.begin(), open.end(), [](const Group& g) { return g.alternative; })) {
     error = "{a} may not sit inside an alternative";
     return {};
