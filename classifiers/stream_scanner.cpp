@@ -8,35 +8,32 @@ namespace {
 
 bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
-// The widest pattern (view bytes) and context window (code points) of a set.
-std::pair<size_t, size_t> widest(const RuleSet& rules) {
+// See the header: what a finding and its context can span in original bytes, on each side, from
+// the set's widest pattern W (view bytes) and widest context window C (code points).
+struct Margins {
+  size_t left;
+  size_t right;
+};
+Margins margins_for(const RuleSet& rules) {
   size_t width = 0, window = 0;
   for (const auto& rule : rules.rules()) {
     for (const auto& pattern : rule.patterns) width = std::max<size_t>(width, pattern.max_width);
     if (rule.rule.context) window = std::max<size_t>(window, static_cast<size_t>(std::max(rule.rule.context->window, 0)));
   }
-  return {width, window};
-}
-
-// See the header: what a finding and its context can span in original bytes, on each side.
-size_t left_margin_for(const RuleSet& rules) {
-  const auto [width, window] = widest(rules);
-  return 4 * (width + window) + 16;
-}
-size_t right_margin_for(const RuleSet& rules) {
-  const auto [width, window] = widest(rules);
-  return 4 * (2 * width + window) + 16;
+  return {4 * (width + window) + 16, 4 * (2 * width + window) + 16};
 }
 
 }  // namespace
 
 size_t StreamScanner::minimum_chunk_bytes(const RuleSet& rules) {
-  return 4 * (left_margin_for(rules) + right_margin_for(rules));
+  const Margins m = margins_for(rules);
+  return 4 * (m.left + m.right);
 }
 
 StreamScanner::StreamScanner(Scanner& scanner, size_t chunk_bytes) : scanner_(scanner), chunk_bytes_(chunk_bytes) {
-  left_margin_ = std::max(left_margin_for(scanner.ruleset()), chunk_bytes / 128);
-  right_margin_ = std::max(right_margin_for(scanner.ruleset()), chunk_bytes / 128);
+  const Margins m = margins_for(scanner.ruleset());
+  left_margin_ = std::max(m.left, chunk_bytes / 128);
+  right_margin_ = std::max(m.right, chunk_bytes / 128);
   // A chunk must hold a left margin (twice, when it backs up to a line start), the cut's search
   // range and a right margin, with room to make progress.
   if (chunk_bytes < 4 * (left_margin_ + right_margin_))
