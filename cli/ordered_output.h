@@ -9,8 +9,10 @@
 // writes; the input first in line never blocks, so the run always moves on.
 //
 // A ProgressLine (progress_line.h) drawn on the terminal is erased before each write that goes to
-// the terminal and redrawn by its own thread. Threads: every member may be called from any thread. Errors: none; a failed write
-// to a closed pipe is the process's SIGPIPE, as for any command-line tool.
+// the terminal and redrawn by its own thread.
+//
+// Threads: every member may be called from any thread. Errors: none; a failed write to a closed
+// pipe is the process's SIGPIPE, as for any command-line tool.
 #pragma once
 
 #include <condition_variable>
