@@ -8,7 +8,9 @@
 namespace promptwall {
 
 std::string Redactor::replacement(const RedactStyle& style, std::string_view value) {
-  if (style.kind == RedactStyle::Kind::label) {
+  if (style.kind == RedactStyle::Kind::pseudonym && pseudonyms_)
+    return "[" + style.label + "-" + std::to_string(pseudonyms_->number(style.label, value)) + "]";
+  if (style.kind == RedactStyle::Kind::label || style.kind == RedactStyle::Kind::pseudonym) {
     auto& numbers = labels_[style.label];
     auto [it, inserted] = numbers.emplace(std::string(value), static_cast<int>(numbers.size()) + 1);
     return "[" + style.label + "-" + std::to_string(it->second) + "]";

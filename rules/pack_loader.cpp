@@ -294,9 +294,15 @@ class Reader {
       if (style == "mask") r.redact.kind = RedactStyle::Kind::mask;
       else if (style == "partial") r.redact.kind = RedactStyle::Kind::partial;
       else if (style == "label") r.redact.kind = RedactStyle::Kind::label;
-      else error(red, r.id, "redact style must be mask, partial or label");
-      if (r.redact.kind == RedactStyle::Kind::label && r.redact.label.empty())
-        error(red, r.id, "redact style 'label' needs a 'label'");
+      else if (style == "pseudonym") r.redact.kind = RedactStyle::Kind::pseudonym;
+      else error(red, r.id, "redact style must be mask, partial, label or pseudonym");
+      if ((r.redact.kind == RedactStyle::Kind::label || r.redact.kind == RedactStyle::Kind::pseudonym) &&
+          r.redact.label.empty())
+        error(red, r.id, "redact style '" + style + "' needs a 'label'");
+      // A pseudonym is looked for in replies as [NAME-n], in raw and JSON-escaped spellings:
+      // brackets, quotes, backslashes or white space inside NAME would make those ambiguous.
+      if (r.redact.label.find_first_of("[] \t\r\n\"\\") != std::string::npos)
+        error(red, r.id, "a redact label may not hold '[', ']', quotes, backslashes or white space");
     }
     if (YAML::Node m = n["message"]; m && m.IsMap()) {
       check_keys(m, {"vi", "en"}, r.id, "message");

@@ -24,10 +24,12 @@ struct SourceLocation {
 std::string to_string(const SourceLocation& where);
 
 struct RedactStyle {
-  enum class Kind : uint8_t { mask, partial, label };
+  // pseudonym: written like label, but the gateway numbers it per requester (the same value keeps
+  // its n across requests) and restores the value in the reply; elsewhere it acts as label.
+  enum class Kind : uint8_t { mask, partial, label, pseudonym };
   Kind kind = Kind::mask;
   int keep = 4;       // partial: letters and digits kept at the end
-  std::string label;  // label: the NAME in [NAME-n]
+  std::string label;  // label and pseudonym: the NAME in [NAME-n] (UTF-8, may be non-ASCII)
 };
 
 struct ContextSpec {

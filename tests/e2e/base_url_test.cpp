@@ -70,7 +70,7 @@ TEST_CASE("the openai SDK through the gateway: allow, redact, warn, block", "[e2
     check_decision(r, "redact");
     CHECK(contains(r.header("X-Promptwall-Rules"), "vn.pii.cccd"));
     CHECK(contains(r.header("X-Promptwall-Rules"), "vn.pii.phone"));
-    const auto expected = replace_all(body, prompt, replace_all(replace_all(prompt, kCccd, "[CCCD-1]"), kPhone, "[SDT-1]"));
+    const auto expected = replace_all(body, prompt, replace_all(replace_all(prompt, kCccd, "[CCCD-1]"), kPhone, "[SĐT-1]"));
     check_forwarded_body(single_forward(gw, m), expected);
   }
 
