@@ -16,7 +16,7 @@ std::optional<Mode> mode_from_string(std::string_view s) {
 }
 
 std::string_view to_string(Verdict v) {
-  static constexpr std::array<std::string_view, 4> names{"allow", "warn", "redact", "block"};
+  static constexpr std::array<std::string_view, 5> names{"allow", "warn", "redact", "justify", "block"};
   return names[static_cast<size_t>(v)];
 }
 
@@ -41,12 +41,18 @@ Verdict verdict_for(Action a) {
     case Action::log: return Verdict::allow;
     case Action::warn: return Verdict::warn;
     case Action::redact: return Verdict::redact;
+    case Action::justify: return Verdict::justify;
     case Action::block: return Verdict::block;
   }
   return Verdict::block;
 }
 
 }  // namespace
+
+bool Decision::coaches() const {
+  if (mode != Mode::enforce || verdict == Verdict::block) return false;
+  return std::any_of(actions.begin(), actions.end(), [](Action a) { return a == Action::warn || a == Action::justify; });
+}
 
 Decision Policy::decide(const std::vector<Finding>& findings, std::span<const PolicyLayer* const> layers) {
   Decision d;

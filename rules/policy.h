@@ -34,8 +34,11 @@ struct PolicyLayer {
   std::map<std::string, Action, std::less<>> overrides;
 };
 
-// What the request gets. Ordered by strength.
-enum class Verdict : uint8_t { allow, warn, redact, block };
+// What the request gets. Ordered by strength (as Action). warn and justify are coached in enforce
+// mode: the first request is answered with what was found and how to go on, and the same request
+// resent with a justification (gateway/coaching/) is forwarded (redacted too when it has redact
+// findings).
+enum class Verdict : uint8_t { allow, warn, redact, justify, block };
 std::string_view to_string(Verdict v);
 
 struct Decision {
@@ -43,8 +46,14 @@ struct Decision {
   Mode mode = Mode::enforce;
   // The effective action of each finding, in the order of the findings given to decide().
   std::vector<Action> actions;
-  // Whether the request is changed or stopped: only in enforce mode.
-  bool acts() const { return mode == Mode::enforce && verdict != Verdict::allow && verdict != Verdict::warn; }
+  // Whether the request is changed or refused outright: only in enforce mode. warn and justify do
+  // not count here: they are stopped for coaching until justified (coaches()), then forwarded.
+  bool acts() const {
+    return mode == Mode::enforce && verdict != Verdict::allow && verdict != Verdict::warn && verdict != Verdict::justify;
+  }
+  // Whether the first request waits for a justification: enforce mode, some finding acts warn or
+  // justify and none blocks.
+  bool coaches() const;
 };
 
 class Policy {

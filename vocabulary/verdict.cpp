@@ -11,7 +11,7 @@ std::string_view to_string(Severity s) {
 }
 
 std::string_view to_string(Action a) {
-  static constexpr std::array<std::string_view, 4> names{"log", "warn", "redact", "block"};
+  static constexpr std::array<std::string_view, 5> names{"log", "warn", "redact", "justify", "block"};
   return names[static_cast<size_t>(a)];
 }
 
@@ -22,7 +22,7 @@ std::optional<Severity> severity_from_string(std::string_view s) {
 }
 
 std::optional<Action> action_from_string(std::string_view s) {
-  for (auto v : {Action::log, Action::warn, Action::redact, Action::block})
+  for (auto v : {Action::log, Action::warn, Action::redact, Action::justify, Action::block})
     if (to_string(v) == s) return v;
   return std::nullopt;
 }

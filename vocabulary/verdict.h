@@ -20,7 +20,11 @@ namespace promptwall {
 
 enum class Severity : uint8_t { low, medium, high, critical };
 // Ordered by strength: the decision for a request is the strongest action among its findings.
-enum class Action : uint8_t { log, warn, redact, block };
+// warn and justify both stop the first request with a coaching answer in enforce mode (the
+// gateway's coaching step); warn lets the person go on with an acknowledgment, justify needs a
+// reason (and may be limited to some units or groups). justify sits above redact: a request that
+// needs a justification is stopped until it has one, whatever else would be redacted in it.
+enum class Action : uint8_t { log, warn, redact, justify, block };
 
 std::string_view to_string(Severity s);
 std::string_view to_string(Action a);

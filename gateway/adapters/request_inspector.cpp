@@ -360,8 +360,14 @@ Inspection RequestInspector::decide(const InspectionRequest& request, BodyReadin
     if (*rec.policy == FilePolicy::warn && out.decision.verdict == Verdict::allow) out.decision.verdict = Verdict::warn;
   }
 
+  // justify is decided here like warn (forwarded, with its redactions): whether it may leave yet
+  // is the gateway's coaching step (gateway/coaching/), which knows the requester.
+  const bool any_redaction =
+      std::find(out.decision.actions.begin(), out.decision.actions.end(), Action::redact) != out.decision.actions.end();
   if (out.decision.mode == Mode::monitor ||
-      ((out.decision.verdict == Verdict::allow || out.decision.verdict == Verdict::warn) && !blocked_file)) {
+      ((out.decision.verdict == Verdict::allow || out.decision.verdict == Verdict::warn ||
+        (out.decision.verdict == Verdict::justify && !any_redaction)) &&
+       !blocked_file)) {
     out.outcome = Inspection::Outcome::forward;
     return out;
   }
@@ -407,7 +413,7 @@ Inspection RequestInspector::decide(const InspectionRequest& request, BodyReadin
 
   // 5. Redact: each segment with findings to redact gets its new text; one Redactor for the whole
   // request keeps [LABEL-n] numbers consistent across segments.
-  Redactor redactor(scanner.ruleset());
+  Redactor redactor(scanner.ruleset(), request.pseudonyms);
   std::vector<std::vector<Finding>> per_segment(out.segments.size());
   for (size_t i = 0; i < out.findings.size(); ++i)
     if (out.decision.actions[i] == Action::redact) per_segment[out.findings[i].segment].push_back(out.findings[i].finding);
