@@ -78,6 +78,15 @@ std::string to_json_object(const DecisionEvent& e) {
   j["mode"] = e.mode;
   if (!e.reason.empty()) j["reason"] = e.reason;
   j["forwarded"] = e.forwarded;
+  if (!e.justification.empty()) {
+    ordered_json justification;
+    justification["token"] = e.justification.token;
+    if (!e.justification.reason.empty()) justification["reason"] = e.justification.reason;
+    if (!e.justification.by.empty()) justification["by"] = e.justification.by;
+    if (!e.justification.via.empty()) justification["via"] = e.justification.via;
+    if (!e.justification.refused.empty()) justification["refused"] = e.justification.refused;
+    j["justification"] = std::move(justification);
+  }
   ordered_json findings = ordered_json::array();
   for (const auto& f : e.findings) {
     ordered_json evidence = ordered_json::array();
@@ -107,6 +116,7 @@ std::string to_json_object(const DecisionEvent& e) {
   j["ruleset"] = e.ruleset;
   j["bytes_in"] = e.bytes_in;
   j["bytes_forwarded"] = e.bytes_forwarded;
+  if (e.pseudonyms) j["pseudonyms"] = e.pseudonyms;
   j["latency_ms"] = rounded(e.latency_ms);
   j["scan_ms"] = rounded(e.scan_ms);
   return dump(j);
@@ -142,6 +152,14 @@ DecisionEvent decision_from_json(const nlohmann::json& j) {
   e.mode = optional_field<std::string>(j, "mode", "");
   e.reason = optional_field<std::string>(j, "reason", "");
   e.forwarded = optional_field<bool>(j, "forwarded", false);
+  if (auto it = j.find("justification"); it != j.end()) {
+    if (!it->is_object()) throw std::runtime_error("event field 'justification' is not an object");
+    e.justification.token = optional_field<std::string>(*it, "token", "");
+    e.justification.reason = optional_field<std::string>(*it, "reason", "");
+    e.justification.by = optional_field<std::string>(*it, "by", "");
+    e.justification.via = optional_field<std::string>(*it, "via", "");
+    e.justification.refused = optional_field<std::string>(*it, "refused", "");
+  }
   if (auto it = j.find("findings"); it != j.end()) {
     if (!it->is_array()) throw std::runtime_error("event field 'findings' is not a list");
     for (const auto& f : *it) {
@@ -178,6 +196,7 @@ DecisionEvent decision_from_json(const nlohmann::json& j) {
   e.ruleset = optional_field<std::string>(j, "ruleset", "");
   e.bytes_in = optional_field<uint64_t>(j, "bytes_in", 0);
   e.bytes_forwarded = optional_field<uint64_t>(j, "bytes_forwarded", 0);
+  e.pseudonyms = optional_field<uint32_t>(j, "pseudonyms", 0);
   e.latency_ms = optional_field<double>(j, "latency_ms", 0);
   e.scan_ms = optional_field<double>(j, "scan_ms", 0);
   return e;

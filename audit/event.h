@@ -50,6 +50,20 @@ struct EventFile {
   uint32_t findings = 0;
 };
 
+// The coaching step (issue 16): a justification a person gave to send a coached request, or the
+// coaching answer that asked for it. Written only when something is set; older records have none.
+struct EventJustification {
+  std::string token;     // the token's id (never the token): a coaching answer's issued one, or the
+                         // one a justified request presented; the same id links the two events
+  std::string reason;    // the person's reason, scanned and masked like evidence, at most
+                         // coaching.max_reason_bytes; "" for a coaching answer or a bare warn
+  std::string by;        // who gave it: the user, else the client address
+  std::string via;       // header | form; "" for a coaching answer
+  std::string refused;   // a coaching answer after a justification that did not count: why
+                         // (expired, replayed, other_request, other_requester, altered, ...)
+  bool empty() const { return token.empty() && reason.empty() && by.empty() && via.empty() && refused.empty(); }
+};
+
 struct DecisionEvent {
   Clock::time_point time;
   std::string event_id;    // unique, time-ordered (see new_event_id)
@@ -58,15 +72,19 @@ struct DecisionEvent {
   std::string user, unit;  // when known (empty otherwise)
   std::vector<std::string> groups;  // the user's groups whose policy applied (when known), sorted
   std::string service, method, path;  // path without its query string
-  std::string decision;    // allow|warn|redact|block|refused
+  std::string decision;    // allow|warn|redact|justify|block|refused
   std::string mode;        // enforce|monitor
   std::string reason;      // refusals: the Refusal::Reason name (sensitive_content, body_too_large, ...)
   bool forwarded = false;  // whether (a version of) the request went upstream
+  EventJustification justification;  // written only when not empty()
   std::vector<EventFinding> findings;
   std::vector<EventFile> files;  // written only when not empty
   std::string ruleset;     // the RuleSet version that decided
   uint64_t bytes_in = 0;         // request body as received
   uint64_t bytes_forwarded = 0;  // request body as sent upstream (0 when not forwarded)
+  // How many pseudonyms ([CCCD-1]) the forwarded body carried, to be restored in the reply; never
+  // which, nor their values (gateway/pseudonyms/). Written only when not 0.
+  uint32_t pseudonyms = 0;
   double latency_ms = 0;         // from the request's first byte to the decision
   double scan_ms = 0;
 };

@@ -90,12 +90,100 @@ Bilingual sensitive_content_text(const Refusal& r) {
     in_file.vi = " trong tệp \"" + r.file_name + "\"" + (r.file_place_vi.empty() ? "" : " (" + r.file_place_vi + ")");
     in_file.en = " in the file \"" + r.file_name + "\"" + (r.file_place_en.empty() ? "" : " (" + r.file_place_en + ")");
   }
-  return {"promptwall đã chặn yêu cầu này: nội dung" + in_file.vi + " có thể chứa " + what.vi + rules.vi +
-              ". Hãy xoá hoặc thay thế các thông tin đó rồi gửi lại; nếu cho rằng đây là nhầm lẫn, "
+  const Bilingual override = r.may_not_override
+                                ? Bilingual{" Quy định yêu cầu nêu lý do để gửi nội dung này, nhưng đơn vị hoặc nhóm "
+                                            "của bạn không được phép tự xác nhận gửi tiếp.",
+                                            " The policy asks for a justification to send this, and your unit or "
+                                            "group may not override it."}
+                                : Bilingual{};
+  return {"promptwall đã chặn yêu cầu này: nội dung" + in_file.vi + " có thể chứa " + what.vi + rules.vi + "." +
+              override.vi +
+              " Hãy xoá hoặc thay thế các thông tin đó rồi gửi lại; nếu cho rằng đây là nhầm lẫn, "
               "hãy liên hệ bộ phận an ninh thông tin.",
-          "promptwall blocked this request: the content" + in_file.en + " may contain " + what.en + rules.en +
-              ". Remove or replace that information and send it again; if you think this is a mistake, "
+          "promptwall blocked this request: the content" + in_file.en + " may contain " + what.en + rules.en + "." +
+              override.en +
+              " Remove or replace that information and send it again; if you think this is a mistake, "
               "contact the information security office."};
+}
+
+// Why a presented justification did not count (coaching::TokenProblem's spellings).
+Bilingual problem_text(const Refusal::Coaching& c) {
+  const std::string& p = c.problem;
+  if (p.empty()) return {};
+  if (p == "expired")
+    return {"Mã xác nhận bạn gửi đã hết hạn; hãy dùng mã mới dưới đây.",
+            "The justification token you sent has expired; use the new one below."};
+  if (p == "replayed")
+    return {"Mã xác nhận bạn gửi đã được dùng rồi (mỗi mã chỉ dùng một lần); hãy dùng mã mới dưới đây.",
+            "The justification token you sent has been used already (each works once); use the new one below."};
+  if (p == "other_requester")
+    return {"Mã xác nhận bạn gửi được cấp cho người khác; hãy dùng mã mới dưới đây.",
+            "The justification token you sent was issued to someone else; use the new one below."};
+  if (p == "other_request")
+    return {"Mã xác nhận bạn gửi được cấp cho một yêu cầu khác: nội dung đã thay đổi so với lần gửi trước, nên "
+            "cần xác nhận lại.",
+            "The justification token you sent was issued for a different request: the content changed since, "
+            "so it needs a new justification."};
+  if (p == "reason_missing")
+    return {"Bạn cần nêu lý do (ít nhất " + std::to_string(c.min_reason_chars) + " ký tự) để gửi tiếp.",
+            "A reason is required to go on (at least " + std::to_string(c.min_reason_chars) + " characters)."};
+  if (p == "ledger_full")
+    return {"promptwall đang có quá nhiều xác nhận chờ xử lý; hãy thử lại sau ít phút.",
+            "promptwall has too many justifications in progress; try again in a few minutes."};
+  return {"Mã xác nhận bạn gửi không hợp lệ (bị sửa hoặc sai định dạng); hãy dùng mã mới dưới đây.",
+          "The justification token you sent is not valid (altered or malformed); use the new one below."};
+}
+
+// What was found, one finding after another: "quy tắc X (thông điệp): số CCCD; đoạn «…»".
+Bilingual coached_findings_text(const Refusal::Coaching& c) {
+  Bilingual out;
+  for (size_t i = 0; i < c.findings.size(); ++i) {
+    const auto& f = c.findings[i];
+    const Bilingual words = category_words(f.category);
+    const std::string sep = i == 0 ? "" : "; ";
+    out.vi += sep + words.vi + " (quy tắc " + f.rule_id + (f.message_vi.empty() ? "" : ": " + f.message_vi) + ")" +
+              (f.excerpt.empty() ? "" : ", đoạn: " + f.excerpt);
+    out.en += sep + words.en + " (rule " + f.rule_id + (f.message_en.empty() ? "" : ": " + f.message_en) + ")" +
+              (f.excerpt.empty() ? "" : ", excerpt: " + f.excerpt);
+  }
+  if (out.vi.empty()) out = {"thông tin cần xem lại", "information to review"};
+  return out;
+}
+
+Bilingual coaching_text(const Refusal& r) {
+  const Refusal::Coaching& c = r.coaching;
+  const Bilingual found = coached_findings_text(c);
+  const Bilingual problem = problem_text(c);
+  Bilingual guidance;
+  if (!c.guidance_url.empty())
+    guidance = {" Hướng dẫn của tổ chức: " + c.guidance_url + ".", " Your organisation's guidance: " + c.guidance_url + "."};
+  const std::string minutes = std::to_string(c.lifetime_minutes);
+  const Bilingual reason =
+      c.reason_required
+          ? Bilingual{"lý do của bạn, bắt buộc, ít nhất " + std::to_string(c.min_reason_chars) + " ký tự",
+                      "your reason, required, at least " + std::to_string(c.min_reason_chars) + " characters"}
+          : Bilingual{"lý do của bạn, không bắt buộc", "your reason, optional"};
+  Bilingual how;
+  if (!c.token.empty()) {
+    how.vi = " Nếu vẫn cần gửi, hãy gửi lại đúng yêu cầu này kèm header X-Promptwall-Justification-Token: " +
+             c.token + " và header X-Promptwall-Justification: <" + reason.vi + ", UTF-8 hoặc mã hoá %XX>" +
+             (c.justify_url.empty() ? "" : "; hoặc mở " + c.justify_url + " trong trình duyệt để nêu lý do rồi gửi lại") +
+             ". Mã này dùng được một lần trong " + minutes + " phút; việc gửi tiếp và lý do được ghi vào nhật ký "
+             "kiểm toán.";
+    how.en = " If you still need to send it, send the same request again with the header "
+             "X-Promptwall-Justification-Token: " + c.token + " and the header X-Promptwall-Justification: <" +
+             reason.en + ", UTF-8 or %XX-encoded>" +
+             (c.justify_url.empty() ? "" : "; or open " + c.justify_url + " in a browser, give your reason, and send it again") +
+             ". The token works once within " + minutes + " minutes; going on and your reason are recorded in the "
+             "audit trail.";
+  }
+  const Bilingual lead = c.reason_required
+                             ? Bilingual{"promptwall tạm dừng yêu cầu này: theo quy định, cần nêu lý do trước khi gửi nội dung có thể chứa ",
+                                         "promptwall paused this request: the policy asks for a reason before sending content that may contain "}
+                             : Bilingual{"promptwall tạm dừng yêu cầu này để bạn xem lại trước khi gửi: nội dung có thể chứa ",
+                                         "promptwall paused this request so you can review it before it is sent: the content may contain "};
+  return {lead.vi + found.vi + "." + (problem.vi.empty() ? "" : " " + problem.vi) + guidance.vi + how.vi,
+          lead.en + found.en + "." + (problem.en.empty() ? "" : " " + problem.en) + guidance.en + how.en};
 }
 
 Bilingual service_name(const Refusal& r) {
@@ -204,6 +292,15 @@ Bilingual reason_text(const Refusal& r) {
               "đường dẫn của dịch vụ, nên không được đi qua proxy.",
               "promptwall blocked this request: its destination is an internal network, the gateway "
               "itself, or outside the service's path, which the proxy does not reach."};
+    case Reason::justification_required:
+      return coaching_text(r);
+    case Reason::override_cap_reached:
+      return {"promptwall đã chặn yêu cầu này: hôm nay bạn đã tự xác nhận gửi tiếp nội dung bị cảnh báo đủ số lần "
+              "tối đa tổ chức cho phép. Hãy xoá hoặc thay thế thông tin bị cảnh báo, chờ đến ngày mai (giờ UTC), "
+              "hoặc liên hệ bộ phận an ninh thông tin.",
+              "promptwall blocked this request: you have overridden warnings as many times today as your "
+              "organisation allows. Remove or replace the flagged information, wait until tomorrow (UTC), or "
+              "contact the information security office."};
     case Reason::uninspectable_connection:
       return {"promptwall đã chặn kết nối này: nó tới một dịch vụ AI nhưng không nêu tên máy chủ nên không "
               "thể kiểm tra. Hãy truy cập dịch vụ bằng tên miền của nó (không dùng địa chỉ IP).",
@@ -239,6 +336,8 @@ std::string_view gemini_status(const Refusal& r) {
     case Reason::unapproved_service:
     case Reason::file_not_inspected:
     case Reason::forbidden_destination:
+    case Reason::justification_required:
+    case Reason::override_cap_reached:
     case Reason::uninspectable_connection: return "PERMISSION_DENIED";
     case Reason::unreadable_body:
     case Reason::body_too_large:
@@ -261,6 +360,8 @@ std::string_view anthropic_type(const Refusal& r) {
     case Reason::unapproved_service:
     case Reason::file_not_inspected:
     case Reason::forbidden_destination:
+    case Reason::justification_required:
+    case Reason::override_cap_reached:
     case Reason::uninspectable_connection: return "permission_error";
     case Reason::unreadable_body:
     case Reason::header_too_large:
@@ -360,7 +461,9 @@ std::string json_body(Schema schema, const Refusal& r, unsigned status) {
 // The same escaping as the review site's pages.
 using encoding::html_escape;
 
-Bilingual heading(unsigned status) {
+Bilingual heading(const Refusal& r, unsigned status) {
+  if (r.reason == Reason::justification_required)
+    return {"Cần xác nhận trước khi gửi", "Confirm before sending"};
   if (status >= 500) return {"Yêu cầu chưa được xử lý", "Request not completed"};
   return {"Yêu cầu đã bị chặn", "Request blocked"};
 }
@@ -374,9 +477,84 @@ std::string html_section(std::string_view lang, std::string_view title, std::str
   return s + "</section>\n";
 }
 
+// The coaching page's body in one language: what was found (a list), why a justification did not
+// count, the guidance link, and the form (both languages post the same form; it is shown once,
+// between the sections, labelled in both).
+std::string coaching_section(std::string_view lang, const Refusal& r, bool vi) {
+  const Refusal::Coaching& c = r.coaching;
+  std::string s = "<section lang=\"" + std::string(lang) + "\">\n<h1>" +
+                  html_escape(vi ? "Cần xác nhận trước khi gửi" : "Confirm before sending") + "</h1>\n<p>" +
+                  html_escape(c.reason_required
+                                  ? (vi ? "Theo quy định, cần nêu lý do trước khi gửi nội dung này tới dịch vụ AI."
+                                        : "The policy asks for a reason before this content is sent to the AI service.")
+                                  : (vi ? "Hãy xem lại trước khi gửi: nội dung này có thể chứa thông tin cần bảo vệ."
+                                        : "Review this before it is sent: the content may hold information to protect.")) +
+                  "</p>\n<ul>\n";
+  for (const auto& f : c.findings) {
+    const Bilingual words = category_words(f.category);
+    const std::string& message = vi ? f.message_vi : f.message_en;
+    s += "<li>" + html_escape(vi ? words.vi : words.en) + " (<code>" + html_escape(f.rule_id) + "</code>" +
+         (message.empty() ? "" : ": " + html_escape(message)) + ")" +
+         (f.excerpt.empty() ? "" : "<br><code>" + html_escape(f.excerpt) + "</code>") + "</li>\n";
+  }
+  s += "</ul>\n";
+  const Bilingual problem = problem_text(c);
+  if (!problem.vi.empty()) s += "<p class=\"problem\">" + html_escape(vi ? problem.vi : problem.en) + "</p>\n";
+  if (!c.guidance_url.empty())
+    s += "<p>" + html_escape(vi ? "Hướng dẫn của tổ chức: " : "Your organisation's guidance: ") + "<a href=\"" +
+         html_escape(c.guidance_url) + "\" rel=\"noreferrer\">" + html_escape(c.guidance_url) + "</a></p>\n";
+  if (!r.request_id.empty())
+    s += "<p class=\"id\">" + html_escape(vi ? "Mã yêu cầu" : "Request id") + ": <code>" + html_escape(r.request_id) +
+         "</code></p>\n";
+  return s + "</section>\n";
+}
+
+std::string coaching_form(const Refusal::Coaching& c) {
+  if (c.token.empty() || c.form_action.empty()) return {};
+  const std::string required = c.reason_required ? " required minlength=\"" + std::to_string(c.min_reason_chars) + "\"" : "";
+  return "<form method=\"post\" action=\"" + html_escape(c.form_action) + "\">\n"
+         "<input type=\"hidden\" name=\"t\" value=\"" + html_escape(c.token) + "\">\n"
+         "<input type=\"hidden\" name=\"s\" value=\"" + html_escape(c.form_secret) + "\">\n"
+         "<label for=\"reason\">" +
+         html_escape(c.reason_required ? "Lý do (bắt buộc) / Reason (required)" : "Lý do (không bắt buộc) / Reason (optional)") +
+         "</label>\n<textarea id=\"reason\" name=\"reason\" rows=\"3\" maxlength=\"2000\"" + required + "></textarea>\n"
+         "<p>" + html_escape("Sau khi gửi lý do, hãy gửi lại yêu cầu trong ứng dụng trong vòng " +
+                             std::to_string(c.lifetime_minutes) + " phút. / After submitting, send the request again "
+                             "in the application within " + std::to_string(c.lifetime_minutes) + " minutes.") +
+         "</p>\n<button type=\"submit\">" + html_escape("Xác nhận và tiếp tục / Confirm and continue") +
+         "</button>\n</form>\n";
+}
+
+std::string page_head(const Bilingual& title, std::string_view colour) {
+  return "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+         "<meta name=\"referrer\" content=\"no-referrer\">\n<title>promptwall: " +
+         html_escape(title.vi) + " / " + html_escape(title.en) +
+         "</title>\n<style>\n"
+         "body{font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,Arial,sans-serif;background:#f5f5f4;"
+         "color:#1c1917;margin:0;padding:2rem}\n"
+         "main{max-width:42rem;margin:0 auto;background:#fff;border-top:6px solid " + std::string(colour) +
+         ";border-radius:6px;padding:1.5rem 2rem;box-shadow:0 1px 3px rgba(0,0,0,.15)}\n"
+         "section+section,form{border-top:1px solid #e7e5e4;margin-top:1.5rem;padding-top:1rem}\n"
+         "h1{font-size:1.3rem;margin:.2rem 0 .8rem}p{line-height:1.5}\n"
+         ".id code,li code{background:#f5f5f4;padding:.1rem .4rem;border-radius:3px}\n"
+         "textarea{width:100%;box-sizing:border-box}.problem{color:#b91c1c}\n"
+         "</style>\n</head>\n<body>\n<main>\n";
+}
+
+std::string html_coaching_body(const Refusal& r) {
+  std::string page = page_head(heading(r, 403), "#d97706");
+  page += coaching_section("vi", r, true);
+  page += coaching_form(r.coaching);
+  page += coaching_section("en", r, false);
+  page += "</main>\n</body>\n</html>\n";
+  return page;
+}
+
 std::string html_body(const Refusal& r, unsigned status) {
+  if (r.reason == Reason::justification_required) return html_coaching_body(r);
   const Bilingual text = reason_text(r);
-  const Bilingual title = heading(status);
+  const Bilingual title = heading(r, status);
   std::string page =
       "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>promptwall: " +
@@ -476,6 +654,16 @@ Refusal Refusal::sensitive(std::vector<std::string> rule_ids, std::vector<std::s
   return r;
 }
 
+Refusal Refusal::coaching_answer(Coaching coaching, std::string service, std::string request_id) {
+  Refusal r = because(Reason::justification_required, std::move(request_id), std::move(service));
+  for (const auto& f : coaching.findings) {
+    r.rule_ids.push_back(f.rule_id);
+    r.categories.push_back(f.category);
+  }
+  r.coaching = std::move(coaching);
+  return r;
+}
+
 Refusal Refusal::unreadable_file(std::string file_name, std::string cause_vi, std::string cause_en,
                                  std::string request_id) {
   Refusal r = because(Reason::file_not_inspected, std::move(request_id));
@@ -503,6 +691,8 @@ std::string_view to_string(Refusal::Reason r) {
     case Reason::forbidden_destination: return "forbidden_destination";
     case Reason::uninspectable_connection: return "uninspectable_connection";
     case Reason::malformed_request: return "malformed_request";
+    case Reason::justification_required: return "justification_required";
+    case Reason::override_cap_reached: return "override_cap_reached";
   }
   return "internal_error";
 }
@@ -513,6 +703,8 @@ unsigned status_code(const Refusal& r) {
     case Reason::unapproved_service:
     case Reason::file_not_inspected:
     case Reason::forbidden_destination:
+    case Reason::justification_required:
+    case Reason::override_cap_reached:
     case Reason::uninspectable_connection: return 403;
     case Reason::unreadable_body:
     case Reason::unsupported_request:
@@ -560,6 +752,7 @@ std::string websocket_close_reason(const Refusal& r) {
   std::string what;
   switch (r.reason) {
     case Reason::sensitive_content: what = "đã chặn: nội dung nhạy cảm | blocked: sensitive content"; break;
+    case Reason::justification_required: what = "tạm dừng: cần xác nhận | paused: justification needed"; break;
     case Reason::unreadable_body: what = "đã chặn: không đọc được | blocked: unreadable message"; break;
     case Reason::file_not_inspected: what = "đã chặn: tệp chưa kiểm tra | blocked: file not inspected"; break;
     case Reason::body_too_large: what = "đã chặn: quá lớn | blocked: message too large"; break;
@@ -576,6 +769,21 @@ std::string websocket_close_reason(const Refusal& r) {
     out.resize(cut);
   }
   return out;
+}
+
+std::string justification_accepted_page(const std::string& request_id) {
+  const Bilingual title{"Đã ghi nhận lý do", "Justification recorded"};
+  std::string page = page_head(title, "#15803d");
+  page += html_section("vi", title.vi,
+                       "Lý do của bạn đã được ghi nhận. Hãy quay lại ứng dụng và gửi lại đúng yêu cầu vừa rồi; "
+                       "việc gửi tiếp và lý do được ghi vào nhật ký kiểm toán.",
+                       "Mã yêu cầu", request_id);
+  page += html_section("en", title.en,
+                       "Your justification has been recorded. Go back to the application and send the same request "
+                       "again; going on and your reason are recorded in the audit trail.",
+                       "Request id", request_id);
+  page += "</main>\n</body>\n</html>\n";
+  return page;
 }
 
 bool prefers_html(std::string_view accept_header) {

@@ -4,8 +4,11 @@
 // error.error.message, Gemini clients error.message); browsers get a self-contained HTML page.
 //
 // Invariants: a refusal never carries request content, only ids the configuration and the gateway
-// chose (rule ids, categories, service name, request id); every message is in Vietnamese then
-// English; the same Refusal always renders the same bytes.
+// chose (rule ids, categories, service name, request id), with one exception: a coaching answer
+// (justification_required) shows each finding's masked excerpt exactly as the audit trail records
+// it (audit/evidence: the match's letters and digits masked, context digits masked), so the person
+// can see which part of their text was meant. Every message is in Vietnamese then English; the
+// same Refusal always renders the same bytes.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +37,13 @@ struct Refusal {
   //   proxy_auth_required                            407  (the caller adds Proxy-Authenticate)
   //   file_not_inspected, forbidden_destination,
   //   uninspectable_connection                       403  the organisation's policy says no
+  //   justification_required, override_cap_reached   403  not 428 (Precondition Required, closer in
+  //                                                       meaning): the SDKs raise both as errors whose
+  //                                                       message the user reads and retry neither,
+  //                                                       but the web apps show a 403's `detail` and
+  //                                                       treat other 4xx as a generic failure; the
+  //                                                       code `promptwall_justification_required`
+  //                                                       tells a program which it is
   enum class Reason : uint8_t {
     sensitive_content,    // findings with a block action
     unapproved_service,   // the catalog marks the service unapproved
@@ -55,6 +65,10 @@ struct Refusal {
                                // to an AI service's IP address that cannot be intercepted
     malformed_request,    // request smuggling's raw material: two Content-Lengths, a Transfer-Encoding
                           // other than chunked, no Host, obs-fold, a bad chunk (request_framing.h)
+    justification_required,  // the coaching step: warn or justify findings; send it again with a
+                             // justification (gateway/coaching/)
+    override_cap_reached,    // the requester has overridden coaching answers coaching.daily_override_cap
+                             // times today (UTC)
   };
   Reason reason = Reason::sensitive_content;
   std::vector<std::string> rule_ids;    // sensitive_content: the rules that blocked (ids only)
@@ -70,6 +84,31 @@ struct Refusal {
   std::string file_name{};
   std::string file_place_vi{}, file_place_en{};
   std::string file_cause_vi{}, file_cause_en{};
+  // sensitive_content: a justify finding for a requester who may not justify (coaching.justify_*):
+  // the message says they may not override.
+  bool may_not_override = false;
+
+  // justification_required: what was found and how to go on (Refusal::coaching).
+  struct CoachedFinding {
+    std::string rule_id, category;
+    std::string message_vi, message_en;  // the rule's own message, when it has one
+    std::string excerpt;                 // masked, as audit/evidence makes it
+  };
+  struct Coaching {
+    std::vector<CoachedFinding> findings;
+    std::string guidance_url;       // coaching.guidance_url ("" none)
+    std::string token;              // present it with the same request (JustificationToken)
+    std::string form_secret;        // the justification form's anti-forgery value
+    std::string justify_url;        // the form on the requested host ("https://chatgpt.com/.promptwall/justify?t=...")
+    std::string form_action;        // where the HTML page's form posts ("/.promptwall/justify")
+    bool reason_required = false;   // justify (warn: an acknowledgment, the reason is optional)
+    size_t min_reason_chars = 0;
+    unsigned lifetime_minutes = 10;
+    // Why a justification presented with this request did not count (TokenProblem's spelling:
+    // "expired", "replayed", "other_request", ...); "" on the first answer.
+    std::string problem;
+  };
+  Coaching coaching{};
 
   // The ways to make one: named, so a call says which refusal it is (no positional aggregates).
   //
@@ -87,6 +126,8 @@ struct Refusal {
   // (file_not_inspected): its name and the cause in both languages (extractors' describe_*).
   static Refusal unreadable_file(std::string file_name, std::string cause_vi, std::string cause_en,
                                  std::string request_id);
+  // The coaching answer: findings that warn or need a justification, and how to send it again.
+  static Refusal coaching_answer(Coaching coaching, std::string service, std::string request_id);
 };
 
 // "sensitive_content", ...: the reason's name in codes, metrics and logs.
@@ -119,7 +160,11 @@ struct RefusalResponse {
 //  gemini_web: status 200, a StreamGenerate answer whose reply text is M (gemini.google.com shows
 //     that; see gemini_web_body in the .cpp for the recorded shape).
 // html=true: a self-contained page (inline CSS, no external resources), a lang="vi" section then
-// a lang="en" one, everything HTML-escaped, with the request id.
+// a lang="en" one, everything HTML-escaped, with the request id. A coaching answer's page carries
+// the justification form (the token and form secret hidden, a reason box, POST to form_action).
+// A coaching answer's API message names each finding (rule id, its message, the category in plain
+// words, the masked excerpt), the guidance link, the token and the two headers to resend with, and
+// the form's link for browsers.
 RefusalResponse render_refusal(Schema schema, bool html, const Refusal& r);
 
 // A WebSocket close frame's reason for a refused message (sent with code 1008, policy violation):
@@ -131,5 +176,8 @@ std::string websocket_close_reason(const Refusal& r);
 // Whether an Accept header prefers text/html over application/json: by q-value, then by the more
 // specific media range, then by position. "*/*" alone or an empty header prefer JSON.
 bool prefers_html(std::string_view accept_header);
+
+// The page shown after the justification form was accepted: go back and send the request again.
+std::string justification_accepted_page(const std::string& request_id);
 
 }  // namespace promptwall::gateway

@@ -161,7 +161,8 @@ HeadText HeadTextExtractor::extract(std::string_view target, std::span<const Hea
   add_path(out, target.substr(0, question));
   if (question != std::string_view::npos) add_query(out, target.substr(question + 1));
   for (const HeaderField& field : headers)
-    if (!is_transport_header(field.name) && !is_credential_header(field.name)) add_header(out, field);
+    if (!is_transport_header(field.name) && !is_credential_header(field.name) && !is_gateway_header(field.name))
+      add_header(out, field);
   return out;
 }
 
@@ -189,6 +190,13 @@ bool HeadTextExtractor::is_credential_header(std::string_view name) {
   static constexpr std::array<std::string_view, 6> kCredentials = {
       "authorization", "proxy-authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie"};
   return one_of(kCredentials, name);
+}
+
+bool HeadTextExtractor::is_gateway_header(std::string_view name) {
+  // The names of gateway/coaching/justification_input.h (kTokenHeader, kReasonHeader).
+  static constexpr std::array<std::string_view, 2> kOwn = {"x-promptwall-justification-token",
+                                                           "x-promptwall-justification"};
+  return one_of(kOwn, name);
 }
 
 bool HeadTextExtractor::is_credential_parameter(std::string_view decoded_name) {

@@ -27,6 +27,10 @@
 //     Authorization, Proxy-Authorization, X-Api-Key, X-Goog-Api-Key, Api-Key, Cookie, and the query
 //     parameters `key` (Gemini) and `api-key` (exact names). They are transport, not content: never
 //     put in the text, so never flagged, never in evidence or logs.
+//   - the gateway's own (is_gateway_header): X-Promptwall-Justification-Token and
+//     X-Promptwall-Justification, what an API client justifies a coached request with
+//     (gateway/coaching/). The server reads them and drops them before the upstream; the reason is
+//     scanned on its own and recorded masked, never as request content.
 //   The server leaves out its own identity headers (dropped before the upstream) before calling.
 //
 // Why one text: a typical SDK request has ~10 headers and the scan's cost is per call plus per
@@ -95,6 +99,7 @@ class HeadTextExtractor {
   static bool is_transport_header(std::string_view name);
   static bool is_known_header_name(std::string_view name);
   static bool is_credential_header(std::string_view name);
+  static bool is_gateway_header(std::string_view name);
   static bool is_credential_parameter(std::string_view decoded_name);
 };
 

@@ -336,7 +336,7 @@ class ConfigReader {
     auto s = text(n, path);
     if (!s) return std::nullopt;
     auto a = action_from_string(*s);
-    if (!a) error(n, path, "expected log, warn, redact or block, got '" + *s + "'");
+    if (!a) error(n, path, "expected log, warn, redact, justify or block, got '" + *s + "'");
     return a;
   }
 
@@ -346,7 +346,8 @@ class ConfigReader {
     std::optional<YAML::Node> listen_node, transparent_node;
     bool admin_listen_given = false;
     for_each_key(root, "", {"listen", "threads", "admin", "tls", "rules", "policy", "services", "limits", "documents",
-                            "audit", "log_level", "pac", "transparent", "identity", "destinations", "unlisted_ai"},
+                            "audit", "log_level", "pac", "transparent", "identity", "destinations", "unlisted_ai",
+                            "coaching", "pseudonyms"},
                  [&](const std::string& key, const YAML::Node& v, const std::string& path) {
                    if (key == "listen") {
                      listen_node = v;
@@ -377,6 +378,10 @@ class ConfigReader {
                      read_pac(v, path, c.pac);
                    } else if (key == "destinations") {
                      read_destinations(v, path, c.destinations);
+                   } else if (key == "coaching") {
+                     read_coaching(v, path, c.coaching);
+                   } else if (key == "pseudonyms") {
+                     read_pseudonyms(v, path, c.pseudonyms);
                    } else if (key == "unlisted_ai") {
                      unlisted_ai_node_ = v;
                      read_unlisted_ai(v, path, c.unlisted_ai);
@@ -431,6 +436,35 @@ class ConfigReader {
                      if (every && *every >= std::chrono::seconds(10) && *every <= std::chrono::hours(24))
                        d.ai_address_refresh = *every;
                      else error(v, p, "expected a duration from 10s to 24h, like 10m, got '" + *s + "'");
+                   }
+                 });
+  }
+
+  void read_coaching(const YAML::Node& n, const std::string& path, CoachingConfig& c) {
+    for_each_key(n, path,
+                 {"guidance_url", "token_lifetime", "min_reason_chars", "max_reason_bytes", "justify_units",
+                  "justify_groups", "daily_override_cap"},
+                 [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+                   if (key == "guidance_url") {
+                     // Shown to staff as a link: only an absolute http(s) URL, so the page never
+                     // carries a javascript: or relative link.
+                     auto s = text(v, p);
+                     if (s && (s->empty() || s->starts_with("https://") || s->starts_with("http://")) &&
+                         s->find_first_of(" \t\r\n\"<>") == std::string::npos)
+                       c.guidance_url = *s;
+                     else if (s) error(v, p, "expected an http:// or https:// URL without spaces, got '" + *s + "'");
+                   } else if (key == "token_lifetime") {
+                     if (auto d = duration(v, p, std::chrono::seconds(30), std::chrono::hours(24), "30s to 24h"))
+                       c.token_lifetime = std::chrono::duration_cast<std::chrono::seconds>(*d);
+                   } else if (key == "min_reason_chars") {
+                     if (auto i = integer(v, p, 0, 400)) c.min_reason_chars = static_cast<size_t>(*i);
+                   } else if (key == "max_reason_bytes") {
+                     if (auto i = integer(v, p, 50, 4000)) c.max_reason_bytes = static_cast<size_t>(*i);
+                   } else if (key == "justify_units" || key == "justify_groups") {
+                     auto& list = key == "justify_units" ? c.justify_units : c.justify_groups;
+                     for (const auto& [name, node] : string_list(v, p)) list.push_back(name);
+                   } else if (auto i = integer(v, p, 0, 100000)) {
+                     c.daily_override_cap = static_cast<uint32_t>(*i);
                    }
                  });
   }
@@ -624,6 +658,20 @@ class ConfigReader {
                      for (const auto& other : review.officers)
                        if (other.name == officer.name) error(item, ip, "officer '" + officer.name + "' is given twice");
                      review.officers.push_back(std::move(officer));
+                   }
+                 });
+  }
+
+  void read_pseudonyms(const YAML::Node& n, const std::string& path, PseudonymConfig& c) {
+    for_each_key(n, path, {"enabled", "ttl", "max_entries"},
+                 [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+                   if (key == "enabled") {
+                     if (auto b = boolean(v, p)) c.enabled = *b;
+                   } else if (key == "ttl") {
+                     if (auto d = duration(v, p, std::chrono::minutes(1), std::chrono::hours(24 * 7), "1m to 7d"))
+                       c.ttl = std::chrono::duration_cast<std::chrono::seconds>(*d);
+                   } else if (auto i = integer(v, p, 100, 10'000'000)) {
+                     c.max_entries = static_cast<size_t>(*i);
                    }
                  });
   }

@@ -204,6 +204,30 @@ struct ScopedPolicy {
   std::map<std::string, PolicyScope, std::less<>> units, groups;
 };
 
+// `coaching:` what a warn or justify finding asks of the person (gateway/coaching/README.md): the
+// first request is answered with what was found and how to go on; the same request sent again
+// with the token and, for justify, a reason, is forwarded and recorded with it.
+struct CoachingConfig {
+  std::string guidance_url;                   // the organisation's guidance for staff; "" = none shown
+  std::chrono::seconds token_lifetime{600};   // a token's life, 30s..24h
+  size_t min_reason_chars = 10;               // justify: the shortest reason accepted (characters)
+  size_t max_reason_bytes = 500;              // a longer reason is cut (on a UTF-8 boundary) when recorded
+  // Who may justify: members of these units or groups. Both empty: everyone. Others get justify
+  // as block, told that they may not override.
+  std::vector<std::string> justify_units, justify_groups;
+  uint32_t daily_override_cap = 20;           // overrides per requester per UTC day; 0 = no cap
+};
+
+// `pseudonyms:` the labels a `pseudonym` redaction sends (gateway/pseudonyms/README.md). The
+// mapping lives in the gateway's memory only: never on disk, in the trail or logs; gone after a
+// restart (a reply to a request sent before it is restored all the same: its labels travel with
+// the request, not in the vault).
+struct PseudonymConfig {
+  bool enabled = true;                            // false: pseudonym rules act as plain labels, nothing restored
+  std::chrono::seconds ttl{std::chrono::hours(1)};  // a value keeps its label this long after its last use
+  size_t max_entries = 100000;                    // values held across all requesters; the least recently used go first
+};
+
 struct GatewayConfig {
   std::string source;                      // the file, or "<embedded default>"
   std::optional<Endpoint> gateway_listen;  // base-URL gateway (`listen.gateway`)
@@ -228,6 +252,8 @@ struct GatewayConfig {
   ScopedPolicy scopes;  // `policy.units` and `policy.groups`
   DestinationsConfig destinations;
   UnlistedAiConfig unlisted_ai;  // also the last entry of `services` when it has hosts
+  PseudonymConfig pseudonyms;
+  CoachingConfig coaching;
 };
 
 // what() holds every problem found, one per line, in document order, each as

@@ -33,6 +33,7 @@ audit::DecisionEvent decision_event(const Origin& origin, const Exchange& ex, co
   e.mode = ex.inspection ? std::string(to_string(ex.inspection->decision.mode)) : "enforce";
   if (const Refusal* refusal = ex.any_refusal()) e.reason = std::string(to_string(refusal->reason));
   e.forwarded = ex.forwarded;
+  e.justification = ex.justification;
   if (ex.inspection) {
     const Inspection& in = *ex.inspection;
     for (size_t i = 0; i < in.findings.size(); ++i) {
@@ -82,6 +83,7 @@ audit::DecisionEvent decision_event(const Origin& origin, const Exchange& ex, co
   e.ruleset = ex.rules ? ex.rules->version() : "";
   e.bytes_in = ex.bytes_in;
   e.bytes_forwarded = ex.bytes_forwarded;
+  e.pseudonyms = ex.pseudonyms;
   e.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ex.started).count();
   return e;
 }

@@ -59,9 +59,19 @@ struct Exchange {
   bool client_aborted = false;
   bool forwarded = false;        // the request (or its redacted version) went upstream
   uint64_t bytes_forwarded = 0;
+  uint32_t pseudonyms = 0;       // labels the forwarded body carries for the reply's restoring (a count only)
   bool audited = false;          // its event was handed to the audit trail
+  // The coaching step (gateway/coaching/): the justification this request went on with, or the
+  // token its coaching answer issued (ids only; the reason masked).
+  audit::EventJustification justification;
 
   std::string verdict() const {
+    // A coaching answer is the decision warn or justify, not forwarded (the event's reason says
+    // justification_required or override_cap_reached).
+    if (refusal && inspection &&
+        (refusal->reason == Refusal::Reason::justification_required ||
+         refusal->reason == Refusal::Reason::override_cap_reached))
+      return std::string(to_string(inspection->decision.verdict));
     if (refusal || (inspection && inspection->outcome == Inspection::Outcome::refuse))
       return inspection && inspection->refusal && inspection->refusal->reason == Refusal::Reason::sensitive_content
                  ? "block"

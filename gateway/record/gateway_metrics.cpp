@@ -151,6 +151,9 @@ void GatewayMetrics::scan_done(double scan_seconds) { scan_duration_.observe(sca
 void GatewayMetrics::finding(std::string_view rule_id) { findings_.add({rule_id}); }
 
 void GatewayMetrics::refusal(std::string_view reason) { refusals_.add({reason}); }
+void GatewayMetrics::coaching_answer(std::string_view kind) { coaching_answers_.add({kind}); }
+void GatewayMetrics::justified(std::string_view kind, std::string_view via) { justified_.add({kind, via}); }
+void GatewayMetrics::justification_refused(std::string_view cause) { justifications_refused_.add({cause}); }
 
 void GatewayMetrics::transparent_connection(std::string_view outcome) { transparent_.add({outcome}); }
 
@@ -187,6 +190,16 @@ std::string GatewayMetrics::render() const {
 
   append_header(out, "promptwall_refusals_total", "counter", "Requests the gateway refused, by reason.");
   refusals_.render(out, "promptwall_refusals_total", {"reason"});
+
+  append_header(out, "promptwall_coaching_answers_total", "counter",
+                "Requests answered with a coaching message asking for a justification, by kind (warn, justify).");
+  coaching_answers_.render(out, "promptwall_coaching_answers_total", {"kind"});
+  append_header(out, "promptwall_justified_total", "counter",
+                "Coached requests forwarded with a justification, by kind and how it was given (header, form).");
+  justified_.render(out, "promptwall_justified_total", {"kind", "via"});
+  append_header(out, "promptwall_justifications_refused_total", "counter",
+                "Justifications that did not count, by cause (expired, replayed, other_request, not_permitted, ...).");
+  justifications_refused_.render(out, "promptwall_justifications_refused_total", {"cause"});
 
   append_header(out, "promptwall_transparent_connections_total", "counter",
                 "Connections the firewall redirected to the transparent listener, by outcome.");

@@ -87,6 +87,12 @@ class GatewayMetrics {
   // A file a request carried, read (or not) by extractors/: its type ("docx"), its verdict
   // ("read" when read completely, else the unscannable cause), and the time reading took.
   void file_read(std::string_view type, std::string_view verdict, double seconds);
+  // The coaching step (gateway/coaching/): an answer asking for a justification, by kind (warn |
+  // justify); a justified request forwarded, by kind and via (header | form); a justification that
+  // did not count, by cause (TokenProblem's spelling, not_permitted, over_cap).
+  void coaching_answer(std::string_view kind);
+  void justified(std::string_view kind, std::string_view via);
+  void justification_refused(std::string_view cause);
 
   std::string render() const;
 
@@ -96,6 +102,9 @@ class GatewayMetrics {
   LabelledCounter<1> refusals_;  // reason
   LabelledCounter<1> transparent_;  // outcome
   LabelledCounter<2> files_;        // type, verdict
+  LabelledCounter<1> coaching_answers_;        // kind
+  LabelledCounter<2> justified_;               // kind, via
+  LabelledCounter<1> justifications_refused_;  // cause
   Histogram request_duration_;
   Histogram scan_duration_;
   Histogram extraction_duration_;

@@ -31,7 +31,9 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include "encoding/web_text.h"
 #include "gateway/catalog/host_name.h"
+#include "gateway/coaching/justification_input.h"
 #include "gateway/catalog/request_path.h"
 #include "gateway/record/exchange.h"
 #include "gateway/server/audit_events.h"
@@ -292,9 +294,17 @@ class ClientSession {
     ex.path = std::string(path_only(req.target()));
     ex.rules = state_.rules.load();
 
+    // The justification form (gateway/coaching/): the gateway's own page, never forwarded. On the
+    // base-URL gateway it sits at the root, outside every service's prefix.
+    if (origin_.kind == Origin::Kind::gateway && path_only(req.target()) == coaching::kJustifyPath) {
+      const Route none;  // named: GCC 12 destroys aggregate temporaries inside co_await twice
+      co_return co_await serve_justification_form(parser, none, ex);
+    }
     Staged<Route> routed = route_request(req, ex);
     if (const Stop* stop = std::get_if<Stop>(&routed)) co_return co_await answer(*stop, req, ex);
     const Route& route = std::get<Route>(routed);
+    if (route.service && route.service->inspect && path_only(route.schema_path) == coaching::kJustifyPath)
+      co_return co_await serve_justification_form(parser, route, ex);
     if (is_websocket_upgrade(req)) co_return co_await serve_websocket(route, req, ex);
 
     if (std::optional<Stop> stop = co_await read_body(parser, route, ex)) co_return co_await answer(*stop, req, ex);
@@ -318,6 +328,10 @@ class ClientSession {
     outgoing.pieces = upload.pieces;
     outgoing.completed_upload = upload.completed ? &*upload.completed : nullptr;
     outgoing.body_file_name = upload.body_file_name;
+    outgoing.method = req.method_string();
+    outgoing.justification_token = header_value(req, coaching::kTokenHeader);
+    outgoing.justification_reason = header_value(req, coaching::kReasonHeader);
+    outgoing.justify_origin = client_origin(req);
     GateDecision gate = co_await decide_and_record(state_, worker_, origin_, ex, std::move(outgoing));
     if (gate.refusal) {
       const Stop refused{*gate.refusal, route.service, keep_alive};
@@ -325,7 +339,180 @@ class ClientSession {
     }
 
     Request up = upstream_request(req, route, std::move(gate.body), gate.rewritten);
-    co_return co_await forward(route, req, up, keep_alive, ex, upload.learns_from_answer() ? &upload : nullptr);
+    // Pseudonyms in the body: the reply is restored, so it is asked for uncompressed (one that
+    // comes compressed anyway is decoded when read whole). Other replies are relayed as they come.
+    std::shared_ptr<const PseudonymSpellings> restore;
+    if (!gate.pseudonyms.empty()) {
+      restore = std::make_shared<const PseudonymSpellings>(gate.pseudonyms);
+      up.set(http::field::accept_encoding, "identity");
+    }
+    co_return co_await forward(route, req, up, keep_alive, ex, upload.learns_from_answer() ? &upload : nullptr,
+                               std::move(restore));
+  }
+
+  // A header's value, when the request has the field.
+  static std::optional<std::string_view> header_value(const Request& req, std::string_view name) {
+    const auto it = req.find(beast::string_view(name.data(), name.size()));
+    if (it == req.end()) return std::nullopt;
+    return std::string_view(it->value().data(), it->value().size());
+  }
+
+  // Where the client reached what it asked for, as a browser would write it: "https://chatgpt.com"
+  // (interception), "http://gw:8080" (the base-URL gateway, plain HTTP through the proxy or
+  // redirected). The justification form's link is made on it. "" when unknown.
+  std::string client_origin(const Request& req) const {
+    const std::string_view host = req[http::field::host];
+    switch (origin_.kind) {
+      case Origin::Kind::intercepted:
+        return origin_.host.empty() ? "" : "https://" + origin_.host;
+      case Origin::Kind::proxy: {
+        const std::string_view target = req.target();
+        const size_t path = target.find_first_of("/?", std::string_view("http://").size());
+        return std::string(target.substr(0, path));
+      }
+      case Origin::Kind::gateway:
+      case Origin::Kind::transparent_http:
+        // Only a plain host[:port]: the link is shown to the person, so nothing odd goes in it.
+        if (host.empty() || host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+                                std::string_view::npos)
+          return "";
+        return "http://" + std::string(host);
+    }
+    return "";
+  }
+
+  // The justification form (coaching/coaching_step.h): GET ?t=<token> shows it, POST records the
+  // reason as an approval for the requester's retry of the coached request. Answered here on every
+  // inspected host, never forwarded; each page is VI then EN, HTML-escaped, no-store, framed by no
+  // one, and the POST holds the form secret bound to the token and the requester (CSRF).
+  net::awaitable<bool> serve_justification_form(http::request_parser<http::string_body>& parser, const Route& route,
+                                                Exchange& ex) {
+    Request& req = parser.get();
+    if (req.method() == http::verb::post)
+      if (std::optional<Stop> stop = co_await read_body(parser, route, ex)) co_return co_await answer(*stop, req, ex);
+    ex.bytes_in = req.body().size();
+    FormPage page = justification_form_page(req, route, ex);
+    co_return co_await send_form_page(req, std::move(page), ex);
+  }
+
+  struct FormPage {
+    unsigned status = 200;
+    std::string body;
+  };
+
+  // A coaching page of the form's own (no findings: the request they are about is not at hand).
+  Refusal form_refusal(Refusal::Coaching c, const Exchange& ex) const {
+    const CoachingConfig& config = state_.config.coaching;
+    c.form_action = std::string(coaching::kJustifyPath);
+    c.min_reason_chars = std::max<size_t>(config.min_reason_chars, 1);
+    c.lifetime_minutes = static_cast<unsigned>(std::max<int64_t>(1, config.token_lifetime.count() / 60));
+    c.guidance_url = config.guidance_url;
+    return Refusal::coaching_answer(std::move(c), "", ex.request_id);
+  }
+
+  FormPage form_page(unsigned status, const Refusal& r) const {
+    return FormPage{status, render_refusal(Schema::json, true, r).body};
+  }
+
+  // What the form's GET or POST is answered with (synchronous: the body is read already).
+  FormPage justification_form_page(const Request& req, const Route& route, const Exchange& ex) {
+    const std::string client_ip = origin_.address.to_string();
+    const std::string requester = coaching::requester_key(origin_.identity, client_ip);
+    const auto now = std::chrono::system_clock::now();
+    if (req.method() == http::verb::get) {
+      const std::string_view target = route.service ? std::string_view(route.schema_path) : std::string_view(req.target());
+      const size_t question = target.find('?');
+      std::string token;
+      for (std::string_view query = question == std::string_view::npos ? "" : target.substr(question + 1); !query.empty();) {
+        const size_t amp = query.find('&');
+        const std::string_view pair = query.substr(0, amp);
+        query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
+        if (pair.starts_with("t=")) token = encoding::form_decode(pair.substr(2));
+      }
+      const coaching::TokenCheck check = state_.justification_signer.check_for_requester(token, requester, now);
+      Refusal::Coaching c;
+      if (check.problem == coaching::TokenProblem::none) {
+        c.token = token;
+        c.form_secret = state_.justification_signer.form_secret(*check.token, requester);
+        c.reason_required = check.token->kind == coaching::JustificationKind::justify;
+        return form_page(200, form_refusal(std::move(c), ex));
+      }
+      c.problem = std::string(coaching::to_string(check.problem));
+      return form_page(403, form_refusal(std::move(c), ex));
+    }
+    if (req.method() != http::verb::post) return form_page(405, form_refusal({}, ex));
+    std::optional<coaching::JustificationForm> form = coaching::parse_justification_form(req.body());
+    if (!form) {
+      Refusal::Coaching c;
+      c.problem = std::string(coaching::to_string(coaching::TokenProblem::malformed));
+      state_.metrics.justification_refused(c.problem);
+      return form_page(400, form_refusal(std::move(c), ex));
+    }
+    const CoachingConfig& config = state_.config.coaching;
+    std::string reason = coaching::bound_reason(form->reason, config.max_reason_bytes);
+    if (!ex.rules) {
+      reason = "[*]";  // no rule set to scan it with: nothing of it is recorded
+    } else if (!reason.empty()) {
+      // Scanned, and what it holds masked, before it is kept for the trail.
+      const ScanResult scanned = worker_.scanner.for_rules(ex.rules).scan(reason);
+      if (!scanned.findings.empty()) {
+        std::vector<std::pair<size_t, size_t>> spans;
+        for (const auto& f : scanned.findings) spans.emplace_back(f.span.begin, f.span.end);
+        reason = audit::masked_excerpt(reason, spans.front().first, spans.front().second,
+                                       coaching::count_chars(reason), spans);
+      }
+    }
+    const coaching::CoachingStep::FormResult result =
+        state_.coaching.accept_form(form->token, form->secret, std::move(reason), origin_.identity, requester,
+                                    coaching::requester_name(origin_.identity, client_ip), now);
+    switch (result.outcome) {
+      case coaching::CoachingResult::Outcome::proceed:
+        spdlog::info("{} {} justification recorded on the form for token {}", ex.request_id, origin_.client,
+                     result.token ? result.token->id_hex() : "");
+        return FormPage{200, justification_accepted_page(ex.request_id)};
+      case coaching::CoachingResult::Outcome::not_permitted: {
+        state_.metrics.justification_refused("not_permitted");
+        Refusal r = Refusal::sensitive({}, {}, ex.request_id);
+        r.may_not_override = true;
+        return form_page(403, r);
+      }
+      case coaching::CoachingResult::Outcome::over_cap:
+        state_.metrics.justification_refused("over_cap");
+        return form_page(403, Refusal::because(Refusal::Reason::override_cap_reached, ex.request_id));
+      case coaching::CoachingResult::Outcome::coach:
+        break;
+    }
+    Refusal::Coaching c;
+    c.problem = std::string(coaching::to_string(result.problem));
+    state_.metrics.justification_refused(c.problem);
+    // Asked again with the same token when only the reason was missing (it is still unused).
+    if (result.problem == coaching::TokenProblem::reason_missing && result.token) {
+      c.token = form->token;
+      c.form_secret = form->secret;
+      c.reason_required = result.token->kind == coaching::JustificationKind::justify;
+    }
+    return form_page(403, form_refusal(std::move(c), ex));
+  }
+
+  net::awaitable<bool> send_form_page(const Request& req, FormPage page, Exchange& ex) {
+    const bool keep_alive = req.keep_alive();
+    http::response<http::string_body> res{static_cast<http::status>(page.status), req.version()};
+    res.set(http::field::content_type, "text/html; charset=utf-8");
+    res.set(http::field::cache_control, "no-store");
+    res.set("X-Frame-Options", "DENY");
+    res.set("Referrer-Policy", "no-referrer");
+    res.set("Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+    res.set("X-Promptwall-Request-Id", ex.request_id);
+    res.body() = std::move(page.body);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    ex.status = page.status;
+    ex.bytes_out += res.body().size();
+    lowest(stream_).expires_after(state_.config.limits.timeouts.idle);
+    boost::system::error_code ec;
+    co_await http::async_write(stream_, res, net::redirect_error(use_awaitable, ec));
+    co_return !ec && keep_alive;
   }
 
   // A request's header fields by name, for the pure upload pieces (uploads/upload_step.h).
@@ -484,7 +671,9 @@ class ClientSession {
     for (const auto& field : req) {
       const auto name = field.name_string();
       // The identity headers never go upstream, believed or not.
+      // Nor the justification headers (gateway/coaching/): the gateway's own, read and dropped here.
       if (is_hop_by_hop(name) || state_.identity->is_identity_header(name) || beast::iequals(name, "host") ||
+          beast::iequals(name, coaching::kTokenHeader) || beast::iequals(name, coaching::kReasonHeader) ||
           beast::iequals(name, "expect") || beast::iequals(name, "content-length") ||
           (body_decoded && beast::iequals(name, "content-encoding")))
         continue;
@@ -514,7 +703,8 @@ class ClientSession {
   // A pooled connection the upstream has closed meanwhile fails before any response byte, and the
   // request is retried once on a new one.
   net::awaitable<bool> forward(const Route& route, const Request& req, Request& up, bool keep_alive, Exchange& ex,
-                               const UploadFlow* upload = nullptr) {
+                               const UploadFlow* upload = nullptr,
+                               std::shared_ptr<const PseudonymSpellings> restore = nullptr) {
     const auto headers = decision_headers(ex);
     // An upload step's answer teaches ids (upload_flow.h); Google's upload URL may be rewritten.
     upstream::AnswerHook hook;
@@ -543,7 +733,10 @@ class ClientSession {
         co_return co_await answer(unavailable, req, ex);
       }
       RelayResult result = co_await std::visit(
-          [&](auto& upstream) { return relay(state_, stream_, upstream, up, keep_alive, headers, ex, &hook); }, conn->stream);
+          [&](auto& upstream) {
+            return relay(state_, stream_, upstream, up, keep_alive, headers, ex, &hook, restore, req.version());
+          },
+          conn->stream);
       using F = RelayResult::Failure;
       if (result.failure == F::upstream_before_response && reused) continue;
       if (result.failure == F::upstream_before_response || result.failure == F::upstream_timeout) {

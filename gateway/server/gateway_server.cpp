@@ -176,6 +176,8 @@ ServerState::ServerState(GatewayConfig cfg)
       loader(config.rules.packs, rules_cache_dir(config.rules), config.rules.scoped_packs),
       destinations(destination_guard(config)) {
   base_layers.push_back(&config.policy);
+  if (config.pseudonyms.enabled)
+    pseudonyms = std::make_unique<PseudonymVault>(PseudonymLimits{config.pseudonyms.ttl, config.pseudonyms.max_entries});
   documents = std::make_unique<extractors::sandbox::ExtractionPool>(extraction_pool_options(config.documents));
   // Who sends requests: the users and groups files must load, or the server does not start.
   try {

@@ -37,7 +37,11 @@ net::awaitable<bool> send_refusal(ServerState& state, Stream& stream, const Refu
   res.set(http::field::content_type, rr.content_type);
   res.set(http::field::cache_control, "no-store");
   res.set("X-Promptwall-Request-Id", ex.request_id);
-  res.set("X-Promptwall-Decision", refusal.reason == Refusal::Reason::sensitive_content ? "block" : "refused");
+  // A coaching answer is the decision warn or justify (Exchange::verdict()), not a refusal.
+  const bool coached = refusal.reason == Refusal::Reason::justification_required ||
+                       refusal.reason == Refusal::Reason::override_cap_reached;
+  res.set("X-Promptwall-Decision",
+          coached ? ex.verdict() : refusal.reason == Refusal::Reason::sensitive_content ? "block" : "refused");
   if (refusal.reason == Refusal::Reason::proxy_auth_required)
     res.set(http::field::proxy_authenticate, state.identity->challenge());
   if (!refusal.rule_ids.empty()) {

@@ -4,6 +4,9 @@
 //   decide_and_record(what would leave)
 //     ─► inspect it as its requester (unit and group layers, scoped packs), when the service is
 //        inspected ─► refuse | forward as is | forward rewritten
+//     ─► the coaching step, when a finding warns or needs a justification and none blocks (enforce
+//        mode; gateway/coaching/): without a valid justification the request is answered with a
+//        coaching message (what was found, masked, and how to go on) and nothing leaves
 //     ─► the exchange's audit event made durable (group-committed fsync), when it is for a service
 //     ─► GateDecision: forward exactly `body`, or send `refusal`
 //
@@ -45,12 +48,22 @@ struct Outgoing {
   UploadPieces pieces = UploadPieces::none;
   const CarriedFile* completed_upload = nullptr;
   std::string_view body_file_name = {};
+  // The coaching step: the request's method (part of what a justification token is bound to), the
+  // justification headers as sent (unset: absent; coaching/justification_input.h), and where the
+  // client reached the service ("https://chatgpt.com", "http://gw:8080"), for the form's link.
+  std::string_view method = {};
+  std::optional<std::string_view> justification_token = std::nullopt;
+  std::optional<std::string_view> justification_reason = std::nullopt;
+  std::string justify_origin = {};
 };
 
 struct GateDecision {
   std::optional<Refusal> refusal;  // set: nothing leaves; answer the client with it
   std::string body;                // otherwise: exactly what may leave
   bool rewritten = false;          // body is the redacted text (decoded: no Content-Encoding)
+  // The pseudonyms this body carries ([CCCD-1] → its value), for restoring the reply; empty for
+  // most requests, whose replies are relayed untouched.
+  std::vector<Pseudonym> pseudonyms = {};
 };
 
 net::awaitable<GateDecision> decide_and_record(ServerState& state, Worker& worker, const Origin& origin, Exchange& ex,

@@ -32,6 +32,10 @@
 #include "gateway/uploads/file_registry.h"
 #include "gateway/uploads/upload_names.h"
 #include "gateway/uploads/upload_store.h"
+#include "gateway/pseudonyms/pseudonym_vault.h"
+#include "gateway/coaching/coaching_step.h"
+#include "gateway/coaching/justification_token.h"
+#include "gateway/coaching/override_ledger.h"
 #include "gateway/catalog/ai_address_map.h"
 #include "gateway/catalog/destination_guard.h"
 #include "gateway/catalog/service_catalog.h"
@@ -113,6 +117,16 @@ struct ServerState {
   FileRegistry files;
   UploadStore uploads;
   UploadNames upload_names;
+  // Which [CCCD-n] stands for which value, per requester (gateway/pseudonyms/): in memory only,
+  // shared by the workers (locks for itself); null when `pseudonyms.enabled` is false.
+  std::unique_ptr<PseudonymVault> pseudonyms;
+  // The coaching step (gateway/coaching/, server/request_gate): tokens signed under a key made at
+  // start (no token outlives the process), the ledger of used tokens, form approvals and daily
+  // counts (locks for itself), and the step that judges with both.
+  const coaching::JustificationTokenSigner justification_signer =
+      coaching::JustificationTokenSigner::with_random_key(config.coaching.token_lifetime);
+  coaching::OverrideLedger overrides{coaching::OverrideLedger::Limits{100'000, config.coaching.daily_override_cap}};
+  const coaching::CoachingStep coaching{config.coaching, justification_signer, overrides};
   // The audit trail: every decision worth recording is durable here before its request leaves.
   std::unique_ptr<audit::AuditWriter> audit;
   std::unique_ptr<const audit::EvidenceMaker> evidence;

@@ -23,6 +23,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <spdlog/spdlog.h>
+
+#include "gateway/adapters/content_decoder.h"
+#include "gateway/pseudonyms/reply_restorer.h"
 #include "gateway/record/exchange.h"
 #include "gateway/server/server_state.h"
 
@@ -149,14 +153,141 @@ using AnswerHook = std::function<void(unsigned status, http::fields& fields, std
 // An upload step's answer is small JSON; one bigger than this is relayed unread (nothing learned).
 inline constexpr uint64_t kMaxObservedAnswerBytes = 1 << 20;
 
+// A reply whose pseudonyms are restored (gateway/pseudonyms/) is read whole when it declares a
+// length up to this (then sent with its new length), and streamed through the restorer otherwise.
+inline constexpr uint64_t kMaxRestoredWholeBytes = 16 << 20;
+
+// The reply to a request whose body carried pseudonyms, read whole (its length is declared and
+// bounded): decoded when the upstream compressed it anyway, restored, re-lengthed, written.
+template <class ClientStream, class UpstreamStream>
+net::awaitable<RelayResult> relay_restored_whole(ServerState& state, ClientStream& client, UpstreamStream& upstream,
+                                                 beast::flat_buffer& upstream_buffer,
+                                                 http::response_parser<http::buffer_body>& parser,
+                                                 const PseudonymSpellings& spellings, RelayResult out, Exchange& ex) {
+  boost::system::error_code ec;
+  http::response_parser<http::string_body> whole(std::move(parser));
+  whole.body_limit(kMaxRestoredWholeBytes);
+  lowest(upstream).expires_after(state.config.limits.timeouts.upstream_response);
+  co_await http::async_read(upstream, upstream_buffer, whole, net::redirect_error(use_awaitable, ec));
+  if (ec) {
+    out.failure = RelayResult::Failure::upstream_mid_body;
+    out.why = "upstream broke off its response: " + ec.message();
+    co_return out;
+  }
+  http::response<http::string_body> answer = whole.release();
+  const std::string coding(answer[http::field::content_encoding]);
+  bool restorable = true;
+  if (!coding.empty() && !beast::iequals(coding, "identity")) {
+    // Asked for identity; compressed all the same: decoded here (a reply it cannot decode goes as is).
+    DecodedBody decoded = decode_content(coding, answer.body(), kMaxRestoredWholeBytes);
+    if (decoded.status == DecodedBody::Status::ok) {
+      answer.body() = std::move(decoded.body);
+      answer.erase(http::field::content_encoding);
+    } else {
+      restorable = false;
+      spdlog::warn("{} reply not restored: {}", ex.request_id, decoded.error);
+    }
+  }
+  if (restorable) {
+    size_t restored = 0;
+    answer.body() = ReplyRestorer::restore_whole(
+        spellings, ReplyRestorer::framing_of(answer[http::field::content_type]), answer.body(), &restored);
+  }
+  answer.prepare_payload();
+  answer.keep_alive(out.client_keep_alive);
+  ex.bytes_out += answer.body().size();
+  lowest(client).expires_after(state.config.limits.timeouts.idle);
+  co_await http::async_write(client, answer, net::redirect_error(use_awaitable, ec));
+  if (ec) {
+    out.failure = RelayResult::Failure::client_gone;
+    out.why = "client went away: " + ec.message();
+    co_return out;
+  }
+  if (upstream_buffer.size() > 0) out.upstream_reusable = false;
+  co_return out;
+}
+
+// The reply to a request whose body carried pseudonyms, streamed (SSE, chunked, close-delimited):
+// each piece through the ReplyRestorer as it arrives, sent chunked (HTTP/1.0 clients: raw, then
+// the connection closes); never buffered whole.
+template <class ClientStream, class UpstreamStream>
+net::awaitable<RelayResult> relay_restored_stream(ServerState& state, ClientStream& client, UpstreamStream& upstream,
+                                                  beast::flat_buffer& upstream_buffer,
+                                                  http::response_parser<http::buffer_body>& parser,
+                                                  std::shared_ptr<const PseudonymSpellings> spellings,
+                                                  unsigned client_version, RelayResult out, Exchange& ex) {
+  boost::system::error_code ec;
+  const auto& timeouts = state.config.limits.timeouts;
+  auto& res = parser.get();
+  http::response<http::empty_body> head{res.result(), 11};
+  for (const auto& field : res)
+    if (!beast::iequals(field.name_string(), "content-length") && !beast::iequals(field.name_string(), "transfer-encoding"))
+      head.insert(field.name(), field.name_string(), field.value());
+  const bool chunked = client_version >= 11;
+  if (!chunked) out.client_keep_alive = false;
+  head.keep_alive(out.client_keep_alive);
+  head.chunked(chunked);
+  http::response_serializer<http::empty_body> serializer{head};
+  lowest(client).expires_after(timeouts.idle);
+  co_await http::async_write_header(client, serializer, net::redirect_error(use_awaitable, ec));
+  if (ec) {
+    out.failure = RelayResult::Failure::client_gone;
+    out.why = "client went away: " + ec.message();
+    co_return out;
+  }
+  ReplyRestorer restorer(std::move(spellings), ReplyRestorer::framing_of(res[http::field::content_type]));
+  std::array<char, 8192> chunk;
+  bool finished = false;
+  while (!finished) {
+    std::string piece;
+    if (!parser.is_done()) {
+      res.body().data = chunk.data();
+      res.body().size = chunk.size();
+      lowest(upstream).expires_after(timeouts.upstream_response);
+      co_await http::async_read_some(upstream, upstream_buffer, parser, net::redirect_error(use_awaitable, ec));
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) {
+        out.failure = RelayResult::Failure::upstream_mid_body;
+        out.why = "upstream broke off its response: " + ec.message();
+        co_return out;
+      }
+      piece = restorer.push(std::string_view(chunk.data(), chunk.size() - res.body().size));
+    }
+    if (parser.is_done()) {
+      piece += restorer.finish();
+      finished = true;
+    }
+    if (piece.empty() && !finished) continue;
+    ex.bytes_out += piece.size();
+    lowest(client).expires_after(timeouts.idle);
+    if (chunked && !piece.empty())
+      co_await net::async_write(client, http::make_chunk(net::buffer(piece)), net::redirect_error(use_awaitable, ec));
+    else if (!piece.empty())
+      co_await net::async_write(client, net::buffer(piece), net::redirect_error(use_awaitable, ec));
+    if (!ec && finished && chunked)
+      co_await net::async_write(client, http::make_chunk_last(), net::redirect_error(use_awaitable, ec));
+    if (ec) {
+      out.failure = RelayResult::Failure::client_gone;
+      out.why = "client went away mid-response: " + ec.message();
+      co_return out;
+    }
+  }
+  if (upstream_buffer.size() > 0) out.upstream_reusable = false;
+  co_return out;
+}
+
 // Sends `request` upstream and relays the response back to the client as it arrives: headers as
 // soon as they come, then the body piece by piece (server-sent events are never buffered whole).
 // With `hook`, a response that declares a length of at most kMaxObservedAnswerBytes is read whole,
 // shown to the hook, then relayed (upload steps only: their answers are small and not streamed).
+// With `restore` (the request's body carried pseudonyms), the reply's labels are put back
+// (relay_restored_whole, relay_restored_stream); without, the bytes are relayed as they came.
 template <class ClientStream, class UpstreamStream>
 net::awaitable<RelayResult> relay(ServerState& state, ClientStream& client, UpstreamStream& upstream,
                                   Request& request, bool client_keep_alive, const std::vector<std::pair<std::string, std::string>>& extra_headers,
-                                  Exchange& ex, const AnswerHook* hook = nullptr) {
+                                  Exchange& ex, const AnswerHook* hook = nullptr,
+                                  std::shared_ptr<const PseudonymSpellings> restore = nullptr,
+                                  unsigned client_version = 11) {
   RelayResult out;
   boost::system::error_code ec;
   const auto& timeouts = state.config.limits.timeouts;
@@ -228,6 +359,18 @@ net::awaitable<RelayResult> relay(ServerState& state, ClientStream& client, Upst
     }
     if (upstream_buffer.size() > 0) out.upstream_reusable = false;
     co_return out;
+  }
+
+  if (restore && request.method() != http::verb::head && res.result_int() != 204 && res.result_int() != 304) {
+    const auto coding = res[http::field::content_encoding];
+    const bool encoded = !coding.empty() && !beast::iequals(coding, "identity");
+    const bool whole = !res.chunked() && res.has_content_length() &&
+                       parser.content_length().value_or(kMaxRestoredWholeBytes + 1) <= kMaxRestoredWholeBytes;
+    if (whole) co_return co_await relay_restored_whole(state, client, upstream, upstream_buffer, parser, *restore, out, ex);
+    if (!encoded)
+      co_return co_await relay_restored_stream(state, client, upstream, upstream_buffer, parser, std::move(restore),
+                                               client_version, out, ex);
+    spdlog::warn("{} reply not restored: streamed with Content-Encoding {}", ex.request_id, std::string(coding));
   }
 
   http::serializer<false, http::buffer_body> serializer{res};
