@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "classifiers/finding.h"
+#include "classifiers/label_numbering.h"
 #include "extractors/extracted_document.h"
 #include "classifiers/scanner.h"
 #include "gateway/adapters/block_response.h"
@@ -88,6 +89,9 @@ struct InspectionRequest {
   // File ids the body cites (uploads/file_references.h) are judged by what the registry knows: a
   // file never scanned is unscannable as unscanned_reference. Null: citations are not checked.
   const FileRegistry* registry = nullptr;
+  // Numbers `pseudonym` redactions for this requester (gateway/pseudonyms/pseudonym_vault.h) and
+  // records the labels issued; null: they act as `label`.
+  LabelNumbering* pseudonyms = nullptr;
 };
 
 // A finding and the segment it was found in.

@@ -9,6 +9,10 @@
 // FILE (method, url, headers, body as UTF-8, body_base64), written synchronously before the
 // response starts, so a client that has its answer can read the record at once.
 // Request headers that steer it: x-fake-delay-ms: N (wait before answering), x-fake-status: N.
+// x-fake-echo-labels: 1 answers with the pseudonym labels ([CCCD-1], [SĐT-2]) the request body
+// carried (echoAnswer below): each label split at every character across two stream events,
+// x-fake-echo-ascii: 1 writes non-ASCII as \uXXXX (as Python's json.dumps), x-fake-echo-tool: 1
+// puts them into tool-call arguments (JSON text inside a JSON string) instead of the text.
 // The web apps: chatgpt.com's conversation request (SSE when it accepts text/event-stream) and
 // gemini.google.com's StreamGenerate; a WebSocket upgrade on any path is accepted (the first
 // offered subprotocol chosen), recorded as method UPGRADE, and each message recorded as method
@@ -342,6 +346,127 @@ function uploadAnswer(req, res, url, rawBody, opts, server) {
   return false;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Echoing pseudonyms: the labels the gateway put into the request, sent back so the gateway must
+// restore them. The text is, for each label L and each k from 0 to L's length, "(k)L " with the
+// event boundary after "(k)" and k characters of L: every label split at every character.
+
+const LABEL = /\[[^\[\]\s"\\]+-\d+\]/gu;
+
+function labelsIn(bodyText) {
+  const parsed = parseJson(bodyText);
+  const text = parsed === null ? bodyText : JSON.stringify(parsed);
+  return [...new Set(text.match(LABEL) || [])];
+}
+
+// [text pieces]: the echo text cut into deltas.
+function echoPieces(labels) {
+  const pieces = [];
+  for (const label of labels) {
+    const chars = [...label];
+    for (let k = 0; k <= chars.length; k++) {
+      pieces.push(`(${k})${chars.slice(0, k).join('')}`);
+      pieces.push(`${chars.slice(k).join('')} `);
+    }
+  }
+  return pieces.length ? pieces : ['no labels'];
+}
+
+// JSON as Python's json.dumps writes it by default: every non-ASCII character as \uXXXX.
+function asciiJson(value) {
+  return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+// Writes each event in two pieces cut at a byte position that moves along, a few ms apart, so the
+// gateway reads events split anywhere, and labels split across events.
+function streamEchoEvents(res, events) {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const writes = [];
+  events.forEach((event, i) => {
+    const bytes = Buffer.from(event, 'utf8');
+    const cut = i % bytes.length;
+    if (cut > 0) writes.push(bytes.subarray(0, cut));
+    writes.push(bytes.subarray(cut));
+  });
+  let i = 0;
+  const next = () => {
+    if (res.destroyed) return;
+    if (i === writes.length) { res.end(); return; }
+    res.write(writes[i++]);
+    setTimeout(next, 2);
+  };
+  next();
+}
+
+function echoAnswer(req, res, path, body, bodyText) {
+  const labels = labelsIn(bodyText);
+  const ascii = req.headers['x-fake-echo-ascii'] === '1';
+  const tool = req.headers['x-fake-echo-tool'] === '1';
+  const dump = (value) => (ascii ? asciiJson(value) : JSON.stringify(value));
+  const pieces = echoPieces(labels);
+  const text = pieces.join('');
+  // Tool-call arguments: JSON text, written as json.dumps would (ascii) or raw, then split.
+  const args = ascii ? asciiJson({ labels, text }) : JSON.stringify({ labels, text });
+  const model = typeof body.model === 'string' ? body.model : 'fake-model';
+  const send = (value) => {
+    const out = dump(value);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+    res.end(out);
+  };
+  if (path.endsWith('/chat/completions')) {
+    if (body.stream !== true) {
+      const message = tool
+        ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: args } }] }
+        : { role: 'assistant', content: text };
+      return send({ id: 'chatcmpl-echo', object: 'chat.completion', created: now(), model,
+                    choices: [{ index: 0, message, logprobs: null, finish_reason: tool ? 'tool_calls' : 'stop' }],
+                    usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } });
+    }
+    const chunk = (delta, finish) => ({ id: 'chatcmpl-echo', object: 'chat.completion.chunk', created: now(), model,
+                                        choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+    const events = [];
+    if (tool) {
+      const cuts = [...args];
+      events.push(chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '' } }] }, null));
+      for (let i = 0; i < cuts.length; i += 3) events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: cuts.slice(i, i + 3).join('') } }] }, null));
+      events.push(chunk({}, 'tool_calls'));
+    } else {
+      events.push(chunk({ role: 'assistant', content: '' }, null));
+      for (const p of pieces) events.push(chunk({ content: p }, null));
+      events.push(chunk({}, 'stop'));
+    }
+    return streamEchoEvents(res, [...events.map((e) => `data: ${dump(e)}\n\n`), 'data: [DONE]\n\n']);
+  }
+  if (path.endsWith('/messages')) {
+    if (body.stream !== true) {
+      return send({ id: 'msg_echo', type: 'message', role: 'assistant', model, content: [{ type: 'text', text }],
+                    stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 5, output_tokens: 1 } });
+    }
+    const events = [
+      ['message_start', { type: 'message_start', message: { id: 'msg_echo', type: 'message', role: 'assistant', model, content: [],
+                                                            stop_reason: null, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 1 } } }],
+      ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
+      ...pieces.map((p) => ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: p } }]),
+      ['content_block_stop', { type: 'content_block_stop', index: 0 }],
+    ];
+    if (tool) {
+      const cuts = [...args];
+      events.push(['content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'toolu_1', name: 'lookup', input: {} } }]);
+      for (let i = 0; i < cuts.length; i += 3)
+        events.push(['content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: cuts.slice(i, i + 3).join('') } }]);
+      events.push(['content_block_stop', { type: 'content_block_stop', index: 1 }]);
+    }
+    events.push(['message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 2 } }]);
+    events.push(['message_stop', { type: 'message_stop' }]);
+    return streamEchoEvents(res, events.map(([name, data]) => `event: ${name}\ndata: ${dump(data)}\n\n`));
+  }
+  if (path.endsWith(':streamGenerateContent')) {
+    return streamEchoEvents(res, pieces.map((p) => `data: ${dump(geminiResponse(p))}\r\n\r\n`));
+  }
+  if (path.endsWith(':generateContent')) return send(geminiResponse(text));
+  return send({ text });
+}
+
 function answer(req, res, rawBody, opts, server) {
   const bodyText = rawBody.toString('utf8');
   const forced = Number(req.headers['x-fake-status'] || 0);
@@ -356,7 +481,9 @@ function answer(req, res, rawBody, opts, server) {
   const model = typeof body.model === 'string' ? body.model : 'fake-model';
   const post = req.method === 'POST';
 
-  if (post && path.endsWith('/chat/completions')) {
+  if (post && req.headers['x-fake-echo-labels'] === '1') {
+    echoAnswer(req, res, path, body, bodyText);
+  } else if (post && path.endsWith('/chat/completions')) {
     if (body.stream === true) {
       const events = [];
       for (let i = 0; i < STREAM_EVENTS; i++) events.push(`data: ${JSON.stringify(chatChunk(model, i, i === STREAM_EVENTS - 1))}\n\n`);
