@@ -15,7 +15,8 @@ const std::vector<Reason> kAllReasons{
     Reason::sensitive_content, Reason::unapproved_service,   Reason::unreadable_body,
     Reason::body_too_large,    Reason::header_too_large,     Reason::unsupported_request,
     Reason::upstream_unavailable, Reason::upstream_timeout,  Reason::internal_error,
-    Reason::overloaded,        Reason::audit_unavailable, Reason::malformed_request};
+    Reason::overloaded,        Reason::audit_unavailable, Reason::malformed_request,
+    Reason::justification_required, Reason::override_cap_reached};
 
 const std::vector<Schema> kAllSchemas{Schema::openai, Schema::gemini, Schema::anthropic, Schema::json,
                                       Schema::text};
@@ -222,3 +223,62 @@ TEST_CASE("prefers_html follows the Accept header", "[block_response]") {
   CHECK_FALSE(prefers_html("text/*, application/json"));
   CHECK(prefers_html("text/html ; q=0.8 , application/json ; q=0.8"));
 }
+
+TEST_CASE("a coaching answer names each finding with its masked excerpt and says how to go on", "[block_response][coaching]") {
+  Refusal::Coaching c;
+  c.findings.push_back({"vn.pii.cccd", "national_id", "Số CCCD", "National ID number", "của anh «00•••••••67» <b>"});
+  c.guidance_url = "https://intranet.example/ai";
+  c.token = "pwj1.TOKEN";
+  c.form_secret = "f00d";
+  c.form_action = "/.promptwall/justify";
+  c.justify_url = "https://chatgpt.com/.promptwall/justify?t=pwj1.TOKEN";
+  c.reason_required = true;
+  c.min_reason_chars = 10;
+  const Refusal r = Refusal::coaching_answer(c, "openai", "req-7");
+  CHECK(status_code(r) == 403);
+  const std::string m = refusal_message(r);
+  INFO(m);
+  const size_t bar = m.find(" | ");
+  REQUIRE(bar != std::string::npos);
+  const std::string vi = m.substr(0, bar), en = m.substr(bar);
+  for (const std::string& half : {vi, en}) {
+    CHECK(contains(half, "vn.pii.cccd"));
+    CHECK(contains(half, "«00•••••••67»"));
+    CHECK(contains(half, "https://intranet.example/ai"));
+    CHECK(contains(half, "X-Promptwall-Justification-Token: pwj1.TOKEN"));
+    CHECK(contains(half, "X-Promptwall-Justification:"));
+    CHECK(contains(half, c.justify_url));
+  }
+  CHECK(contains(vi, "Số CCCD"));
+  CHECK(contains(en, "National ID number"));
+  CHECK(contains(en, "required, at least 10 characters"));
+  // A second answer after a refused token says why.
+  Refusal again = r;
+  again.coaching.problem = "expired";
+  CHECK(contains(refusal_message(again), "has expired"));
+  // Every API shape carries it; the code says which refusal it is.
+  nlohmann::json openai = nlohmann::json::parse(render_refusal(Schema::openai, false, r).body);
+  CHECK(openai["error"]["code"] == "promptwall_justification_required");
+  CHECK(nlohmann::json::parse(render_refusal(Schema::anthropic, false, r).body)["error"]["type"] == "permission_error");
+  CHECK(nlohmann::json::parse(render_refusal(Schema::gemini, false, r).body)["error"]["status"] == "PERMISSION_DENIED");
+  CHECK(nlohmann::json::parse(render_refusal(Schema::chatgpt_web, false, r).body)["detail"] == m);
+  CHECK(contains(render_refusal(Schema::gemini_web, false, r).body, "pwj1.TOKEN"));
+  // The page: the form with the token and secret hidden, everything escaped, VI first.
+  const std::string page = render_refusal(Schema::openai, true, r).body;
+  CHECK(contains(page, "<form method=\"post\" action=\"/.promptwall/justify\">"));
+  CHECK(contains(page, "name=\"t\" value=\"pwj1.TOKEN\""));
+  CHECK(contains(page, "name=\"s\" value=\"f00d\""));
+  CHECK(contains(page, "minlength=\"10\""));
+  CHECK(contains(page, "&lt;b&gt;"));
+  CHECK_FALSE(contains(page, "<b>"));
+  CHECK(page.find("lang=\"vi\"") < page.find("<section lang=\"en\""));
+}
+
+TEST_CASE("a justify the requester may not give is a block that says so", "[block_response][coaching]") {
+  Refusal r = Refusal::sensitive({"vn.pii.phone"}, {"phone"}, "req-8");
+  r.may_not_override = true;
+  const std::string m = refusal_message(r);
+  CHECK(contains(m, "không được phép tự xác nhận"));
+  CHECK(contains(m, "may not override"));
+}
+

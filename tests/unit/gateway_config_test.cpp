@@ -231,7 +231,8 @@ TEST_CASE("errors name file, line and key", "[config]") {
           "test.yaml:3: key `limits.max_body_byte`: unknown key; did you mean `max_body_bytes`?");
     CHECK(error_of(kListen + "colour: red\n") ==
           "test.yaml:2: key `colour`: unknown key (expected one of: listen, threads, admin, tls, rules, policy, "
-          "services, limits, documents, audit, log_level, pac, transparent, identity, destinations, unlisted_ai)");
+          "services, limits, documents, audit, log_level, pac, transparent, identity, destinations, unlisted_ai, "
+          "coaching, pseudonyms)");
   }
   SECTION("a key given twice") {
     CHECK(error_of(kListen + "threads: 1\nthreads: 2\n") == "test.yaml:3: key `threads`: given twice");
@@ -263,14 +264,14 @@ TEST_CASE("errors name file, line and key", "[config]") {
     CHECK(error_of(kListen + "policy:\n  mode: strict\n") ==
           "test.yaml:3: key `policy.mode`: expected enforce or monitor, got 'strict'");
     CHECK(error_of(kListen + "policy:\n  floor: drop\n") ==
-          "test.yaml:3: key `policy.floor`: expected log, warn, redact or block, got 'drop'");
+          "test.yaml:3: key `policy.floor`: expected log, warn, redact, justify or block, got 'drop'");
     CHECK(error_of(kListen + "policy:\n  ceiling: warn\n  floor: redact\n") ==
           "test.yaml:3: key `policy.ceiling`: 'warn' is weaker than floor 'redact'");
     CHECK(error_of(kListen + "policy:\n  overrides:\n    secrets: block\n") ==
           "test.yaml:4: key `policy.overrides.secrets`: 'secrets' is neither a category (like secret, phone) nor a "
           "rule id (like secret.openai.api-key)");
     CHECK(error_of(kListen + "policy:\n  overrides: {phone: never}\n") ==
-          "test.yaml:3: key `policy.overrides.phone`: expected log, warn, redact or block, got 'never'");
+          "test.yaml:3: key `policy.overrides.phone`: expected log, warn, redact, justify or block, got 'never'");
   }
   SECTION("a YAML syntax error") {
     CHECK_THAT(error_of(kListen + "limits: {max_body_bytes: 1MiB\nthreads: 1\n"),
@@ -632,6 +633,31 @@ TEST_CASE("destinations: forbidden networks, the AI-address policy and its refre
              Catch::Contains("expected refuse or tunnel, got 'intercept'"));
   CHECK_THAT(error_of(kListen + "destinations: {ai_address_refresh: 1s}\n"),
              Catch::Contains("key `destinations.ai_address_refresh`: expected a duration from 10s to 24h"));
+}
+
+TEST_CASE("coaching: guidance link, token lifetime, reasons, who may justify, the daily cap", "[config][coaching]") {
+  auto c = parse(kListen);
+  CHECK(c.coaching.guidance_url.empty());
+  CHECK(c.coaching.token_lifetime == std::chrono::minutes(10));
+  CHECK(c.coaching.min_reason_chars == 10);
+  CHECK(c.coaching.max_reason_bytes == 500);
+  CHECK(c.coaching.justify_units.empty());
+  CHECK(c.coaching.daily_override_cap == 20);
+  c = parse(kListen + "coaching: {guidance_url: 'https://intranet.example/ai', token_lifetime: 5m, min_reason_chars: 3, "
+                      "max_reason_bytes: 200, justify_units: [phap-che], justify_groups: [legal], daily_override_cap: 0}\n"
+                      "policy: {overrides: {phone: justify}}\n");
+  CHECK(c.coaching.guidance_url == "https://intranet.example/ai");
+  CHECK(c.coaching.token_lifetime == std::chrono::minutes(5));
+  CHECK(c.coaching.min_reason_chars == 3);
+  CHECK(c.coaching.max_reason_bytes == 200);
+  CHECK(c.coaching.justify_units == std::vector<std::string>{"phap-che"});
+  CHECK(c.coaching.justify_groups == std::vector<std::string>{"legal"});
+  CHECK(c.coaching.daily_override_cap == 0);
+  CHECK(c.policy.overrides.at("phone") == Action::justify);
+  CHECK_THAT(error_of(kListen + "coaching: {guidance_url: 'javascript:alert(1)'}\n"),
+             Catch::Contains("key `coaching.guidance_url`: expected an http:// or https:// URL"));
+  CHECK_THAT(error_of(kListen + "coaching: {token_lifetime: 5s}\n"),
+             Catch::Contains("key `coaching.token_lifetime`: must be from 30s to 24h"));
 }
 
 }  // namespace promptwall::gateway

@@ -166,3 +166,38 @@ TEST_CASE("mode and verdict names round-trip", "[policy]") {
   CHECK(to_string(Verdict::redact) == "redact");
   CHECK(to_string(Verdict::block) == "block");
 }
+
+TEST_CASE("justify sits between redact and block, and coaches only in enforce mode without a block", "[policy][coaching]") {
+  CHECK(action_from_string("justify") == Action::justify);
+  CHECK(to_string(Action::justify) == "justify");
+  CHECK(to_string(Verdict::justify) == "justify");
+  CHECK(Action::redact < Action::justify);
+  CHECK(Action::justify < Action::block);
+
+  // The strongest action decides: justify over redact and warn, block over justify.
+  Decision d = decide({finding("a", "phone", Action::justify), finding("b", "national_id", Action::redact),
+                       finding("c", "email", Action::warn)},
+                      {});
+  CHECK(d.verdict == Verdict::justify);
+  CHECK(d.coaches());
+  CHECK_FALSE(d.acts());  // coached, then forwarded: not refused outright
+  Decision blocked = decide({finding("a", "phone", Action::justify), finding("s", "secret", Action::block)}, {});
+  CHECK(blocked.verdict == Verdict::block);
+  CHECK_FALSE(blocked.coaches());
+  CHECK(decide({finding("c", "email", Action::warn)}, {}).coaches());
+  CHECK_FALSE(decide({finding("r", "national_id", Action::redact)}, {}).coaches());
+
+  // A layer's override may ask for justify, per category or rule id; a ceiling of redact caps it.
+  PolicyLayer layer;
+  layer.overrides["phone"] = Action::justify;
+  Decision overridden = decide({finding("vn.pii.phone", "phone", Action::redact)}, {&layer});
+  CHECK(overridden.actions.front() == Action::justify);
+  PolicyLayer capped;
+  capped.ceiling = Action::redact;
+  CHECK(decide({finding("vn.pii.phone", "phone", Action::redact)}, {&layer, &capped}).verdict == Verdict::redact);
+
+  // Monitor mode records and forwards: no coaching.
+  PolicyLayer monitor;
+  monitor.mode = Mode::monitor;
+  CHECK_FALSE(decide({finding("a", "phone", Action::justify)}, {&monitor}).coaches());
+}
