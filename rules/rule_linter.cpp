@@ -5,6 +5,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <map>
 #include <cstdio>
 
 #include "classifiers/finding.h"
@@ -140,6 +141,21 @@ std::vector<Diagnostic> RuleLinter::lint(const std::vector<RulePack>& packs) con
       }
     }
   }
+  // One NAME, one numbering: a `label` rule numbers per request and a `pseudonym` rule per
+  // requester, so the two would hand out the same [NAME-1] for two values in one request (and the
+  // reply would be restored with the wrong one).
+  std::map<std::string, const Rule*, std::less<>> pseudonym_names, label_names;
+  for (const auto& pack : packs)
+    for (const auto& rule : pack.rules) {
+      if (rule.redact.kind == RedactStyle::Kind::pseudonym) pseudonym_names.emplace(rule.redact.label, &rule);
+      if (rule.redact.kind == RedactStyle::Kind::label) label_names.emplace(rule.redact.label, &rule);
+    }
+  for (const auto& [name, rule] : pseudonym_names)
+    if (auto other = label_names.find(name); other != label_names.end())
+      out.push_back(at(rule->where, rule->id,
+                       "redact label '" + name + "' is a pseudonym here but a plain label in rule '" +
+                           other->second->id + "': both would number [" + name +
+                           "-n] for different values; give one of them another label"));
   // Everything the compiler checks: both engines, widths, duplicate ids, validators, excludes.
   RuleSetCompiler compiler(normalizer_);
   CompileResult compiled = compiler.compile(packs);

@@ -11,6 +11,7 @@
 #include "classifiers/scanner.h"
 #include "gateway/pseudonyms/pseudonym_vault.h"
 #include "rules/pack_loader.h"
+#include "rules/rule_linter.h"
 #include "test_support.h"
 
 using namespace promptwall;
@@ -151,4 +152,26 @@ TEST_CASE("the pack loader reads the pseudonym style and refuses labels that cou
   CHECK(name.diagnostics.empty());
   REQUIRE(name.pack);
   CHECK(name.pack->rules[0].redact.label == "TÊN");
+}
+
+TEST_CASE("the linter refuses one label name used both as pseudonym and as plain label", "[pseudonyms]") {
+  const auto rule = [](const std::string& id, const std::string& redact) {
+    return "  - id: " + id + "\n    description: d\n    category: phone\n    severity: low\n    action: redact\n"
+           "    patterns: ['{b}0\\d{9}{b}']\n    redact: " + redact + "\n"
+           "    message: {vi: 'a', en: 'b'}\n    examples: {match: ['0912345678'], ignore: ['y']}\n";
+  };
+  const auto lint = [](const std::string& yaml) {
+    LoadedPack loaded = PackLoader::load_text("t.yaml", yaml);
+    REQUIRE(loaded.pack);
+    std::vector<Diagnostic> errors;
+    for (auto& d : RuleLinter(promptwall::test::shared_normalizer()).lint({*loaded.pack}))
+      if (d.level == Diagnostic::Level::error) errors.push_back(std::move(d));
+    return errors;
+  };
+  const std::string head = "pack: t\nversion: '1'\nrules:\n";
+  const auto mixed = lint(head + rule("t.a", "{style: pseudonym, label: SĐT}") + rule("t.b", "{style: label, label: SĐT}"));
+  REQUIRE(mixed.size() == 1);
+  CHECK(mixed[0].rule_id == "t.a");
+  CHECK(mixed[0].message.find("plain label in rule 't.b'") != std::string::npos);
+  CHECK(lint(head + rule("t.a", "{style: pseudonym, label: SĐT}") + rule("t.b", "{style: pseudonym, label: SĐT}")).empty());
 }
