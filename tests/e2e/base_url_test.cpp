@@ -85,13 +85,24 @@ TEST_CASE("the openai SDK through the gateway: allow, redact, warn, block", "[e2
     CHECK_FALSE(contains(body_of(rec), kCccd));
   }
 
-  SECTION("a document number is a warning: forwarded unchanged, the rule named") {
+  SECTION("a document number is a warning: coached first, then forwarded unchanged with the token") {
     auto m = gw.mark();
     const auto body = chat_body(std::string("Tóm tắt công văn ") + kDocNumber);
     auto r = post(gw.url("/openai/v1/chat/completions"), body);
-    CHECK(r.status == 200);
+    CHECK(r.status == 403);
     check_decision(r, "warn");
     CHECK(contains(r.header("X-Promptwall-Rules"), "vn.doc.admin-number"));
+    CHECK(r.json_body()["error"]["code"] == "promptwall_justification_required");
+    check_nothing_forwarded(gw, m);
+    // The token the message gives, with the same request: forwarded as sent.
+    const std::string message = r.json_body()["error"]["message"];
+    const std::string marker = "X-Promptwall-Justification-Token: ";
+    const size_t at = message.find(marker);
+    REQUIRE(at != std::string::npos);
+    const std::string token = message.substr(at + marker.size(), message.find(' ', at + marker.size()) - at - marker.size());
+    auto again = post(gw.url("/openai/v1/chat/completions"), body, {"X-Promptwall-Justification-Token: " + token});
+    CHECK(again.status == 200);
+    check_decision(again, "warn");
     check_forwarded_body(single_forward(gw, m), body);
   }
 }

@@ -1,0 +1,277 @@
+// Issue 16, the coaching step: a warn or justify finding stops the first request with a message
+// in the API's own error shape (the official SDKs raise it) naming the rule and the masked excerpt;
+// the same request sent again with the token and a reason goes upstream, and the trail records who
+// justified it and why (masked). Replayed or altered: refused. justify for someone whose unit may
+// not: blocked. Over the daily cap: refused. Browsers: the HTML page's form, then the retry passes.
+
+#include <regex>
+
+#include "expectations.h"
+#include "sensitive_values.h"
+
+using namespace promptwall::e2e;
+
+namespace {
+
+constexpr const char* kGuidance = "https://intranet.e2e.test/huong-dan-ai";
+// The reason people give, with a phone number in it (kPhone): recorded masked, never in clear.
+const std::string kReason = std::string("Gửi hồ sơ cho khách hàng, liên hệ ") + kPhone + " đã đồng ý";
+
+struct CoachingBench {
+  GatewayFixture gw;
+  static GatewayOptions options() {
+    GatewayOptions o;
+    o.extra_config =
+        "identity:\n"
+        "  trusted_header: {user: X-Forwarded-User, unit: X-Forwarded-Unit, from: [127.0.0.1/32]}\n"
+        "policy:\n"
+        "  overrides: {national_id: warn, phone: justify}\n"
+        "coaching:\n"
+        "  guidance_url: " + std::string(kGuidance) + "\n"
+        "  token_lifetime: 10m\n"
+        "  min_reason_chars: 10\n"
+        "  justify_units: [phap-che]\n"
+        "  daily_override_cap: 2\n";
+    return o;
+  }
+  CoachingBench() : gw(options()) {}
+};
+
+CoachingBench& bench() {
+  static CoachingBench b;
+  return b;
+}
+
+// The SDK flow (coaching_client.js) as `user` of `unit`.
+json coached(const std::string& sdk, const std::string& base, const std::string& prompt, const std::string& user,
+             std::vector<std::string> extra = {}, const std::string& unit = "phap-che") {
+  std::vector<std::string> args = {"--sdk", sdk, "--base-url", base, "--prompt", prompt,
+                                   "--header", "X-Forwarded-User:" + user, "--header", "X-Forwarded-Unit:" + unit};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run_node("coaching_client.js", args);
+}
+
+// The hidden inputs of the coaching page's form.
+std::string hidden_value(const std::string& html, const std::string& name) {
+  const std::regex re("name=\"" + name + "\" value=\"([^\"]*)\"");
+  std::smatch m;
+  return std::regex_search(html, m, re) ? m[1].str() : "";
+}
+
+HttpResponse post_as(const std::string& url, const std::string& body, const std::string& user,
+                     std::vector<std::string> headers) {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = url;
+  req.body = body;
+  headers.push_back("X-Forwarded-User: " + user);
+  headers.push_back("X-Forwarded-Unit: phap-che");
+  req.headers = std::move(headers);
+  return http(req);
+}
+
+}  // namespace
+
+TEST_CASE("coaching: the openai SDK raises the warning, the same call with the token goes upstream", "[e2e][coaching]") {
+  GatewayFixture& gw = bench().gw;
+  INFO(gw.where_to_look());
+  auto m = gw.mark();
+  const auto r = coached("openai", gw.openai_base(), kCccdText, "an.nguyen", {"--resend", "--replay", "--reason", kReason});
+  INFO(r.dump());
+  REQUIRE(r["first"].is_object());
+  // The first call: the SDK's error, its message the coaching text.
+  CHECK(r["first"]["ok"] == false);
+  CHECK(r["first"]["status"] == 403);
+  const std::string message = r["first"].value("message", "");
+  CHECK(contains(message, "vn.pii.cccd"));
+  CHECK(contains(message, "«"));              // the masked excerpt, as the trail shows it
+  CHECK_FALSE(contains(message, kCccd));      // never the number
+  CHECK(contains(message, kGuidance));
+  CHECK(contains(message, "X-Promptwall-Justification-Token: pwj1."));
+  CHECK(contains(message, "tạm dừng"));      // Vietnamese first
+  CHECK(contains(message, "paused"));
+  REQUIRE(r["token"].is_string());
+  // The resend: the upstream's answer, and the upstream saw neither justification header.
+  CHECK(r["second"]["ok"] == true);
+  // The replay of the same resend: refused, saying the token was used.
+  CHECK(r["third"]["ok"] == false);
+  CHECK(r["third"]["status"] == 403);
+  CHECK(contains(r["third"].value("message", ""), "used already"));
+
+  const auto forwarded = gw.forwarded_since(m);
+  REQUIRE(forwarded.size() == 1);
+  CHECK(contains(body_of(forwarded[0]), "001203004567") == true);  // warn forwards as sent
+  CHECK_FALSE(forwarded[0]["headers"].contains("x-promptwall-justification-token"));
+  CHECK_FALSE(forwarded[0]["headers"].contains("x-promptwall-justification"));
+
+  const auto events = gw.decisions_since(m, 3);
+  REQUIRE(events.size() == 3);
+  // The coaching answer: decision warn, not forwarded, the issued token's id.
+  CHECK(events[0]["decision"] == "warn");
+  CHECK(events[0]["reason"] == "justification_required");
+  CHECK(events[0]["forwarded"] == false);
+  const std::string issued = events[0]["justification"].value("token", "");
+  CHECK(issued.size() == 24);
+  // The justified request: who, why (the phone in the reason masked), the same token id.
+  CHECK(events[1]["decision"] == "warn");
+  CHECK(events[1]["forwarded"] == true);
+  CHECK(events[1]["user"] == "an.nguyen");
+  CHECK(events[1]["justification"]["token"] == issued);
+  CHECK(events[1]["justification"]["by"] == "an.nguyen");
+  CHECK(events[1]["justification"]["via"] == "header");
+  const std::string recorded = events[1]["justification"].value("reason", "");
+  CHECK(contains(recorded, "khách hàng"));
+  CHECK_FALSE(contains(recorded, kPhone));
+  // The replay: coached again, saying why.
+  CHECK(events[2]["forwarded"] == false);
+  CHECK(events[2]["justification"]["refused"] == "replayed");
+  // The token itself is in no record of the trail.
+  CHECK_FALSE(contains(gw.audit_text(), r["token"].get<std::string>()));
+  CHECK(gw.metric("promptwall_justified_total{kind=\"warn\",via=\"header\"}") >= 1);
+  CHECK(gw.metric("promptwall_justifications_refused_total{cause=\"replayed\"}") >= 1);
+}
+
+TEST_CASE("coaching: the old token on an edited request is refused", "[e2e][coaching]") {
+  GatewayFixture& gw = bench().gw;
+  INFO(gw.where_to_look());
+  auto m = gw.mark();
+  const std::string edited = std::string(kCccdText) + " và chị Lan";
+  const auto r = coached("openai", gw.openai_base(), kCccdText, "binh.tran", {"--resend", "--edited-prompt", edited});
+  INFO(r.dump());
+  CHECK(r["first"]["status"] == 403);
+  CHECK(r["second"]["ok"] == false);
+  CHECK(r["second"]["status"] == 403);
+  CHECK(contains(r["second"].value("message", ""), "different request"));
+  check_nothing_forwarded(gw, m);
+  const auto events = gw.decisions_since(m, 2);
+  REQUIRE(events.size() == 2);
+  CHECK(events[1]["justification"]["refused"] == "other_request");
+}
+
+TEST_CASE("coaching: justify needs a reason, and a unit that may not justify is blocked", "[e2e][coaching]") {
+  GatewayFixture& gw = bench().gw;
+  INFO(gw.where_to_look());
+  const std::string prompt = std::string("Gọi cho tôi theo số ") + kPhone;
+
+  SECTION("no reason: asked again; with one: upstream") {
+    auto m = gw.mark();
+    const auto bare = coached("openai", gw.openai_base(), prompt, "chi.le", {"--resend"});
+    INFO(bare.dump());
+    CHECK(contains(bare["first"].value("message", ""), "vn.pii.phone"));
+    CHECK(contains(bare["first"].value("message", ""), "required"));
+    CHECK(bare["second"]["ok"] == false);
+    CHECK(contains(bare["second"].value("message", ""), "A reason is required"));
+    check_nothing_forwarded(gw, m);
+    const auto given = coached("openai", gw.openai_base(), prompt, "chi.le", {"--resend", "--reason", "Khách hàng yêu cầu gọi lại"});
+    INFO(given.dump());
+    CHECK(given["second"]["ok"] == true);
+    CHECK(gw.forwarded_since(m).size() == 1);
+    const auto events = gw.decisions_since(m, 4);
+    REQUIRE(events.size() == 4);
+    CHECK(events[0]["decision"] == "justify");
+    CHECK(events[3]["decision"] == "justify");
+    CHECK(events[3]["justification"]["reason"] == "Khách hàng yêu cầu gọi lại");
+  }
+  SECTION("a unit not in coaching.justify_units: blocked, told it may not override") {
+    auto m = gw.mark();
+    const auto r = coached("openai", gw.openai_base(), prompt, "dung.pham", {}, "van-phong");
+    INFO(r.dump());
+    CHECK(r["first"]["status"] == 403);
+    const std::string message = r["first"].value("message", "");
+    CHECK(contains(message, "may not override"));
+    CHECK_FALSE(contains(message, "pwj1."));
+    check_nothing_forwarded(gw, m);
+    const auto events = gw.decisions_since(m, 1);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0]["decision"] == "block");
+    CHECK(events[0]["reason"] == "sensitive_content");
+  }
+}
+
+TEST_CASE("coaching: over the daily cap the override is refused", "[e2e][coaching]") {
+  GatewayFixture& gw = bench().gw;
+  INFO(gw.where_to_look());
+  auto m = gw.mark();
+  for (int i = 0; i < 2; ++i) {
+    const auto r = coached("openai", gw.openai_base(), std::string(kCccdText) + " lần " + std::to_string(i), "cap.user",
+                           {"--resend"});
+    INFO(r.dump());
+    CHECK(r["second"]["ok"] == true);
+  }
+  const auto over = coached("openai", gw.openai_base(), std::string(kCccdText) + " lần 3", "cap.user", {"--resend"});
+  INFO(over.dump());
+  CHECK(over["second"]["ok"] == false);
+  CHECK(over["second"]["status"] == 403);
+  CHECK(contains(over["second"].value("message", ""), "as many times today"));
+  CHECK(gw.forwarded_since(m).size() == 2);
+  const auto events = gw.decisions_since(m, 6);
+  REQUIRE(events.size() == 6);
+  CHECK(events[5]["reason"] == "override_cap_reached");
+  CHECK(events[5]["forwarded"] == false);
+}
+
+TEST_CASE("coaching: anthropic and gemini raise the coaching message in their SDKs, and go on", "[e2e][coaching]") {
+  GatewayFixture& gw = bench().gw;
+  INFO(gw.where_to_look());
+  for (const auto& [sdk, base] : {std::pair<std::string, std::string>{"anthropic", gw.url("/anthropic")},
+                                  {"gemini", gw.url("/gemini")}}) {
+    INFO(sdk);
+    auto m = gw.mark();
+    const auto r = coached(sdk, base, kCccdText, "sdk." + sdk, {"--resend"});
+    INFO(r.dump());
+    CHECK(r["first"]["ok"] == false);
+    CHECK(r["first"]["status"] == 403);
+    CHECK(contains(r["first"].value("message", ""), "vn.pii.cccd"));
+    CHECK_FALSE(contains(r["first"].value("message", ""), kCccd));
+    CHECK(r["token"].is_string());
+    CHECK(r["second"]["ok"] == true);
+    CHECK(gw.forwarded_since(m).size() == 1);
+  }
+}
+
+TEST_CASE("coaching: a browser gets the form, posts a reason, and its retry passes", "[e2e][coaching]") {
+  GatewayFixture& gw = bench().gw;
+  INFO(gw.where_to_look());
+  auto m = gw.mark();
+  const std::string url = gw.url("/openai/v1/chat/completions");
+  const std::string body = chat_body(kCccdText);
+  const std::vector<std::string> browser = {"Content-Type: application/json", "Accept: text/html,application/xhtml+xml"};
+  const auto page = post_as(url, body, "form.user", browser);
+  CHECK(page.status == 403);
+  CHECK(contains(page.header("Content-Type"), "text/html"));
+  CHECK(contains(page.body, "<form method=\"post\" action=\"/.promptwall/justify\">"));
+  CHECK(contains(page.body, "vn.pii.cccd"));
+  CHECK_FALSE(contains(page.body, kCccd));
+  const std::string token = hidden_value(page.body, "t"), secret = hidden_value(page.body, "s");
+  REQUIRE_FALSE(token.empty());
+  REQUIRE_FALSE(secret.empty());
+
+  // A forged form (the secret of another form) is refused, and approves nothing.
+  const auto forged = post_as(gw.url("/.promptwall/justify"), "t=" + token + "&s=00000000000000000000000000000000&reason=x",
+                              "form.user", {"Content-Type: application/x-www-form-urlencoded"});
+  CHECK(forged.status == 403);
+  // The real one: accepted.
+  const auto posted = post_as(gw.url("/.promptwall/justify"),
+                              "t=" + token + "&s=" + secret + "&reason=C%E1%BA%A7n+cho+b%C3%A1o+c%C3%A1o",
+                              "form.user", {"Content-Type: application/x-www-form-urlencoded"});
+  CHECK(posted.status == 200);
+  CHECK(contains(posted.body, "Justification recorded"));
+  check_nothing_forwarded(gw, m);
+  // The app's retry, without any header: forwarded.
+  const auto retry = post_as(url, body, "form.user", browser);
+  CHECK(retry.status == 200);
+  CHECK(gw.forwarded_since(m).size() == 1);
+  // And the same token's form once more: used.
+  const auto again = post_as(gw.url("/.promptwall/justify"), "t=" + token + "&s=" + secret + "&reason=lan+nua",
+                             "form.user", {"Content-Type: application/x-www-form-urlencoded"});
+  CHECK(again.status == 403);
+  // The retry's event: forwarded, with the reason given on the form and who gave it.
+  json justified;
+  for (const auto& e : gw.decisions_since(m, 2))
+    if (e.value("forwarded", false)) justified = e;
+  INFO(justified.dump());
+  REQUIRE(justified.is_object());
+  CHECK(justified["justification"]["via"] == "form");
+  CHECK(justified["justification"]["reason"] == "Cần cho báo cáo");
+  CHECK(justified["justification"]["by"] == "form.user");
+}
