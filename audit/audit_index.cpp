@@ -21,7 +21,7 @@ namespace promptwall::audit {
 namespace {
 
 // Bump when the tables change: an index of another version is dropped and rebuilt from the trail.
-constexpr int kIndexSchemaVersion = 1;
+constexpr int kIndexSchemaVersion = 2;  // 2: events.justified (issue 16)
 
 // The tables. Events are located in the trail (file_id, offset, length) rather than copied.
 // severity is the rank of the event's highest finding severity (0: none; see severity_rank);
@@ -39,7 +39,8 @@ CREATE TABLE events (
   mode TEXT NOT NULL, reason TEXT NOT NULL, forwarded INTEGER NOT NULL, violation INTEGER NOT NULL,
   severity INTEGER NOT NULL, ruleset TEXT NOT NULL, bytes_in INTEGER NOT NULL,
   bytes_forwarded INTEGER NOT NULL, latency_ms REAL NOT NULL, scan_ms REAL NOT NULL,
-  file_id INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL);
+  file_id INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL,
+  justified INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE findings (
   seq INTEGER NOT NULL, idx INTEGER NOT NULL, rule TEXT NOT NULL, category TEXT NOT NULL,
   severity INTEGER NOT NULL, action TEXT NOT NULL, count INTEGER NOT NULL,
@@ -222,6 +223,7 @@ Where where_of(const EventFilter& f) {
   if (!f.service.empty()) w.add("e.service = ?", f.service);
   if (!f.decision.empty()) w.add("e.decision = ?", f.decision);
   if (f.violations_only) w.add("e.violation = 1");
+  if (f.justified_only) w.add("e.justified = 1");
   if (!f.severity.empty()) {
     const int rank = severity_rank(f.severity);
     if (rank == 0) throw std::invalid_argument("severity '" + f.severity + "' is not one of low, medium, high, critical");
@@ -412,8 +414,8 @@ class Indexer {
       : db_(db),
         insert_event_(db, "INSERT INTO events(seq, event_id, time, request_id, client, user, unit, service, method, "
                           "path, decision, mode, reason, forwarded, violation, severity, ruleset, bytes_in, "
-                          "bytes_forwarded, latency_ms, scan_ms, file_id, offset, length) "
-                          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+                          "bytes_forwarded, latency_ms, scan_ms, file_id, offset, length, justified) "
+                          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
         insert_finding_(db, "INSERT INTO findings(seq, idx, rule, category, severity, action, count) "
                             "VALUES(?,?,?,?,?,?,?)"),
         insert_triage_log_(db, "INSERT INTO triage_log(seq, event_id, target, time, state, note, officer, client) "
@@ -522,6 +524,7 @@ class Indexer {
     integer(file_id_);
     integer(static_cast<int64_t>(r.offset));
     integer(static_cast<int64_t>(r.line.size()));
+    integer(e.justification.via.empty() ? 0 : 1);
     insert_event_.run();
   }
 

@@ -34,6 +34,8 @@ struct EventFilter {
   // critical); std::invalid_argument for another name. triage: the latest state ("new" also
   // matches an event never triaged). rule, category: some finding has it.
   bool violations_only = false;  // decision other than allow
+  // Only requests that went on with a justification (the coaching step: justification.via set).
+  bool justified_only = false;
 };
 
 struct EventPage {

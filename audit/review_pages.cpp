@@ -80,6 +80,13 @@ constexpr Message kMessages[] = {
     {Msg::field_seq, "Số thứ tự bản ghi", "Record number"},
     {Msg::yes, "Có", "Yes"},
     {Msg::no, "Không", "No"},
+    {Msg::field_justification, "Lý do người dùng nêu để gửi tiếp", "Justification given"},
+    {Msg::field_justified_by, "Người xác nhận gửi tiếp", "Justified by"},
+    {Msg::field_justification_via, "Xác nhận qua", "Given through"},
+    {Msg::field_justification_token, "Mã xác nhận (id)", "Justification token id"},
+    {Msg::field_justification_refused, "Xác nhận không được chấp nhận vì", "Justification refused because"},
+    {Msg::col_justified, "Có xác nhận gửi tiếp", "Justified"},
+    {Msg::justified_only, "Chỉ yêu cầu đã xác nhận gửi tiếp", "Justified requests only"},
     {Msg::findings, "Phát hiện", "Findings"},
     {Msg::f_action, "Hành động", "Action"},
     {Msg::f_count, "Số lần", "Count"},
@@ -106,6 +113,7 @@ constexpr Message kMessages[] = {
     {Msg::decision_redact, "Che dữ liệu", "Redacted"},
     {Msg::decision_block, "Chặn", "Blocked"},
     {Msg::decision_refused, "Từ chối", "Refused"},
+    {Msg::decision_justify, "Cần lý do", "Justification required"},
     {Msg::severity_low, "Thấp", "Low"},
     {Msg::severity_medium, "Trung bình", "Medium"},
     {Msg::severity_high, "Cao", "High"},
@@ -160,6 +168,7 @@ std::string label_of(std::string_view value, Lang lang) {
       {"new", Msg::state_new},          {"confirmed", Msg::state_confirmed}, {"false_positive", Msg::state_false_positive},
       {"closed", Msg::state_closed},    {"allow", Msg::decision_allow},      {"warn", Msg::decision_warn},
       {"redact", Msg::decision_redact}, {"block", Msg::decision_block},      {"refused", Msg::decision_refused},
+      {"justify", Msg::decision_justify}, {"yes", Msg::justified_only},
       {"low", Msg::severity_low},       {"medium", Msg::severity_medium},    {"high", Msg::severity_high},
       {"critical", Msg::severity_critical},
   };
@@ -210,7 +219,8 @@ button.primary{background:#1f3a5f;color:#fff;border:0;border-radius:4px;padding:
 .pager{display:flex;gap:1em;align-items:center;margin:.8em 0}
 .total{margin:.8em 0;font-weight:600}
 .tag{display:inline-block;padding:0 .45em;border-radius:3px;font-size:.85em;background:#e2e8f0}
-.d-block,.d-refused{background:#fed7d7}.d-redact{background:#feebc8}.d-warn{background:#fefcbf}
+.d-block,.d-refused{background:#fed7d7}.d-redact{background:#feebc8}.d-warn{background:#fefcbf}.d-justify{background:#fbd38d}
+.justified{font-size:.8em;color:#2f855a;font-weight:600}
 .s-critical{background:#c53030;color:#fff}.s-high{background:#fed7d7}.s-medium{background:#feebc8}
 dl.fields{display:grid;grid-template-columns:max-content 1fr;gap:.25em 1em;background:#fff;padding:.8em;border:1px solid #dde1e7}
 dl.fields dt{color:#4a5568}dl.fields dd{margin:0;word-break:break-all}
@@ -310,7 +320,7 @@ std::string list_page(const PageFrame& f, const ListView& v) {
   static constexpr std::pair<std::string_view, Msg> kSelects[] = {
       {"user", Msg::col_user},         {"unit", Msg::col_unit},         {"service", Msg::col_service},
       {"rule", Msg::col_rule},         {"category", Msg::col_category}, {"decision", Msg::col_decision},
-      {"severity", Msg::col_min_severity}, {"triage", Msg::col_triage},
+      {"severity", Msg::col_min_severity}, {"triage", Msg::col_triage}, {"justified", Msg::col_justified},
   };
   for (const auto& [name, label] : kSelects) {
     const std::string chosen = param(v, name);
@@ -351,7 +361,9 @@ std::string list_page(const PageFrame& f, const ListView& v) {
       }
       c += "<tr class=\"event\" data-event-id=\"" + esc(e.event_id) + "\"><td>" + esc(short_time(e.time)) + "</td><td>" +
            or_unknown(e.user, l) + "</td><td>" + or_unknown(e.unit, l) + "</td><td>" + esc(e.service) + "</td><td>" +
-           tag("d-", e.decision, l) + "</td><td>" + (ie.max_severity.empty() ? "" : tag("s-", ie.max_severity, l)) +
+           tag("d-", e.decision, l) +
+           (e.justification.via.empty() ? "" : " <span class=\"justified\">" + t(Msg::col_justified, l) + "</span>") +
+           "</td><td>" + (ie.max_severity.empty() ? "" : tag("s-", ie.max_severity, l)) +
            "</td><td>" + rules + "</td><td class=\"triage-state\">" + esc(label_of(ie.triage_state, l)) + "</td><td><a href=\"" +
            esc(href) + "\">" + t(Msg::view, l) + "</a></td></tr>";
     }
@@ -388,6 +400,15 @@ std::string detail_page(const PageFrame& f, const DetailView& v) {
   row(Msg::field_mode, esc(e.mode));
   if (!e.reason.empty()) row(Msg::field_reason, esc(e.reason));
   row(Msg::field_forwarded, t(e.forwarded ? Msg::yes : Msg::no, l));
+  // The coaching step: the reason the person gave (masked in the trail), who, how, the token's id.
+  if (!e.justification.via.empty()) {
+    row(Msg::field_justification, "<span id=\"justification\">" + esc(e.justification.reason) + "</span>");
+    row(Msg::field_justified_by, "<span id=\"justified-by\">" + esc(e.justification.by) + "</span>");
+    row(Msg::field_justification_via, esc(e.justification.via));
+  }
+  if (!e.justification.token.empty())
+    row(Msg::field_justification_token, "<span class=\"mono\">" + esc(e.justification.token) + "</span>");
+  if (!e.justification.refused.empty()) row(Msg::field_justification_refused, esc(e.justification.refused));
   row(Msg::col_severity, ie.max_severity.empty() ? "" : tag("s-", ie.max_severity, l));
   row(Msg::col_triage, "<span id=\"triage-state\">" + esc(label_of(ie.triage_state, l)) + "</span>");
   row(Msg::field_ruleset, "<span class=\"mono\">" + esc(e.ruleset) + "</span>");

@@ -38,8 +38,8 @@ namespace {
 
 constexpr std::string_view kLangCookie = "pw_lang";
 constexpr std::string_view kFilterKeys[] = {"from", "to", "user", "unit", "service", "rule", "category", "decision",
-                                            "severity", "triage"};
-constexpr std::string_view kDecisions[] = {"warn", "redact", "block", "refused"};  // the violations
+                                            "severity", "triage", "justified"};
+constexpr std::string_view kDecisions[] = {"warn", "redact", "justify", "block", "refused"};  // the violations
 constexpr std::string_view kSeverities[] = {"low", "medium", "high", "critical"};
 
 using Params = std::map<std::string, std::string, std::less<>>;
@@ -346,6 +346,7 @@ ReviewResponse ReviewSite::list(Call& call) {
     if (key == "severity" && std::find(std::begin(kSeverities), std::end(kSeverities), value) == std::end(kSeverities))
       continue;
     if (key == "triage" && !is_triage_state(value)) continue;
+    if (key == "justified" && value != "yes") continue;
     if (key == "from" || key == "to") {
       const auto day = parse_day(value);
       if (!day) continue;  // not a date: no bound (the field shows empty)
@@ -360,6 +361,7 @@ ReviewResponse ReviewSite::list(Call& call) {
     else if (key == "decision") filter.decision = value;
     else if (key == "severity") filter.severity = value;
     else if (key == "triage") filter.triage = value;
+    else if (key == "justified") filter.justified_only = true;
     view.params.emplace(std::string(key), std::move(value));
   }
 
@@ -370,6 +372,7 @@ ReviewResponse ReviewSite::list(Call& call) {
   view.options["decision"] = {std::begin(kDecisions), std::end(kDecisions)};
   view.options["severity"] = {std::begin(kSeverities), std::end(kSeverities)};
   view.options["triage"] = {std::begin(kTriageStates), std::end(kTriageStates)};
+  view.options["justified"] = {"yes"};
 
   view.total = index.count(filter);
   view.pages = std::max<size_t>(1, static_cast<size_t>((view.total + kPageSize - 1) / kPageSize));

@@ -149,10 +149,18 @@ CefEvent decision_cef(const nlohmann::json& record) {
     cef.name = "Request forwarded redacted";
     cef.syslog_severity = kSeverityNotice;
     base = 3;
-  } else if (d == "warn") {
-    cef.name = "Request forwarded with a warning";
-    cef.syslog_severity = kSeverityNotice;
-    base = 3;
+  } else if (d == "warn" || d == "justify") {
+    // The coaching step (issue 16): held for an acknowledgment or a justification, or forwarded
+    // once given. Held ones are notices; a justified one is a warning for the SOC to look at.
+    const bool held = !e.forwarded;
+    if (d == "warn")
+      cef.name = held ? "Request held: warning shown" : e.justification.token.empty()
+                                                          ? "Request forwarded with a warning"
+                                                          : "Request forwarded after a warning was acknowledged";
+    else
+      cef.name = held ? "Request held for a justification" : "Request forwarded with a justification";
+    cef.syslog_severity = d == "justify" && !held ? kSeverityWarning : kSeverityNotice;
+    base = d == "justify" ? 4 : 3;
   } else if (d == "allow") {
     cef.name = e.findings.empty() ? "Request allowed" : "Request allowed with findings";
     cef.syslog_severity = kSeverityInfo;
@@ -182,7 +190,13 @@ CefEvent decision_cef(const nlohmann::json& record) {
   cef.add_labelled("cs4", "ruleset", e.ruleset);
   cef.add_labelled("cs5", "excerpts", truncate_utf8(join(excerpts, "; "), kMaxExcerptsBytes));
   cef.add_labelled("cs6", "mode", e.mode);
+  // A justification (masked in the trail already, shortened here like the excerpts) and who gave
+  // it; the token's id and why one presented did not count go into the SD.
+  cef.add_labelled("flexString1", "justification", truncate_utf8(e.justification.reason, kMaxExcerptsBytes));
+  cef.add_labelled("flexString2", "justified_by", e.justification.by);
   cef.sd = {{"event_id", e.event_id}, {"request_id", e.request_id}};
+  if (!e.justification.token.empty()) cef.sd.emplace_back("justification_token", e.justification.token);
+  if (!e.justification.refused.empty()) cef.sd.emplace_back("justification_refused", e.justification.refused);
   return cef;
 }
 

@@ -33,7 +33,7 @@ namespace {
 using audit::EventFilter;
 using audit::IndexedEvent;
 
-constexpr std::string_view kDecisions[] = {"allow", "warn", "redact", "block", "refused"};
+constexpr std::string_view kDecisions[] = {"allow", "warn", "redact", "justify", "block", "refused"};
 constexpr std::string_view kSeverities[] = {"low", "medium", "high", "critical"};
 
 struct UsageError : std::runtime_error {

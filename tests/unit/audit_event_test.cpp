@@ -206,3 +206,22 @@ TEST_CASE("the evidence key is made once (0600) and read back after", "[audit][e
   std::filesystem::permissions(dir.path() / "bad.key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);  // a key's mode: read, then refused
   CHECK_THROWS_WITH(EvidenceMaker::load_or_create(dir.path() / "bad.key"), Catch::Contains("hex"));
 }
+
+TEST_CASE("a justification round-trips; a record from before it reads back without one", "[audit][event][coaching]") {
+  DecisionEvent e = sample_event();
+  e.decision = "justify";
+  e.justification = {"0123456789abcdef01234567", "Khách hàng «09••••••78» đồng ý", "an.nguyen", "header", ""};
+  const auto j = nlohmann::json::parse(to_json_object(e));
+  CHECK(j["justification"]["token"] == "0123456789abcdef01234567");
+  CHECK(j["justification"]["via"] == "header");
+  CHECK_FALSE(j["justification"].contains("refused"));  // only what is set
+  const DecisionEvent back = decision_from_json(j);
+  CHECK(back.justification.reason == "Khách hàng «09••••••78» đồng ý");
+  CHECK(back.justification.by == "an.nguyen");
+  // Schema 1 records written before issue 16 have no "justification": read as none, and an event
+  // without one writes none.
+  const DecisionEvent plain = sample_event();
+  const auto old = nlohmann::json::parse(to_json_object(plain));
+  CHECK_FALSE(old.contains("justification"));
+  CHECK(decision_from_json(old).justification.empty());
+}

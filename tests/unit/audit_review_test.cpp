@@ -339,6 +339,36 @@ TEST_CASE("the list shows violations newest first, and the filters narrow it", "
   }
 }
 
+TEST_CASE("justified requests: shown with their reason and who gave it, and filtered", "[audit][review][site][coaching]") {
+  Bench b;
+  const auto now = Clock::now();
+  auto justified = violation("an", "phap-che", "openai", "justify", "vn.pii.phone", "phone", "medium", now - std::chrono::hours(2));
+  justified.forwarded = true;
+  justified.justification = {"0123456789abcdef01234567", "Khách <b>hàng</b> «09••••••78» đồng ý", "an", "header", ""};
+  auto coached = violation("binh", "ke-toan", "openai", "warn", "vn.doc.admin-number", "doc_number", "low",
+                           now - std::chrono::hours(1));
+  coached.justification = {"89abcdef0123456789abcdef", "", "", "", "expired"};
+  b.add(justified);
+  b.add(coached);
+  b.sign_in();
+
+  const auto all = b.get("/review");
+  CHECK(has(all.body, "<span id=\"total\">2</span>"));
+  CHECK(occurrences(all.body, "<span class=\"justified\">") == 1);
+  CHECK(has(all.body, "<option value=\"justify\">"));  // the decision filter knows justify
+  const auto only = b.get("/review?justified=yes");
+  CHECK(has(only.body, "<span id=\"total\">1</span>"));
+  CHECK(has(only.body, "data-event-id=\"" + justified.event_id));
+  CHECK(has(b.get("/review?decision=justify").body, "<span id=\"total\">1</span>"));
+  CHECK(has(b.get("/review?justified=no").body, "<span id=\"total\">2</span>"));  // not a filter value
+
+  const auto detail = b.get("/review/event/" + justified.event_id);
+  CHECK(has(detail.body, "<span id=\"justification\">Khách &lt;b&gt;hàng&lt;/b&gt; «09••••••78» đồng ý</span>"));
+  CHECK(has(detail.body, "<span id=\"justified-by\">an</span>"));
+  CHECK(has(detail.body, "0123456789abcdef01234567"));
+  CHECK(has(b.get("/review/event/" + coached.event_id).body, "expired"));
+}
+
 TEST_CASE("the list pages by 50", "[audit][review][site]") {
   Bench b;
   const auto start = Clock::now() - std::chrono::hours(1);

@@ -112,6 +112,27 @@ TEST_CASE("siem: severities follow the decision", "[audit][siem]") {
   e.decision = "refused";
   e.findings = blocked_event().findings;
   CHECK(pri(e) == kSeverityError);
+  // The coaching step: held for a justification is a notice, forwarded with one a warning.
+  e.findings.pop_back();
+  e.decision = "justify";
+  e.forwarded = false;
+  CHECK(pri(e) == kSeverityNotice);
+  e.forwarded = true;
+  e.justification = {"0123456789abcdef01234567", "khách hàng yêu cầu", "an", "header", ""};
+  CHECK(pri(e) == kSeverityWarning);
+}
+
+TEST_CASE("siem: a justified request carries the masked reason, who gave it and the token's id", "[audit][siem][coaching]") {
+  DecisionEvent e = blocked_event();
+  e.decision = "justify";
+  e.forwarded = true;
+  e.justification = {"0123456789abcdef01234567", "khách hàng «09••••••78» đồng ý", "an.nguyen", "form", ""};
+  const std::string m = *formatter().format(parsed(to_json_object(e)), 7);
+  INFO(m);
+  CHECK(m.find("justification_token=\"0123456789abcdef01234567\"") != std::string::npos);
+  CHECK(m.find("Request forwarded with a justification") != std::string::npos);
+  CHECK(m.find("flexString1Label=justification flexString1=khách hàng «09••••••78» đồng ý") != std::string::npos);
+  CHECK(m.find("flexString2=an.nguyen") != std::string::npos);
 }
 
 TEST_CASE("siem: a refusal without findings names its reason; the facility is configurable", "[audit][siem]") {
