@@ -17,10 +17,22 @@ constexpr const char* kGuidance = "https://intranet.e2e.test/huong-dan-ai";
 // The reason people give, with a phone number in it (kPhone): recorded masked, never in clear.
 const std::string kReason = std::string("Gửi hồ sơ cho khách hàng, liên hệ ") + kPhone + " đã đồng ý";
 
+constexpr const char* kOfficer = "thanh";
+constexpr const char* kOfficerPassword = "Mật-khẩu e2e 7";
+
+// As an administrator makes it: `promptwall audit passwd NAME`, the password on stdin.
+std::string officer_hash() {
+  auto r = run_command({PROMPTWALL_BINARY, "audit", "passwd", kOfficer}, std::string(kOfficerPassword) + "\n");
+  auto lines = complete_lines(r.out);
+  if (r.exit_code != 0 || lines.empty()) throw std::runtime_error("promptwall audit passwd failed: " + r.out + r.err);
+  return lines.front();
+}
+
 struct CoachingBench {
   GatewayFixture gw;
   static GatewayOptions options() {
     GatewayOptions o;
+    o.audit_extra = "  review: {officers: [{name: " + std::string(kOfficer) + ", password_hash: \"" + officer_hash() + "\"}]}\n";
     o.extra_config =
         "identity:\n"
         "  trusted_header: {user: X-Forwarded-User, unit: X-Forwarded-Unit, from: [127.0.0.1/32]}\n"
@@ -274,4 +286,51 @@ TEST_CASE("coaching: a browser gets the form, posts a reason, and its retry pass
   CHECK(justified["justification"]["via"] == "form");
   CHECK(justified["justification"]["reason"] == "Cần cho báo cáo");
   CHECK(justified["justification"]["by"] == "form.user");
+}
+
+TEST_CASE("coaching: the officers' review page shows a justified request and filters by it", "[e2e][coaching][review]") {
+  GatewayFixture& gw = bench().gw;
+  INFO(gw.where_to_look());
+  auto m = gw.mark();
+  const auto r = coached("openai", gw.openai_base(), std::string(kCccdText) + " (review)", "review.user",
+                         {"--resend", "--reason", "Báo cáo quý cho kiểm toán"});
+  INFO(r.dump());
+  REQUIRE(r["second"]["ok"] == true);
+  json justified;
+  for (const auto& e : gw.decisions_since(m, 2))
+    if (e.value("forwarded", false)) justified = e;
+  REQUIRE(justified.is_object());
+  const std::string event_id = justified.value("event_id", "");
+
+  const auto form = [&](const std::string& path, const std::string& body, std::vector<std::string> headers) {
+    headers.push_back("Content-Type: application/x-www-form-urlencoded");
+    HttpRequest req;
+    req.method = "POST";
+    req.url = gw.admin_url(path);
+    req.body = body;
+    req.headers = std::move(headers);
+    return http(req);
+  };
+  const auto login = form("/review/login", "name=thanh&password=M%E1%BA%ADt-kh%E1%BA%A9u+e2e+7",
+                          {"Origin: " + gw.admin_url(""), "Sec-Fetch-Site: same-origin"});
+  REQUIRE(login.status == 303);
+  const std::string set_cookie = login.header("Set-Cookie");
+  const std::string cookie = "Cookie: " + set_cookie.substr(0, set_cookie.find(';'));
+  const auto get = [&](const std::string& path) {
+    HttpRequest req;
+    req.url = gw.admin_url(path);
+    req.headers = {cookie};
+    return http(req);
+  };
+  const auto list = get("/review?justified=yes");
+  REQUIRE(list.status == 200);
+  CHECK(contains(list.body, "data-event-id=\"" + event_id + "\""));
+  CHECK(contains(list.body, "<span class=\"justified\">"));
+  // The coaching answer before it is a violation too, but not a justified one.
+  for (const auto& e : gw.decisions_since(m, 2))
+    if (!e.value("forwarded", true)) CHECK_FALSE(contains(list.body, "data-event-id=\"" + e.value("event_id", "") + "\""));
+  const auto detail = get("/review/event/" + event_id);
+  REQUIRE(detail.status == 200);
+  CHECK(contains(detail.body, "<span id=\"justification\">Báo cáo quý cho kiểm toán</span>"));
+  CHECK(contains(detail.body, "<span id=\"justified-by\">review.user</span>"));
 }
