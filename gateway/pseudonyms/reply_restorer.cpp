@@ -75,6 +75,13 @@ size_t utf8_cut(std::string_view text, size_t from) {
   return size;
 }
 
+// The first of two bytes in `s` from `from` on (find_first_of calls memchr once per byte).
+size_t find_either(std::string_view s, char a, char b, size_t from = 0) {
+  for (size_t i = from; i < s.size(); ++i)
+    if (s[i] == a || s[i] == b) return i;
+  return std::string_view::npos;
+}
+
 int hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -137,14 +144,15 @@ std::optional<std::string> json_decoded(std::string_view s) {
 
 // A string in a JSON document, as the walk reports it.
 struct JsonString {
-  std::string path;  // "choices[0#0].delta.content": keys, positions and the "index" members met
-  std::string name;  // the member it is the value of ("" in an array)
-  size_t begin = 0;  // the opening quote
-  size_t end = 0;    // one past the closing quote
+  std::string_view name;  // the member it is the value of ("" in an array)
+  size_t begin = 0;       // the opening quote
+  size_t end = 0;         // one past the closing quote
 };
 
-// Walks one complete JSON text, calling `on_string` for every string value (not keys). False when
-// the text is not JSON (what was reported before stays reported).
+// Walks one complete JSON text, calling `on_string(string, path)` for every string value (not
+// keys); `path()` makes the string's path ("[0]#0.delta.content": keys, positions and the "index"
+// members met), only when asked (most strings never need it). False when the text is not JSON
+// (what was reported before stays reported).
 template <class OnString>
 bool walk_json(std::string_view doc, OnString&& on_string) {
   struct Frame {
@@ -195,9 +203,14 @@ bool walk_json(std::string_view doc, OnString&& on_string) {
       if (c != '"') return false;
       const size_t end = string_end(i);
       if (end == std::string_view::npos) return false;
-      std::optional<std::string> key = json_decoded(doc.substr(i + 1, end - i - 2));
-      if (!key) return false;
-      stack.back().key = std::move(*key);
+      const std::string_view raw_key = doc.substr(i + 1, end - i - 2);
+      if (raw_key.find('\\') == std::string_view::npos) {
+        stack.back().key.assign(raw_key);  // nothing to decode (most keys)
+      } else {
+        std::optional<std::string> key = json_decoded(raw_key);
+        if (!key) return false;
+        stack.back().key = std::move(*key);
+      }
       i = end;
       skip_space();
       if (i >= doc.size() || doc[i] != ':') return false;
@@ -227,8 +240,8 @@ bool walk_json(std::string_view doc, OnString&& on_string) {
     if (c == '"') {
       const size_t end = string_end(i);
       if (end == std::string_view::npos) return false;
-      const std::string name = stack.empty() || stack.back().array ? "" : stack.back().key;
-      on_string(JsonString{path(), name, i, end});
+      const std::string_view name = stack.empty() || stack.back().array ? std::string_view() : stack.back().key;
+      on_string(JsonString{name, i, end}, path);
       i = end;
       continue;
     }
@@ -251,29 +264,45 @@ bool is_json_text(std::string_view name, std::string_view first_text) {
 }
 
 // One JSON text restored string by string. With `carry`, each path's TextRestorer persists (SSE:
-// the text of one path continues in the next event) and `seen` gets the paths met, `holding` the
-// output offset and length of each token whose restorer holds text at the end.
+// the text of one path continues in the next event), `seen` gets the paths met among `held` (the
+// paths whose restorers hold text from an earlier event), and `holding` the output offset and
+// length of each token whose restorer holds text at the end. A string that cannot hold or start
+// a label (no '[', no escape, not JSON text) on a path holding nothing is left as it is, unread.
 struct DocumentResult {
+  bool changed = false;  // false: `out` is empty and the text stays exactly as it was
   std::string out;
   std::set<std::string> seen;
   std::map<std::string, std::pair<size_t, size_t>> holding;
   size_t restored = 0;
 };
 
+template <class Held>
 std::optional<DocumentResult> restore_document(const PseudonymSpellings& spellings, std::string_view doc,
-                                               std::map<std::string, TextRestorer>* carry) {
+                                               std::map<std::string, TextRestorer>* carry, const Held* held) {
   DocumentResult r;
   size_t copied = 0;
-  const bool ok = walk_json(doc, [&](const JsonString& s) {
-    std::optional<std::string> decoded = json_decoded(doc.substr(s.begin + 1, s.end - s.begin - 2));
+  const bool ok = walk_json(doc, [&](const JsonString& s, const auto& path_of) {
+    const std::string_view raw = doc.substr(s.begin + 1, s.end - s.begin - 2);
+    const bool plain = find_either(raw, '[', '\\') == std::string_view::npos && !raw.starts_with('{') &&
+                       s.name != "arguments" && s.name != "partial_json";
+    const bool any_held = carry && held && !held->empty();
+    if (plain && !any_held) return;
+    std::string path;
+    if (any_held) {
+      path = path_of();
+      const bool was_held = held->contains(path);
+      if (was_held) r.seen.insert(path);
+      if (plain && !was_held) return;
+    }
+    std::optional<std::string> decoded = json_decoded(raw);
     if (!decoded) return;
     std::optional<TextRestorer> local;
     TextRestorer* restorer = nullptr;
     if (carry) {
-      r.seen.insert(s.path);
-      auto it = carry->find(s.path);
+      if (path.empty()) path = path_of();
+      auto it = carry->find(path);
       if (it == carry->end())
-        it = carry->emplace(s.path, TextRestorer(spellings, 0, is_json_text(s.name, *decoded))).first;
+        it = carry->emplace(path, TextRestorer(spellings, 0, is_json_text(s.name, *decoded))).first;
       restorer = &it->second;
     } else {
       local.emplace(spellings, 0, is_json_text(s.name, *decoded));
@@ -290,11 +319,12 @@ std::optional<DocumentResult> restore_document(const PseudonymSpellings& spellin
     r.out += '"';
     r.out += json_escaped(text);
     r.out += '"';
-    if (restorer->holding()) r.holding[s.path] = {at, r.out.size() - at};
+    if (restorer->holding()) r.holding[path] = {at, r.out.size() - at};
     copied = s.end;
   });
   if (!ok) return std::nullopt;
-  r.out.append(doc.substr(copied));
+  r.changed = copied != 0;
+  if (r.changed) r.out.append(doc.substr(copied));
   return r;
 }
 
@@ -457,7 +487,7 @@ struct ReplyRestorer::Events {
     size_t data = std::string_view::npos;
     size_t lines_with_data = 0;
     for (size_t line = 0; line < ev.size();) {
-      size_t eol = ev.find_first_of("\r\n", line);
+      size_t eol = find_either(ev, '\r', '\n', line);
       if (eol == std::string_view::npos) eol = ev.size();
       if (ev.substr(line, eol - line).starts_with("data:")) {
         ++lines_with_data;
@@ -468,10 +498,10 @@ struct ReplyRestorer::Events {
     if (lines_with_data == 1) {
       size_t json_begin = data + 5;
       if (json_begin < ev.size() && ev[json_begin] == ' ') ++json_begin;
-      size_t json_end = ev.find_first_of("\r\n", json_begin);
+      size_t json_end = find_either(ev, '\r', '\n', json_begin);
       if (json_end == std::string_view::npos) json_end = ev.size();
       const std::string_view json = ev.substr(json_begin, json_end - json_begin);
-      if (std::optional<DocumentResult> doc = restore_document(spellings, json, &carry)) {
+      if (std::optional<DocumentResult> doc = restore_document(spellings, json, &carry, &templates)) {
         std::string out = flush_except(doc->seen);
         restored += doc->restored;
         const std::string_view head = ev.substr(0, json_begin), tail = ev.substr(json_end);
@@ -480,6 +510,7 @@ struct ReplyRestorer::Events {
         for (const auto& [path, at] : doc->holding)
           templates[path] = {std::string(head) + doc->out.substr(0, at.first),
                              doc->out.substr(at.first + at.second) + std::string(tail)};
+        if (!doc->changed) return out.append(ev);
         out.append(head);
         out += doc->out;
         out.append(tail);
@@ -494,11 +525,11 @@ struct ReplyRestorer::Events {
     return out;
   }
 
-  // The end of the first complete event in `pending` (after its blank line), or npos.
-  size_t event_end() const {
+  // The end of the first complete event in `pending` from `from` on (after its blank line), or npos.
+  size_t event_end(size_t from = 0) const {
     size_t best = std::string::npos;
     for (std::string_view sep : {"\n\n", "\r\n\r\n", "\r\r"}) {
-      const size_t at = pending.find(sep);
+      const size_t at = pending.find(sep, from);
       if (at != std::string::npos && (best == std::string::npos || at + sep.size() < best)) best = at + sep.size();
     }
     return best;
@@ -527,10 +558,12 @@ std::string ReplyRestorer::push(std::string_view piece) {
   Events& ev = *events_;
   ev.pending.append(piece);
   std::string out;
-  for (size_t end = ev.event_end(); end != std::string::npos; end = ev.event_end()) {
-    out += ev.event(std::string_view(ev.pending).substr(0, end));
-    ev.pending.erase(0, end);
+  size_t done = 0;  // pending[0, done) are events handled in this call, erased once at the end
+  for (size_t end = ev.event_end(done); end != std::string::npos; end = ev.event_end(done)) {
+    out += ev.event(std::string_view(ev.pending).substr(done, end - done));
+    done = end;
   }
+  ev.pending.erase(0, done);
   if (ev.pending.size() > kMaxEventBytes) {
     // Not events we can read whole: the rest of the reply at byte level.
     out += ev.flush_except({});
@@ -559,7 +592,8 @@ size_t ReplyRestorer::restored() const {
 std::string ReplyRestorer::restore_whole(const PseudonymSpellings& spellings, Framing framing, std::string_view body,
                                          size_t* restored) {
   if (framing == Framing::json) {
-    if (std::optional<DocumentResult> doc = restore_document(spellings, body, nullptr)) {
+    if (std::optional<DocumentResult> doc =
+            restore_document<std::map<std::string, std::pair<std::string, std::string>>>(spellings, body, nullptr, nullptr)) {
       if (restored) *restored = doc->restored;
       return std::move(doc->out);
     }
