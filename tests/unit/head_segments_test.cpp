@@ -95,6 +95,20 @@ TEST_CASE("credentials and transport fields are never in the head's text", "[hea
   CHECK_FALSE(HeadTextExtractor::is_transport_header("Content-Type"));
 }
 
+TEST_CASE("the justification headers are the gateway's own: never in the head's text", "[head][coaching]") {
+  // A reason may well hold what the rules look for; it is scanned on its own and recorded masked.
+  const std::vector<HeaderField> headers = {{"X-Promptwall-Justification-Token", "pwj1.AAAA"},
+                                            {"X-Promptwall-Justification", "g%E1%BB%ADi 001203004567"},
+                                            {"X-Title", "hello"}};
+  const HeadText head = HeadTextExtractor().extract("/v1/chat/completions", headers);
+  CHECK(head.text.find("001203004567") == std::string::npos);
+  CHECK(head.text.find("pwj1.") == std::string::npos);
+  CHECK(head.text.find("hello") != std::string::npos);  // every other field is still read
+  CHECK(HeadTextExtractor::is_gateway_header("x-promptwall-justification"));
+  CHECK(HeadTextExtractor::is_gateway_header("X-PROMPTWALL-JUSTIFICATION-TOKEN"));
+  CHECK_FALSE(HeadTextExtractor::is_gateway_header("x-promptwall-justification-note"));
+}
+
 TEST_CASE("a multipart boundary is framing: Content-Type is read without it", "[head]") {
   auto value_of = [](std::string_view content_type) {
     const HeadText head = HeadTextExtractor().extract("/", std::vector<HeaderField>{{"Content-Type", content_type}});
