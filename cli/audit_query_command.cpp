@@ -53,7 +53,7 @@ struct Options {
 
 constexpr std::string_view kFilterUsage =
     "  Filters: --since/--until TIME (RFC 3339 in UTC or YYYY-MM-DD), --user, --unit, --service, --rule,\n"
-    "  --category, --decision allow|warn|redact|block|refused, --severity low|medium|high|critical,\n"
+    "  --category, --decision allow|warn|redact|justify|block|refused, --severity low|medium|high|critical,\n"
     "  --triage STATE, --violations.\n"
     "  The trail is DIR, or --dir DIR, or audit.dir of --config FILE, or the state directory's audit/;\n"
     "  its index is --index FILE, else DIR/index.sqlite (brought up to date first).\n";

@@ -225,7 +225,7 @@ class Reader {
     }
     if (auto s = string(n, "action", r.id, true)) {
       if (auto v = action_from_string(*s)) r.action = *v;
-      else error(n["action"], r.id, "action must be block, redact, warn or log");
+      else error(n["action"], r.id, "action must be block, justify, redact, warn or log");
     }
     if (auto c = number(n["confidence"], r.id, "confidence")) {
       if (*c < 0 || *c > 1) error(n["confidence"], r.id, "confidence must be between 0 and 1");

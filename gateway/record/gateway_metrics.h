@@ -66,7 +66,7 @@ class GatewayMetrics {
  public:
   GatewayMetrics();
 
-  // decision: allow|warn|redact|block|refused|error
+  // decision: allow|warn|redact|justify|block|refused|error
   void request_done(std::string_view service, std::string_view decision, double latency_seconds,
                     uint64_t bytes_in, uint64_t bytes_out);
   void scan_done(double scan_seconds);

@@ -693,7 +693,7 @@ class ClientSession {
     headers.emplace_back("X-Promptwall-Decision", std::string(to_string(inspection.decision.verdict)));
     if (inspection.decision.mode == Mode::monitor) headers.emplace_back("X-Promptwall-Mode", "monitor");
     std::string ids;
-    for (Action a : {Action::block, Action::redact, Action::warn})
+    for (Action a : {Action::block, Action::justify, Action::redact, Action::warn})
       for (const auto& id : inspection.rules_acting(a)) ids += (ids.empty() ? "" : ", ") + id;
     if (!ids.empty() && inspection.decision.verdict != Verdict::allow) headers.emplace_back("X-Promptwall-Rules", ids);
     return headers;
