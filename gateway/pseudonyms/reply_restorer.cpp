@@ -595,7 +595,7 @@ std::string ReplyRestorer::restore_whole(const PseudonymSpellings& spellings, Fr
     if (std::optional<DocumentResult> doc =
             restore_document<std::map<std::string, std::pair<std::string, std::string>>>(spellings, body, nullptr, nullptr)) {
       if (restored) *restored = doc->restored;
-      return std::move(doc->out);
+      return doc->changed ? std::move(doc->out) : std::string(body);
     }
   }
   // Not JSON after all, SSE, or text: the streaming path over the one piece. It only reads the

@@ -88,6 +88,10 @@ TEST_CASE("a label never issued to this request stays as the model wrote it", "[
   CHECK(feed(ReplyRestorer::Framing::text, {reply}) == "[CCCD-2] [CCCD-10] [cccd-1] [SDT-2] 066087004913");
 }
 
+std::string openai_event_text(const std::string& delta) {
+  return "data: " + json{{"choices", {{{"index", 0}, {"delta", {{"content", delta}}}}}}}.dump() + "\n\n";
+}
+
 TEST_CASE("a JSON body: raw and escaped spellings, values escaped for the string they land in", "[pseudonyms]") {
   const json body = {{"choices", {{{"message", {{"content", "Chị [TÊN-1] có SĐT [SĐT-2]"}}}}}}};
   for (const std::string& text : {body.dump(), ascii_json(body)}) {
@@ -101,6 +105,11 @@ TEST_CASE("a JSON body: raw and escaped spellings, values escaped for the string
             "Chị Nguyễn \"Văn\" A\\B có SĐT 0912 345 678");
     }
   }
+  // A body without labels comes back byte for byte; so does an SSE stream without them.
+  const std::string plain = R"({"choices":[{"message":{"content":"caf\u00e9 [x] ok"}}],"n":1})";
+  CHECK(ReplyRestorer::restore_whole(*spellings(), ReplyRestorer::Framing::json, plain) == plain);
+  const std::string plain_sse = openai_event_text("không có nhãn [x]") + "data: [DONE]\n\n";
+  CHECK(feed(ReplyRestorer::Framing::sse, {plain_sse}) == plain_sse);
   // Bytes of strings without labels stay exactly as sent (escapes included).
   const std::string untouched = R"({"a":"caf\u00e9","n":1.50,"b":"[CCCD-1]"})";
   CHECK(ReplyRestorer::restore_whole(*spellings(), ReplyRestorer::Framing::json, untouched) ==
