@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "expectations.h"
+#include "webapp_requests.h"
 #include "sensitive_values.h"
 
 using namespace promptwall::e2e;
@@ -33,6 +34,8 @@ struct CoachingBench {
   static GatewayOptions options() {
     GatewayOptions o;
     o.audit_extra = "  review: {officers: [{name: " + std::string(kOfficer) + ", password_hash: \"" + officer_hash() + "\"}]}\n";
+    o.extra_services =
+        "  - {name: chatgpt-web, hosts: [chatgpt.com], upstream: \"{UPSTREAM_TLS}\", schema: chatgpt_web}\n";
     o.extra_config =
         "identity:\n"
         "  trusted_header: {user: X-Forwarded-User, unit: X-Forwarded-Unit, from: [127.0.0.1/32]}\n"
@@ -333,4 +336,52 @@ TEST_CASE("coaching: the officers' review page shows a justified request and fil
   REQUIRE(detail.status == 200);
   CHECK(contains(detail.body, "<span id=\"justification\">Báo cáo quý cho kiểm toán</span>"));
   CHECK(contains(detail.body, "<span id=\"justified-by\">review.user</span>"));
+}
+
+TEST_CASE("coaching: ChatGPT in the browser shows the link; the form through interception, then the app's retry", "[e2e][coaching][webapps]") {
+  GatewayFixture& gw = bench().gw;
+  INFO(gw.where_to_look());
+  auto m = gw.mark();
+  const auto through_proxy = [&](const std::string& method, const std::string& url, std::optional<std::string> body,
+                                 std::vector<std::string> headers) {
+    HttpRequest req;
+    req.method = method;
+    req.url = url;
+    req.proxy = gw.proxy();
+    req.cacert = gw.certs().org_ca_crt.string();
+    req.body = std::move(body);
+    req.headers = std::move(headers);
+    return http(req);
+  };
+  const std::string body = promptwall::webapps::chatgpt_body("chatgpt-conversation-next.json", kCccdText);
+  const std::vector<std::string> app = {"Content-Type: application/json", "Accept: text/event-stream",
+                                        "Origin: https://chatgpt.com"};
+  const auto coached_answer = through_proxy("POST", "https://chatgpt.com/backend-api/f/conversation", body, app);
+  CHECK(coached_answer.status == 403);
+  const std::string detail = coached_answer.json_body().value("detail", "");
+  INFO(detail);
+  CHECK(contains(detail, "vn.pii.cccd"));
+  CHECK_FALSE(contains(detail, kCccd));
+  const std::string link_start = "https://chatgpt.com/.promptwall/justify?t=";
+  const size_t at = detail.find(link_start);
+  REQUIRE(at != std::string::npos);
+  const std::string link = detail.substr(at, detail.find(' ', at) - at);
+
+  // The link opens the form on chatgpt.com itself, answered by the gateway inside the interception.
+  const auto form_page = through_proxy("GET", link, std::nullopt, {"Accept: text/html"});
+  CHECK(form_page.status == 200);
+  CHECK(contains(form_page.header("Content-Security-Policy"), "form-action 'self'"));
+  const std::string token = hidden_value(form_page.body, "t"), secret = hidden_value(form_page.body, "s");
+  REQUIRE_FALSE(token.empty());
+  const auto posted = through_proxy("POST", "https://chatgpt.com/.promptwall/justify",
+                                    "t=" + token + "&s=" + secret + "&reason=",
+                                    {"Content-Type: application/x-www-form-urlencoded", "Origin: https://chatgpt.com"});
+  CHECK(posted.status == 200);
+  check_nothing_forwarded(gw, m);  // neither the form nor its page ever went upstream
+  // The app's own retry passes.
+  const auto retry = through_proxy("POST", "https://chatgpt.com/backend-api/f/conversation", body, app);
+  CHECK(retry.status == 200);
+  const auto forwarded = gw.forwarded_since(m);
+  REQUIRE(forwarded.size() == 1);
+  CHECK(forwarded[0]["url"] == "/backend-api/f/conversation");
 }
