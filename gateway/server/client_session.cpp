@@ -441,6 +441,14 @@ class ClientSession {
       return form_page(403, form_refusal(std::move(c), ex));
     }
     if (req.method() != http::verb::post) return form_page(405, form_refusal({}, ex));
+    // Another site's page posting here (the browser says so): refused before the form is read,
+    // besides the form secret it could not know.
+    if (const std::string_view site = req["Sec-Fetch-Site"]; !site.empty() && site != "same-origin" && site != "none") {
+      Refusal::Coaching c;
+      c.problem = std::string(coaching::to_string(coaching::TokenProblem::altered));
+      state_.metrics.justification_refused("cross_site");
+      return form_page(403, form_refusal(std::move(c), ex));
+    }
     std::optional<coaching::JustificationForm> form = coaching::parse_justification_form(req.body());
     if (!form) {
       Refusal::Coaching c;

@@ -261,6 +261,10 @@ TEST_CASE("coaching: a browser gets the form, posts a reason, and its retry pass
   REQUIRE_FALSE(token.empty());
   REQUIRE_FALSE(secret.empty());
 
+  // Another site's page posting the real form (the browser says cross-site): refused.
+  const auto cross = post_as(gw.url("/.promptwall/justify"), "t=" + token + "&s=" + secret + "&reason=x",
+                             "form.user", {"Content-Type: application/x-www-form-urlencoded", "Sec-Fetch-Site: cross-site"});
+  CHECK(cross.status == 403);
   // A forged form (the secret of another form) is refused, and approves nothing.
   const auto forged = post_as(gw.url("/.promptwall/justify"), "t=" + token + "&s=00000000000000000000000000000000&reason=x",
                               "form.user", {"Content-Type: application/x-www-form-urlencoded"});
