@@ -124,6 +124,17 @@ class WebSocketSession {
       if (ec) break;
       if (client_closing_) continue;
       client_.text(upstream_.got_text());
+      if (pseudonym_spellings_ && upstream_.got_text()) {
+        // Labels this connection's messages carried are put back, each message whole (a label
+        // the upstream splits across two messages stays a label).
+        const std::string text = beast::buffers_to_string(message.data());
+        const auto framing = looks_like_json(text) ? ReplyRestorer::Framing::json : ReplyRestorer::Framing::text;
+        const std::string restored = ReplyRestorer::restore_whole(*pseudonym_spellings_, framing, text);
+        upgrade_ex_.bytes_out += restored.size();
+        co_await client_.async_write(net::buffer(restored), net::redirect_error(use_awaitable, ec));
+        if (ec) break;
+        continue;
+      }
       upgrade_ex_.bytes_out += message.size();
       co_await client_.async_write(message.data(), net::redirect_error(use_awaitable, ec));
       if (ec) break;
@@ -187,12 +198,29 @@ class WebSocketSession {
     Outgoing outgoing{target_.service, target_.schema_path, content_type, "", std::move(payload)};
     GateDecision gate = co_await decide_and_record(state_, worker_, origin_, ex, std::move(outgoing));
     if (gate.refusal) co_return co_await refuse_exchange(ex, *gate.refusal, /*already_recorded=*/true);
+    remember_pseudonyms(gate.pseudonyms);
     boost::system::error_code ec;
     upstream_.text(true);
     co_await upstream_.async_write(net::buffer(gate.body), net::redirect_error(use_awaitable, ec));
     ex.status = ec ? 502 : 200;
     record(state_.metrics, origin_, ex);
     co_return !ec;
+  }
+
+  // The labels a message's redaction issued join the ones the upstream's messages are restored
+  // with (this connection's, for this requester: never another connection's or requester's). Both
+  // directions run on this connection's worker, one at a time, so no lock.
+  void remember_pseudonyms(const std::vector<Pseudonym>& issued) {
+    bool added = false;
+    for (const Pseudonym& p : issued) {
+      const bool known = std::any_of(pseudonyms_.begin(), pseudonyms_.end(),
+                                     [&](const Pseudonym& q) { return q.label == p.label; });
+      if (!known) {
+        pseudonyms_.push_back(p);
+        added = true;
+      }
+    }
+    if (added) pseudonym_spellings_ = std::make_shared<const PseudonymSpellings>(pseudonyms_);
   }
 
   // Records the refused message's exchange, then ends the session: 1008 to the client, 1000 upstream.
@@ -230,6 +258,8 @@ class WebSocketSession {
   Exchange& upgrade_ex_;
   bool client_closing_ = false;
   bool upstream_closing_ = false;
+  std::vector<Pseudonym> pseudonyms_;  // issued to this connection's messages
+  std::shared_ptr<const PseudonymSpellings> pseudonym_spellings_;  // null until one is issued
 };
 
 }  // namespace

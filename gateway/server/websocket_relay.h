@@ -4,7 +4,9 @@
 //   client Upgrade request ─► upstream handshake (same path, subprotocols, cookies, origin ...)
 //   ─► the client's handshake answered with the upstream's chosen subprotocol
 //   ─► frames relayed both ways as they arrive:
-//        upstream → client: as they come (text stays text, binary stays binary)
+//        upstream → client: as they come (text stays text, binary stays binary); once a client
+//          message carried pseudonyms, each text message with those labels restored, whole
+//          (gateway/pseudonyms/)
 //        client → upstream, inspected service: each TEXT message is one exchange (its own request
 //          id and DecisionEvent) inspected with the service's schema; forwarded as is or redacted
 //          once its event is durable; a message to block, a BINARY message (it cannot be read) or
