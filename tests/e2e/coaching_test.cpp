@@ -389,3 +389,19 @@ TEST_CASE("coaching: ChatGPT in the browser shows the link; the form through int
   REQUIRE(forwarded.size() == 1);
   CHECK(forwarded[0]["url"] == "/backend-api/f/conversation");
 }
+
+TEST_CASE("coaching: monitor mode records the warning and forwards, without coaching", "[e2e][coaching]") {
+  GatewayFixture& gw = bench().gw;
+  INFO(gw.where_to_look());
+  auto m = gw.mark();
+  const auto r = post_as(gw.url("/monitored/v1/chat/completions"), chat_body(kCccdText), "mon.user",
+                         {"Content-Type: application/json"});
+  CHECK(r.status == 200);
+  CHECK(r.header("X-Promptwall-Mode") == "monitor");
+  CHECK(gw.forwarded_since(m).size() == 1);
+  const auto events = gw.decisions_since(m, 1);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0]["decision"] == "warn");
+  CHECK(events[0]["forwarded"] == true);
+  CHECK_FALSE(events[0].contains("justification"));
+}
