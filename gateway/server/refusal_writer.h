@@ -3,7 +3,8 @@
 // relay answers its refusals with a close frame instead (websocket_relay.cpp).
 //
 // Invariant: the response carries only what render_refusal() made of the Refusal (ids, never
-// request content) and the X-Promptwall-* headers; nothing of the request is echoed.
+// request content; a coaching answer's masked excerpts, as the audit trail holds them) and the
+// X-Promptwall-* headers; nothing of the request is echoed.
 // Threads: the connection's worker.
 #pragma once
 
