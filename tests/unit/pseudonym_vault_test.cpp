@@ -7,6 +7,9 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
+#include "audit/event.h"
 #include "classifiers/redactor.h"
 #include "classifiers/scanner.h"
 #include "gateway/pseudonyms/pseudonym_vault.h"
@@ -174,4 +177,15 @@ TEST_CASE("the linter refuses one label name used both as pseudonym and as plain
   CHECK(mixed[0].rule_id == "t.a");
   CHECK(mixed[0].message.find("plain label in rule 't.b'") != std::string::npos);
   CHECK(lint(head + rule("t.a", "{style: pseudonym, label: SĐT}") + rule("t.b", "{style: pseudonym, label: SĐT}")).empty());
+}
+
+TEST_CASE("the decision event counts pseudonyms and holds nothing else of them", "[pseudonyms]") {
+  promptwall::audit::DecisionEvent e;
+  e.request_id = "r1";
+  CHECK(to_json_object(e).find("pseudonyms") == std::string::npos);  // 0: not written
+  e.pseudonyms = 3;
+  const std::string line = to_json_object(e);
+  const auto j = nlohmann::json::parse(line);
+  CHECK(j["pseudonyms"] == 3);
+  CHECK(promptwall::audit::decision_from_json(j).pseudonyms == 3);
 }
