@@ -159,7 +159,10 @@ bool walk_json(std::string_view doc, OnString&& on_string) {
     bool array = false;
     size_t position = 0;
     std::string key;
-    std::string index;  // the value of this object's "index" member, when met already
+    // What tells this object's stream apart, from the members met before the string: "index" and
+    // "*_index" numbers (a choice, a content block, a Responses output) and the "type" string (a
+    // Responses text delta and a function-call arguments delta share the path "delta").
+    std::string index;
   };
   std::vector<Frame> stack;
   bool expect_key = false;
@@ -242,6 +245,7 @@ bool walk_json(std::string_view doc, OnString&& on_string) {
       if (end == std::string_view::npos) return false;
       const std::string_view name = stack.empty() || stack.back().array ? std::string_view() : stack.back().key;
       on_string(JsonString{name, i, end}, path);
+      if (name == "type") stack.back().index.append("@").append(doc.substr(i + 1, end - i - 2));
       i = end;
       continue;
     }
@@ -252,8 +256,9 @@ bool walk_json(std::string_view doc, OnString&& on_string) {
            doc[i] != '\r' && doc[i] != '\t')
       ++i;
     if (i == start) return false;
-    if (!stack.empty() && !stack.back().array && stack.back().key == "index")
-      stack.back().index = std::string(doc.substr(start, i - start));
+    if (!stack.empty() && !stack.back().array &&
+        (stack.back().key == "index" || std::string_view(stack.back().key).ends_with("_index")))
+      stack.back().index.append(stack.back().key).append("=").append(doc.substr(start, i - start));
   }
 }
 

@@ -3,8 +3,8 @@
 //
 //   pieces ─► framing: SSE events │ a JSON body │ text
 //        SSE: each complete event's JSON is walked; every string is decoded and restored as text,
-//             and the text of one string path ("choices[0].delta.content", keyed by the "index"
-//             members on the way) continues in the next event: a label the model split over two
+//             and the text of one string path ("choices[0].delta.content", keyed by the "index",
+//             "*_index" and "type" members met before it) continues in the next event: a label the model split over two
 //             deltas ("[CC" then "CD-1]") is restored whole in the later one; what it held is
 //             sent in a copy of its event when the next event does not continue that path
 //        JSON (whole body): every string decoded, restored, re-encoded; other bytes unchanged

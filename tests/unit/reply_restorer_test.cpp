@@ -243,3 +243,49 @@ TEST_CASE("the spellings: raw, escaped in either hex case, escaped twice; the lo
   CHECK(r.push("abc [T\\\\u00caN-") == "abc ");
   CHECK(r.push("1]") == "Nguyễn \\\\\\\"Văn\\\\\\\" A\\\\\\\\B");
 }
+
+TEST_CASE("SSE: streams on one path are told apart by their index and type members", "[pseudonyms]") {
+  const auto responses_event = [](const std::string& type, int output_index, const std::string& delta) {
+    // In the order the API writes them (ordered_json: json sorts keys, which would put "delta"
+    // before the members that tell the streams apart; only members before the string count).
+    const nlohmann::ordered_json e = {{"type", type}, {"item_id", "x"}, {"output_index", output_index}, {"content_index", 0}, {"delta", delta}};
+    return "event: " + type + "\ndata: " + e.dump() + "\n\n";
+  };
+  const auto deltas_of = [](const std::string& sse, const std::string& type) {
+    std::string text;
+    size_t at = 0;
+    while ((at = sse.find("data: ", at)) != std::string::npos) {
+      const size_t eol = sse.find('\n', at);
+      const json e = json::parse(sse.substr(at + 6, eol - at - 6));
+      at = eol;
+      if (e["type"] == type) text += e["delta"].get<std::string>();
+    }
+    return text;
+  };
+  // The same stream continued: restored.
+  const std::string same = responses_event("response.output_text.delta", 0, "x [CC") +
+                           responses_event("response.output_text.delta", 0, "CD-1] y");
+  CHECK(deltas_of(feed(ReplyRestorer::Framing::sse, {same}), "response.output_text.delta") == "x 066087004913 y");
+  // A text delta's "[CC" never moves into a function call's arguments that follow on "delta".
+  const std::string other = responses_event("response.output_text.delta", 0, "x [CC") +
+                            responses_event("response.function_call_arguments.delta", 1, "CD-1]");
+  const std::string out = feed(ReplyRestorer::Framing::sse, {other}, false);
+  CHECK(deltas_of(out, "response.output_text.delta") == "x [CC");
+  CHECK(deltas_of(out, "response.function_call_arguments.delta") == "CD-1]");
+  // Two choices of one chat stream (n=2) interleaved: each keeps its own text.
+  const auto choice = [](int index, const std::string& delta) {
+    return "data: " + nlohmann::ordered_json{{"choices", {{{"index", index}, {"delta", {{"content", delta}}}}}}}.dump() + "\n\n";
+  };
+  const std::string two = choice(0, "a [CC") + choice(1, "b ") + choice(0, "CD-1]") + choice(1, "c");
+  std::string first, second;
+  const std::string got = feed(ReplyRestorer::Framing::sse, {two}, false);
+  size_t at = 0;
+  while ((at = got.find("data: ", at)) != std::string::npos) {
+    const size_t eol = got.find('\n', at);
+    const json e = json::parse(got.substr(at + 6, eol - at - 6));
+    at = eol;
+    (e["choices"][0]["index"] == 0 ? first : second) += e["choices"][0]["delta"]["content"].get<std::string>();
+  }
+  CHECK(first == "a [CC" "CD-1]");  // held text sent before choice 1's event, not restored across it
+  CHECK(second == "b c");
+}
