@@ -12,6 +12,7 @@
 #include "audit/event.h"
 #include "classifiers/redactor.h"
 #include "classifiers/scanner.h"
+#include "gateway/config/config.h"
 #include "gateway/pseudonyms/pseudonym_vault.h"
 #include "rules/pack_loader.h"
 #include "rules/rule_linter.h"
@@ -188,4 +189,32 @@ TEST_CASE("the decision event counts pseudonyms and holds nothing else of them",
   const auto j = nlohmann::json::parse(line);
   CHECK(j["pseudonyms"] == 3);
   CHECK(promptwall::audit::decision_from_json(j).pseudonyms == 3);
+}
+
+TEST_CASE("the pseudonyms section: on by default, a switch, a TTL and a cap within bounds", "[pseudonyms]") {
+  const std::string listen = "listen: {gateway: 127.0.0.1:8080}\n";
+  const GatewayConfig defaults = parse_gateway_config(listen, "t.yaml", "/base");
+  CHECK(defaults.pseudonyms.enabled);
+  CHECK(defaults.pseudonyms.ttl == std::chrono::hours(1));
+  CHECK(defaults.pseudonyms.max_entries == 100000);
+  const GatewayConfig off =
+      parse_gateway_config(listen + "pseudonyms: {enabled: false, ttl: 10m, max_entries: 500}\n", "t.yaml", "/base");
+  CHECK_FALSE(off.pseudonyms.enabled);
+  CHECK(off.pseudonyms.ttl == std::chrono::minutes(10));
+  CHECK(off.pseudonyms.max_entries == 500);
+  const auto error_of = [&](const std::string& section) {
+    try {
+      parse_gateway_config(listen + section, "t.yaml", "/base");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  CHECK(error_of("pseudonyms: {ttl: 5s}\n").find("pseudonyms.ttl") != std::string::npos);
+  CHECK(error_of("pseudonyms: {max_entries: 10}\n").find("pseudonyms.max_entries") != std::string::npos);
+  CHECK(error_of("pseudonyms: {vault: disk}\n").find("pseudonyms.vault") != std::string::npos);
+  // The embedded default carries the section with the same values.
+  const GatewayConfig embedded = parse_gateway_config(default_gateway_config_yaml(), "<embedded default>", "/run/pw");
+  CHECK(embedded.pseudonyms.enabled);
+  CHECK(embedded.pseudonyms.ttl == std::chrono::hours(1));
 }
