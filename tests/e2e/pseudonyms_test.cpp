@@ -314,3 +314,23 @@ TEST_CASE("history a client resends keeps its labels; new values get new numbers
   CHECK(events[0]["pseudonyms"] == 3);
   CHECK_FALSE(contains(gw.audit_text(), kOtherCccd));
 }
+
+TEST_CASE("pseudonyms.enabled: false sends plain labels and relays replies untouched", "[e2e][pseudonyms]") {
+  GatewayOptions options;
+  options.extra_config = "pseudonyms: {enabled: false}\n";
+  GatewayFixture gw(options);
+  INFO(gw.where_to_look());
+  auto m = gw.mark();
+  auto r = post(gw.url("/openai/v1/chat/completions"), chat_body(kPrompt), {"Content-Type: application/json", "x-fake-echo-labels: 1"});
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  const json forwarded = single_forward(gw, m);
+  CHECK(labels_in(body_of(forwarded)) == std::vector<std::string>{"[CCCD-1]", "[SĐT-1]"});
+  CHECK(forwarded["headers"].value("accept-encoding", "") != "identity");
+  const std::string content = r.json_body()["choices"][0]["message"]["content"];
+  CHECK(contains(content, "[CCCD-1]"));
+  CHECK_FALSE(contains(content, kCccd));
+  const auto events = gw.decisions_since(m);
+  REQUIRE(events.size() == 1);
+  CHECK_FALSE(events[0].contains("pseudonyms"));
+}
