@@ -4,7 +4,6 @@
 // justified it and why (masked). Replayed or altered: refused. justify for someone whose unit may
 // not: blocked. Over the daily cap: refused. Browsers: the HTML page's form, then the retry passes.
 
-#include <regex>
 
 #include "expectations.h"
 #include "webapp_requests.h"
@@ -66,11 +65,15 @@ json coached(const std::string& sdk, const std::string& base, const std::string&
   return run_node("coaching_client.js", args);
 }
 
-// The hidden inputs of the coaching page's form.
+// The hidden inputs of the coaching page's form. Found by hand: std::regex trips GCC 12's
+// maybe-uninitialized warning under the sanitizers (as in siem_test.cpp).
 std::string hidden_value(const std::string& html, const std::string& name) {
-  const std::regex re("name=\"" + name + "\" value=\"([^\"]*)\"");
-  std::smatch m;
-  return std::regex_search(html, m, re) ? m[1].str() : "";
+  const std::string marker = "name=\"" + name + "\" value=\"";
+  const size_t at = html.find(marker);
+  if (at == std::string::npos) return "";
+  const size_t begin = at + marker.size();
+  const size_t end = html.find('"', begin);
+  return end == std::string::npos ? "" : html.substr(begin, end - begin);
 }
 
 HttpResponse post_as(const std::string& url, const std::string& body, const std::string& user,
