@@ -58,8 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const RequestDigestInput a{"POST", "openai", "/v1/chat/completions", "", input};
   const std::string digest = request_digest(a);
   require(digest.size() == 64 && digest.find_first_not_of("0123456789abcdef") == std::string::npos);
-  const std::string other(input.data(), input.size());
-  const RequestDigestInput b{"POST", "openai", "/v1/chat/completions", "", other + "!"};
+  const std::string edited = std::string(input) + "!";  // kept alive: the digest input only views it
+  const RequestDigestInput b{"POST", "openai", "/v1/chat/completions", "", edited};
   require(request_digest(b) != digest);
   return 0;
 }
