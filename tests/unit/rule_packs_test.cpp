@@ -239,6 +239,16 @@ TEST_CASE("the ruleset version is a content hash") {
   CHECK(compile_yaml(one_rule_pack("    patterns: ['abc']\n")).ruleset->version() == a.ruleset->version());
 }
 
+TEST_CASE("a text that opens with a stray comma is refused, not read forever", "[packs][aliases]") {
+  // Found by fuzzing the loader: yaml-cpp 0.7's parser reports an empty document forever for it,
+  // and the alias check walked documents until there were none.
+  for (const std::string text : {",", ",\xcd\xcd\xcd", "# a comment\n,\n", "  ,"}) {
+    LoadedPack loaded = PackLoader::load_text("test.yaml", text);
+    CHECK_FALSE(loaded.pack);
+    CHECK(mentions(loaded.diagnostics, "a pack must be a mapping", 1));
+  }
+}
+
 TEST_CASE("a pack with YAML aliases is refused at the alias's line, an anchor alone is fine", "[packs][aliases]") {
   // Found by fuzzing the loader: aliases share nodes, so a pack of repeated `- *r` whose examples
   // share a list of places multiplied the schema walk (a 51 KB pack took a minute to load).
