@@ -147,6 +147,15 @@ struct RelayResult {
   bool upstream_reusable = false;
 };
 
+// `out` marked failed with `failure`, `what` happened and the error's message: the one spelling of
+// every way a relay ends early.
+inline RelayResult failed(RelayResult out, RelayResult::Failure failure, std::string_view what,
+                          const boost::system::error_code& ec) {
+  out.failure = failure;
+  out.why = std::string(what) + ": " + ec.message();
+  return out;
+}
+
 // Sees the whole answer to an upload step (gateway/uploads/: a file id, an upload URL) before it
 // is relayed, and may change its header fields (the Google upload URL pointed back at the gateway).
 using AnswerHook = std::function<void(unsigned status, http::fields& fields, std::string_view body)>;
@@ -169,11 +178,7 @@ net::awaitable<RelayResult> relay_restored_whole(ServerState& state, ClientStrea
   whole.body_limit(kMaxRestoredWholeBytes);
   lowest(upstream).expires_after(state.config.limits.timeouts.upstream_response);
   co_await http::async_read(upstream, upstream_buffer, whole, net::redirect_error(use_awaitable, ec));
-  if (ec) {
-    out.failure = RelayResult::Failure::upstream_mid_body;
-    out.why = "upstream broke off its response: " + ec.message();
-    co_return out;
-  }
+  if (ec) co_return failed(out, RelayResult::Failure::upstream_mid_body, "upstream broke off its response", ec);
   http::response<http::string_body> answer = whole.release();
   const std::string coding(answer[http::field::content_encoding]);
   bool restorable = true;
@@ -198,11 +203,7 @@ net::awaitable<RelayResult> relay_restored_whole(ServerState& state, ClientStrea
   ex.bytes_out += answer.body().size();
   lowest(client).expires_after(state.config.limits.timeouts.idle);
   co_await http::async_write(client, answer, net::redirect_error(use_awaitable, ec));
-  if (ec) {
-    out.failure = RelayResult::Failure::client_gone;
-    out.why = "client went away: " + ec.message();
-    co_return out;
-  }
+  if (ec) co_return failed(out, RelayResult::Failure::client_gone, "client went away", ec);
   if (upstream_buffer.size() > 0) out.upstream_reusable = false;
   co_return out;
 }
@@ -230,11 +231,7 @@ net::awaitable<RelayResult> relay_restored_stream(ServerState& state, ClientStre
   http::response_serializer<http::empty_body> serializer{head};
   lowest(client).expires_after(timeouts.idle);
   co_await http::async_write_header(client, serializer, net::redirect_error(use_awaitable, ec));
-  if (ec) {
-    out.failure = RelayResult::Failure::client_gone;
-    out.why = "client went away: " + ec.message();
-    co_return out;
-  }
+  if (ec) co_return failed(out, RelayResult::Failure::client_gone, "client went away", ec);
   ReplyRestorer restorer(std::move(spellings), ReplyRestorer::framing_of(res[http::field::content_type]));
   std::array<char, 8192> chunk;
   bool finished = false;
@@ -246,11 +243,7 @@ net::awaitable<RelayResult> relay_restored_stream(ServerState& state, ClientStre
       lowest(upstream).expires_after(timeouts.upstream_response);
       co_await http::async_read_some(upstream, upstream_buffer, parser, net::redirect_error(use_awaitable, ec));
       if (ec == http::error::need_buffer) ec = {};
-      if (ec) {
-        out.failure = RelayResult::Failure::upstream_mid_body;
-        out.why = "upstream broke off its response: " + ec.message();
-        co_return out;
-      }
+      if (ec) co_return failed(out, RelayResult::Failure::upstream_mid_body, "upstream broke off its response", ec);
       piece = restorer.push(std::string_view(chunk.data(), chunk.size() - res.body().size));
     }
     if (parser.is_done()) {
@@ -266,11 +259,7 @@ net::awaitable<RelayResult> relay_restored_stream(ServerState& state, ClientStre
       co_await net::async_write(client, net::buffer(piece), net::redirect_error(use_awaitable, ec));
     if (!ec && finished && chunked)
       co_await net::async_write(client, http::make_chunk_last(), net::redirect_error(use_awaitable, ec));
-    if (ec) {
-      out.failure = RelayResult::Failure::client_gone;
-      out.why = "client went away mid-response: " + ec.message();
-      co_return out;
-    }
+    if (ec) co_return failed(out, RelayResult::Failure::client_gone, "client went away mid-response", ec);
   }
   if (upstream_buffer.size() > 0) out.upstream_reusable = false;
   co_return out;
@@ -294,11 +283,7 @@ net::awaitable<RelayResult> relay(ServerState& state, ClientStream& client, Upst
 
   lowest(upstream).expires_after(timeouts.upstream_response);
   co_await http::async_write(upstream, request, net::redirect_error(use_awaitable, ec));
-  if (ec) {
-    out.failure = RelayResult::Failure::upstream_before_response;
-    out.why = "sending to upstream: " + ec.message();
-    co_return out;
-  }
+  if (ec) co_return failed(out, RelayResult::Failure::upstream_before_response, "sending to upstream", ec);
 
   beast::flat_buffer upstream_buffer;
   std::optional<http::response_parser<http::buffer_body>> parsed;
@@ -307,12 +292,11 @@ net::awaitable<RelayResult> relay(ServerState& state, ClientStream& client, Upst
     parsed->body_limit(std::numeric_limits<std::uint64_t>::max());
     if (request.method() == http::verb::head) parsed->skip(true);
     co_await http::async_read_header(upstream, upstream_buffer, *parsed, net::redirect_error(use_awaitable, ec));
-    if (ec) {
-      out.failure = ec == beast::error::timeout ? RelayResult::Failure::upstream_timeout
-                                                : RelayResult::Failure::upstream_before_response;
-      out.why = "waiting for the upstream's response: " + ec.message();
-      co_return out;
-    }
+    if (ec)
+      co_return failed(out,
+                       ec == beast::error::timeout ? RelayResult::Failure::upstream_timeout
+                                                   : RelayResult::Failure::upstream_before_response,
+                       "waiting for the upstream's response", ec);
     // Interim 1xx responses (we never send Expect upstream, but 103 Early Hints exist): skip.
     if (parsed->get().result_int() >= 200) break;
   }
@@ -341,22 +325,14 @@ net::awaitable<RelayResult> relay(ServerState& state, ClientStream& client, Upst
     http::response_parser<http::string_body> whole(std::move(parser));
     whole.body_limit(kMaxObservedAnswerBytes);
     co_await http::async_read(upstream, upstream_buffer, whole, net::redirect_error(use_awaitable, ec));
-    if (ec) {
-      out.failure = RelayResult::Failure::upstream_mid_body;
-      out.why = "upstream broke off its response: " + ec.message();
-      co_return out;
-    }
+    if (ec) co_return failed(out, RelayResult::Failure::upstream_mid_body, "upstream broke off its response", ec);
     http::response<http::string_body> answer = whole.release();
     (*hook)(answer.result_int(), answer.base(), answer.body());
     answer.keep_alive(out.client_keep_alive);
     ex.bytes_out += answer.body().size();
     lowest(client).expires_after(timeouts.idle);
     co_await http::async_write(client, answer, net::redirect_error(use_awaitable, ec));
-    if (ec) {
-      out.failure = RelayResult::Failure::client_gone;
-      out.why = "client went away: " + ec.message();
-      co_return out;
-    }
+    if (ec) co_return failed(out, RelayResult::Failure::client_gone, "client went away", ec);
     if (upstream_buffer.size() > 0) out.upstream_reusable = false;
     co_return out;
   }
@@ -376,11 +352,7 @@ net::awaitable<RelayResult> relay(ServerState& state, ClientStream& client, Upst
   http::serializer<false, http::buffer_body> serializer{res};
   lowest(client).expires_after(timeouts.idle);
   co_await http::async_write_header(client, serializer, net::redirect_error(use_awaitable, ec));
-  if (ec) {
-    out.failure = RelayResult::Failure::client_gone;
-    out.why = "client went away: " + ec.message();
-    co_return out;
-  }
+  if (ec) co_return failed(out, RelayResult::Failure::client_gone, "client went away", ec);
 
   std::array<char, 8192> chunk;
   do {
@@ -390,11 +362,7 @@ net::awaitable<RelayResult> relay(ServerState& state, ClientStream& client, Upst
       lowest(upstream).expires_after(timeouts.upstream_response);
       co_await http::async_read_some(upstream, upstream_buffer, parser, net::redirect_error(use_awaitable, ec));
       if (ec == http::error::need_buffer) ec = {};
-      if (ec) {
-        out.failure = RelayResult::Failure::upstream_mid_body;
-        out.why = "upstream broke off its response: " + ec.message();
-        co_return out;
-      }
+      if (ec) co_return failed(out, RelayResult::Failure::upstream_mid_body, "upstream broke off its response", ec);
       res.body().size = chunk.size() - res.body().size;
       // No data this time must be a null pointer: an empty non-null buffer would go out as a
       // zero-length chunk, which ends a chunked body.
@@ -408,11 +376,7 @@ net::awaitable<RelayResult> relay(ServerState& state, ClientStream& client, Upst
     lowest(client).expires_after(timeouts.idle);
     co_await http::async_write(client, serializer, net::redirect_error(use_awaitable, ec));
     if (ec == http::error::need_buffer) ec = {};
-    if (ec) {
-      out.failure = RelayResult::Failure::client_gone;
-      out.why = "client went away mid-response: " + ec.message();
-      co_return out;
-    }
+    if (ec) co_return failed(out, RelayResult::Failure::client_gone, "client went away mid-response", ec);
   } while (!parser.is_done() && !serializer.is_done());
   if (upstream_buffer.size() > 0) out.upstream_reusable = false;  // bytes beyond the response: do not reuse
   co_return out;
