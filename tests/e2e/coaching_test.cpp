@@ -313,13 +313,7 @@ TEST_CASE("coaching: the officers' review page shows a justified request and fil
   const std::string event_id = justified.value("event_id", "");
 
   const auto form = [&](const std::string& path, const std::string& body, std::vector<std::string> headers) {
-    headers.push_back("Content-Type: application/x-www-form-urlencoded");
-    HttpRequest req;
-    req.method = "POST";
-    req.url = gw.admin_url(path);
-    req.body = body;
-    req.headers = std::move(headers);
-    return http(req);
+    return http(gw.admin_form(path, body, std::move(headers)));
   };
   const auto login = form("/review/login", "name=thanh&password=M%E1%BA%ADt-kh%E1%BA%A9u+e2e+7",
                           {"Origin: " + gw.admin_url(""), "Sec-Fetch-Site: same-origin"});
@@ -351,14 +345,7 @@ TEST_CASE("coaching: ChatGPT in the browser shows the link; the form through int
   auto m = gw.mark();
   const auto through_proxy = [&](const std::string& method, const std::string& url, std::optional<std::string> body,
                                  std::vector<std::string> headers) {
-    HttpRequest req;
-    req.method = method;
-    req.url = url;
-    req.proxy = gw.proxy();
-    req.cacert = gw.certs().org_ca_crt.string();
-    req.body = std::move(body);
-    req.headers = std::move(headers);
-    return http(req);
+    return http(gw.via_proxy(method, url, std::move(body), std::move(headers)));
   };
   const std::string body = promptwall::webapps::chatgpt_body("chatgpt-conversation-next.json", kCccdText);
   const std::vector<std::string> app = {"Content-Type: application/json", "Accept: text/event-stream",

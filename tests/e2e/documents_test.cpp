@@ -578,15 +578,8 @@ TEST_CASE("ChatGPT web through the intercepting proxy: announce, blob PUT read, 
   INFO(gw.where_to_look());
   auto through_proxy = [&](const std::string& method, const std::string& url, const std::string& body,
                            std::vector<std::string> headers) {
-    HttpRequest req;
-    req.method = method;
-    req.url = url;
-    req.proxy = gw.proxy();
-    req.cacert = gw.certs().org_ca_crt.string();
-    req.body = body;
-    req.headers = std::move(headers);
-    req.headers.push_back("Cookie: __Secure-next-auth.session-token=e2e");
-    return http(req);
+    headers.push_back("Cookie: __Secure-next-auth.session-token=e2e");
+    return http(gw.via_proxy(method, url, body, std::move(headers)));
   };
   // The three steps of an attachment; returns {file_id, the PUT's answer}.
   auto attach = [&](const Document& d, const std::string& mime) {
@@ -679,16 +672,9 @@ TEST_CASE("ChatGPT web: the app's `uploaded` call is judged by the file id's ver
   INFO(gw.where_to_look());
   auto through_proxy = [&](const std::string& method, const std::string& url, const std::string& body,
                            std::vector<std::string> headers) {
-    HttpRequest req;
-    req.method = method;
-    req.url = url;
-    req.proxy = gw.proxy();
-    req.cacert = gw.certs().org_ca_crt.string();
-    req.body = body;
-    req.headers = std::move(headers);
-    req.headers.push_back("Cookie: __Secure-next-auth.session-token=e2e");
-    req.headers.push_back("Origin: https://chatgpt.com");
-    return http(req);
+    headers.push_back("Cookie: __Secure-next-auth.session-token=e2e");
+    headers.push_back("Origin: https://chatgpt.com");
+    return http(gw.via_proxy(method, url, body, std::move(headers)));
   };
   auto announce_and_put = [&](const Document& d) {
     const json announce = {{"file_name", d.name}, {"file_size", d.bytes.size()}, {"use_case", "my_files"}};

@@ -425,6 +425,30 @@ class GatewayFixture {
   std::string admin_url(std::string_view path) const { return "http://127.0.0.1:" + std::to_string(admin_port_) + std::string(path); }
   std::string openai_base() const { return url("/openai/v1"); }
 
+  // A request through the forward proxy that trusts the organisation CA, so an https URL of an
+  // intercepted service is answered by the gateway (or the upstream it forwards to).
+  HttpRequest via_proxy(std::string method, std::string url, std::optional<std::string> body = std::nullopt,
+                        std::vector<std::string> headers = {}) const {
+    HttpRequest req;
+    req.method = std::move(method);
+    req.url = std::move(url);
+    req.proxy = proxy();
+    req.cacert = certs_.org_ca_crt.string();
+    req.body = std::move(body);
+    req.headers = std::move(headers);
+    return req;
+  }
+  // A form POST (application/x-www-form-urlencoded) to the admin listener: the review pages.
+  HttpRequest admin_form(std::string_view path, std::string body, std::vector<std::string> headers) const {
+    headers.push_back("Content-Type: application/x-www-form-urlencoded");
+    HttpRequest req;
+    req.method = "POST";
+    req.url = admin_url(path);
+    req.body = std::move(body);
+    req.headers = std::move(headers);
+    return req;
+  }
+
   HttpResponse admin(const std::string& method, const std::string& path, bool with_token = true) const {
     HttpRequest req;
     req.method = method;

@@ -131,13 +131,7 @@ TEST_CASE("a cross-site POST to the review page is refused, with or without the 
   const std::string login_form = "name=thanh&password=M%E1%BA%ADt-kh%E1%BA%A9u+e2e+7";  // kOfficerPassword
   const std::string own_origin = "Origin: " + gw.admin_url("");
   auto raw_post = [&](const std::string& path, const std::string& body, std::vector<std::string> headers) {
-    headers.push_back("Content-Type: application/x-www-form-urlencoded");
-    HttpRequest req;
-    req.method = "POST";
-    req.url = gw.admin_url(path);
-    req.body = body;
-    req.headers = std::move(headers);
-    return http(req);
+    return http(gw.admin_form(path, body, std::move(headers)));
   };
 
   // Another site's form posting the officer's password (login CSRF): refused, no session made.
