@@ -1,5 +1,5 @@
 // The small text encodings of the web that both the gateway and the audit trail's review site
-// speak: HTML escaping, percent-encoding and application/x-www-form-urlencoded, and the two
+// speak: HTML escaping, percent-encoding, application/x-www-form-urlencoded and JSON string tokens, and the two
 // ASCII chores every HTTP header parser needs (case folding, trimming optional whitespace). One home, so that
 // the refusal page and the review page escape alike, and a form body is decoded the same way
 // whether the gateway scans it or an officer submits it.
@@ -55,5 +55,10 @@ std::string form_encode(std::string_view text);
 // byte the offset in `text` of the escape that produced it, plus text.size() at the end, so a
 // decoded range [b, e) maps back to text[at[b], at[e]) (the gateway splices rewrites there).
 std::string form_decode(std::string_view text, std::vector<size_t>* source_offsets = nullptr);
+
+// `text` as a JSON string token, with its quotes (RFC 8259): '"', '\\' and the control characters
+// escaped (the short forms where JSON has them, else \u00XX upper-case), every other byte as is,
+// so UTF-8 stays UTF-8. The request rewriter and the reply restorer both write values this way.
+std::string json_string_token(std::string_view text);
 
 }  // namespace promptwall::encoding

@@ -10,8 +10,7 @@ namespace {
 
 // What a browser sends (WHATWG serializer), so a rewritten form value looks native.
 using encoding::form_encode;
-
-constexpr char kHex[] = "0123456789ABCDEF";
+using encoding::json_string_token;
 
 std::string encode_as(Segment::Encoding encoding, std::string_view text) {
   switch (encoding) {
@@ -35,32 +34,6 @@ std::string encode(const Segment& segment, std::string_view text) {
 
 }  // namespace
 
-std::string json_string_token(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\u00";
-          out += kHex[static_cast<unsigned char>(c) >> 4];
-          out += kHex[static_cast<unsigned char>(c) & 0x0f];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
 
 std::string rewrite_body(std::string_view body, std::vector<SegmentReplacement> replacements) {
   std::sort(replacements.begin(), replacements.end(), [](const SegmentReplacement& a, const SegmentReplacement& b) {

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "encoding/web_text.h"
 #include "gateway/adapters/segment_extractor.h"
 
 namespace promptwall::gateway {
@@ -35,8 +36,8 @@ struct SegmentReplacement { const Segment* segment; std::string text; };  // new
 // instead): that is a caller's bug, and a silently mangled body must never be forwarded.
 std::string rewrite_body(std::string_view body, std::vector<SegmentReplacement> replacements);
 
-// The encodings rewrite_body() writes, for callers that build a body themselves (the form
-// encoding is encoding::form_encode, encoding/web_text.h).
-std::string json_string_token(std::string_view text);  // with its quotes
+// The encodings rewrite_body() writes, for callers that build a body themselves, are
+// encoding::json_string_token and encoding::form_encode (encoding/web_text.h).
+using encoding::json_string_token;
 
 }  // namespace promptwall::gateway

@@ -5,6 +5,8 @@
 #include <optional>
 #include <set>
 
+#include "encoding/web_text.h"
+
 namespace promptwall::gateway {
 
 namespace {
@@ -338,30 +340,8 @@ std::optional<DocumentResult> restore_document(const PseudonymSpellings& spellin
 std::string json_escaped(std::string_view text, int times) {
   std::string out(text);
   for (int t = 0; t < times; ++t) {
-    std::string next;
-    next.reserve(out.size() + 8);
-    for (const char ch : out) {
-      const auto c = static_cast<unsigned char>(ch);
-      switch (c) {
-        case '"': next += "\\\""; break;
-        case '\\': next += "\\\\"; break;
-        case '\n': next += "\\n"; break;
-        case '\r': next += "\\r"; break;
-        case '\t': next += "\\t"; break;
-        case '\b': next += "\\b"; break;
-        case '\f': next += "\\f"; break;
-        default:
-          if (c < 0x20) {
-            static constexpr char kHex[] = "0123456789abcdef";
-            next += "\\u00";
-            next.push_back(kHex[c >> 4]);
-            next.push_back(kHex[c & 0xF]);
-          } else {
-            next.push_back(ch);
-          }
-      }
-    }
-    out = std::move(next);
+    const std::string token = encoding::json_string_token(out);
+    out.assign(token, 1, token.size() - 2);
   }
   return out;
 }
