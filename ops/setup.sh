@@ -46,6 +46,8 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libicu-dev libssl-dev
   zlib1g-dev libbrotli-dev libsimdjson-dev libboost-dev libboost-system-dev
   libsqlite3-dev libcrypt-dev libargon2-dev
+  # the fleet's central audit store (central/): PostgreSQL's client library and libpqxx
+  libpq-dev libpqxx-dev
   # documents (extractors/): zip containers (libzip's CMake config wants its tools), XML, PDF, the
   # extraction sandbox's seccomp filter, and the legacy .doc/.xls/.ppt readers run in it
   libzip-dev zipcmp zipmerge ziptool libexpat1-dev libpoppler-cpp-dev libseccomp-dev antiword catdoc
@@ -60,6 +62,8 @@ packages=(
 )
 # The SIEM end-to-end test runs a real rsyslogd of its own on a loopback port.
 if [ "$mode" = test ] || [ "$mode" = tsan ]; then packages+=(rsyslog); fi
+# The fleet tests and benches start their own PostgreSQL 15 cluster and HAProxy 2.6 on loopback.
+if [ "$mode" = test ] || [ "$mode" = tsan ] || [ "$mode" = deps ]; then packages+=(postgresql haproxy); fi
 # The .deb's test boots systemd in a container (systemd-nspawn) to start the installed unit.
 if [ "$mode" = test ]; then packages+=(systemd-container); fi
 # libFuzzer: clang's runtime is only a recommended package of clang-14, so it is named. The test
