@@ -135,6 +135,27 @@ std::string to_json_object(const TriageEvent& e) {
   return dump(j);
 }
 
+std::string to_json_object(const TrafficEvent& e) {
+  ordered_json j;
+  j["type"] = "traffic";
+  j["time"] = format_time(e.time);
+  j["from"] = format_time(e.from);
+  j["to"] = format_time(e.to);
+  ordered_json counts = ordered_json::array();
+  for (const auto& c : e.counts) {
+    ordered_json row;
+    std::string hour = format_time(c.hour);  // "...T08:00:00.000Z": an hour needs no milliseconds
+    row["hour"] = hour.substr(0, 19) + "Z";
+    row["unit"] = c.unit;
+    row["service"] = c.service;
+    row["requests"] = c.requests;
+    row["with_findings"] = c.with_findings;
+    counts.push_back(std::move(row));
+  }
+  j["counts"] = std::move(counts);
+  return dump(j);
+}
+
 DecisionEvent decision_from_json(const nlohmann::json& j) {
   expect_type(j, "decision");
   DecisionEvent e;
@@ -213,6 +234,43 @@ TriageEvent triage_from_json(const nlohmann::json& j) {
   e.note = optional_field<std::string>(j, "note", "");
   e.officer = optional_field<std::string>(j, "officer", "");
   e.client = optional_field<std::string>(j, "client", "");
+  return e;
+}
+
+TrafficEvent traffic_from_json(const nlohmann::json& j) {
+  expect_type(j, "traffic");
+  TrafficEvent e;
+  e.time = time_field(j);
+  auto instant = [&](const nlohmann::json& from, const char* name) {
+    auto t = parse_time(field<std::string>(from, name));
+    if (!t) throw std::runtime_error(std::string("traffic field '") + name + "' is not an RFC 3339 UTC time");
+    return *t;
+  };
+  e.from = instant(j, "from");
+  e.to = instant(j, "to");
+  const auto it = j.find("counts");
+  if (it == j.end() || !it->is_array()) throw std::runtime_error("traffic event has no 'counts' array");
+  // Counts go to 64-bit signed columns (the central store): larger is not a count.
+  constexpr uint64_t kMaxCount = uint64_t{1} << 62;
+  auto count = [&](const nlohmann::json& row, const char* name) {
+    const auto c = row.find(name);
+    if (c == row.end() || !c->is_number_unsigned() || c->get<uint64_t>() > kMaxCount)
+      throw std::runtime_error(std::string("traffic count '") + name + "' is not a non-negative integer");
+    return c->get<uint64_t>();
+  };
+  for (const auto& row : *it) {
+    if (!row.is_object()) throw std::runtime_error("a traffic count is a JSON object");
+    TrafficCount c;
+    c.hour = instant(row, "hour");
+    if (c.hour.time_since_epoch() % std::chrono::hours(1) != Clock::duration::zero())
+      throw std::runtime_error("traffic count 'hour' is not the start of an hour");
+    c.unit = optional_field<std::string>(row, "unit", "");
+    c.service = optional_field<std::string>(row, "service", "");
+    c.requests = count(row, "requests");
+    c.with_findings = count(row, "with_findings");
+    if (c.with_findings > c.requests) throw std::runtime_error("traffic count has more requests with findings than requests");
+    e.counts.push_back(std::move(c));
+  }
   return e;
 }
 

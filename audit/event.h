@@ -100,6 +100,22 @@ struct TriageEvent {
   std::string client;      // where the officer connected from
 };
 
+// The per-hour traffic counts (issue 17): every request the gateway decided, clean ones and
+// refusals included, counted per (UTC hour, unit, service), so a rate of requests with findings
+// can be computed without an event per clean request. Never content, never a user.
+struct TrafficCount {
+  Clock::time_point hour;  // the UTC hour's start
+  std::string unit;        // "" when unknown
+  std::string service;
+  uint64_t requests = 0;
+  uint64_t with_findings = 0;  // of `requests`, those with at least one finding
+};
+struct TrafficEvent {
+  Clock::time_point time;            // when written
+  Clock::time_point from, to;        // the interval the counts were gathered over
+  std::vector<TrafficCount> counts;  // one per (hour, unit, service), sorted by that key
+};
+
 inline constexpr std::string_view kTriageStates[] = {"new", "confirmed", "false_positive", "closed"};
 bool is_triage_state(std::string_view state);
 
@@ -107,11 +123,14 @@ bool is_triage_state(std::string_view state);
 // field is replaced, so an event is always writable.
 std::string to_json_object(const DecisionEvent& e);
 std::string to_json_object(const TriageEvent& e);
+std::string to_json_object(const TrafficEvent& e);  // hours as "2026-12-07T08:00:00Z"
 
 // Back from a parsed record (the chain fields "v", "seq", "prev" are ignored). Throws
 // std::runtime_error naming the field when the record is not an event of that type.
 DecisionEvent decision_from_json(const nlohmann::json& j);
 TriageEvent triage_from_json(const nlohmann::json& j);
+// Also throws for a count whose hour is not a whole UTC hour or whose with_findings exceeds requests.
+TrafficEvent traffic_from_json(const nlohmann::json& j);
 
 // RFC 3339 UTC with milliseconds, "2026-11-26T08:15:02.123Z"; and back (nullopt when malformed).
 std::string format_time(Clock::time_point t);
