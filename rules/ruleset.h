@@ -70,6 +70,10 @@ class RuleSet {
   const std::vector<RulePack>& packs() const { return packs_; }
   // SHA-256 (hex) of the packs' names, versions and contents: the ruleset version.
   const std::string& version() const { return version_; }
+  // The signed rule bundle these packs came from (its author's version, rules/rule_bundle.h), or ""
+  // when they were read from pack files. Travels with the set, so an event names the bundle whose
+  // rules decided it, even across a swap.
+  const std::string& bundle() const { return bundle_; }
   // A scratch prototype big enough for every database; Scanners clone it.
   hs_scratch* scratch_prototype() const { return scratch_; }
   // How the databases were obtained: compiled now or loaded from the cache.
@@ -86,6 +90,7 @@ class RuleSet {
   ViewMask views_ = 0;
   std::shared_ptr<const Normalizer> normalizer_;
   std::string version_;
+  std::string bundle_;
   hs_scratch* scratch_ = nullptr;
   bool from_cache_ = false;
 };
@@ -93,6 +98,8 @@ class RuleSet {
 struct CompileOptions {
   // Where compiled databases are cached; empty disables the cache.
   std::string cache_dir;
+  // The signed bundle the packs came from (RuleSet::bundle()); "" for pack files.
+  std::string bundle;
 };
 
 struct CompileResult {

@@ -88,6 +88,7 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
   Sha256 version;
   for (const auto& p : packs) version.field(p.name).field(p.version).field(p.content);
   set->version_ = version.hex_digest();
+  set->bundle_ = options.bundle;
 
   // Per view: the Hyperscan expressions and what each stands for.
   std::array<std::vector<std::string>, kViewKinds> expressions;

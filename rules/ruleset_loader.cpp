@@ -26,8 +26,37 @@ RuleSetLoader::RuleSetLoader(std::vector<std::string> packs, std::string cache_d
       examples_(examples),
       normalizer_(std::make_shared<const Normalizer>()) {}
 
+RuleSetLoader::RuleSetLoader(std::vector<PackText> texts, std::string bundle, std::string cache_dir, Examples examples)
+    : cache_dir_(std::move(cache_dir)),
+      texts_(std::move(texts)),
+      bundle_(std::move(bundle)),
+      examples_(examples),
+      normalizer_(std::make_shared<const Normalizer>()) {}
+
+namespace {
+
+// A scope names a scoped pack by its file name, so the pack must be called that, or the filter
+// would miss it and its rules would count for everyone.
+void require_named_like_file(const RulePack& pack, std::vector<Diagnostic>& diagnostics) {
+  const std::string expected = std::filesystem::path(pack.file).stem().string();
+  if (pack.name == expected) return;
+  Diagnostic d;
+  d.where.file = pack.file;
+  d.message = "scoped pack '" + pack.name + "' must be named '" + expected + "' like its file";
+  diagnostics.push_back(std::move(d));
+}
+
+}  // namespace
+
 PackRead RuleSetLoader::read() const {
   PackRead out;
+  for (const auto& text : texts_) {
+    LoadedPack loaded = PackLoader::load_text(text.file, text.content);
+    for (auto& d : loaded.diagnostics) out.diagnostics.push_back(std::move(d));
+    if (!loaded.pack) continue;
+    if (text.scoped) require_named_like_file(*loaded.pack, out.diagnostics);
+    out.packs.push_back(std::move(*loaded.pack));
+  }
   std::vector<std::string> paths;
   for (const auto& p : packs_) {
     if (p == kBuiltin) {
@@ -39,17 +68,9 @@ PackRead RuleSetLoader::read() const {
   // PackLoader::load_all reads the built-in packs when given no paths; only ask it for files.
   if (!paths.empty())
     for (auto& pack : PackLoader::load_all(paths, out.diagnostics)) out.packs.push_back(std::move(pack));
-  // Scoped packs: a scope names one by its file name, so the pack must be called that, or the
-  // filter would miss it and its rules would count for everyone.
   if (!scoped_packs_.empty()) {
     for (auto& pack : PackLoader::load_all(scoped_packs_, out.diagnostics)) {
-      const std::string expected = std::filesystem::path(pack.file).stem().string();
-      if (pack.name != expected) {
-        Diagnostic d;
-        d.where.file = pack.file;
-        d.message = "scoped pack '" + pack.name + "' must be named '" + expected + "' like its file";
-        out.diagnostics.push_back(std::move(d));
-      }
+      require_named_like_file(pack, out.diagnostics);
       out.packs.push_back(std::move(pack));
     }
   }
@@ -68,7 +89,7 @@ RuleLoad RuleSetLoader::load() const {
     return out;
   }
 
-  CompileResult compiled = RuleSetCompiler(normalizer_).compile(std::move(read.packs), CompileOptions{cache_dir_});
+  CompileResult compiled = RuleSetCompiler(normalizer_).compile(std::move(read.packs), CompileOptions{cache_dir_, bundle_});
   for (auto& d : compiled.diagnostics) out.diagnostics.push_back(std::move(d));
   if (!compiled.ruleset) return out;
 

@@ -38,6 +38,13 @@ struct PackRead {
   std::vector<Diagnostic> diagnostics;
 };
 
+// A pack handed over as text (from a verified rule bundle, rules/rule_bundle.h) rather than a file.
+struct PackText {
+  std::string file;     // names the source in messages, e.g. "bundle 2026.12.07-1: packs/x.yaml"
+  std::string content;  // the YAML
+  bool scoped = false;  // a scoped pack: its name must be its file's stem, as for scoped_packs
+};
+
 class RuleSetLoader {
  public:
   // Whether a set whose examples fail is refused. `run` for anything that scans with the set.
@@ -54,6 +61,10 @@ class RuleSetLoader {
   RuleSetLoader(std::vector<std::string> packs, std::string cache_dir, std::vector<std::string> scoped_packs = {},
                 Examples examples = Examples::run);
 
+  // The packs of a verified rule bundle, in memory: nothing is read from disk but the cache.
+  // `bundle` (its version) is recorded in the RuleSet (RuleSet::bundle()).
+  RuleSetLoader(std::vector<PackText> texts, std::string bundle, std::string cache_dir, Examples examples = Examples::run);
+
   // Reads and checks the packs without compiling; errors (unreadable file, schema, a scoped pack
   // misnamed) are in the diagnostics.
   PackRead read() const;
@@ -66,6 +77,8 @@ class RuleSetLoader {
   std::vector<std::string> packs_;
   std::string cache_dir_;
   std::vector<std::string> scoped_packs_;
+  std::vector<PackText> texts_;
+  std::string bundle_;
   Examples examples_;
   std::shared_ptr<const Normalizer> normalizer_;
 };
