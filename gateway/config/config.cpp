@@ -14,6 +14,10 @@
 #include <set>
 #include <sstream>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit/private_file.h"
 #include "gateway/catalog/host_name.h"
 #include "gateway/identity/identity_file.h"
 
@@ -347,7 +351,7 @@ class ConfigReader {
     bool admin_listen_given = false;
     for_each_key(root, "", {"listen", "threads", "admin", "tls", "rules", "policy", "services", "limits", "documents",
                             "audit", "log_level", "pac", "transparent", "identity", "destinations", "unlisted_ai",
-                            "coaching", "pseudonyms"},
+                            "coaching", "pseudonyms", "fleet"},
                  [&](const std::string& key, const YAML::Node& v, const std::string& path) {
                    if (key == "listen") {
                      listen_node = v;
@@ -382,6 +386,8 @@ class ConfigReader {
                      read_coaching(v, path, c.coaching);
                    } else if (key == "pseudonyms") {
                      read_pseudonyms(v, path, c.pseudonyms);
+                   } else if (key == "fleet") {
+                     read_fleet(v, path, c.fleet);
                    } else if (key == "unlisted_ai") {
                      unlisted_ai_node_ = v;
                      read_unlisted_ai(v, path, c.unlisted_ai);
@@ -396,6 +402,7 @@ class ConfigReader {
                    }
                  });
     if (!admin_listen_given) c.admin.listen = Endpoint{"127.0.0.1", 9090};
+    if (c.fleet.gateway_id.empty()) c.fleet.gateway_id = default_gateway_id();
     if (!c.gateway_listen && !c.proxy_listen && !c.transparent_listen) {
       if (listen_node) error(*listen_node, "listen", "needs `gateway`, `proxy` or `transparent`: nothing would listen");
       else add(0, "listen", "missing: give `listen.gateway`, `listen.proxy` and/or `listen.transparent`");
@@ -572,7 +579,7 @@ class ConfigReader {
   void read_audit(const YAML::Node& n, const std::string& path, AuditConfig& audit) {
     for_each_key(n, path,
                  {"dir", "signing_key", "evidence_key", "record_clean", "rotate_size", "rotate_daily",
-                  "checkpoint_interval", "siem", "review"},
+                  "checkpoint_interval", "siem", "review", "traffic_interval", "central"},
                  [&](const std::string& key, const YAML::Node& v, const std::string& p) {
                    constexpr size_t MiB = 1024 * 1024;
                    if (key == "dir") {
@@ -592,8 +599,78 @@ class ConfigReader {
                      if (auto d = duration(v, p, milliseconds(100), hours(24), "100ms to 24h")) audit.checkpoint_interval = *d;
                    } else if (key == "siem") {
                      read_siem(v, p, audit.siem);
+                   } else if (key == "traffic_interval") {
+                     using std::chrono::hours;
+                     if (auto d = duration(v, p, std::chrono::seconds(1), hours(1), "1s to 1h")) audit.traffic_interval = *d;
+                   } else if (key == "central") {
+                     read_central(v, p, audit.central);
                    } else {
                      read_review(v, p, audit.review);
+                   }
+                 });
+  }
+
+  static bool valid_gateway_id(std::string_view id) {
+    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-';
+    });
+  }
+
+  // The host name made a gateway id: other characters become '-', at most 64 of them.
+  static std::string default_gateway_id() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0 || name[0] == 0) return "gateway";
+    std::string id(name);
+    for (char& ch : id)
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '_' && ch != '-') ch = '-';
+    return id.substr(0, 64);
+  }
+
+  void read_fleet(const YAML::Node& n, const std::string& path, FleetConfig& fleet) {
+    for_each_key(n, path, {"gateway_id", "province"},
+                 [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+                   auto s = text(v, p);
+                   if (!s) return;
+                   if (key == "province") {
+                     fleet.province = *s;
+                   } else if (valid_gateway_id(*s)) {
+                     fleet.gateway_id = *s;
+                   } else {
+                     error(v, p, "expected 1 to 64 of A-Z a-z 0-9 . _ -, got '" + *s + "'");
+                   }
+                 });
+  }
+
+  void read_central(const YAML::Node& n, const std::string& path, CentralConfig& central) {
+    for_each_key(n, path, {"url", "password_file", "review", "batch_records", "retry_interval"},
+                 [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+                   if (key == "url") {
+                     // Never quoted back: a URL may carry a password.
+                     auto s = text(v, p);
+                     if (s && (s->empty() || s->starts_with("postgresql://") || s->starts_with("postgres://") ||
+                               s->find('=') != std::string::npos))
+                       central.url = *s;
+                     else if (s) error(v, p, "expected a postgresql:// URL or key=value connection settings");
+                   } else if (key == "password_file") {
+                     auto f = path_value(v, p);
+                     if (!f || f->empty()) return;
+                     struct stat st {};
+                     if (::stat(f->c_str(), &st) != 0) {
+                       error(v, p, "cannot read the password file '" + f->string() + "'");
+                       return;
+                     }
+                     if (auto problem = audit::private_file_problem(st.st_mode, *f, "central store password file");
+                         !problem.empty()) {
+                       error(v, p, problem);
+                       return;
+                     }
+                     central.password_file = *f;
+                   } else if (key == "review") {
+                     if (auto b = boolean(v, p)) central.review = *b;
+                   } else if (key == "batch_records") {
+                     if (auto i = integer(v, p, 1, 100000)) central.batch_records = static_cast<size_t>(*i);
+                   } else if (auto d = duration(v, p, milliseconds(100), milliseconds(600'000), "100ms to 10m")) {
+                     central.retry_interval = *d;
                    }
                  });
   }

@@ -120,6 +120,18 @@ struct ReviewConfig {
   std::chrono::minutes session_lifetime{8 * 60};
 };
 
+// `audit.central` (issue 17): the fleet's central audit store in PostgreSQL (central/README.md).
+// The gateway ships every trail record there from its own thread (server/central_shipper.h); an
+// unreachable store never slows or refuses requests.
+struct CentralConfig {
+  std::string url;                       // libpq URI or key=value conninfo; "" = no central store
+  std::filesystem::path password_file;   // optional; a private file (0600), read at start
+  bool review = false;                   // the review page and charts read the central store
+  size_t batch_records = 1000;           // records per transaction, 1 to 100000
+  std::chrono::milliseconds retry_interval{2'000};
+  bool enabled() const { return !url.empty(); }
+};
+
 struct AuditConfig {
   std::filesystem::path dir;           // the trail; empty = <state dir>/audit
   std::filesystem::path signing_key;   // Ed25519 PEM; empty = <state dir>/audit-signing.pem (made when missing)
@@ -130,6 +142,16 @@ struct AuditConfig {
   std::chrono::milliseconds checkpoint_interval{60'000};
   SiemConfig siem;
   ReviewConfig review;
+  // How often the per-hour traffic counts (every decided request per unit and service) are
+  // written to the trail as a `traffic` record; also at shutdown. 1s to 1h.
+  std::chrono::milliseconds traffic_interval{60'000};
+  CentralConfig central;
+};
+
+// `fleet` (issue 17): who this gateway is among many, as the central store names it.
+struct FleetConfig {
+  std::string gateway_id;  // [A-Za-z0-9._-]{1,64}; default this machine's host name (made to fit)
+  std::string province;    // free text
 };
 
 // The proxy auto-config file the admin listener serves (/proxy.pac, /wpad.dat; gateway/catalog/pac_file.h).
@@ -234,6 +256,7 @@ struct GatewayConfig {
   std::optional<Endpoint> proxy_listen;    // forward proxy (`listen.proxy`)
   std::optional<Endpoint> transparent_listen;  // redirected connections (`listen.transparent`)
   TransparentConfig transparent;
+  FleetConfig fleet;
   AdminConfig admin;
   unsigned threads = 0;  // 0 = one per core; at most 256
   TlsConfig tls;
