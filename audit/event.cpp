@@ -114,6 +114,7 @@ std::string to_json_object(const DecisionEvent& e) {
     j["files"] = std::move(files);
   }
   j["ruleset"] = e.ruleset;
+  if (!e.rules_bundle.empty()) j["rules_bundle"] = e.rules_bundle;
   j["bytes_in"] = e.bytes_in;
   j["bytes_forwarded"] = e.bytes_forwarded;
   if (e.pseudonyms) j["pseudonyms"] = e.pseudonyms;
@@ -215,6 +216,7 @@ DecisionEvent decision_from_json(const nlohmann::json& j) {
     }
   }
   e.ruleset = optional_field<std::string>(j, "ruleset", "");
+  e.rules_bundle = optional_field<std::string>(j, "rules_bundle", "");
   e.bytes_in = optional_field<uint64_t>(j, "bytes_in", 0);
   e.bytes_forwarded = optional_field<uint64_t>(j, "bytes_forwarded", 0);
   e.pseudonyms = optional_field<uint32_t>(j, "pseudonyms", 0);

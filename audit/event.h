@@ -80,6 +80,7 @@ struct DecisionEvent {
   std::vector<EventFinding> findings;
   std::vector<EventFile> files;  // written only when not empty
   std::string ruleset;     // the RuleSet version that decided
+  std::string rules_bundle;  // the signed rule bundle it came from (its version); "" for pack files
   uint64_t bytes_in = 0;         // request body as received
   uint64_t bytes_forwarded = 0;  // request body as sent upstream (0 when not forwarded)
   // How many pseudonyms ([CCCD-1]) the forwarded body carried, to be restored in the reply; never

@@ -15,6 +15,9 @@ int scan_command(int argc, char** argv);
 
 // promptwall rules lint|test|compile|list [PACK|DIR ...]
 int rules_command(int argc, char** argv);
+// promptwall rules bundle | bundle-key | verify-bundle (argv[1] is the subcommand), from rules_command.
+// Exit: 0 done (verify: the bundle is good), 1 refused (packs failing, a bundle that does not verify), 2 error.
+int rules_bundle_command(int argc, char** argv);
 
 // promptwall ca init|show [--dir DIR] [--cert FILE] [--key FILE] [--name CN] [--org O] [--days N]
 // Exit: 0 done, 2 error (including a CA file that already exists: it is never overwritten).

@@ -16,6 +16,10 @@ usage:
   promptwall rules test [PACK|DIR ...]   run every rule's examples through the full scanner
   promptwall rules compile [PACK|DIR ...] compile into the database cache (a restart then loads it)
   promptwall rules list [PACK|DIR ...]   list the rules and the ruleset version
+  promptwall rules bundle --key PRIVATE.pem --version V --out FILE [--scoped PACK] PACK|DIR ...
+      One signed file of the packs (lint, compile and every example pass first) for the gateways'
+      rules.bundle; `rules bundle-key --out DIR` makes the Ed25519 key pair, `rules verify-bundle
+      --public-key PUBLIC.pem FILE` checks a bundle. Exit status: 0 done, 1 refused, 2 error.
   promptwall serve [--config FILE] [--check]
       Run the gateway (base-URL gateway, forward proxy, admin listener) from FILE, or from the
       embedded default (loopback listeners, built-in packs, the public AI APIs as upstreams).

@@ -13,6 +13,7 @@ namespace {
 
 constexpr std::string_view kRulesUsage =
     "usage: promptwall rules lint|test|compile|list [PACK|DIR ...] [--cache-dir DIR | --no-cache]\n"
+    "       promptwall rules bundle|bundle-key|verify-bundle ... (signed rule bundles; rules bundle --help)\n"
     "  rules lint     check rule packs: schema, dialect, widths, examples (the built-in packs when none given)\n"
     "  rules test     run every rule's examples through the full scanner; exit 1 when any fails\n"
     "  rules compile  compile into the database cache, so the next start or reload loads instead\n"
@@ -90,6 +91,7 @@ int rules_command(int argc, char** argv) {
     return 2;
   }
   const std::string sub = argv[1];
+  if (sub == "bundle" || sub == "bundle-key" || sub == "verify-bundle") return rules_bundle_command(argc, argv);
   RulesetOptions options;
   for (int i = 1; i < argc; ++i) {
     if (is_help(argv[i])) {
@@ -112,7 +114,7 @@ int rules_command(int argc, char** argv) {
   if (sub == "test") return test(options);
   if (sub == "list") return list(options);
   if (sub == "compile") return compile(options);
-  std::cerr << "rules: unknown subcommand '" << sub << "' (lint, test, compile, list)\n";
+  std::cerr << "rules: unknown subcommand '" << sub << "' (lint, test, compile, list, bundle, bundle-key, verify-bundle)\n";
   return 2;
 }
 

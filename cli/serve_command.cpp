@@ -28,12 +28,30 @@ constexpr std::string_view kServeUsage =
 
 // --check: everything the server would refuse to start on, without binding anything.
 int check(const gateway::GatewayConfig& config) {
-  const std::string cache = config.rules.cache_dir.empty() ? RuleSetCompiler::default_cache_dir() : config.rules.cache_dir;
-  RuleLoad load = RuleSetLoader(config.rules.packs, cache, config.rules.scoped_packs).load();
-  if (!load.ok()) {
-    std::cerr << "promptwall serve: " << config.source << ": the rule packs cannot be served:\n"
-              << load.error_text() << "\n";
-    return 2;
+  std::string rules_summary;
+  if (config.rules.bundle.enabled()) {
+    // The rules come from signed bundles at run time (a gateway with none yet starts and refuses
+    // AI traffic until one verifies): only the key that verifies them can be checked here.
+    try {
+      const audit::VerifyingKey key = audit::VerifyingKey::load(config.rules.bundle.public_key);
+      rules_summary = "rules from signed bundles at " +
+                      (config.rules.bundle.url.empty() ? config.rules.bundle.dir.string() : config.rules.bundle.url) +
+                      ", key " + key.key_id();
+    } catch (const std::exception& e) {
+      std::cerr << "promptwall serve: " << config.source << ": rules.bundle.public_key: " << e.what() << "\n";
+      return 2;
+    }
+  } else {
+    const std::string cache = config.rules.cache_dir.empty() ? RuleSetCompiler::default_cache_dir() : config.rules.cache_dir;
+    RuleLoad load = RuleSetLoader(config.rules.packs, cache, config.rules.scoped_packs).load();
+    if (!load.ok()) {
+      std::cerr << "promptwall serve: " << config.source << ": the rule packs cannot be served:\n"
+                << load.error_text() << "\n";
+      return 2;
+    }
+    rules_summary = std::to_string(load.ruleset->rules().size()) + " rules, ruleset " +
+                    load.ruleset->version().substr(0, 12) + ", " + std::to_string(load.examples_run) +
+                    " rule examples passed";
   }
   if (!config.tls.ca_cert.empty()) {
     try {
@@ -53,9 +71,7 @@ int check(const gateway::GatewayConfig& config) {
     std::cerr << "promptwall serve: " << config.source << ": audit: " << e.what() << "\n";
     return 2;
   }
-  std::cout << config.source << ": OK (" << config.services.size() << " services, " << load.ruleset->rules().size()
-            << " rules, ruleset " << load.ruleset->version().substr(0, 12) << ", " << load.examples_run
-            << " rule examples passed)\n";
+  std::cout << config.source << ": OK (" << config.services.size() << " services, " << rules_summary << ")\n";
   return 0;
 }
 

@@ -96,6 +96,9 @@ class RuleSet {
 };
 
 struct CompileOptions {
+  // A constructor, not an aggregate, so CompileOptions{dir} still says all it needs to.
+  CompileOptions(std::string cache_dir_ = {}, std::string bundle_ = {})
+      : cache_dir(std::move(cache_dir_)), bundle(std::move(bundle_)) {}
   // Where compiled databases are cached; empty disables the cache.
   std::string cache_dir;
   // The signed bundle the packs came from (RuleSet::bundle()); "" for pack files.

@@ -260,6 +260,13 @@ Bilingual reason_text(const Refusal& r) {
               "promptwall cannot send requests to AI services right now because its audit trail cannot be "
               "written, and every request must be recorded before it leaves. Try again in a few minutes; "
               "if it persists, contact IT support."};
+    case Reason::rules_unavailable:
+      return {"promptwall tạm thời không gửi được yêu cầu tới dịch vụ AI vì chưa nhận được bộ quy tắc "
+              "kiểm tra đã ký hợp lệ; không yêu cầu nào được gửi đi khi chưa được kiểm tra. Hãy thử lại "
+              "sau ít phút; nếu lỗi kéo dài, hãy liên hệ bộ phận CNTT.",
+              "promptwall cannot send requests to AI services right now because it has no verified, signed "
+              "rule bundle yet, and no request leaves unchecked. Try again in a few minutes; if it "
+              "persists, contact IT support."};
     case Reason::proxy_auth_required:
       return {"promptwall cần biết bạn là ai trước khi chuyển tiếp yêu cầu: hãy đăng nhập proxy bằng tài "
               "khoản của tổ chức (tên đăng nhập hoặc mật khẩu chưa đúng, hoặc chưa được nhập). Nếu cần "
@@ -348,7 +355,8 @@ std::string_view gemini_status(const Refusal& r) {
     case Reason::upstream_timeout: return "DEADLINE_EXCEEDED";
     case Reason::internal_error: return "INTERNAL";
     case Reason::overloaded: return "RESOURCE_EXHAUSTED";
-    case Reason::audit_unavailable: return "UNAVAILABLE";
+    case Reason::audit_unavailable:
+    case Reason::rules_unavailable: return "UNAVAILABLE";
     case Reason::proxy_auth_required: return "UNAUTHENTICATED";
   }
   return "INTERNAL";
@@ -372,7 +380,8 @@ std::string_view anthropic_type(const Refusal& r) {
     case Reason::internal_error: return "api_error";
     case Reason::upstream_timeout: return "timeout_error";
     case Reason::overloaded: return "overloaded_error";
-    case Reason::audit_unavailable: return "api_error";
+    case Reason::audit_unavailable:
+    case Reason::rules_unavailable: return "api_error";
     case Reason::proxy_auth_required: return "authentication_error";
   }
   return "api_error";
@@ -686,6 +695,7 @@ std::string_view to_string(Refusal::Reason r) {
     case Reason::internal_error: return "internal_error";
     case Reason::overloaded: return "overloaded";
     case Reason::audit_unavailable: return "audit_unavailable";
+    case Reason::rules_unavailable: return "rules_unavailable";
     case Reason::proxy_auth_required: return "proxy_auth_required";
     case Reason::file_not_inspected: return "file_not_inspected";
     case Reason::forbidden_destination: return "forbidden_destination";
@@ -715,7 +725,8 @@ unsigned status_code(const Refusal& r) {
     case Reason::upstream_timeout: return 504;
     case Reason::internal_error: return 500;
     case Reason::overloaded:
-    case Reason::audit_unavailable: return 503;
+    case Reason::audit_unavailable:
+    case Reason::rules_unavailable: return 503;
     case Reason::proxy_auth_required: return 407;
   }
   return 500;
@@ -757,6 +768,7 @@ std::string websocket_close_reason(const Refusal& r) {
     case Reason::file_not_inspected: what = "đã chặn: tệp chưa kiểm tra | blocked: file not inspected"; break;
     case Reason::body_too_large: what = "đã chặn: quá lớn | blocked: message too large"; break;
     case Reason::audit_unavailable: what = "tạm dừng: nhật ký lỗi | paused: audit unavailable"; break;
+    case Reason::rules_unavailable: what = "tạm dừng: chưa có quy tắc | paused: no rules"; break;
     default: what = "đã chặn | refused"; break;
   }
   std::string out = "promptwall " + what;

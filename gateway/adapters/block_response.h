@@ -56,6 +56,7 @@ struct Refusal {
     internal_error,       // scanner failure etc.
     overloaded,           // too many connections
     audit_unavailable,    // the audit trail cannot be written: nothing leaves unrecorded
+    rules_unavailable,    // no verified rule bundle yet (rules.bundle): nothing leaves unscanned
     proxy_auth_required,  // 407: the forward proxy needs (valid) credentials
     file_not_inspected,   // a file inside the request (data URL, base64 field, upload) that the
                           // gateway cannot read yet; the `files` policy knob says block

@@ -90,7 +90,20 @@ struct AdminConfig {
   std::string token;               // bearer token (from `token:` or read from `token_file:`); may be empty
 };
 
+// Signed rule bundles (gateway/bundles/, docs/rule-bundles.md): one source, exactly one of `url`
+// and `dir`; a bundle replaces rules.packs and rules.scoped_packs (setting them too is an error).
+struct RulesBundleConfig {
+  std::string url;                      // http:// or https://, polled with If-None-Match/If-Modified-Since
+  std::optional<UpstreamTarget> target;  // `url` parsed (host, port, TLS, path)
+  std::filesystem::path dir;            // a watched directory: the newest valid *.bundle by version
+  std::filesystem::path public_key;     // the authors' Ed25519 public key (PEM); required
+  std::chrono::milliseconds poll_interval{60'000};  // 1s to 1d
+  std::filesystem::path state_dir;      // where the last good bundle is kept; "" = <state dir>/bundles
+  bool enabled() const { return !url.empty() || !dir.empty(); }
+};
+
 struct RulesConfig {
+  RulesBundleConfig bundle;
   std::vector<std::string> packs{"builtin"};  // "builtin" = the embedded packs; else files/dirs (absolute)
   std::string cache_dir;                      // empty = RuleSetCompiler::default_cache_dir()
   // Pack files compiled in whose findings count only for requesters whose unit or group names the

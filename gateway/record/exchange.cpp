@@ -81,6 +81,7 @@ audit::DecisionEvent decision_event(const Origin& origin, const Exchange& ex, co
     e.scan_ms = in.scan_seconds * 1000;
   }
   e.ruleset = ex.rules ? ex.rules->version() : "";
+  e.rules_bundle = ex.rules ? ex.rules->bundle() : "";
   e.bytes_in = ex.bytes_in;
   e.bytes_forwarded = ex.bytes_forwarded;
   e.pseudonyms = ex.pseudonyms;

@@ -178,6 +178,13 @@ void GatewayMetrics::ruleset_loaded(std::string_view version, bool ok) {
   reloads_ok_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void GatewayMetrics::rules_bundle_served(std::string_view version) {
+  std::lock_guard lock(ruleset_mutex_);
+  bundle_version_ = version;
+}
+
+void GatewayMetrics::rules_bundle_refused() { bundles_refused_.fetch_add(1, std::memory_order_relaxed); }
+
 std::string GatewayMetrics::render() const {
   std::string out;
   out.reserve(4096);
@@ -243,6 +250,17 @@ std::string GatewayMetrics::render() const {
   out.append("\npromptwall_ruleset_reloads_total{result=\"failed\"} ");
   append_number(out, reloads_failed_.load(std::memory_order_relaxed));
   out += '\n';
+
+  append_header(out, "promptwall_rules_bundle_info", "gauge", "The signed rule bundle in use; its version as a label.");
+  {
+    std::lock_guard lock(ruleset_mutex_);
+    if (!bundle_version_.empty())
+      out.append("promptwall_rules_bundle_info{version=\"").append(escape_label_value(bundle_version_)) += "\"} 1\n";
+  }
+  append_header(out, "promptwall_rules_bundle_refused_total", "counter",
+                "Rule bundles refused (signature, contents, examples, version); the one in use kept serving.");
+  append_sample(out, "promptwall_rules_bundle_refused_total",
+                static_cast<double>(bundles_refused_.load(std::memory_order_relaxed)));
 
   append_header(out, "promptwall_siem_events_shipped_total", "counter", "Audit events the SIEM acknowledged.");
   append_sample(out, "promptwall_siem_events_shipped_total", siem_shipped_.load(std::memory_order_relaxed));

@@ -77,6 +77,10 @@ class GatewayMetrics {
   // Every load, the first included: reloads_total{result="ok|failed"}; an ok load also replaces the
   // version promptwall_ruleset_info reports (a failed one keeps the set in use, so its version).
   void ruleset_loaded(std::string_view version, bool ok);
+  // Signed rule bundles (gateway/bundles/): the bundle now served (promptwall_rules_bundle_info's
+  // label), and each bundle refused (bad signature, failing examples, older than the one served...).
+  void rules_bundle_served(std::string_view version);
+  void rules_bundle_refused();
   // The SIEM shipper: events delivered (acknowledged by the SIEM's TCP), and how far the SIEM is
   // behind the trail (durable records not yet delivered; age of the oldest of them).
   void siem_shipped(uint64_t events);
@@ -115,6 +119,8 @@ class GatewayMetrics {
   std::atomic<uint64_t> reloads_failed_{0};
   mutable std::mutex ruleset_mutex_;
   std::string ruleset_version_;  // empty until a set loads
+  std::string bundle_version_;   // guarded by ruleset_mutex_; empty until a bundle is served
+  std::atomic<uint64_t> bundles_refused_{0};
   std::atomic<uint64_t> siem_shipped_{0};
   std::atomic<uint64_t> siem_records_behind_{0};
   std::atomic<double> siem_seconds_behind_{0};

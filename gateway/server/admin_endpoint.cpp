@@ -48,6 +48,7 @@ nlohmann::json rules_json(const ServerState& state) {
   if (!rules) return out;
   out["version"] = rules->version();
   out["loaded_from_cache"] = rules->loaded_from_cache();
+  if (!rules->bundle().empty()) out["bundle"] = rules->bundle();
   nlohmann::json packs = nlohmann::json::array();
   for (const auto& pack : rules->packs()) {
     nlohmann::json p;
@@ -112,7 +113,10 @@ net::awaitable<void> serve_admin(ServerState& state, tcp::socket socket, ReloadF
       res = text(http::status::ok, "ok\n");
     } else if (path == "/readyz") {
       const auto audit = state.audit->health();
-      if (!state.ready.load() || state.rules.load() == nullptr)
+      if (state.ready.load() && state.rules.load() == nullptr && state.bundles)
+        res = text(http::status::service_unavailable, "not ready: no rule bundle (" + state.bundles->problem() +
+                                                          "); AI traffic is refused until one verifies\n");
+      else if (!state.ready.load() || state.rules.load() == nullptr)
         res = text(http::status::service_unavailable, "not ready: starting\n");
       else if (!audit.available)
         res = text(http::status::service_unavailable, "not ready: the audit trail cannot be written (" + audit.error +

@@ -31,6 +31,7 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/bundles/http_bundle_download.h"
 #include "gateway/config/state_dir.h"
 #include "gateway/server/connections.h"
 #include "gateway/server/original_destination.h"
@@ -166,6 +167,27 @@ extractors::sandbox::ExtractionPool::Options extraction_pool_options(const Docum
   return options;
 }
 
+// rules.bundle's source: the directory or the URL, the authors' key, where the last good bundle is
+// kept, and the scoped packs the policy scopes name (a bundle must carry exactly those).
+std::unique_ptr<BundleSource> make_bundle_source(const GatewayConfig& config) {
+  const RulesBundleConfig& b = config.rules.bundle;
+  BundleSource::Options options;
+  options.dir = b.dir;
+  if (!b.url.empty()) options.download = make_http_bundle_download(b, config.tls.upstream_ca, options.limits.max_bundle_bytes);
+  options.state_dir = b.state_dir;
+  if (options.state_dir.empty()) {
+    const auto state = default_state_dir();
+    if (state.empty())
+      throw std::runtime_error("rules.bundle: no state directory for the last good bundle: set rules.bundle.state_dir, "
+                               "PROMPTWALL_STATE_DIR or HOME");
+    options.state_dir = state / "bundles";
+  }
+  for (const auto* scopes : {&config.scopes.units, &config.scopes.groups})
+    for (const auto& [name, scope] : *scopes)
+      for (const auto& pack : scope.packs) options.scoped_pack_names.insert(pack);
+  return std::make_unique<BundleSource>(std::move(options), b.public_key);
+}
+
 }  // namespace
 
 ServerState::ServerState(GatewayConfig cfg)
@@ -233,6 +255,7 @@ ServerState::ServerState(GatewayConfig cfg)
   options.checkpoint_interval = config.audit.checkpoint_interval;
   options.signing_key = std::make_shared<const audit::SigningKey>(audit::SigningKey::load_or_create(paths.signing_key));
   audit = std::make_unique<audit::AuditWriter>(std::move(options));
+  if (config.rules.bundle.enabled()) bundles = make_bundle_source(config);
   if (config.audit.siem.address) {
     siem = std::make_unique<SiemShipper>(SiemShipperOptions{
         .trail_dir = paths.dir,
@@ -277,6 +300,21 @@ struct GatewayServer::Impl {
   }
   net::awaitable<RuleLoad> reload();
   net::awaitable<void> return_freed_memory(std::weak_ptr<const RuleSet> previous);
+  // After a load on the reload thread: log it, count it, warm the workers, free the old set.
+  void report_load(const RuleLoad& load, std::weak_ptr<const RuleSet> previous, std::string_view what);
+
+  // Signed rule bundles (rules.bundle, gateway/bundles/), all on the reload thread but the timer.
+  // A candidate's packs compiled and their examples run; served only when all pass.
+  RuleLoad try_bundle(const BundleCandidate& candidate);
+  // Polls the source: a new bundle tried, refusals logged and counted; nullopt when nothing new.
+  std::optional<RuleLoad> poll_bundles();
+  // SIGHUP and POST /reload: a new bundle if the source has one, else the one served again.
+  RuleLoad reload_bundle();
+  // At start: the source's bundle, else the last good one, else none (AI traffic refused).
+  void start_from_bundle();
+  std::string unreachable_logged;  // the source's last unreachable message logged (reload thread)
+  std::unique_ptr<net::steady_timer> bundle_timer;
+  void schedule_bundle_poll();
   net::awaitable<audit::ReviewResponse> review(const audit::ReviewRequest& request);
 
   // The AI-address snapshot (server_state.h: ai_addresses), refreshed on its own thread: getaddrinfo
@@ -305,39 +343,164 @@ using server::ListenerKind;
 using tcp = boost::asio::ip::tcp;
 using net::use_awaitable;
 
-// Compiles and tests the configured packs on the reload thread, then swaps the set in atomically.
-// Requests already holding the old set finish with it; one reload runs at a time (one thread).
+// Compiles and tests the configured packs (or polls the bundle source) on the reload thread, then
+// swaps the set in atomically. Requests already holding the old set finish with it; one reload runs
+// at a time (one thread).
 net::awaitable<RuleLoad> GatewayServer::Impl::reload() {
   server::ServerState& s = *state;
   std::string identity_problem;
   std::weak_ptr<const RuleSet> previous = s.rules.load();
   RuleLoad load = co_await net::co_spawn(
       reload_pool,
-      [&s, &identity_problem]() -> net::awaitable<RuleLoad> {
+      [this, &s, &identity_problem]() -> net::awaitable<RuleLoad> {
         // The users and groups files first: they are cheap, and independent of the rules.
         identity_problem = s.identity->reload();
-        RuleLoad result = s.loader.load();
+        RuleLoad result = s.bundles ? reload_bundle() : s.loader.load();
         if (result.ok()) s.rules.store(result.ruleset);
         co_return result;
       },
       use_awaitable);
-  if (load.ok()) net::co_spawn(reload_pool, return_freed_memory(std::move(previous)), net::detached);
   if (!identity_problem.empty())
     spdlog::error("identity files not reloaded; still using the previous ones:\n{}", identity_problem);
   else if (!s.config.identity.users_file.empty() || !s.config.identity.groups_file.empty())
     spdlog::info("identity files reloaded");
+  report_load(load, std::move(previous), "reload");
+  co_return load;
+}
+
+void GatewayServer::Impl::report_load(const RuleLoad& load, std::weak_ptr<const RuleSet> previous, std::string_view what) {
+  server::ServerState& s = *state;
   if (load.ok()) {
-    spdlog::info("rules reloaded: version {} ({} rules, {} examples passed)", load.ruleset->version().substr(0, 12),
+    if (previous.lock() != load.ruleset) net::co_spawn(reload_pool, return_freed_memory(std::move(previous)), net::detached);
+    spdlog::info("rules {}: version {}{} ({} rules, {} examples passed)", what, load.ruleset->version().substr(0, 12),
+                 load.ruleset->bundle().empty() ? std::string() : ", bundle " + load.ruleset->bundle(),
                  load.ruleset->rules().size(), load.examples_run);
     s.metrics.ruleset_loaded(load.ruleset->version(), true);
     warm_scanners(load.ruleset);
   } else {
     auto active = s.rules.load();
-    spdlog::error("rule reload refused; still serving {}:\n{}", active ? active->version().substr(0, 12) : "nothing",
+    spdlog::error("rule {} refused; still serving {}:\n{}", what, active ? active->version().substr(0, 12) : "nothing",
                   load.error_text());
     s.metrics.ruleset_loaded(active ? active->version() : "", false);
   }
-  co_return load;
+}
+
+RuleLoad GatewayServer::Impl::try_bundle(const BundleCandidate& candidate) {
+  server::ServerState& s = *state;
+  RuleLoad load = bundle_loader(candidate.bundle, s.loader.cache_dir()).load();
+  if (!load.ok()) {
+    spdlog::error("rule bundle refused; still serving {}: {}",
+                  s.bundles->served_version().empty() ? "no bundle" : "bundle " + s.bundles->served_version(),
+                  s.bundles->refuse(candidate, load.error_text()));
+    s.metrics.rules_bundle_refused();
+    return load;
+  }
+  try {
+    s.bundles->accept(candidate);
+  } catch (const std::exception& e) {
+    spdlog::error("rule bundle {} serves, but is not kept for the next start: {}", candidate.bundle.version, e.what());
+  }
+  s.metrics.rules_bundle_served(candidate.bundle.version);
+  spdlog::info("rule bundle {} (created {}, signed by key {}) from {}", candidate.bundle.version, candidate.bundle.created,
+               candidate.bundle.signed_by, candidate.origin);
+  return load;
+}
+
+std::optional<RuleLoad> GatewayServer::Impl::poll_bundles() {
+  server::ServerState& s = *state;
+  BundlePoll poll = s.bundles->poll();
+  const std::string served = s.bundles->served_version();
+  for (const auto& refusal : poll.refusals) {
+    spdlog::error("rule bundle refused; still serving {}: {}", served.empty() ? "no bundle" : "bundle " + served, refusal);
+    s.metrics.rules_bundle_refused();
+  }
+  if (poll.unreachable != unreachable_logged) {
+    if (!poll.unreachable.empty())
+      spdlog::warn("rule bundle source unreachable (still serving {}): {}", served.empty() ? "no bundle" : "bundle " + served,
+                   poll.unreachable);
+    else
+      spdlog::info("rule bundle source reachable again: {}", s.bundles->where());
+    unreachable_logged = poll.unreachable;
+  }
+  if (!poll.candidate) {
+    if (!poll.refusals.empty()) {
+      RuleLoad refused;
+      for (const auto& refusal : poll.refusals) {
+        Diagnostic d;
+        d.message = refusal;
+        refused.diagnostics.push_back(std::move(d));
+      }
+      return refused;
+    }
+    return std::nullopt;
+  }
+  return try_bundle(*poll.candidate);
+}
+
+RuleLoad GatewayServer::Impl::reload_bundle() {
+  server::ServerState& s = *state;
+  if (std::optional<RuleLoad> polled = poll_bundles()) return std::move(*polled);
+  RuleLoad current;
+  current.ruleset = s.rules.load();
+  if (!current.ruleset) {
+    Diagnostic none;
+    none.message = s.bundles->problem();
+    current.diagnostics.push_back(std::move(none));
+  }
+  return current;
+}
+
+void GatewayServer::Impl::start_from_bundle() {
+  server::ServerState& s = *state;
+  std::optional<RuleLoad> load = poll_bundles();
+  if (!load || !load->ok()) {
+    if (std::optional<BundleCandidate> kept = s.bundles->last_good()) {
+      spdlog::warn("rules: starting on the last good bundle {} ({})", kept->bundle.version,
+                   unreachable_logged.empty() ? "the source has no newer valid bundle" : unreachable_logged);
+      load = try_bundle(*kept);
+    } else if (!unreachable_logged.empty()) {
+      s.bundles->set_problem(s.bundles->problem() + "; " + unreachable_logged);
+    }
+  }
+  if (load && load->ok()) {
+    s.rules.store(load->ruleset);
+    s.metrics.ruleset_loaded(load->ruleset->version(), true);
+    spdlog::info("rules: version {}, bundle {} ({} rules in {} packs, {} examples passed{})",
+                 load->ruleset->version().substr(0, 12), load->ruleset->bundle(), load->ruleset->rules().size(),
+                 load->ruleset->packs().size(), load->examples_run, load->ruleset->loaded_from_cache() ? ", from cache" : "");
+    return;
+  }
+  if (load && !load->ok() && s.bundles->served_version().empty())
+    s.bundles->set_problem("the bundle from " + s.bundles->where() + " was refused and there is no last good bundle");
+  spdlog::error("rules: no rule bundle can be served ({}); AI traffic is refused until one verifies (polling every {} s)",
+                s.bundles->problem(), std::chrono::duration_cast<std::chrono::seconds>(s.config.rules.bundle.poll_interval).count());
+}
+
+// The bundle source is polled every rules.bundle.poll_interval on the reload thread; the timer runs
+// on the main worker, and each poll is queued behind any reload in progress.
+void GatewayServer::Impl::schedule_bundle_poll() {
+  bundle_timer->expires_after(state->config.rules.bundle.poll_interval);
+  bundle_timer->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    net::co_spawn(
+        workers[0]->ioc,
+        [this]() -> net::awaitable<void> {
+          server::ServerState& s = *state;
+          std::weak_ptr<const RuleSet> previous = s.rules.load();
+          std::optional<RuleLoad> load = co_await net::co_spawn(
+              reload_pool,
+              [this, &s]() -> net::awaitable<std::optional<RuleLoad>> {
+                std::optional<RuleLoad> result = poll_bundles();
+                if (result && result->ok()) s.rules.store(result->ruleset);
+                co_return result;
+              },
+              use_awaitable);
+          // Refusals were logged and counted by poll_bundles; only a swap is reported here.
+          if (load && load->ok()) report_load(*load, std::move(previous), "from the bundle source");
+          schedule_bundle_poll();
+        },
+        net::detached);
+  });
 }
 
 // Once the rule set a reload replaced is gone (the workers' scanners and the requests in flight
@@ -474,17 +637,23 @@ GatewayServer::GatewayServer(GatewayConfig config) : impl_(std::make_unique<Impl
   server::ServerState& s = *impl.state;
   const GatewayConfig& cfg = s.config;
 
-  RuleLoad load = s.loader.load();
-  if (!load.ok()) throw std::runtime_error("the rule packs cannot be served:\n" + load.error_text());
-  s.rules.store(load.ruleset);
-  s.metrics.ruleset_loaded(load.ruleset->version(), true);
-  spdlog::info("rules: version {} ({} rules in {} packs, {} examples passed{})", load.ruleset->version().substr(0, 12),
-               load.ruleset->rules().size(), load.ruleset->packs().size(), load.examples_run,
-               load.ruleset->loaded_from_cache() ? ", from cache" : "");
+  if (s.bundles) {
+    // A bundle source that cannot be reached or has no valid bundle does not stop the start: the
+    // last good bundle serves, or none (AI traffic refused, /readyz says why) until one verifies.
+    impl.start_from_bundle();
+  } else {
+    RuleLoad load = s.loader.load();
+    if (!load.ok()) throw std::runtime_error("the rule packs cannot be served:\n" + load.error_text());
+    s.rules.store(load.ruleset);
+    s.metrics.ruleset_loaded(load.ruleset->version(), true);
+    spdlog::info("rules: version {} ({} rules in {} packs, {} examples passed{})", load.ruleset->version().substr(0, 12),
+                 load.ruleset->rules().size(), load.ruleset->packs().size(), load.examples_run,
+                 load.ruleset->loaded_from_cache() ? ", from cache" : "");
+  }
 
   unsigned threads = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i) impl.workers.push_back(std::make_unique<server::Worker>());
-  impl.warm_scanners(load.ruleset);
+  if (auto rules = s.rules.load()) impl.warm_scanners(rules);
 
   auto bind = [&](const Endpoint& endpoint, ListenerKind kind, bool admin, std::string name) {
     boost::system::error_code ec;
@@ -625,6 +794,10 @@ int GatewayServer::run() {
   watch_audit();
 
   if (s.siem) s.siem->start();
+  if (s.bundles) {
+    impl.bundle_timer = std::make_unique<net::steady_timer>(main);
+    impl.schedule_bundle_poll();
+  }
   impl.address_thread = std::thread([&impl] { impl.resolve_ai_addresses(); });
   s.ready = true;
   spdlog::info("promptwall ready ({} worker threads)", impl.workers.size());

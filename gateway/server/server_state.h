@@ -29,6 +29,7 @@
 #include "classifiers/scanner.h"
 #include "extractors/sandbox/extraction_pool.h"
 #include "gateway/adapters/request_inspector.h"
+#include "gateway/bundles/bundle_source.h"
 #include "gateway/uploads/file_registry.h"
 #include "gateway/uploads/upload_names.h"
 #include "gateway/uploads/upload_store.h"
@@ -105,8 +106,11 @@ struct ServerState {
   const PolicyScopes scopes;
   std::unique_ptr<RequesterIdentity> identity;
 
-  std::atomic<std::shared_ptr<const RuleSet>> rules;
+  std::atomic<std::shared_ptr<const RuleSet>> rules;  // null only while rules.bundle has served no bundle yet
   RuleSetLoader loader;
+  // rules.bundle: where signed bundles come from and the last good one (gateway/bundles/); null when
+  // the rules are pack files. Used on the reload thread (gateway_server.cpp); problem() from any.
+  std::unique_ptr<BundleSource> bundles;
 
   GatewayMetrics metrics;
   // Where carried files are read: sandboxed worker processes (`promptwall extract-worker`), one
