@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -515,8 +516,14 @@ class ConfigReader {
   bool read_listen(const YAML::Node& n, const std::string& path, GatewayConfig& c) {
     bool admin_given = false;
     std::map<std::string, std::string> taken;  // endpoint → key
-    for_each_key(n, path, {"gateway", "proxy", "admin", "transparent"},
+    std::optional<YAML::Node> proxy_protocol;
+    for_each_key(n, path, {"gateway", "proxy", "admin", "transparent", "proxy_protocol"},
                  [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+                   if (key == "proxy_protocol") {
+                     proxy_protocol = v;
+                     read_proxy_protocol(v, p, c.proxy_protocol);
+                     return;
+                   }
                    if (key == "admin") admin_given = true;
                    if (key == "admin" && v.IsScalar() && v.Scalar() == "off") return;
                    auto e = endpoint(v, p);
@@ -528,7 +535,51 @@ class ConfigReader {
                    else if (key == "transparent") c.transparent_listen = e;
                    else c.admin.listen = e;
                  });
+    if (proxy_protocol) {
+      // After every listener is read: `proxy_protocol` may come before them.
+      const ProxyProtocolConfig& pp = c.proxy_protocol;
+      const bool admin_on = c.admin.listen.has_value() || !admin_given;  // unset admin = the default one
+      for (const auto& [on, configured, name] : {std::tuple{pp.gateway, c.gateway_listen.has_value(), "gateway"},
+                                                 std::tuple{pp.proxy, c.proxy_listen.has_value(), "proxy"},
+                                                 std::tuple{pp.transparent, c.transparent_listen.has_value(), "transparent"},
+                                                 std::tuple{pp.admin, admin_on, "admin"}})
+        if (on && !configured)
+          error(*proxy_protocol, path + ".proxy_protocol.listeners",
+                std::string("names `") + name + "`, but there is no `listen." + name + "`");
+    }
     return admin_given;
+  }
+
+  // `listen.proxy_protocol: {listeners: [...], from: [CIDR...]}` (config.h: ProxyProtocolConfig).
+  void read_proxy_protocol(const YAML::Node& n, const std::string& path, ProxyProtocolConfig& pp) {
+    bool from_given = false;
+    for_each_key(n, path, {"listeners", "from"}, [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+      if (key == "from") {
+        from_given = true;
+        for (const auto& [block, node] : string_list(v, p)) {
+          std::string why;
+          if (auto network = IpNetwork::parse(block, &why)) pp.from.push_back(std::move(*network));
+          else error(node, p, "expected an address block like 10.0.0.0/8: " + why);
+        }
+        return;
+      }
+      std::set<std::string> seen;
+      for (const auto& [name, node] : string_list(v, p)) {
+        if (!seen.insert(name).second) error(node, p, "`" + name + "` is named twice");
+        if (name == "gateway") pp.gateway = true;
+        else if (name == "proxy") pp.proxy = true;
+        else if (name == "transparent") pp.transparent = true;
+        else if (name == "admin") pp.admin = true;
+        else error(node, p, "unknown listener '" + name + "' (expected gateway, proxy, transparent or admin)");
+      }
+    });
+    if (!n.IsMap()) return;
+    if (pp.any() && pp.from.empty() && !from_given)
+      error(n, path + ".from", "missing: the load balancers' addresses, the only ones believed to send a PROXY header");
+    else if (pp.any() && pp.from.empty())
+      error(n, path + ".from", "needs at least one address block: no load balancer would be believed");
+    else if (!pp.any() && from_given)
+      error(n, path + ".listeners", "missing: name the listeners that take a PROXY header (gateway, proxy, transparent, admin)");
   }
 
   void read_transparent(const YAML::Node& n, const std::string& path, TransparentConfig& transparent) {

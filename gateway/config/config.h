@@ -183,6 +183,20 @@ struct TransparentConfig {
   bool tproxy = false;
 };
 
+// `listen.proxy_protocol`: the listeners that take a PROXY protocol header (v2, or v1 text) before
+// a connection's bytes, as HAProxy's `send-proxy-v2` writes it, and who may send one
+// (server/proxy_header_reader.h). A connection from a `from` address to such a listener must open
+// with a valid header (else it is closed); the header's client is then the connection's client
+// everywhere (units, identity headers' `from`, the audit event's client). Connections from other
+// addresses are direct clients: no header is read from them.
+// Invariant after parsing: `from` is non-empty exactly when a listener is enabled, and every
+// enabled listener is configured.
+struct ProxyProtocolConfig {
+  bool gateway = false, proxy = false, transparent = false, admin = false;
+  std::vector<IpNetwork> from;
+  bool any() const { return gateway || proxy || transparent || admin; }
+};
+
 // Where the gateway may be made to connect, and what a connection that names no host may reach
 // (`destinations`; gateway/catalog/destination_guard.h and ai_address_map.h).
 struct DestinationsConfig {
@@ -269,6 +283,7 @@ struct GatewayConfig {
   std::optional<Endpoint> proxy_listen;    // forward proxy (`listen.proxy`)
   std::optional<Endpoint> transparent_listen;  // redirected connections (`listen.transparent`)
   TransparentConfig transparent;
+  ProxyProtocolConfig proxy_protocol;  // `listen.proxy_protocol`
   FleetConfig fleet;
   AdminConfig admin;
   unsigned threads = 0;  // 0 = one per core; at most 256

@@ -13,6 +13,7 @@
 #include "gateway/catalog/pac_file.h"
 #include "gateway/identity/bearer_token.h"
 #include "gateway/server/connections.h"
+#include "gateway/server/proxy_header_reader.h"
 
 namespace promptwall::gateway::server {
 
@@ -89,14 +90,20 @@ Response pac(const ServerState& state, const http::request<http::string_body>& r
 
 net::awaitable<void> serve_admin(ServerState& state, tcp::socket socket, ReloadFunction reload, ReviewFunction review) {
   beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
   // The review page's sign-in limit counts failures per address; "[v6]:port" keeps the two apart.
+  // Behind a load balancer (listen.proxy_protocol), the address its PROXY header names.
   boost::system::error_code peer_ec;
-  const auto peer = stream.socket().remote_endpoint(peer_ec);
+  auto peer = stream.socket().remote_endpoint(peer_ec);
+  if (!peer_ec) {
+    auto client = co_await read_client_address(state, stream, buffer, peer, "admin");
+    if (!client) co_return;
+    peer = *client;
+  }
   const std::string client = peer_ec ? std::string()
                              : peer.address().is_v6()
                                  ? "[" + peer.address().to_string() + "]:" + std::to_string(peer.port())
                                  : peer.address().to_string() + ":" + std::to_string(peer.port());
-  beast::flat_buffer buffer;
   boost::system::error_code ec;
   for (;;) {
     http::request_parser<http::string_body> parser;

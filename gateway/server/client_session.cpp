@@ -38,6 +38,7 @@
 #include "gateway/record/exchange.h"
 #include "gateway/server/audit_events.h"
 #include "gateway/server/connections.h"
+#include "gateway/server/proxy_header_reader.h"
 #include "gateway/server/refusal_writer.h"
 #include "gateway/server/request_framing.h"
 #include "gateway/server/request_gate.h"
@@ -968,14 +969,22 @@ net::awaitable<void> serve_client(ServerState& state, Worker& worker, tcp::socke
   origin.kind = kind == ListenerKind::gateway ? Origin::Kind::gateway : Origin::Kind::proxy;
   boost::system::error_code ec;
   auto remote = socket.remote_endpoint(ec);
-  origin.client = ec ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
-  if (!ec) {
-    origin.address = to_ip_address(remote.address());
-    origin.identity = identity_for_address(state, remote.address());
-  }
+  const bool peer_known = !ec;
   socket.set_option(tcp::no_delay(true), ec);
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
+  if (peer_known) {
+    // Behind a load balancer (listen.proxy_protocol), the client its PROXY header names.
+    auto client = co_await read_client_address(state, stream, buffer, remote,
+                                               kind == ListenerKind::gateway ? "gateway" : "proxy");
+    if (!client) co_return;
+    remote = *client;
+  }
+  origin.client = !peer_known ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
+  if (peer_known) {
+    origin.address = to_ip_address(remote.address());
+    origin.identity = identity_for_address(state, remote.address());
+  }
 
   if (counted.count() > state.config.limits.max_connections) {
     Exchange ex;

@@ -25,6 +25,7 @@
 #include "gateway/record/exchange.h"
 #include "gateway/server/audit_events.h"
 #include "gateway/server/connections.h"
+#include "gateway/server/proxy_header_reader.h"
 #include "gateway/server/http_head_reader.h"
 #include "gateway/server/original_destination.h"
 #include "gateway/server/upstream_relay.h"
@@ -239,10 +240,20 @@ net::awaitable<void> serve_transparent(ServerState& state, Worker& worker, tcp::
                                        const TransparentListener& listener) {
   ConnectionCount counted(state);
   boost::system::error_code ec;
-  const tcp::endpoint client = socket.remote_endpoint(ec);
+  tcp::endpoint client = socket.remote_endpoint(ec);
   if (ec) co_return;  // gone already
+  const int handle = socket.native_handle();
+  socket.set_option(tcp::no_delay(true), ec);
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  // Behind a load balancer (listen.proxy_protocol), the client its PROXY header names. Where the
+  // connection was going still comes from this socket (SO_ORIGINAL_DST or TPROXY's local address),
+  // never from the header: a balancer in front of this listener makes that the gateway itself, and
+  // the loop guard below refuses it (docs/deployment.md: not a supported layout).
+  if (auto named = co_await read_client_address(state, stream, buffer, client, "transparent")) client = *named;
+  else co_return;
   std::string why;
-  auto destination = OriginalDestination::lookup(socket.native_handle(), listener.tproxy, &why);
+  auto destination = OriginalDestination::lookup(handle, listener.tproxy, &why);
   if (!destination) {
     // Fail closed: with nowhere known to send it, the connection goes nowhere.
     Origin unknown = transparent_origin(state, client, OriginalDestination("", 0));
@@ -262,10 +273,6 @@ net::awaitable<void> serve_transparent(ServerState& state, Worker& worker, tcp::
     state.metrics.transparent_connection("refused");
     co_return;
   }
-  socket.set_option(tcp::no_delay(true), ec);
-  beast::tcp_stream stream(std::move(socket));
-  beast::flat_buffer buffer;
-
   // Errors are handled where they happen; an exception here is a bug, and it must not take the
   // worker down with it.
   try {

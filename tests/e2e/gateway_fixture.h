@@ -358,6 +358,7 @@ struct GatewayOptions {
   std::string audit_dir;             // the trail's directory; empty = <test dir>/audit
   std::string rules_extra;           // more keys of the `rules:` flow mapping, e.g. ", scoped_packs: [/x.yaml]"
   std::string extra_config;          // more top-level sections (YAML), e.g. `identity:` and `policy:`
+  std::string listen_extra;          // more keys of the `listen:` flow mapping, e.g. ", proxy_protocol: {...}"
 };
 
 inline CommandResult serve_check(const fs::path& config) {
@@ -419,6 +420,7 @@ class GatewayFixture {
   ChildProcess& process() { return *gateway_; }
   uint16_t closed_port() const { return closed_port_; }              // where nothing listens
   uint16_t gateway_port() const { return gateway_port_; }
+  uint16_t admin_port() const { return admin_port_; }
 
   std::string url(std::string_view path) const { return "http://127.0.0.1:" + std::to_string(gateway_port_) + std::string(path); }
   std::string proxy() const { return "http://127.0.0.1:" + std::to_string(proxy_port_); }
@@ -553,7 +555,7 @@ class GatewayFixture {
     const std::string up = "http://127.0.0.1:" + std::to_string(upstream_.port());
     std::ostringstream y;
     y << "listen: {gateway: 127.0.0.1:" << gateway_port_ << ", proxy: 127.0.0.1:" << proxy_port_
-      << ", admin: 127.0.0.1:" << admin_port_ << "}\n"
+      << ", admin: 127.0.0.1:" << admin_port_ << o.listen_extra << "}\n"
       << "admin: {token: " << kAdminToken << "}\n"
       << "tls: {ca_cert: " << certs_.org_ca_crt.string() << ", ca_key: " << certs_.org_ca_key.string()
       << ", upstream_ca: " << certs_.test_ca_crt.string() << "}\n"

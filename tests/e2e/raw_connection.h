@@ -119,11 +119,19 @@ class RawConnection {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit RawConnection(uint16_t port) {
+  // `from`: the loopback address to connect from ("127.0.0.9"), or null for the system's choice.
+  explicit RawConnection(uint16_t port, const char* from = nullptr) {
     // SSL_write writes with write(), not send(MSG_NOSIGNAL): a peer that closed mid-body (a
     // refusal before the body is read) must be an error, not SIGPIPE ending the test process.
     ::signal(SIGPIPE, SIG_IGN);
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (from) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      if (fd_ < 0 || ::inet_pton(AF_INET, from, &local.sin_addr) != 1 ||
+          ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
+        throw std::runtime_error(std::string("cannot bind to ") + from);
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
