@@ -21,7 +21,7 @@ namespace promptwall::audit {
 namespace {
 
 // Bump when the tables change: an index of another version is dropped and rebuilt from the trail.
-constexpr int kIndexSchemaVersion = 2;  // 2: events.justified (issue 16)
+constexpr int kIndexSchemaVersion = 3;  // 2: events.justified (issue 16); 3: traffic (issue 17)
 
 // The tables. Events are located in the trail (file_id, offset, length) rather than copied.
 // severity is the rank of the event's highest finding severity (0: none; see severity_rank);
@@ -51,11 +51,14 @@ CREATE TABLE triage (
 CREATE TABLE triage_log (
   seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, target TEXT NOT NULL, time INTEGER NOT NULL,
   state TEXT NOT NULL, note TEXT NOT NULL, officer TEXT NOT NULL, client TEXT NOT NULL);
+CREATE TABLE traffic (
+  seq INTEGER NOT NULL, hour INTEGER NOT NULL, unit TEXT NOT NULL, service TEXT NOT NULL,
+  requests INTEGER NOT NULL, with_findings INTEGER NOT NULL);
 )sql";
 
 // Secondary indexes: one per filter, each ending in time so a filtered page comes out in order.
 // Dropped during a full build and created afterwards (sorting once beats a million B-tree inserts).
-constexpr std::array<const char*, 11> kCreateIndexes = {
+constexpr std::array<const char*, 12> kCreateIndexes = {
     "CREATE INDEX events_time ON events(time)",
     "CREATE INDEX events_user ON events(user, time)",
     "CREATE INDEX events_unit ON events(unit, time)",
@@ -67,10 +70,12 @@ constexpr std::array<const char*, 11> kCreateIndexes = {
     "CREATE INDEX findings_category ON findings(category, seq)",
     "CREATE INDEX triage_state ON triage(state)",
     "CREATE INDEX triage_log_target ON triage_log(target, seq)",
+    "CREATE INDEX traffic_hour ON traffic(hour)",
 };
-constexpr std::array<const char*, 11> kIndexNames = {
+constexpr std::array<const char*, 12> kIndexNames = {
     "events_time",      "events_user",      "events_unit",   "events_service",  "events_decision",   "events_severity",
     "events_violation", "findings_rule",    "findings_category", "triage_state", "triage_log_target",
+    "traffic_hour",
 };
 
 constexpr std::array<std::string_view, 4> kSeverities = {"low", "medium", "high", "critical"};
@@ -425,6 +430,8 @@ class Indexer {
                            "ON CONFLICT(target) DO UPDATE SET state = excluded.state, note = excluded.note, "
                            "officer = excluded.officer, time = excluded.time, seq = excluded.seq "
                            "WHERE excluded.seq > triage.seq"),
+        insert_traffic_(db, "INSERT INTO traffic(seq, hour, unit, service, requests, with_findings) "
+                            "VALUES(?,?,?,?,?,?)"),
         insert_file_(db, "INSERT INTO files(name, first_seq, size, last_seq, last_offset, last_hash) "
                          "VALUES(?,?,0,0,0,'')"),
         update_file_(db, "UPDATE files SET size = ?, last_seq = ?, last_offset = ?, last_hash = ? WHERE id = ?") {}
@@ -466,6 +473,7 @@ class Indexer {
     try {
       if (type == "decision") index_decision(r, decision_from_json(j));
       else if (type == "triage") index_triage(r, triage_from_json(j));
+      else if (type == "traffic") index_traffic(r, traffic_from_json(j));
       // checkpoint, repair, outage, and types from later versions: not events to review.
     } catch (const nlohmann::json::exception& e) {
       throw where(r, e.what());
@@ -548,6 +556,19 @@ class Indexer {
         .run();
   }
 
+  // Traffic counts (TrafficEvent): one row per (hour, unit, service) of the record.
+  void index_traffic(const TrailRecord& r, const TrafficEvent& t) {
+    for (const auto& c : t.counts) {
+      insert_traffic_.bind(1, static_cast<int64_t>(r.seq))
+          .bind(2, to_ms(c.hour))
+          .bind(3, std::string_view(c.unit))
+          .bind(4, std::string_view(c.service))
+          .bind(5, static_cast<int64_t>(std::min<uint64_t>(c.requests, INT64_MAX)))
+          .bind(6, static_cast<int64_t>(std::min<uint64_t>(c.with_findings, INT64_MAX)))
+          .run();
+    }
+  }
+
   // Records how far the current file is indexed (what staleness() checks next time).
   void flush_file() {
     if (!dirty_) return;
@@ -561,7 +582,7 @@ class Indexer {
   }
 
   const Database& db_;
-  Statement insert_event_, insert_finding_, insert_triage_log_, upsert_triage_, insert_file_, update_file_;
+  Statement insert_event_, insert_finding_, insert_triage_log_, upsert_triage_, insert_traffic_, insert_file_, update_file_;
   std::string file_;  // name of the file being indexed
   int64_t file_id_ = 0;
   bool dirty_ = false;
@@ -587,7 +608,7 @@ SyncReport AuditIndex::sync() {
   if (reason.empty()) reason = m.staleness();
   if (!reason.empty()) {
     for (const char* name : kIndexNames) m.db.exec(std::string("DROP INDEX IF EXISTS ") + name);
-    for (const char* table : {"files", "events", "findings", "triage", "triage_log"})
+    for (const char* table : {"files", "events", "findings", "triage", "triage_log", "traffic"})
       m.db.exec(std::string("DELETE FROM ") + table);
     report.rebuilt = true;
     report.rebuild_reason = reason;
@@ -755,6 +776,7 @@ std::vector<std::pair<std::string, uint64_t>> AuditIndex::top(const EventFilter&
 
 std::vector<std::string> AuditIndex::distinct(std::string_view column) const {
   std::string table;
+  if (column == "gateway" || column == "province") return {};  // one gateway, unnamed here
   if (column == "service" || column == "unit" || column == "user") table = "events";
   else if (column == "rule" || column == "category") table = "findings";
   else throw std::invalid_argument("distinct: '" + std::string(column) + "' is not service, unit, user, rule or category");
@@ -765,6 +787,138 @@ std::vector<std::string> AuditIndex::distinct(std::string_view column) const {
                              " > d.v) FROM d WHERE d.v IS NOT NULL) SELECT v FROM d WHERE v IS NOT NULL");
   std::vector<std::string> out;
   while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+namespace {
+
+// pw_bucket(ms): the index of the bucket holding an instant (NULL outside them), registered on the
+// connection for one query: SQLite has no time zones, and the buckets' edges carry the zone.
+class BucketFunction {
+ public:
+  BucketFunction(const Database& db, const TimeBuckets& buckets) : db_(db) {
+    if (!buckets.empty() && buckets.edges.size() != buckets.labels.size() + 1)
+      throw std::invalid_argument("time buckets: one more edge than labels is needed");
+    for (const auto& t : buckets.edges) edges_.push_back(to_ms(t));
+    if (!std::is_sorted(edges_.begin(), edges_.end())) throw std::invalid_argument("time buckets: edges out of order");
+    if (sqlite3_create_function(db.get(), "pw_bucket", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, &edges_, &call, nullptr,
+                                nullptr) != SQLITE_OK)
+      throw db.error(sqlite3_errmsg(db.get()));
+  }
+  ~BucketFunction() { sqlite3_create_function(db_.get(), "pw_bucket", 1, SQLITE_UTF8, nullptr, nullptr, nullptr, nullptr); }
+  BucketFunction(const BucketFunction&) = delete;
+  BucketFunction& operator=(const BucketFunction&) = delete;
+
+  // Narrows `w` to the buckets' whole range (so an index on time serves it).
+  void restrict(Where& w, std::string_view column) const {
+    if (edges_.empty()) {
+      w.add("0");
+      return;
+    }
+    w.add(std::string(column) + " >= ?", edges_.front());
+    w.add(std::string(column) + " < ?", edges_.back());
+  }
+
+ private:
+  static void call(sqlite3_context* ctx, int, sqlite3_value** argv) {
+    const auto& edges = *static_cast<const std::vector<int64_t>*>(sqlite3_user_data(ctx));
+    const int64_t t = sqlite3_value_int64(argv[0]);
+    const auto it = std::upper_bound(edges.begin(), edges.end(), t);
+    if (it == edges.begin() || it == edges.end()) {
+      sqlite3_result_null(ctx);
+      return;
+    }
+    sqlite3_result_int64(ctx, static_cast<int64_t>(it - edges.begin()) - 1);
+  }
+  const Database& db_;
+  std::vector<int64_t> edges_;
+};
+
+std::string_view label_at(const TimeBuckets& b, int64_t i) {
+  return i >= 0 && static_cast<size_t>(i) < b.labels.size() ? std::string_view(b.labels[static_cast<size_t>(i)])
+                                                              : std::string_view();
+}
+
+}  // namespace
+
+std::vector<AuditIndex::DayCount> AuditIndex::per_bucket(const EventFilter& filter, std::string_view by,
+                                                         const TimeBuckets& buckets) const {
+  const BucketFunction bucket(impl_->db, buckets);
+  Where w = where_of(filter);
+  bucket.restrict(w, "e.time");
+  std::string sql;
+  if (by == "category") {
+    if (!filter.category.empty()) w.add("f.category = ?", filter.category);
+    sql = "SELECT pw_bucket(e.time) AS b, f.category AS key, count(DISTINCT e.seq) "
+          "FROM events e JOIN findings f ON f.seq = e.seq" + w.sql + " GROUP BY b, key ORDER BY b, key";
+  } else if (by == "unit") {
+    sql = "SELECT pw_bucket(e.time) AS b, e.unit AS key, count(*) FROM events e" + w.sql +
+          " GROUP BY b, key ORDER BY b, key";
+  } else {
+    throw std::invalid_argument("per_bucket: by '" + std::string(by) + "' is not category or unit");
+  }
+  Statement s(impl_->db, sql);
+  w.bind(s);
+  std::vector<DayCount> out;
+  while (s.step())
+    if (!s.is_null(0))
+      out.push_back({std::string(label_at(buckets, s.integer(0))), s.text(1), static_cast<uint64_t>(s.integer(2))});
+  return out;
+}
+
+std::vector<UsageRow> AuditIndex::usage(const EventFilter& filter, std::string_view by, const TimeBuckets& buckets) const {
+  if (by != "unit" && by != "service") throw std::invalid_argument("usage: by '" + std::string(by) + "' is not unit or service");
+  const std::string key(by);
+  const BucketFunction bucket(impl_->db, buckets);
+  std::map<std::pair<int64_t, std::string>, UsageRow> rows;
+  auto row = [&](int64_t b, std::string k) -> UsageRow& {
+    auto& r = rows[{b, k}];
+    r.period = label_at(buckets, b);
+    r.key = std::move(k);
+    return r;
+  };
+  {
+    Where w;
+    bucket.restrict(w, "hour");
+    if (filter.since) w.add("hour >= ?", to_ms(*filter.since));
+    if (filter.until) w.add("hour < ?", to_ms(*filter.until));
+    if (!filter.unit.empty()) w.add("unit = ?", filter.unit);
+    if (!filter.service.empty()) w.add("service = ?", filter.service);
+    Statement s(impl_->db, "SELECT pw_bucket(hour) AS b, " + key + " AS key, sum(requests), sum(with_findings) FROM traffic" +
+                               w.sql + " GROUP BY b, key");
+    w.bind(s);
+    while (s.step()) {
+      if (s.is_null(0)) continue;
+      auto& r = row(s.integer(0), s.text(1));
+      r.requests += static_cast<uint64_t>(s.integer(2));
+      r.with_findings += static_cast<uint64_t>(s.integer(3));
+    }
+  }
+  EventFilter violations = filter;
+  violations.violations_only = true;
+  {
+    Where w = where_of(violations);
+    bucket.restrict(w, "e.time");
+    Statement s(impl_->db, "SELECT pw_bucket(e.time) AS b, e." + key + " AS key, count(*) FROM events e" + w.sql +
+                               " GROUP BY b, key");
+    w.bind(s);
+    while (s.step())
+      if (!s.is_null(0)) row(s.integer(0), s.text(1)).violations += static_cast<uint64_t>(s.integer(2));
+  }
+  {
+    Where w = where_of(violations);
+    bucket.restrict(w, "e.time");
+    if (!filter.category.empty()) w.add("f.category = ?", filter.category);
+    Statement s(impl_->db, "SELECT pw_bucket(e.time) AS b, e." + key +
+                               " AS key, f.category, count(DISTINCT e.seq) FROM events e JOIN findings f ON f.seq = e.seq" +
+                               w.sql + " GROUP BY b, key, f.category");
+    w.bind(s);
+    while (s.step())
+      if (!s.is_null(0)) row(s.integer(0), s.text(1)).violations_by_category[s.text(2)] += static_cast<uint64_t>(s.integer(3));
+  }
+  std::vector<UsageRow> out;
+  out.reserve(rows.size());
+  for (auto& [k, r] : rows) out.push_back(std::move(r));
   return out;
 }
 

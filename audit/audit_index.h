@@ -24,37 +24,9 @@
 #include <vector>
 
 #include "audit/event.h"
+#include "audit/event_store.h"
 
 namespace promptwall::audit {
-
-struct EventFilter {
-  std::optional<Clock::time_point> since, until;  // [since, until)
-  std::string user, unit, service, rule, category, decision, severity, triage;  // empty = any
-  // severity: the event's highest finding severity is at least this (low < medium < high <
-  // critical); std::invalid_argument for another name. triage: the latest state ("new" also
-  // matches an event never triaged). rule, category: some finding has it.
-  bool violations_only = false;  // decision other than allow
-  // Only requests that went on with a justification (the coaching step: justification.via set).
-  bool justified_only = false;
-};
-
-struct EventPage {
-  size_t limit = 50, offset = 0;
-  bool newest_first = true;
-};
-
-struct IndexedEvent {
-  uint64_t seq = 0;
-  DecisionEvent event;
-  std::string triage_state = "new";  // the latest triage record's, or "new"
-  std::string triage_note;
-  std::string max_severity;          // of its findings ("" when none)
-};
-
-struct TriageRecord {
-  uint64_t seq = 0;
-  TriageEvent triage;
-};
 
 struct SyncReport {
   bool rebuilt = false;
@@ -63,7 +35,7 @@ struct SyncReport {
   uint64_t last_seq = 0;
 };
 
-class AuditIndex {
+class AuditIndex final : public EventStore {
  public:
   // Opens or creates the index file; throws std::runtime_error naming the file on failure.
   AuditIndex(std::filesystem::path trail_dir, std::filesystem::path index_file);
@@ -74,34 +46,32 @@ class AuditIndex {
   // Brings the index up to date with the trail (see the class comment).
   SyncReport sync();
 
-  std::vector<IndexedEvent> query(const EventFilter& filter, const EventPage& page) const;
-  uint64_t count(const EventFilter& filter) const;
-  std::optional<IndexedEvent> event(std::string_view event_id) const;
-  std::vector<TriageRecord> triage_history(std::string_view event_id) const;  // oldest first
+  void refresh() override { sync(); }
+  std::vector<IndexedEvent> query(const EventFilter& filter, const EventPage& page) const override;
+  uint64_t count(const EventFilter& filter) const override;
+  std::optional<IndexedEvent> event(std::string_view event_id) const override;
+  std::vector<TriageRecord> triage_history(std::string_view event_id) const override;  // oldest first
+  bool indexes_local_trail() const override { return true; }
+  // The trail holds it already: a sync indexes it.
+  void record_triage(uint64_t, const std::string&, const TriageEvent&) override { sync(); }
   // The raw record line of an event (for export), by seq.
   std::optional<std::string> record_line(uint64_t seq) const;
 
-  // Every matching event in order (oldest first unless `newest_first`), one at a time without
-  // holding the result: what `audit export` streams. `visit` gets the event's seq and its record
-  // line exactly as in the trail; returning false stops.
   void for_each_line(const EventFilter& filter, bool newest_first,
-                     const std::function<bool(uint64_t seq, const std::string& line)>& visit) const;
-  // The same with each event read back (for CSV).
+                     const std::function<bool(uint64_t seq, const std::string& line)>& visit) const override;
   void for_each_event(const EventFilter& filter, bool newest_first,
-                      const std::function<bool(const IndexedEvent& event)>& visit) const;
+                      const std::function<bool(const IndexedEvent& event)>& visit) const override;
 
-  // For the review page's charts; all over `filter` (usually a time range and violations_only).
-  struct DayCount {
-    std::string day;  // "YYYY-MM-DD" (UTC)
-    std::string key;  // category or unit
-    uint64_t count = 0;
-  };
+  // Per UTC day ("YYYY-MM-DD") of the events' own time, over `filter`.
   std::vector<DayCount> per_day(const EventFilter& filter, std::string_view by /* "category"|"unit" */) const;
+  std::vector<DayCount> per_bucket(const EventFilter& filter, std::string_view by,
+                                   const TimeBuckets& buckets) const override;
   std::vector<std::pair<std::string, uint64_t>> top(const EventFilter& filter, std::string_view by /* "rule"|"user" */,
-                                                    size_t n) const;
-  // Distinct non-empty values seen, sorted, for the filter drop-downs; std::invalid_argument for
-  // another column name.
-  std::vector<std::string> distinct(std::string_view column /* service|unit|user|rule|category */) const;
+                                                    size_t n) const override;
+  std::vector<std::string> distinct(std::string_view column) const override;
+  // Traffic from the trail's "traffic" records (docs/audit-format.md); one gateway, so the
+  // gateway and province filters are ignored.
+  std::vector<UsageRow> usage(const EventFilter& filter, std::string_view by, const TimeBuckets& buckets) const override;
 
  private:
   struct Impl;

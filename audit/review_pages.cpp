@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <optional>
 #include <set>
 
 #include "encoding/web_text.h"
@@ -45,7 +46,7 @@ constexpr Message kMessages[] = {
     {Msg::filter_apply, "Lọc", "Apply"},
     {Msg::filter_clear, "Bỏ lọc", "Clear"},
     {Msg::any, "(tất cả)", "(any)"},
-    {Msg::col_time, "Thời gian (UTC)", "Time (UTC)"},
+    {Msg::col_time, "Thời gian", "Time"},
     {Msg::col_user, "Người dùng", "User"},
     {Msg::col_unit, "Đơn vị", "Unit"},
     {Msg::col_service, "Dịch vụ", "Service"},
@@ -145,6 +146,32 @@ constexpr Message kMessages[] = {
     {Msg::err_index, "Không đọc được chỉ mục của nhật ký kiểm toán.", "The audit trail's index cannot be read."},
     {Msg::err_method, "Phương thức không được phép cho địa chỉ này.", "Method not allowed for this address."},
     {Msg::back, "Quay lại", "Back"},
+    {Msg::times_in, "Thời gian theo múi giờ", "Times in the time zone"},
+    {Msg::nav_usage, "Sử dụng theo đơn vị", "Usage by unit"},
+    {Msg::usage_intro, "Sử dụng và vi phạm theo đơn vị", "Usage and violations by unit"},
+    {Msg::col_gateway, "Cổng kiểm soát", "Gateway"},
+    {Msg::col_province, "Tỉnh/thành phố", "Province"},
+    {Msg::col_week, "Tuần", "Week"},
+    {Msg::col_requests, "Số yêu cầu", "Requests"},
+    {Msg::col_with_findings, "Có phát hiện", "With findings"},
+    {Msg::col_rate, "Tỷ lệ có phát hiện", "Share with findings"},
+    {Msg::col_violations, "Vi phạm", "Violations"},
+    {Msg::col_first_rate, "Tỷ lệ các tuần đầu", "Rate, first weeks"},
+    {Msg::col_last_rate, "Tỷ lệ các tuần cuối", "Rate, last weeks"},
+    {Msg::col_trend, "Diễn biến theo tuần", "Weekly trend"},
+    {Msg::training_question, "Việc tập huấn có hiệu quả không?", "Did the training work?"},
+    {Msg::training_explain,
+     "So sánh tỷ lệ yêu cầu có phát hiện trong các tuần đầu và các tuần cuối của khoảng thời gian đã chọn (giảm từ 10% trở lên là có cải thiện).",
+     "The share of requests with findings in the first weeks of the chosen range against the last weeks (down by a tenth or more is an improvement)."},
+    {Msg::verdict_better, "Giảm — có cải thiện", "Down — improved"},
+    {Msg::verdict_worse, "Tăng — xấu đi", "Up — worse"},
+    {Msg::verdict_unchanged, "Không thay đổi rõ", "No clear change"},
+    {Msg::verdict_unknown, "Chưa đủ dữ liệu", "Not enough data"},
+    {Msg::weekly_rate_chart, "Tỷ lệ có phát hiện theo tuần", "Share with findings per week"},
+    {Msg::all_units, "Tất cả đơn vị", "All units"},
+    {Msg::download_csv, "Tải về CSV", "Download CSV"},
+    {Msg::more_in_csv, "Bảng chỉ hiện các đơn vị có nhiều yêu cầu nhất; tệp CSV có đủ.",
+     "The table shows the units with the most requests; the CSV has them all."},
 };
 
 constexpr bool messages_in_order() {
@@ -234,6 +261,8 @@ textarea{width:100%;min-height:6em;font:inherit}
 .muted{color:#718096;font-size:.85em}
 .legend{display:flex;flex-wrap:wrap;gap:.3em 1em;list-style:none;padding:0;font-size:.85em}
 .chart{background:#fff;border:1px solid #dde1e7;padding:.5em;overflow-x:auto}
+.v-better{background:#c6f6d5}.v-worse{background:#fed7d7}.v-unknown{color:#718096}
+.explain{max-width:60em}
 )CSS";
 
 // Auto-submits the filter drop-downs, counts the note's characters (code points, as the server
@@ -260,18 +289,28 @@ std::string page(const PageFrame& f, std::string_view title, const std::string& 
   if (!f.officer.empty()) {
     out += "<a href=\"/review\">" + t(Msg::nav_list, l) + "</a>";
     out += "<a href=\"/review/charts\">" + t(Msg::nav_charts, l) + "</a>";
+    out += "<a href=\"/review/usage\">" + t(Msg::nav_usage, l) + "</a>";
     out += "<span>" + t(Msg::signed_in_as, l) + " <b id=\"officer\">" + esc(f.officer) + "</b></span>";
     out += "<form method=\"post\" action=\"/review/logout\"><input type=\"hidden\" name=\"csrf\" value=\"" +
            esc(f.csrf_token) + "\"><button type=\"submit\" id=\"logout\">" + t(Msg::logout, l) + "</button></form>";
   }
   out += "<a id=\"lang-switch\" href=\"" + esc(f.switch_href) + "\" hreflang=\"" + (l == Lang::vi ? "en" : "vi") + "\">" +
          t(Msg::switch_language, l) + "</a>";
-  out += "</header><main>" + content + "</main><script nonce=\"" + esc(f.nonce) + "\">" + std::string(kScript) +
+  out += "</header><main>" + content;
+  if (!f.officer.empty()) {
+    const auto now = Clock::now();
+    out += "<p class=\"muted\" id=\"time-zone\">" + t(Msg::times_in, l) + " " +
+           (f.local_time ? esc(f.local_time->zone()) + " (" + esc(f.local_time->utc_offset(now)) + ")" : std::string("UTC")) +
+           "</p>";
+  }
+  out += "</main><script nonce=\"" + esc(f.nonce) + "\">" + std::string(kScript) +
          "</script></body></html>\n";
   return out;
 }
 
-std::string short_time(const Clock::time_point& tp) {
+// dd/mm/yyyy HH:MM in the frame's zone, or 2026-11-26 08:15:02 (UTC) without one.
+std::string short_time(const PageFrame& f, const Clock::time_point& tp) {
+  if (f.local_time) return f.local_time->date_time(tp);
   std::string s = format_time(tp);  // 2026-11-26T08:15:02.123Z
   if (s.size() >= 19) s = s.substr(0, 10) + " " + s.substr(11, 8);
   return s;
@@ -321,8 +360,11 @@ std::string list_page(const PageFrame& f, const ListView& v) {
       {"user", Msg::col_user},         {"unit", Msg::col_unit},         {"service", Msg::col_service},
       {"rule", Msg::col_rule},         {"category", Msg::col_category}, {"decision", Msg::col_decision},
       {"severity", Msg::col_min_severity}, {"triage", Msg::col_triage}, {"justified", Msg::col_justified},
+      {"gateway", Msg::col_gateway},   {"province", Msg::col_province},
   };
   for (const auto& [name, label] : kSelects) {
+    // Where events were decided: only from a store holding several gateways.
+    if ((name == "gateway" || name == "province") && !v.options.count(name)) continue;
     const std::string chosen = param(v, name);
     c += "<label>" + t(label, l) + "<select name=\"" + esc(name) + "\" id=\"filter-" + esc(name) + "\"><option value=\"\">" +
          t(Msg::any, l) + "</option>";
@@ -359,7 +401,7 @@ std::string list_page(const PageFrame& f, const ListView& v) {
         rules += "<span class=\"mono rule\">" + esc(finding.rule_id) + "</span> <span class=\"muted\">" +
                  esc(finding.category) + "</span>";
       }
-      c += "<tr class=\"event\" data-event-id=\"" + esc(e.event_id) + "\"><td>" + esc(short_time(e.time)) + "</td><td>" +
+      c += "<tr class=\"event\" data-event-id=\"" + esc(e.event_id) + "\"><td>" + esc(short_time(f, e.time)) + "</td><td>" +
            or_unknown(e.user, l) + "</td><td>" + or_unknown(e.unit, l) + "</td><td>" + esc(e.service) + "</td><td>" +
            tag("d-", e.decision, l) +
            (e.justification.via.empty() ? "" : " <span class=\"justified\">" + t(Msg::col_justified, l) + "</span>") +
@@ -386,7 +428,9 @@ std::string detail_page(const PageFrame& f, const DetailView& v) {
   auto row = [&](Msg label, const std::string& value_html) { c += "<dt>" + t(label, l) + "</dt><dd>" + value_html + "</dd>"; };
   char number[64];
   c += "<dl class=\"fields\">";
-  row(Msg::col_time, esc(format_time(e.time)));
+  row(Msg::col_time, esc(short_time(f, e.time)) + " <span class=\"muted mono\">" + esc(format_time(e.time)) + "</span>");
+  if (!ie.gateway.empty()) row(Msg::col_gateway, "<span id=\"gateway\">" + esc(ie.gateway) + "</span>");
+  if (!ie.province.empty()) row(Msg::col_province, esc(ie.province));
   row(Msg::field_event_id, "<span class=\"mono\">" + esc(e.event_id) + "</span>");
   row(Msg::field_request_id, "<span class=\"mono\">" + esc(e.request_id) + "</span>");
   row(Msg::field_seq, std::to_string(ie.seq));
@@ -450,7 +494,7 @@ std::string detail_page(const PageFrame& f, const DetailView& v) {
     c += "<table id=\"triage-history\"><thead><tr><th>" + t(Msg::col_time, l) + "</th><th>" + t(Msg::officer, l) +
          "</th><th>" + t(Msg::col_triage, l) + "</th><th>" + t(Msg::note, l) + "</th></tr></thead><tbody>";
     for (const auto& r : v.history) {
-      c += "<tr><td>" + esc(short_time(r.triage.time)) + "</td><td>" + esc(r.triage.officer) + "</td><td>" +
+      c += "<tr><td>" + esc(short_time(f, r.triage.time)) + "</td><td>" + esc(r.triage.officer) + "</td><td>" +
            esc(label_of(r.triage.state, l)) + "</td><td class=\"note\">" + esc(r.triage.note) + "</td></tr>";
     }
     c += "</tbody></table>";
@@ -482,13 +526,19 @@ constexpr std::string_view kPalette[] = {"#2b6cb0", "#c05621", "#2f855a", "#b779
                                          "#c53030", "#319795", "#d53f8c", "#718096"};
 constexpr size_t kMaxSeries = std::size(kPalette) - 1;  // the last colour is "other"
 
+// "2026-12-07" → "07/12" (day/month, as Vietnamese write it); other labels as they are.
+std::string day_label(const std::string& day) {
+  if (day.size() == 10 && day[4] == '-' && day[7] == '-') return day.substr(8, 2) + "/" + day.substr(5, 2);
+  return day;
+}
+
 std::string swatch(std::string_view colour) {
   return "<svg width=\"12\" height=\"12\" aria-hidden=\"true\"><rect width=\"12\" height=\"12\" fill=\"" +
          std::string(colour) + "\"/></svg>";
 }
 
 // Stacked bars, one per day; the biggest series get their own colour, the rest share "other".
-std::string stacked_chart(const std::vector<std::string>& days, const std::vector<AuditIndex::DayCount>& counts,
+std::string stacked_chart(const std::vector<std::string>& days, const std::vector<EventStore::DayCount>& counts,
                           Lang l, std::string_view id) {
   if (counts.empty()) return "<p class=\"muted\">" + t(Msg::no_data, l) + "</p>";
   std::map<std::string, uint64_t> totals;
@@ -560,7 +610,7 @@ std::string stacked_chart(const std::vector<std::string>& days, const std::vecto
       std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\" fill=\"#4a5568\">",
                     x + bar / 2, height - 10);
       svg += buf;
-      svg += esc(days[d].size() >= 10 ? days[d].substr(5) : days[d]) + "</text>";
+      svg += esc(day_label(days[d])) + "</text>";
     }
   }
   svg += "</svg><ul class=\"legend\">";
@@ -603,6 +653,173 @@ std::string charts_page(const PageFrame& f, const ChartsView& v) {
   c += "<h2>" + t(Msg::top_rules, l) + "</h2>" + top_table(v.top_rules, Msg::col_rule, l, "top-rules");
   c += "<h2>" + t(Msg::top_users, l) + "</h2>" + top_table(v.top_users, Msg::col_user, l, "top-users");
   return page(f, message(Msg::charts_title, l), c);
+}
+
+namespace {
+
+// "12,5%" (Vietnamese decimal comma) or "12.5%"; "–" without a rate.
+std::string percent(std::optional<double> rate, Lang l) {
+  if (!rate) return "–";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", *rate * 100.0);
+  std::string out = buf;
+  if (l == Lang::vi) std::replace(out.begin(), out.end(), '.', ',');
+  return out;
+}
+
+Msg verdict_message(UsageTrend::Verdict v) {
+  switch (v) {
+    case UsageTrend::Verdict::better: return Msg::verdict_better;
+    case UsageTrend::Verdict::worse: return Msg::verdict_worse;
+    case UsageTrend::Verdict::unchanged: return Msg::verdict_unchanged;
+    case UsageTrend::Verdict::unknown: break;
+  }
+  return Msg::verdict_unknown;
+}
+
+// One line per series over the weeks, y = the share with findings; weeks without requests break
+// the line. The first series is "all units".
+std::string rate_lines(const std::vector<std::string>& weeks, const std::vector<const UsageTrend*>& series,
+                       const std::vector<std::string>& names, Lang l) {
+  double max_rate = 0.01;
+  for (const auto* s : series)
+    for (const auto& r : s->weekly_rate)
+      if (r) max_rate = std::max(max_rate, *r);
+  const double width = 880, height = 260, left = 48, bottom = 28, top = 10;
+  const double plot_w = width - left - 20, plot_h = height - bottom - top;
+  const double step = weeks.size() > 1 ? plot_w / static_cast<double>(weeks.size() - 1) : 0;
+  auto x_of = [&](size_t i) { return left + step * static_cast<double>(i) + (weeks.size() > 1 ? 0 : plot_w / 2); };
+  auto y_of = [&](double r) { return top + plot_h - plot_h * r / max_rate; };
+  char buf[256];
+  H svg = "<div class=\"chart\"><svg id=\"chart-usage\" role=\"img\" width=\"880\" height=\"260\" viewBox=\"0 0 880 260\">";
+  for (int i = 0; i <= 2; ++i) {
+    const double r = max_rate * i / 2.0, y = y_of(r);
+    std::snprintf(buf, sizeof buf,
+                  "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#dde1e7\"/>"
+                  "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\" fill=\"#4a5568\">",
+                  left, y, width - 10, y, left - 4, y + 4);
+    svg += buf + esc(percent(r, l)) + "</text>";
+  }
+  const size_t every = std::max<size_t>(1, weeks.size() / 12);
+  for (size_t i = 0; i < weeks.size(); i += every) {
+    std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\" fill=\"#4a5568\">",
+                  x_of(i), height - 10);
+    svg += buf + esc(weeks[i].size() > 5 ? weeks[i].substr(5) : weeks[i]) + "</text>";
+  }
+  for (size_t s = 0; s < series.size(); ++s) {
+    const std::string colour = s == 0 ? "#1d2433" : std::string(kPalette[(s - 1) % std::size(kPalette)]);
+    std::string points;
+    auto flush = [&] {
+      if (!points.empty())
+        svg += "<polyline class=\"rate-line\" fill=\"none\" stroke=\"" + colour + "\" stroke-width=\"" +
+               (s == 0 ? "3" : "1.5") + "\" points=\"" + points + "\"/>";
+      points.clear();
+    };
+    const auto& rates = series[s]->weekly_rate;
+    for (size_t i = 0; i < rates.size() && i < weeks.size(); ++i) {
+      if (!rates[i]) {
+        flush();
+        continue;
+      }
+      std::snprintf(buf, sizeof buf, "%.1f,%.1f ", x_of(i), y_of(*rates[i]));
+      points += buf;
+    }
+    flush();
+    for (size_t i = 0; i < rates.size() && i < weeks.size(); ++i) {
+      if (!rates[i]) continue;
+      std::snprintf(buf, sizeof buf, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\">", x_of(i), y_of(*rates[i]),
+                    colour.c_str());
+      svg += buf;
+      svg += "<title>" + esc(weeks[i]) + " · " + esc(names[s]) + ": " + esc(percent(rates[i], l)) + "</title></circle>";
+    }
+  }
+  svg += "</svg><ul class=\"legend\">";
+  for (size_t s = 0; s < series.size(); ++s)
+    svg += "<li>" + swatch(s == 0 ? "#1d2433" : kPalette[(s - 1) % std::size(kPalette)]) + " " + esc(names[s]) + "</li>";
+  return svg + "</ul></div>";
+}
+
+// A small line of one key's weekly rates (same scale for every row: 0 to its own maximum).
+std::string sparkline(const UsageTrend& trend) {
+  double max_rate = 0.01;
+  for (const auto& r : trend.weekly_rate)
+    if (r) max_rate = std::max(max_rate, *r);
+  const double w = 120, h = 24;
+  const size_t n = trend.weekly_rate.size();
+  const double step = n > 1 ? w / static_cast<double>(n - 1) : 0;
+  std::string points;
+  char buf[64];
+  for (size_t i = 0; i < n; ++i) {
+    if (!trend.weekly_rate[i]) continue;
+    std::snprintf(buf, sizeof buf, "%.1f,%.1f ", step * static_cast<double>(i), h - 2 - (h - 4) * *trend.weekly_rate[i] / max_rate);
+    points += buf;
+  }
+  return "<svg class=\"spark\" width=\"120\" height=\"24\" aria-hidden=\"true\"><polyline fill=\"none\" stroke=\"#2b6cb0\" "
+         "stroke-width=\"1.5\" points=\"" + points + "\"/></svg>";
+}
+
+}  // namespace
+
+std::string usage_page(const PageFrame& f, const UsageView& v) {
+  const Lang l = f.lang;
+  auto param_of = [&](std::string_view key) {
+    auto it = v.params.find(key);
+    return it == v.params.end() ? std::string() : it->second;
+  };
+  H c = "<h1>" + t(Msg::usage_intro, l) + "</h1>";
+  c += "<form class=\"filters\" method=\"get\" action=\"/review/usage\">";
+  c += "<label>" + t(Msg::filter_from, l) + "<input type=\"date\" name=\"from\" value=\"" + esc(param_of("from")) + "\"></label>";
+  c += "<label>" + t(Msg::filter_to, l) + "<input type=\"date\" name=\"to\" value=\"" + esc(param_of("to")) + "\"></label>";
+  static constexpr std::pair<std::string_view, Msg> kSelects[] = {
+      {"unit", Msg::col_unit}, {"service", Msg::col_service}, {"province", Msg::col_province}, {"gateway", Msg::col_gateway}};
+  for (const auto& [name, label] : kSelects) {
+    auto it = v.options.find(name);
+    if (it == v.options.end()) continue;
+    const std::string chosen = param_of(name);
+    std::vector<std::string> values = it->second;
+    if (!chosen.empty() && std::find(values.begin(), values.end(), chosen) == values.end()) values.push_back(chosen);
+    c += "<label>" + t(label, l) + "<select name=\"" + esc(name) + "\" id=\"usage-" + esc(name) + "\"><option value=\"\">" +
+         t(Msg::any, l) + "</option>";
+    for (const auto& value : values)
+      c += "<option value=\"" + esc(value) + "\"" + (value == chosen ? " selected" : "") + ">" + esc(value) + "</option>";
+    c += "</select></label>";
+  }
+  if (l == Lang::en) c += "<input type=\"hidden\" name=\"lang\" value=\"en\">";
+  c += "<span class=\"actions\"><button class=\"primary\" type=\"submit\">" + t(Msg::show, l) + "</button><a id=\"usage-csv\" href=\"" +
+       esc(v.csv_href) + "\" download>" + t(Msg::download_csv, l) + "</a></span></form>";
+
+  const auto& sum = v.summary;
+  c += "<h2>" + t(Msg::weekly_rate_chart, l) + "</h2>";
+  if (sum.all.requests == 0 && sum.all.violations == 0) {
+    c += "<p class=\"muted\" id=\"usage-none\">" + t(Msg::no_data, l) + "</p>";
+    return page(f, message(Msg::usage_intro, l), c);
+  }
+  std::vector<const UsageTrend*> series = {&sum.all};
+  std::vector<std::string> names = {std::string(message(Msg::all_units, l))};
+  for (size_t i = 0; i < sum.keys.size() && series.size() < 7; ++i) {
+    if (sum.keys[i].requests == 0) continue;
+    series.push_back(&sum.keys[i]);
+    names.push_back(sum.keys[i].key.empty() ? std::string(message(Msg::unknown, l)) : sum.keys[i].key);
+  }
+  c += rate_lines(sum.weeks, series, names, l);
+
+  c += "<h2 id=\"training\">" + t(Msg::training_question, l) + "</h2><p class=\"explain\">" + t(Msg::training_explain, l) + "</p>";
+  c += "<table id=\"usage-table\"><thead><tr><th>" + t(Msg::col_unit, l) + "</th><th>" + t(Msg::col_requests, l) + "</th><th>" +
+       t(Msg::col_with_findings, l) + "</th><th>" + t(Msg::col_violations, l) + "</th><th>" + t(Msg::col_first_rate, l) +
+       "</th><th>" + t(Msg::col_last_rate, l) + "</th><th>" + t(Msg::training_question, l) + "</th><th>" + t(Msg::col_trend, l) +
+       "</th></tr></thead><tbody>";
+  auto row = [&](const UsageTrend& u, const std::string& name_html, bool all) {
+    c += std::string("<tr class=\"") + (all ? "usage-all" : "usage-unit") + "\" data-verdict=\"" + std::string(to_string(u.verdict)) +
+         "\"><td>" + name_html + "</td><td>" + std::to_string(u.requests) + "</td><td>" + std::to_string(u.with_findings) +
+         "</td><td>" + std::to_string(u.violations) + "</td><td>" + esc(percent(u.first_rate, l)) + "</td><td>" +
+         esc(percent(u.last_rate, l)) + "</td><td><span class=\"tag v-" + std::string(to_string(u.verdict)) + "\">" +
+         t(verdict_message(u.verdict), l) + "</span></td><td>" + sparkline(u) + "</td></tr>";
+  };
+  row(sum.all, "<b>" + t(Msg::all_units, l) + "</b>", true);
+  for (size_t i = 0; i < sum.keys.size() && i < v.shown; ++i) row(sum.keys[i], or_unknown(sum.keys[i].key, l), false);
+  c += "</tbody></table>";
+  if (sum.keys.size() > v.shown) c += "<p class=\"muted\" id=\"usage-more\">" + t(Msg::more_in_csv, l) + "</p>";
+  return page(f, message(Msg::usage_intro, l), c);
 }
 
 std::string error_page(const PageFrame& f, Msg title, Msg detail, std::string_view back_href) {

@@ -20,7 +20,9 @@
 #include <utility>
 #include <vector>
 
-#include "audit/audit_index.h"
+#include "audit/event_store.h"
+#include "audit/local_time.h"
+#include "audit/usage_report.h"
 
 namespace promptwall::audit {
 
@@ -50,6 +52,9 @@ enum class Msg {
   unknown,
   err_not_found, err_no_event, err_forbidden, err_csrf, err_cross_site, err_bad_request, err_bad_state, err_note_long,
   err_not_durable, err_unavailable, err_index, err_method, back,
+  times_in, nav_usage, usage_intro, col_gateway, col_province, col_week, col_requests, col_with_findings, col_rate,
+  col_violations, col_first_rate, col_last_rate, col_trend, training_question, training_explain, verdict_better,
+  verdict_worse, verdict_unchanged, verdict_unknown, weekly_rate_chart, all_units, download_csv, more_in_csv,
   count_  // not a message: the number of messages
 };
 
@@ -64,6 +69,7 @@ struct PageFrame {
   std::string officer;       // empty: not signed in (no navigation, no logout)
   std::string csrf_token;    // for the logout form
   std::string switch_href;   // this page in the other language
+  const LocalTime* local_time = nullptr;  // the zone times are shown in; null: UTC
 };
 
 // The Content-Security-Policy matching pages rendered with `nonce`.
@@ -90,10 +96,19 @@ std::string detail_page(const PageFrame& frame, const DetailView& view);
 struct ChartsView {
   std::string from, to;  // "YYYY-MM-DD", inclusive
   std::vector<std::string> days;  // every day of the range, in order
-  std::vector<AuditIndex::DayCount> by_category, by_unit;
+  std::vector<EventStore::DayCount> by_category, by_unit;
   std::vector<std::pair<std::string, uint64_t>> top_rules, top_users;
 };
 std::string charts_page(const PageFrame& frame, const ChartsView& view);
+
+struct UsageView {
+  std::map<std::string, std::string, std::less<>> params;  // from, to, unit, service, province, gateway
+  std::map<std::string, std::vector<std::string>, std::less<>> options;  // drop-down values per filter
+  UsageSummary summary;
+  size_t shown = 50;      // rows of the table (the units with the most requests); the CSV has all
+  std::string csv_href;   // the same table as CSV
+};
+std::string usage_page(const PageFrame& frame, const UsageView& view);
 
 // An error page: a title, a sentence, and a link back to `back_href`.
 std::string error_page(const PageFrame& frame, Msg title, Msg detail, std::string_view back_href);

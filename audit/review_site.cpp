@@ -10,6 +10,9 @@
 #include <map>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
+#include "audit/usage_report.h"
 #include "encoding/web_text.h"
 
 namespace promptwall::audit {
@@ -37,8 +40,8 @@ std::string ReviewResponse::header(std::string_view name) const {
 namespace {
 
 constexpr std::string_view kLangCookie = "pw_lang";
-constexpr std::string_view kFilterKeys[] = {"from", "to", "user", "unit", "service", "rule", "category", "decision",
-                                            "severity", "triage", "justified"};
+constexpr std::string_view kFilterKeys[] = {"from",     "to",       "user",     "unit",   "service",   "rule",    "category",
+                                            "decision", "severity", "triage",   "justified", "gateway", "province"};
 constexpr std::string_view kDecisions[] = {"warn", "redact", "justify", "block", "refused"};  // the violations
 constexpr std::string_view kSeverities[] = {"low", "medium", "high", "critical"};
 
@@ -124,6 +127,7 @@ struct ReviewSite::Call {
   bool remember_lang = false;  // ?lang= was given: set the cookie
   std::string nonce;
   std::optional<OfficerAuth::Session> session;
+  const LocalTime* local_time = nullptr;  // the site's
 
   explicit Call(const ReviewRequest& r) : request(r) {
     const size_t q = r.target.find('?');
@@ -157,6 +161,7 @@ struct ReviewSite::Call {
       f.csrf_token = session->csrf_token;
     }
     f.switch_href = switch_href();
+    f.local_time = local_time;
     return f;
   }
 
@@ -166,9 +171,21 @@ struct ReviewSite::Call {
   }
 };
 
+ReviewSite::ReviewSite(OfficerAuthOptions auth, std::filesystem::path trail_dir, StoreOpener open_store,
+                       AuditWriter& writer, LocalTime local_time)
+    : auth_(std::move(auth)),
+      trail_dir_(std::move(trail_dir)),
+      open_store_(std::move(open_store)),
+      writer_(writer),
+      local_time_(std::move(local_time)) {}
+
 ReviewSite::ReviewSite(OfficerAuthOptions auth, std::filesystem::path trail_dir, std::filesystem::path index_file,
                        AuditWriter& writer)
-    : auth_(std::move(auth)), trail_dir_(std::move(trail_dir)), index_file_(std::move(index_file)), writer_(writer) {}
+    : ReviewSite(std::move(auth), trail_dir,
+                 [trail_dir, index_file]() -> std::unique_ptr<EventStore> {
+                   return std::make_unique<AuditIndex>(trail_dir, index_file);
+                 },
+                 writer) {}
 
 ReviewSite::~ReviewSite() = default;
 
@@ -177,10 +194,25 @@ bool ReviewSite::serves(std::string_view target) {
   return path == "/review" || path.starts_with("/review/");
 }
 
-AuditIndex& ReviewSite::synced_index() {
-  if (!index_) index_ = std::make_unique<AuditIndex>(trail_dir_, index_file_);
-  index_->sync();
-  return *index_;
+EventStore& ReviewSite::refreshed_store() {
+  if (!store_) store_ = open_store_();
+  try {
+    store_->refresh();
+  } catch (...) {
+    store_.reset();  // opened afresh for the next page
+    throw;
+  }
+  return *store_;
+}
+
+std::optional<TrailRecord> ReviewSite::find_triage_record(uint64_t after_seq, const std::string& triage_id) const {
+  TrailReader reader(trail_dir_, after_seq + 1);
+  while (auto record = reader.next()) {
+    if (record->line.find(triage_id) == std::string::npos) continue;  // ids are unique ULIDs: cheap first
+    const auto j = nlohmann::json::parse(record->line);
+    if (j.value("type", std::string()) == "triage" && j.value("event_id", std::string()) == triage_id) return record;
+  }
+  return std::nullopt;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,6 +279,7 @@ bool ReviewSite::sent_from_another_site(const ReviewRequest& request) {
 
 ReviewResponse ReviewSite::handle(const ReviewRequest& request) {
   Call call(request);
+  call.local_time = &local_time_;
   if (!serves(call.path)) return error(call, 404, Msg::err_not_found, Msg::err_not_found, "/review");
   if (!enabled()) return error(call, 404, Msg::err_not_found, Msg::review_off, "/review");
 
@@ -275,6 +308,8 @@ ReviewResponse ReviewSite::handle(const ReviewRequest& request) {
     if (call.path == "/review/logout") return post ? logout(call) : not_allowed("POST");
     if (call.path == "/review" || call.path == "/review/") return get ? list(call) : not_allowed("GET");
     if (call.path == "/review/charts") return get ? charts(call) : not_allowed("GET");
+    if (call.path == "/review/usage") return get ? usage(call, false) : not_allowed("GET");
+    if (call.path == "/review/usage.csv") return get ? usage(call, true) : not_allowed("GET");
     constexpr std::string_view kEventPrefix = "/review/event/", kTriageSuffix = "/triage";
     if (call.path.starts_with(kEventPrefix)) {
       std::string_view rest = std::string_view(call.path).substr(kEventPrefix.size());
@@ -350,8 +385,9 @@ ReviewResponse ReviewSite::list(Call& call) {
     if (key == "from" || key == "to") {
       const auto day = parse_day(value);
       if (!day) continue;  // not a date: no bound (the field shows empty)
-      if (key == "from") filter.since = Clock::time_point(*day);
-      else filter.until = Clock::time_point(*day + std::chrono::days{1});  // "to" includes its day
+      // Local days: "to" includes its day.
+      if (key == "from") filter.since = local_time_.start_of(std::chrono::year_month_day{*day});
+      else filter.until = local_time_.start_of(std::chrono::year_month_day{*day + std::chrono::days{1}});
     }
     else if (key == "user") filter.user = value;
     else if (key == "unit") filter.unit = value;
@@ -362,13 +398,16 @@ ReviewResponse ReviewSite::list(Call& call) {
     else if (key == "severity") filter.severity = value;
     else if (key == "triage") filter.triage = value;
     else if (key == "justified") filter.justified_only = true;
+    else if (key == "gateway") filter.gateway = value;
+    else if (key == "province") filter.province = value;
     view.params.emplace(std::string(key), std::move(value));
   }
 
-  std::lock_guard lock(index_mutex_);
-  AuditIndex& index = synced_index();
-  for (std::string_view column : {"user", "unit", "service", "rule", "category"})
-    view.options[std::string(column)] = index.distinct(column);
+  std::lock_guard lock(store_mutex_);
+  EventStore& index = refreshed_store();
+  for (std::string_view column : {"user", "unit", "service", "rule", "category", "gateway", "province"})
+    if (auto values = index.distinct(column); !values.empty() || (column != "gateway" && column != "province"))
+      view.options[std::string(column)] = std::move(values);
   view.options["decision"] = {std::begin(kDecisions), std::end(kDecisions)};
   view.options["severity"] = {std::begin(kSeverities), std::end(kSeverities)};
   view.options["triage"] = {std::begin(kTriageStates), std::end(kTriageStates)};
@@ -393,8 +432,8 @@ ReviewResponse ReviewSite::list(Call& call) {
 }
 
 ReviewResponse ReviewSite::detail(Call& call, const std::string& event_id) {
-  std::lock_guard lock(index_mutex_);
-  AuditIndex& index = synced_index();
+  std::lock_guard lock(store_mutex_);
+  EventStore& index = refreshed_store();
   auto event = index.event(event_id);
   if (!event) return error(call, 404, Msg::err_not_found, Msg::err_no_event, "/review");
   DetailView view{std::move(*event), index.triage_history(event_id)};
@@ -414,8 +453,8 @@ ReviewResponse ReviewSite::triage(Call& call, const std::string& event_id) {
   if (!is_triage_state(state)) return error(call, 400, Msg::err_bad_request, Msg::err_bad_state, back);
   if (code_points(note) > kMaxNoteChars) return error(call, 400, Msg::err_bad_request, Msg::err_note_long, back);
 
-  std::lock_guard lock(index_mutex_);
-  AuditIndex& index = synced_index();
+  std::lock_guard lock(store_mutex_);
+  EventStore& index = refreshed_store();
   if (!index.event(event_id)) return error(call, 404, Msg::err_not_found, Msg::err_no_event, "/review");
 
   TriageEvent t;
@@ -426,20 +465,32 @@ ReviewResponse ReviewSite::triage(Call& call, const std::string& event_id) {
   t.note = note;
   t.officer = call.session->officer;
   t.client = call.request.client;
+  const uint64_t before = writer_.durable_seq();
   if (!writer_.append_and_wait(to_json_object(t))) {
     auto r = error(call, 503, Msg::err_unavailable, Msg::err_not_durable, back);
     r.problem = "the audit trail is unavailable: " + writer_.health().error;
     return r;
   }
-  index.sync();  // so the page the officer is sent back to shows the new state
+  // So the page the officer is sent back to shows the new state: the local index reads it from
+  // the trail; a central store gets the very record (the shipper's copy of it changes nothing).
+  std::string problem;
+  if (index.indexes_local_trail()) {
+    index.refresh();
+  } else if (auto record = find_triage_record(before, t.event_id)) {
+    index.record_triage(record->seq, record->line, t);
+  } else {
+    problem = "triage " + t.event_id + " is durable but was not found in the trail after seq " + std::to_string(before) +
+              "; the central store gets it from the shipper";
+  }
   auto r = redirect(call.nonce, back);
   r.activity = ReviewActivity{ReviewActivity::Kind::triage, t.officer, t.client, event_id, state};
+  r.problem = std::move(problem);
   return r;
 }
 
 ReviewResponse ReviewSite::charts(Call& call) {
   using namespace std::chrono;
-  const sys_days today = floor<days>(Clock::now());
+  const sys_days today{local_time_.day_of(Clock::now())};
   sys_days to = parse_day(call.param("to")).value_or(today);
   sys_days from = parse_day(call.param("from")).value_or(to - days{29});
   if (from > to) std::swap(from, to);
@@ -448,19 +499,66 @@ ReviewResponse ReviewSite::charts(Call& call) {
   ChartsView view;
   view.from = format_day(from);
   view.to = format_day(to);
-  for (sys_days d = from; d <= to; d += days{1}) view.days.push_back(format_day(d));
+  const TimeBuckets buckets = local_time_.days(year_month_day{from}, year_month_day{to});
+  view.days = buckets.labels;
   EventFilter filter;
   filter.violations_only = true;
-  filter.since = Clock::time_point(from);
-  filter.until = Clock::time_point(to + days{1});
+  filter.since = buckets.edges.front();
+  filter.until = buckets.edges.back();
 
-  std::lock_guard lock(index_mutex_);
-  AuditIndex& index = synced_index();
-  view.by_category = index.per_day(filter, "category");
-  view.by_unit = index.per_day(filter, "unit");
+  std::lock_guard lock(store_mutex_);
+  EventStore& index = refreshed_store();
+  view.by_category = index.per_bucket(filter, "category", buckets);
+  view.by_unit = index.per_bucket(filter, "unit", buckets);
   view.top_rules = index.top(filter, "rule", 10);
   view.top_users = index.top(filter, "user", 10);
   return html(call, 200, charts_page(call.frame(), view));
+}
+
+ReviewResponse ReviewSite::usage(Call& call, bool csv) {
+  using namespace std::chrono;
+  const sys_days today{local_time_.day_of(Clock::now())};
+  sys_days to = parse_day(call.param("to")).value_or(today);
+  sys_days from = parse_day(call.param("from")).value_or(to - days{7 * 12 - 1});  // twelve weeks
+  if (from > to) std::swap(from, to);
+  if (to - from > days{7 * 106}) from = to - days{7 * 106};  // two years of weeks at most
+
+  UsageView view;
+  view.params["from"] = format_day(from);
+  view.params["to"] = format_day(to);
+  EventFilter filter;
+  for (std::string_view key : {"unit", "service", "province", "gateway"}) {
+    const std::string value = call.param(key);
+    if (value.empty()) continue;
+    if (key == "unit") filter.unit = value;
+    else if (key == "service") filter.service = value;
+    else if (key == "province") filter.province = value;
+    else filter.gateway = value;
+    view.params.emplace(std::string(key), value);
+  }
+  const TimeBuckets weeks = local_time_.weeks(year_month_day{from}, year_month_day{to});
+
+  std::lock_guard lock(store_mutex_);
+  EventStore& store = refreshed_store();
+  const auto rows = store.usage(filter, "unit", weeks);
+  if (csv) {
+    ReviewResponse r;
+    r.content_type = "text/csv; charset=utf-8";
+    // The byte order mark lets spreadsheet programs read the Vietnamese names as UTF-8.
+    r.body = "\xEF\xBB\xBF" + usage_csv(rows, weeks, "unit", local_time_);
+    secure(r, call.nonce);
+    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"promptwall-usage-" + view.params["from"] + "-" +
+                                                      view.params["to"] + ".csv\"");
+    return r;
+  }
+  for (std::string_view column : {"unit", "service", "province", "gateway"})
+    if (auto values = store.distinct(column); !values.empty() || column == "unit" || column == "service")
+      view.options[std::string(column)] = std::move(values);
+  view.summary = summarize_usage(rows, weeks);
+  view.csv_href = "/review/usage.csv?";
+  for (const auto& [k, v] : view.params) view.csv_href += encoding::percent_encode(k) + "=" + encoding::percent_encode(v) + "&";
+  view.csv_href.pop_back();
+  return html(call, 200, usage_page(call.frame(), view));
 }
 
 }  // namespace promptwall::audit

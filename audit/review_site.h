@@ -1,24 +1,33 @@
 // ReviewSite: the security officers' review page as a pure request → response function (no
 // sockets; gateway/server/ carries the bytes). Pages: /review/login, /review (violations, filtered
-// and paginated), /review/event/<id> (detail and triage), /review/charts; POST /review/logout and
-// POST /review/event/<id>/triage.
+// and paginated), /review/event/<id> (detail and triage), /review/charts, /review/usage (requests,
+// share with findings and violations per unit and week: "did the training work?") and its CSV
+// /review/usage.csv; POST /review/logout and POST /review/event/<id>/triage.
+//
+// What it reads is an EventStore (event_store.h): the SQLite index of this gateway's trail by
+// default, or the central PostgreSQL store of the whole fleet (audit.central.review). Times are
+// shown in the organisation's time zone (LocalTime), day/month/year.
 //
 // Invariants:
 //   - without a live session every /review address answers a redirect to /review/login (or the
 //     login page itself): nothing from the trail is shown to anyone not signed in;
 //   - every POST but the login carries the session's CSRF token or is refused (403), changing
 //     nothing;
-//   - a triage is an event appended to the trail through AuditWriter::append_and_wait; only when it
-//     is durable does the page report success (303 back to the event), otherwise nothing changed;
-//   - the index is synced with the trail before each page, so a page shows what the trail holds;
+//   - a triage is an event appended to the local trail through AuditWriter::append_and_wait; only
+//     when it is durable does the page report success (303 back to the event), otherwise nothing
+//     changed; a central store is then given the same record (idempotent on gateway and seq, as
+//     the shipper's copy), so every officer sees the state at once;
+//   - the store is refreshed before each page (the index synced with the trail), so a page shows
+//     what the trail holds;
 //   - every response is no-store, framed by nobody (X-Frame-Options DENY, frame-ancestors 'none'),
 //     and under a Content-Security-Policy that allows only the page's own inline style and script.
 //
-// Threading: handle() may be called from several threads; the index is used under a mutex (the
-// gateway calls from one pool thread, as SQLite blocks).
+// Threading: handle() may be called from several threads; the store is used under a mutex (the
+// gateway calls from one pool thread, as SQLite and PostgreSQL block).
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,8 +38,11 @@
 
 #include "audit/audit_index.h"
 #include "audit/audit_writer.h"
+#include "audit/event_store.h"
+#include "audit/local_time.h"
 #include "audit/officer_auth.h"
 #include "audit/review_pages.h"
+#include "audit/trail_reader.h"
 
 namespace promptwall::audit {
 
@@ -79,7 +91,14 @@ class ReviewSite {
   // none), else an Origin whose host is not the Host header. Pure.
   static bool sent_from_another_site(const ReviewRequest& request);
 
-  // The index is opened on the first page (a broken index makes pages fail, not the gateway).
+  // Opens the store the pages read; called on the first page and again after a page failed (a
+  // broken index or an unreachable server makes pages fail, not the gateway).
+  using StoreOpener = std::function<std::unique_ptr<EventStore>()>;
+
+  // `trail_dir` is the local trail `writer` writes (triage records are read back from it).
+  ReviewSite(OfficerAuthOptions auth, std::filesystem::path trail_dir, StoreOpener open_store, AuditWriter& writer,
+             LocalTime local_time = LocalTime());
+  // Over the SQLite index `index_file` of the trail, times in Vietnam's zone.
   ReviewSite(OfficerAuthOptions auth, std::filesystem::path trail_dir, std::filesystem::path index_file,
              AuditWriter& writer);
   ~ReviewSite();
@@ -103,15 +122,20 @@ class ReviewSite {
   ReviewResponse detail(Call& call, const std::string& event_id);
   ReviewResponse triage(Call& call, const std::string& event_id);
   ReviewResponse charts(Call& call);
+  ReviewResponse usage(Call& call, bool csv);
   ReviewResponse error(Call& call, int status, Msg title, Msg detail, std::string back_href);
   ReviewResponse html(Call& call, int status, std::string body);
-  AuditIndex& synced_index();  // under index_mutex_
+  EventStore& refreshed_store();  // under store_mutex_
+  // The triage record with this id, read back from the local trail after `after_seq`.
+  std::optional<TrailRecord> find_triage_record(uint64_t after_seq, const std::string& triage_id) const;
 
   OfficerAuth auth_;
-  std::filesystem::path trail_dir_, index_file_;
+  std::filesystem::path trail_dir_;
+  StoreOpener open_store_;
   AuditWriter& writer_;
-  std::mutex index_mutex_;
-  std::unique_ptr<AuditIndex> index_;
+  const LocalTime local_time_;
+  std::mutex store_mutex_;
+  std::unique_ptr<EventStore> store_;
 };
 
 }  // namespace promptwall::audit
