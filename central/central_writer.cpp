@@ -264,7 +264,7 @@ CentralWriteResult CentralWriter::write(const CentralBatch& batch) {
         low = std::min(low, batch.records[i].seq);
         high = std::max(high, batch.records[i].seq);
       }
-      Result r = d.exec_params("SELECT seq, line FROM pw_records WHERE gateway_id = $1 AND seq BETWEEN $2 AND $3",
+      Result r = d.exec_params("SELECT seq, line FROM pw_records WHERE gateway_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq",
                                {gateway, std::to_string(low), std::to_string(high)}, "compare with pw_records");
       for (int i = 0; i < PQntuples(r.get()); ++i) {
         const uint64_t seq = std::stoull(PQgetvalue(r.get(), i, 0));
