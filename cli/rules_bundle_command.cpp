@@ -93,7 +93,7 @@ bool write_atomically(const fs::path& file, const std::string& bytes, std::strin
 // Lint (errors refuse; warnings are printed) and load as a gateway would. Prints diagnostics.
 std::shared_ptr<const RuleSet> check_packs(const std::vector<PackText>& texts, const std::string& version,
                                            size_t& examples_run) {
-  RuleSetLoader loader(texts, version, RuleSetCompiler::default_cache_dir());
+  RuleSetLoader loader = RuleSetLoader::from_texts(texts, version, RuleSetCompiler::default_cache_dir());
   PackRead read = loader.read();
   std::vector<Diagnostic> diags = std::move(read.diagnostics);
   std::vector<Diagnostic> lint = RuleLinter(std::make_shared<const Normalizer>()).lint(read.packs);

@@ -26,12 +26,13 @@ RuleSetLoader::RuleSetLoader(std::vector<std::string> packs, std::string cache_d
       examples_(examples),
       normalizer_(std::make_shared<const Normalizer>()) {}
 
-RuleSetLoader::RuleSetLoader(std::vector<PackText> texts, std::string bundle, std::string cache_dir, Examples examples)
-    : cache_dir_(std::move(cache_dir)),
-      texts_(std::move(texts)),
-      bundle_(std::move(bundle)),
-      examples_(examples),
-      normalizer_(std::make_shared<const Normalizer>()) {}
+RuleSetLoader RuleSetLoader::from_texts(std::vector<PackText> texts, std::string bundle, std::string cache_dir,
+                                        Examples examples) {
+  RuleSetLoader loader({}, std::move(cache_dir), {}, examples);
+  loader.texts_ = std::move(texts);
+  loader.bundle_ = std::move(bundle);
+  return loader;
+}
 
 namespace {
 

@@ -62,8 +62,10 @@ class RuleSetLoader {
                 Examples examples = Examples::run);
 
   // The packs of a verified rule bundle, in memory: nothing is read from disk but the cache.
-  // `bundle` (its version) is recorded in the RuleSet (RuleSet::bundle()).
-  RuleSetLoader(std::vector<PackText> texts, std::string bundle, std::string cache_dir, Examples examples = Examples::run);
+  // `bundle` (its version) is recorded in the RuleSet (RuleSet::bundle()). A named function, not a
+  // constructor: `RuleSetLoader({}, dir, {file})` must keep meaning pack files.
+  static RuleSetLoader from_texts(std::vector<PackText> texts, std::string bundle, std::string cache_dir,
+                                  Examples examples = Examples::run);
 
   // Reads and checks the packs without compiling; errors (unreadable file, schema, a scoped pack
   // misnamed) are in the diagnostics.

@@ -256,7 +256,7 @@ void BundleSource::set_problem(std::string why) {
 RuleSetLoader bundle_loader(const RuleBundle& bundle, const std::string& cache_dir) {
   std::vector<PackText> texts;
   for (const auto& pack : bundle.packs) texts.push_back({"bundle:" + bundle.version + "/" + pack.path, pack.content, pack.scoped});
-  return RuleSetLoader(std::move(texts), bundle.version, cache_dir);
+  return RuleSetLoader::from_texts(std::move(texts), bundle.version, cache_dir);
 }
 
 }  // namespace promptwall::gateway

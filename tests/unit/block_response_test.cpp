@@ -16,7 +16,7 @@ const std::vector<Reason> kAllReasons{
     Reason::body_too_large,    Reason::header_too_large,     Reason::unsupported_request,
     Reason::upstream_unavailable, Reason::upstream_timeout,  Reason::internal_error,
     Reason::overloaded,        Reason::audit_unavailable, Reason::malformed_request,
-    Reason::justification_required, Reason::override_cap_reached};
+    Reason::justification_required, Reason::override_cap_reached, Reason::rules_unavailable};
 
 const std::vector<Schema> kAllSchemas{Schema::openai, Schema::gemini, Schema::anthropic, Schema::json,
                                       Schema::text};
@@ -55,6 +55,7 @@ TEST_CASE("status codes per reason", "[block_response]") {
   CHECK(status(Reason::internal_error) == 500);
   CHECK(status(Reason::overloaded) == 503);
   CHECK(status(Reason::audit_unavailable) == 503);
+  CHECK(status(Reason::rules_unavailable) == 503);
 }
 
 TEST_CASE("the block message names the rule in both languages with the request id", "[block_response]") {

@@ -661,3 +661,45 @@ TEST_CASE("coaching: guidance link, token lifetime, reasons, who may justify, th
 }
 
 }  // namespace promptwall::gateway
+
+namespace promptwall::gateway {
+
+TEST_CASE("rules.bundle: a URL or a directory, a public key, and no packs beside it", "[config][bundle]") {
+  const GatewayConfig url = parse(kListen +
+                                  "rules:\n  bundle:\n    url: https://rules.example.vn:8443/promptwall.bundle\n"
+                                  "    public_key: keys/bundle.pub\n    poll_interval: 30s\n");
+  CHECK(url.rules.bundle.enabled());
+  CHECK(url.rules.bundle.url == "https://rules.example.vn:8443/promptwall.bundle");
+  REQUIRE(url.rules.bundle.target);
+  CHECK(url.rules.bundle.target->host == "rules.example.vn");
+  CHECK(url.rules.bundle.target->port == 8443);
+  CHECK(url.rules.bundle.target->tls);
+  CHECK(url.rules.bundle.target->base_path == "/promptwall.bundle");
+  CHECK(url.rules.bundle.public_key == "/base/keys/bundle.pub");
+  CHECK(url.rules.bundle.poll_interval == 30s);
+
+  const GatewayConfig dir = parse(kListen + "rules: {bundle: {dir: incoming, public_key: /k.pub, state_dir: st}}\n");
+  CHECK(dir.rules.bundle.dir == "/base/incoming");
+  CHECK(dir.rules.bundle.state_dir == "/base/st");
+  CHECK(dir.rules.bundle.poll_interval == 60s);
+  CHECK_FALSE(parse(kListen).rules.bundle.enabled());
+
+  CHECK(error_of(kListen + "rules: {packs: [builtin], bundle: {dir: /in, public_key: /k.pub}}\n") ==
+        "test.yaml:2: key `rules.packs`: rules.bundle and rules.packs are both set: a bundle replaces the packs; remove one");
+  CHECK(error_of(kListen + "rules: {scoped_packs: [/p/x.yaml], bundle: {dir: /in, public_key: /k.pub}}\n").find(
+            "rules.bundle and rules.scoped_packs are both set") != std::string::npos);
+  CHECK(error_of(kListen + "rules: {bundle: {dir: /in, url: 'https://a.vn/b', public_key: /k.pub}}\n").find(
+            "give url or dir, not both") != std::string::npos);
+  CHECK(error_of(kListen + "rules: {bundle: {public_key: /k.pub}}\n").find("needs url or dir") != std::string::npos);
+  CHECK(error_of(kListen + "rules: {bundle: {dir: /in}}\n").find("needs public_key") != std::string::npos);
+  CHECK(error_of(kListen + "rules: {bundle: {url: 'ftp://a.vn/b', public_key: /k.pub}}\n").find(
+            "expected a URL like https://rules.example.vn/promptwall.bundle") != std::string::npos);
+  CHECK(error_of(kListen + "rules: {bundle: {url: 'https://a.vn', public_key: /k.pub}}\n").find(
+            "expected a URL like") != std::string::npos);
+  CHECK(error_of(kListen + "rules: {bundle: {dir: /in, public_key: /k.pub, poll_interval: 100ms}}\n").find(
+            "1s to 1d") != std::string::npos);
+  CHECK(error_of(kListen + "rules: {bundle: {dir: /in, public_key: /k.pub, colour: red}}\n").find(
+            "unknown key") != std::string::npos);
+}
+
+}  // namespace promptwall::gateway
