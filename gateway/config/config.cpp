@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit/local_time.h"
 #include "audit/private_file.h"
 #include "gateway/catalog/host_name.h"
 #include "gateway/identity/identity_file.h"
@@ -753,8 +754,16 @@ class ConfigReader {
   }
 
   void read_review(const YAML::Node& n, const std::string& path, ReviewConfig& review) {
-    for_each_key(n, path, {"officers", "session_lifetime"},
+    for_each_key(n, path, {"officers", "session_lifetime", "time_zone"},
                  [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+                   if (key == "time_zone") {
+                     auto zone = nonempty_text(v, p);
+                     if (!zone) return;
+                     if (!audit::LocalTime::known_zone(*zone))
+                       error(v, p, "unknown time zone '" + *zone + "' (an IANA name such as Asia/Ho_Chi_Minh)");
+                     else review.time_zone = *zone;
+                     return;
+                   }
                    if (key == "session_lifetime") {
                      using std::chrono::hours;
                      auto d = duration(v, p, std::chrono::minutes(5), hours(24 * 7), "5m to 7d");

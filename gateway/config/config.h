@@ -131,6 +131,9 @@ struct ReviewOfficer {
 struct ReviewConfig {
   std::vector<ReviewOfficer> officers;  // none = the review page is off
   std::chrono::minutes session_lifetime{8 * 60};
+  // The organisation's time zone (IANA name, checked against ICU's data at load): the review page
+  // and the CSV exports show times and count days and weeks in it.
+  std::string time_zone = "Asia/Ho_Chi_Minh";
 };
 
 // `audit.central` (issue 17): the fleet's central audit store in PostgreSQL (central/README.md).

@@ -31,6 +31,8 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include "central/central_connection.h"
+#include "central/central_store.h"
 #include "gateway/bundles/http_bundle_download.h"
 #include "gateway/config/state_dir.h"
 #include "gateway/server/connections.h"
@@ -723,14 +725,35 @@ GatewayServer::GatewayServer(GatewayConfig config) : impl_(std::make_unique<Impl
   audit::OfficerAuthOptions officers;
   for (const auto& o : cfg.audit.review.officers) officers.officers.push_back({o.name, o.password_hash});
   officers.session_lifetime = cfg.audit.review.session_lifetime;
+  // What the pages read: this trail's SQLite index, or the fleet's central store
+  // (audit.central.review), opened on the first page so an unreachable server fails pages, not
+  // the start.
+  audit::ReviewSite::StoreOpener open_store;
+  if (cfg.audit.central.review && cfg.audit.central.enabled()) {
+    const std::string password =
+        cfg.audit.central.password_file.empty() ? "" : central::read_password_file(cfg.audit.central.password_file);
+    open_store = [conninfo = central::make_conninfo(cfg.audit.central.url, password), gateway = cfg.fleet.gateway_id,
+                  province = cfg.fleet.province]() -> std::unique_ptr<audit::EventStore> {
+      return std::make_unique<central::CentralStore>(conninfo, gateway, province);
+    };
+  } else {
+    open_store = [dir = s.audit->dir()]() -> std::unique_ptr<audit::EventStore> {
+      return std::make_unique<audit::AuditIndex>(dir, dir / "index.sqlite");
+    };
+  }
   try {
-    s.review = std::make_unique<audit::ReviewSite>(std::move(officers), s.audit->dir(), s.audit->dir() / "index.sqlite",
-                                                   *s.audit);
+    s.review = std::make_unique<audit::ReviewSite>(std::move(officers), s.audit->dir(), std::move(open_store), *s.audit,
+                                                   audit::LocalTime(cfg.audit.review.time_zone));
   } catch (const std::invalid_argument& e) {
-    throw std::runtime_error(std::string("audit.review.officers: ") + e.what());
+    throw std::runtime_error(std::string("audit.review: ") + e.what());
   }
   if (cfg.admin.listen && s.review->enabled())
-    spdlog::info("review page: http://{}/review ({} officers)", cfg.admin.listen->to_string(), cfg.audit.review.officers.size());
+    spdlog::info("review page: http://{}/review ({} officers, {}, times in {})", cfg.admin.listen->to_string(),
+                 cfg.audit.review.officers.size(),
+                 cfg.audit.central.review && cfg.audit.central.enabled()
+                     ? "the central store " + central::describe_target(cfg.audit.central.url)
+                     : std::string("this gateway's trail"),
+                 cfg.audit.review.time_zone);
 
   const auto health = s.audit->health();
   if (health.available)
