@@ -351,7 +351,7 @@ class FakeUpstream {
 // The gateway.
 
 struct GatewayOptions {
-  std::string packs = "[builtin]";   // rules.packs, as YAML
+  std::string packs = "[builtin]";   // rules.packs, as YAML; "" = none (rules.bundle in rules_extra)
   std::string extra_services;        // more service lines (YAML, indented by two spaces)
   std::string limits = "{max_body_bytes: 1MiB, timeouts: {header: 2s, upstream_response: 3s}}";  // as YAML
   std::string audit_extra;           // more keys of the `audit:` section (YAML lines, indented by two spaces)
@@ -559,7 +559,7 @@ class GatewayFixture {
       << "admin: {token: " << kAdminToken << "}\n"
       << "tls: {ca_cert: " << certs_.org_ca_crt.string() << ", ca_key: " << certs_.org_ca_key.string()
       << ", upstream_ca: " << certs_.test_ca_crt.string() << "}\n"
-      << "rules: {packs: " << o.packs << ", cache_dir: " << PROMPTWALL_TEST_CACHE_DIR << o.rules_extra << "}\n"
+      << "rules: {" << (o.packs.empty() ? std::string() : "packs: " + o.packs + ", ") << "cache_dir: " << PROMPTWALL_TEST_CACHE_DIR << o.rules_extra << "}\n"
       << "audit:\n  dir: " << audit_dir_.string() << "\n  signing_key: " << d << "/audit-signing.pem\n  evidence_key: " << d
       << "/audit-evidence.key\n  record_clean: true\n" << o.audit_extra
       << "limits: " << o.limits << "\n"
