@@ -163,6 +163,7 @@ int make(int argc, char** argv) {
       return false;
     }
     std::string name = fs::path(file).stem().string();
+    if (name.starts_with("builtin:")) name.erase(0, 8);  // an embedded pack: "builtin:NAME.yaml"
     const std::string path = "packs/" + name + ".yaml";
     if (!valid_bundle_pack_path(path)) {
       std::cerr << "rules bundle: " << file << ": a pack's file name must be NAME.yaml with NAME of A-Z a-z 0-9 . _ -\n";
