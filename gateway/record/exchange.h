@@ -61,6 +61,7 @@ struct Exchange {
   uint64_t bytes_forwarded = 0;
   uint32_t pseudonyms = 0;       // labels the forwarded body carries for the reply's restoring (a count only)
   bool audited = false;          // its event was handed to the audit trail
+  bool traffic_counted = false;  // counted once in the per-hour traffic counts (ServerState::traffic)
   // The coaching step (gateway/coaching/): the justification this request went on with, or the
   // token its coaching answer issued (ids only; the reason masked).
   audit::EventJustification justification;

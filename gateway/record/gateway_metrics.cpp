@@ -271,6 +271,20 @@ std::string GatewayMetrics::render() const {
                 "Age of the oldest audit record not yet delivered to the SIEM (0 when none).");
   append_sample(out, "promptwall_siem_seconds_behind", siem_seconds_behind_.load(std::memory_order_relaxed));
 
+  append_header(out, "promptwall_central_shipped_seq", "gauge", "The last audit record committed to the central store.");
+  append_sample(out, "promptwall_central_shipped_seq",
+                static_cast<double>(central_shipped_seq_.load(std::memory_order_relaxed)));
+  append_header(out, "promptwall_central_records_behind", "gauge",
+                "Durable audit records not yet in the central store (the backlog).");
+  append_sample(out, "promptwall_central_records_behind",
+                static_cast<double>(central_records_behind_.load(std::memory_order_relaxed)));
+  append_header(out, "promptwall_central_connected", "gauge", "1 while the central store is reachable, else 0.");
+  append_sample(out, "promptwall_central_connected", central_connected_.load(std::memory_order_relaxed) ? 1.0 : 0.0);
+  append_header(out, "promptwall_central_failures_total", "counter",
+                "Failed attempts to connect to or write to the central store.");
+  append_sample(out, "promptwall_central_failures_total",
+                static_cast<double>(central_failures_.load(std::memory_order_relaxed)));
+
   // Memory, read when scraped. RSS alone cannot tell a leak from pages glibc keeps after a rule
   // set is freed; the heap's bytes in use can (a soak watches both: bench/run-soak.sh).
   const ProcessMemory memory = process_memory();
@@ -300,5 +314,13 @@ void GatewayMetrics::siem_lag(uint64_t records_behind, double seconds_behind) {
   siem_records_behind_.store(records_behind, std::memory_order_relaxed);
   siem_seconds_behind_.store(seconds_behind, std::memory_order_relaxed);
 }
+
+void GatewayMetrics::central_state(uint64_t shipped_seq, uint64_t records_behind, bool connected) {
+  central_shipped_seq_.store(shipped_seq, std::memory_order_relaxed);
+  central_records_behind_.store(records_behind, std::memory_order_relaxed);
+  central_connected_.store(connected, std::memory_order_relaxed);
+}
+
+void GatewayMetrics::central_failure() { central_failures_.fetch_add(1, std::memory_order_relaxed); }
 
 }  // namespace promptwall::gateway

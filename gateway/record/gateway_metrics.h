@@ -85,6 +85,10 @@ class GatewayMetrics {
   // behind the trail (durable records not yet delivered; age of the oldest of them).
   void siem_shipped(uint64_t events);
   void siem_lag(uint64_t records_behind, double seconds_behind);
+  // The central store's shipper (server/central_shipper.h): the last seq committed there, how many
+  // durable records are not yet (the backlog), whether it is connected, and failed attempts.
+  void central_state(uint64_t shipped_seq, uint64_t records_behind, bool connected);
+  void central_failure();
   // The transparent listener: each redirected connection once, by what became of it
   // (intercepted: TLS terminated or plain HTTP inspected; spliced; refused).
   void transparent_connection(std::string_view outcome);
@@ -124,6 +128,10 @@ class GatewayMetrics {
   std::atomic<uint64_t> siem_shipped_{0};
   std::atomic<uint64_t> siem_records_behind_{0};
   std::atomic<double> siem_seconds_behind_{0};
+  std::atomic<uint64_t> central_shipped_seq_{0};
+  std::atomic<uint64_t> central_records_behind_{0};
+  std::atomic<bool> central_connected_{false};
+  std::atomic<uint64_t> central_failures_{0};
 };
 
 // The process's memory now: resident set (from /proc/self/statm) and the C heap's bytes in use

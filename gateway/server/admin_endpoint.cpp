@@ -129,7 +129,8 @@ net::awaitable<void> serve_admin(ServerState& state, tcp::socket socket, ReloadF
         res = text(http::status::service_unavailable, "not ready: the audit trail cannot be written (" + audit.error +
                                                           "); AI traffic is refused until it can\n");
       else
-        res = text(http::status::ok, "ready\n");
+        // A central store that cannot be reached does not stop traffic: said, still 200.
+        res = text(http::status::ok, state.central ? "ready\n" + state.central->status_line() + "\n" : "ready\n");
     } else if (path == "/proxy.pac" || path == "/wpad.dat") {
       res = pac(state, req);
     } else if (path == "/metrics" || path == "/rules" || path == "/reload") {

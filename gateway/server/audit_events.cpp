@@ -12,6 +12,14 @@ namespace promptwall::gateway::server {
 
 namespace {
 
+// Every request the gateway decided (an AI service's), once, in the per-hour traffic counts.
+void count_traffic(ServerState& state, const Origin& origin, Exchange& ex) {
+  if (ex.traffic_counted || !ex.service) return;
+  ex.traffic_counted = true;
+  state.traffic.add(audit::Clock::now(), origin.identity.unit, ex.service->name,
+                    ex.inspection && !ex.inspection->findings.empty());
+}
+
 std::string event_json(ServerState& state, Worker& worker, const Origin& origin, Exchange& ex) {
   ex.audited = true;
   const uint64_t high = worker.random(), low = worker.random();
@@ -23,6 +31,7 @@ std::string event_json(ServerState& state, Worker& worker, const Origin& origin,
 bool audit_available(const ServerState& state) { return state.audit->health().available; }
 
 net::awaitable<bool> write_event_durably(ServerState& state, Worker& worker, const Origin& origin, Exchange& ex) {
+  count_traffic(state, origin, ex);
   if (!needs_audit_event(ex, state.config.audit.record_clean)) co_return true;
   std::string object = event_json(state, worker, origin, ex);
   auto executor = co_await net::this_coro::executor;
@@ -39,7 +48,9 @@ net::awaitable<bool> write_event_durably(ServerState& state, Worker& worker, con
 }
 
 void write_event(ServerState& state, Worker& worker, const Origin& origin, Exchange& ex) {
-  if (ex.audited || !needs_audit_event(ex, state.config.audit.record_clean)) return;
+  if (ex.audited) return;  // written already, or not a decision (a 407 asking for credentials)
+  count_traffic(state, origin, ex);
+  if (!needs_audit_event(ex, state.config.audit.record_clean)) return;
   std::string request_id = ex.request_id;
   // During an outage every refusal would say the same; the writer counts them for its outage record.
   const Refusal* refusal = ex.any_refusal();

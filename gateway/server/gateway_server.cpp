@@ -265,6 +265,16 @@ ServerState::ServerState(GatewayConfig cfg)
         .durable_seq = [writer = audit.get()] { return writer->durable_seq(); },
         .metrics = &metrics});
   }
+  if (config.audit.central.enabled()) {
+    central = std::make_unique<CentralShipper>(CentralShipperOptions{
+        .trail_dir = paths.dir,
+        .central = config.audit.central,
+        .gateway_id = config.fleet.gateway_id,
+        .province = config.fleet.province,
+        .durable_seq = [writer = audit.get()] { return writer->durable_seq(); },
+        .metrics = &metrics});
+  }
+  traffic_recorder = std::make_unique<TrafficRecorder>(traffic, *audit, config.audit.traffic_interval);
 }
 
 std::string ServerState::new_request_id(Worker& worker) const {
@@ -817,6 +827,8 @@ int GatewayServer::run() {
   watch_audit();
 
   if (s.siem) s.siem->start();
+  if (s.central) s.central->start();
+  s.traffic_recorder->start();
   if (s.bundles) {
     impl.bundle_timer = std::make_unique<net::steady_timer>(main);
     impl.schedule_bundle_poll();
@@ -840,6 +852,9 @@ int GatewayServer::run() {
   s.documents.reset();  // no worker process outlives the gateway
   s.identity->stop();
   if (s.siem) s.siem->stop();
+  // The last traffic counts go into the trail before the central shipper stops (the next start ships them).
+  s.traffic_recorder->stop();
+  if (s.central) s.central->stop();
   s.audit->close();  // commits what is queued, then a final checkpoint
   return 0;
 }

@@ -44,7 +44,10 @@
 #include "gateway/identity/policy_scopes.h"
 #include "gateway/identity/requester_identity.h"
 #include "gateway/record/gateway_metrics.h"
+#include "gateway/record/traffic_counter.h"
+#include "gateway/server/central_shipper.h"
 #include "gateway/server/siem_shipper.h"
+#include "gateway/server/traffic_recorder.h"
 #include "gateway/tls/certificate_authority.h"
 #include "gateway/tls/client_hello_reader.h"
 #include "rules/ruleset_loader.h"
@@ -131,10 +134,15 @@ struct ServerState {
       coaching::JustificationTokenSigner::with_random_key(config.coaching.token_lifetime);
   coaching::OverrideLedger overrides{coaching::OverrideLedger::Limits{100'000, config.coaching.daily_override_cap}};
   const coaching::CoachingStep coaching{config.coaching, justification_signer, overrides};
+  // Every decided request per hour, unit and service (issue 17): declared before `audit`, whose
+  // completions may put counts back into it, so it outlives the writer.
+  TrafficCounter traffic;
   // The audit trail: every decision worth recording is durable here before its request leaves.
   std::unique_ptr<audit::AuditWriter> audit;
   std::unique_ptr<const audit::EvidenceMaker> evidence;
   std::unique_ptr<SiemShipper> siem;  // null when audit.siem.address is unset; stops before `audit` closes
+  std::unique_ptr<CentralShipper> central;  // null when audit.central.url is unset; stops before `audit` closes
+  std::unique_ptr<TrafficRecorder> traffic_recorder;  // writes `traffic` records; stops before `audit` closes
   std::unique_ptr<audit::ReviewSite> review;  // the officers' page; off (404) when no officer is configured
 
   // Interception: null when no organisation CA is available (`interception_off` says why).

@@ -40,6 +40,7 @@
 #include "audit/event.h"
 #include "audit/siem_format.h"
 #include "audit/trail_reader.h"
+#include "gateway/server/cursor_file.h"
 
 namespace promptwall::gateway::server {
 
@@ -51,52 +52,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 std::string errno_text(int error) { return std::strerror(error); }
-
-// ---------------------------------------------------------------------------------------------
-// The cursor: the last seq the SIEM acknowledged, one decimal line, replaced atomically.
-
-class CursorFile {
- public:
-  explicit CursorFile(std::filesystem::path path) : path_(std::move(path)) {}
-  const std::filesystem::path& path() const { return path_; }
-
-  // 0 when there is no cursor yet (everything in the trail is to be sent).
-  uint64_t load() const {
-    std::ifstream in(path_);
-    if (!in) return 0;
-    std::string text;
-    std::getline(in, text);
-    uint64_t seq = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seq);
-    if (ec != std::errc() || end != text.data() + text.size())
-      throw std::runtime_error(path_.string() + " does not hold a record number");
-    return seq;
-  }
-
-  // Throws std::runtime_error when the new cursor cannot be made durable.
-  void store(uint64_t seq) const {
-    const std::filesystem::path tmp = path_.string() + ".tmp";
-    const std::string text = std::to_string(seq) + "\n";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0) throw std::runtime_error("cannot write " + tmp.string() + ": " + errno_text(errno));
-    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    int error = errno;
-    ::close(fd);
-    if (!ok || std::rename(tmp.c_str(), path_.c_str()) != 0) {
-      error = ok ? errno : error;
-      throw std::runtime_error("cannot write " + path_.string() + ": " + errno_text(error));
-    }
-    // The rename itself must survive a crash: fsync the directory.
-    int dir = ::open(path_.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {
-      ::fsync(dir);
-      ::close(dir);
-    }
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // One connection to the SIEM, plain TCP or TLS, blocking. Errors are thrown as std::runtime_error
