@@ -8,9 +8,12 @@
 //     in exactly one gateway's trail, exactly once, with the unit of the client that sent it;
 //   - the central store holds each of those events exactly once (pw_events by request_id), from
 //     all three gateways;
+//   - the review page of gw-1 (audit.central.review), in Chromium, lists blocked requests of all
+//     three gateways and shows the per-unit usage chart with the three units;
 //   - a bundle with a bad signature dropped into the watched directory is refused by all three,
 //     which keep serving (and blocking with) the bundle they had.
 // Label e2e; about a minute.
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -53,13 +56,28 @@ struct Bundles {
   fs::path public_key() const { return signer / "bundle-signing.pub"; }
 };
 
+constexpr const char* kOfficer = "thanh";
+constexpr const char* kOfficerPassword = "Mật-khẩu e2e 7";
+
+// The hash as an administrator makes it: `promptwall audit passwd NAME`, password on stdin.
+std::string officer_hash() {
+  auto r = run_command({PROMPTWALL_BINARY, "audit", "passwd", kOfficer}, std::string(kOfficerPassword) + "\n");
+  auto lines = complete_lines(r.out);
+  if (r.exit_code != 0 || lines.empty()) throw std::runtime_error("promptwall audit passwd failed: " + r.out + r.err);
+  return lines.front();
+}
+
+// gw-1's review page reads the central store: the officers' view of the whole fleet.
 GatewayOptions fleet_member(int n, const PostgresCluster& pg, const Bundles& bundles) {
   GatewayOptions o;
   o.packs = "";  // the bundle is the one rule source
   o.rules_extra = ", bundle: {dir: " + bundles.incoming.string() + ", public_key: " + bundles.public_key().string() +
                   ", poll_interval: 1s}";
   o.listen_extra = std::string(", proxy_protocol: {listeners: [gateway, admin], from: [") + kBalancer + "/32]}";
-  o.audit_extra = "  traffic_interval: 1s\n  central: {url: '" + pg.url() + "', retry_interval: 500ms}\n";
+  o.audit_extra = "  traffic_interval: 1s\n  central: {url: '" + pg.url() + "', retry_interval: 500ms" +
+                  (n == 1 ? ", review: true" : "") + "}\n";
+  if (n == 1)
+    o.audit_extra += "  review: {officers: [{name: " + std::string(kOfficer) + ", password_hash: \"" + officer_hash() + "\"}]}\n";
   std::string units;
   for (const auto& [address, unit] : kClients) units += (units.empty() ? "" : ", ") + ("'" + address + "/32': " + unit);
   o.extra_config = "fleet: {gateway_id: gw-" + std::to_string(n) + ", province: 'Tỉnh " + std::to_string(n) + "'}\n" +
@@ -206,6 +224,41 @@ TEST_CASE("fleet: three gateways behind HAProxy, a gateway killed and PostgreSQL
     INFO("not in pw_events after 60 s: " << missing);
     CHECK(missing.empty());
     CHECK(pg.psql("SELECT count(DISTINCT gateway_id) FROM pw_events WHERE gateway_id IN ('gw-1','gw-2','gw-3')") == "3");
+  }
+
+  // ---- the officers' page on gw-1, over the central store: every gateway's violations, the usage chart ----
+  {
+    // The traffic counts reach the trail every second and the store soon after.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20) * e2e_slowdown();
+    while (pg.psql("SELECT count(DISTINCT unit) FROM pw_traffic WHERE unit <> ''") != std::to_string(kClients.size()) &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    GatewayFixture& review = *gateways[0];
+    json r = run_node("fleet_review_browser.js",
+                      {"--base", review.admin_url(""), "--name", kOfficer, "--password", kOfficerPassword, "--gateways",
+                       "gw-1,gw-2,gw-3"},
+                      std::chrono::seconds(60));
+    INFO(r.dump(2));
+    REQUIRE_FALSE(r.contains("harness_error"));
+    REQUIRE_FALSE(r.contains("error"));
+    CHECK(r["signed_in_url"] == "/review");
+    const auto options = r["gateway_options"].get<std::vector<std::string>>();
+    for (int n = 1; n <= 3; ++n) {
+      const std::string id = "gw-" + std::to_string(n);
+      CHECK(std::find(options.begin(), options.end(), id) != options.end());
+      // The page's blocked events of gw-N are gw-N's, as its own trail says.
+      std::set<std::string> blocked_here;
+      for (const auto& e : gateways[n - 1]->decisions())
+        if (e["decision"] == "block") blocked_here.insert(e.value("event_id", ""));
+      const auto listed = r["by_gateway"][id].get<std::vector<std::string>>();
+      INFO(id);
+      CHECK_FALSE(listed.empty());
+      for (const auto& event_id : listed) CHECK(blocked_here.count(event_id) == 1);
+    }
+    CHECK(r["usage_chart"] == true);
+    const auto units = r["usage_units"].get<std::vector<std::string>>();
+    for (const auto& [address, unit] : kClients) CHECK(std::find(units.begin(), units.end(), unit) != units.end());
+    CHECK(r["console_errors"].empty());
   }
 
   // ---- a bundle signed with a key nobody trusts: refused by all three, the old one still serves ----
