@@ -1,11 +1,15 @@
-// promptwall audit query|export: the trail's decision events through its SQLite index.
+// promptwall audit query|export|usage: the trail's decision events through its SQLite index, or
+// the whole fleet's through the central PostgreSQL store (--central URL).
 //
-// Both bring the index up to date first (saying on stderr when they had to rebuild it). query
+// Over the trail, each brings the index up to date first (saying on stderr when it had to rebuild
+// it). query
 // prints one page (table, JSON or CSV); export streams every match, oldest first: as the trail's
 // own record lines (jsonl, byte for byte, so the chain fields survive for a SIEM or a second
-// verifier), as CSV, or as the syslog/CEF messages the SIEM shipper sends (cef). None ever prints
-// matched text: the trail holds masked excerpts and keyed hashes only, and the table and CSV do
-// not even show those.
+// verifier), as CSV, or as the syslog/CEF messages the SIEM shipper sends (cef). usage prints
+// requests, the share with findings and violations per unit (or service) and ISO week in the
+// organisation's time zone, and per unit whether the rate fell (table), or the rows as CSV. None
+// ever prints matched text: the trail holds masked excerpts and keyed hashes only, and the table
+// and CSV do not even show those.
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -13,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -23,6 +28,11 @@
 
 #include "audit/audit_index.h"
 #include "audit/event.h"
+#include "audit/event_store.h"
+#include "audit/local_time.h"
+#include "audit/usage_report.h"
+#include "central/central_connection.h"
+#include "central/central_store.h"
 #include "audit/siem_format.h"
 #include "cli/commands.h"
 #include "cli/trail_options.h"
@@ -46,6 +56,10 @@ struct Options {
   std::string format;
   std::string index;   // --index (default <trail>/index.sqlite)
   std::string output;  // export --output (default stdout)
+  std::string central;        // --central URL: the fleet's store instead of the trail's index
+  std::string password_file;  // --password-file FILE (private) for --central
+  std::string time_zone = std::string(audit::LocalTime::kDefaultZone);  // usage --time-zone
+  std::string by = "unit";    // usage --by unit|service
   size_t limit = 100, offset = 0;
   bool oldest_first = false;
   bool help = false;  // --help: print the usage and do nothing else
@@ -54,13 +68,23 @@ struct Options {
 constexpr std::string_view kFilterUsage =
     "  Filters: --since/--until TIME (RFC 3339 in UTC or YYYY-MM-DD), --user, --unit, --service, --rule,\n"
     "  --category, --decision allow|warn|redact|justify|block|refused, --severity low|medium|high|critical,\n"
-    "  --triage STATE, --violations.\n"
+    "  --triage STATE, --violations; with --central also --gateway ID, --province NAME.\n"
     "  The trail is DIR, or --dir DIR, or audit.dir of --config FILE, or the state directory's audit/;\n"
-    "  its index is --index FILE, else DIR/index.sqlite (brought up to date first).\n";
+    "  its index is --index FILE, else DIR/index.sqlite (brought up to date first).\n"
+    "  --central URL reads the fleet's central PostgreSQL store instead (a libpq URI or conninfo;\n"
+    "  --password-file FILE, a private file, or PGPASSWORD/~/.pgpass for its password).\n";
 
 constexpr std::string_view kQueryUsage =
     "usage: promptwall audit query [DIR] [filters] [--format table|json|csv] [--limit N] [--offset N] [--oldest-first]\n"
     "  One page of the trail's decision events, newest first. Never prints matched text.\n";
+
+constexpr std::string_view kUsageUsage =
+    "usage: promptwall audit usage [DIR] [filters] [--by unit|service] [--time-zone ZONE] [--format table|csv]\n"
+    "  Requests, the share with findings and violations per unit (or service) and ISO week, weeks and\n"
+    "  dates in ZONE (default Asia/Ho_Chi_Minh); the table ends with, per unit, the rate over the first\n"
+    "  and last weeks and whether it fell (did the training work?). --since/--until are local days\n"
+    "  (default the last twelve weeks); --user, --rule, --category, --decision, --severity narrow the\n"
+    "  violations only (the traffic counts know time, unit, service and gateway).\n";
 
 constexpr std::string_view kExportUsage =
     "usage: promptwall audit export [DIR] [filters] [--format jsonl|csv|cef] [--output FILE]\n"
@@ -100,9 +124,12 @@ std::string one_of(std::string_view option, std::string_view value, const std::s
   throw UsageError(std::string(option) + " '" + std::string(value) + "' is not one of " + list);
 }
 
-// `is_export` selects the verb's own options: query pages (--limit, --offset, --oldest-first),
-// export writes somewhere (--output).
-Options parse_options(int argc, char** argv, bool is_export) {
+enum class Verb { query, export_, usage };
+
+// `verb` selects its own options: query pages (--limit, --offset, --oldest-first), export writes
+// somewhere (--output), usage groups (--by, --time-zone).
+Options parse_options(int argc, char** argv, Verb verb) {
+  const bool is_export = verb == Verb::export_;
   Options o;
   o.format = is_export ? "jsonl" : "table";
   for (int i = 1; i < argc; ++i) {
@@ -120,7 +147,7 @@ Options parse_options(int argc, char** argv, bool is_export) {
       o.filter.violations_only = true;
       continue;
     }
-    if (arg == "--oldest-first" && !is_export) {
+    if (arg == "--oldest-first" && verb == Verb::query) {
       o.oldest_first = true;
       continue;
     }
@@ -131,9 +158,13 @@ Options parse_options(int argc, char** argv, bool is_export) {
     }
     static constexpr std::string_view kValued[] = {"--since",    "--until",    "--user",     "--unit",   "--service",
                                                    "--rule",     "--category", "--decision", "--severity", "--triage",
-                                                   "--format",   "--index",    "--limit",    "--offset", "--output"};
-    const bool valued = std::find(std::begin(kValued), std::end(kValued), arg) != std::end(kValued) &&
-                        (is_export ? arg != "--limit" && arg != "--offset" : arg != "--output");
+                                                   "--format",   "--index",    "--limit",    "--offset", "--output",
+                                                   "--central",  "--password-file", "--gateway", "--province",
+                                                   "--by",       "--time-zone"};
+    const bool own = verb == Verb::query    ? arg != "--output" && arg != "--by" && arg != "--time-zone"
+                     : verb == Verb::export_ ? arg != "--limit" && arg != "--offset" && arg != "--by" && arg != "--time-zone"
+                                             : arg != "--limit" && arg != "--offset" && arg != "--output";
+    const bool valued = std::find(std::begin(kValued), std::end(kValued), arg) != std::end(kValued) && own;
     if (!valued) throw UsageError("unknown option '" + std::string(arg) + "'");
     if (i + 1 >= argc) throw UsageError(std::string(arg) + " needs a value");
     const std::string_view value = argv[++i];
@@ -148,20 +179,47 @@ Options parse_options(int argc, char** argv, bool is_export) {
     else if (arg == "--severity") o.filter.severity = one_of(arg, value, kSeverities);
     else if (arg == "--triage") o.filter.triage = one_of(arg, value, audit::kTriageStates);
     else if (arg == "--index") o.index = value;
+    else if (arg == "--central") o.central = value;
+    else if (arg == "--password-file") o.password_file = value;
+    else if (arg == "--gateway") o.filter.gateway = value;
+    else if (arg == "--province") o.filter.province = value;
+    else if (arg == "--by") {
+      static constexpr std::string_view kBy[] = {"unit", "service"};
+      o.by = one_of(arg, value, kBy);
+    } else if (arg == "--time-zone") {
+      if (!audit::LocalTime::known_zone(value))
+        throw UsageError("--time-zone '" + std::string(value) + "' is not a time zone (an IANA name such as Asia/Ho_Chi_Minh)");
+      o.time_zone = value;
+    }
     else if (arg == "--output") o.output = value;
     else if (arg == "--limit") o.limit = parse_count(arg, value);
     else if (arg == "--offset") o.offset = parse_count(arg, value);
     else if (arg == "--format") {
       static constexpr std::string_view kQueryFormats[] = {"table", "json", "csv"};
       static constexpr std::string_view kExportFormats[] = {"jsonl", "csv", "cef"};
-      o.format = is_export ? one_of(arg, value, kExportFormats) : one_of(arg, value, kQueryFormats);
+      static constexpr std::string_view kUsageFormats[] = {"table", "csv"};
+      o.format = is_export ? one_of(arg, value, kExportFormats)
+                 : verb == Verb::usage ? one_of(arg, value, kUsageFormats)
+                                       : one_of(arg, value, kQueryFormats);
     }
+  }
+  if (o.central.empty()) {
+    if (!o.filter.gateway.empty() || !o.filter.province.empty())
+      throw UsageError("--gateway and --province need --central (a trail holds one gateway)");
+    if (!o.password_file.empty()) throw UsageError("--password-file goes with --central");
+  } else if (!o.index.empty()) {
+    throw UsageError("--index and --central name two different stores: one of them");
   }
   return o;
 }
 
-// Syncs the index beside the trail (or at --index) and says on stderr when it was rebuilt.
-std::unique_ptr<audit::AuditIndex> open_index(const Options& o, std::string_view verb) {
+// The central store (--central), or the index beside the trail (or at --index), synced, saying on
+// stderr when it was rebuilt.
+std::unique_ptr<audit::EventStore> open_index(const Options& o, std::string_view verb) {
+  if (!o.central.empty()) {
+    const std::string password = o.password_file.empty() ? "" : central::read_password_file(o.password_file);
+    return std::make_unique<central::CentralStore>(central::make_conninfo(o.central, password));
+  }
   const auto dir = o.trail.trail_dir();
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) throw std::runtime_error("no audit trail at " + dir.string());
@@ -300,7 +358,7 @@ int guarded(std::string_view verb, Body body) {
 
 int audit_query_command(int argc, char** argv) {
   return guarded("query", [&] {
-    const Options o = parse_options(argc, argv, /*is_export=*/false);
+    const Options o = parse_options(argc, argv, Verb::query);
     if (o.help) {
       std::cout << kQueryUsage << kFilterUsage;
       return 0;
@@ -321,7 +379,7 @@ int audit_query_command(int argc, char** argv) {
 
 int audit_export_command(int argc, char** argv) {
   return guarded("export", [&] {
-    const Options o = parse_options(argc, argv, /*is_export=*/true);
+    const Options o = parse_options(argc, argv, Verb::export_);
     if (o.help) {
       std::cout << kExportUsage << kFilterUsage;
       return 0;
@@ -355,6 +413,52 @@ int audit_export_command(int argc, char** argv) {
     out.flush();
     if (!out) throw std::runtime_error("cannot write " + (o.output.empty() ? std::string("the output") : o.output));
     return 0;
+  });
+}
+
+int audit_usage_command(int argc, char** argv) {
+  return guarded("usage", [&] {
+    Options o = parse_options(argc, argv, Verb::usage);
+    if (o.help) {
+      std::cout << kUsageUsage << kFilterUsage;
+      return 0;
+    }
+    using namespace std::chrono;
+    const audit::LocalTime zone(o.time_zone);
+    // Local days: --until's day is included when it is a day (its midnight instant otherwise).
+    const year_month_day last = o.filter.until ? zone.day_of(*o.filter.until - milliseconds(1)) : zone.day_of(audit::Clock::now());
+    const year_month_day first = o.filter.since ? zone.day_of(*o.filter.since) : year_month_day{sys_days{last} - days{7 * 12 - 1}};
+    const audit::TimeBuckets weeks = zone.weeks(first, last);
+    const auto store = open_index(o, "usage");
+    const auto rows = store->usage(o.filter, o.by, weeks);
+    if (o.format == "csv") {
+      std::cout << audit::usage_csv(rows, weeks, o.by, zone);
+    } else {
+      auto pct = [](std::optional<double> r) {
+        if (!r) return std::string("-");
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f%%", *r * 100);
+        return std::string(buf);
+      };
+      std::cout << "WEEK      STARTS      " << (o.by == "unit" ? "UNIT" : "SERVICE") << "\tREQUESTS\tWITH_FINDINGS\tRATE\tVIOLATIONS\n";
+      std::map<std::string, std::string> starts;
+      for (size_t i = 0; i < weeks.labels.size(); ++i) starts[weeks.labels[i]] = zone.date(weeks.edges[i]);
+      for (const auto& r : rows)
+        std::cout << r.period << "  " << starts[r.period] << "  " << printable(r.key.empty() ? "-" : r.key) << "\t" << r.requests
+                  << "\t" << r.with_findings << "\t" << pct(r.requests ? std::optional<double>(r.rate()) : std::nullopt) << "\t"
+                  << r.violations << "\n";
+      const auto summary = audit::summarize_usage(rows, weeks);
+      std::cout << "\ndid the training work? (share with findings, first " << summary.compared_weeks << " vs last "
+                << summary.compared_weeks << " of " << weeks.labels.size() << " weeks, " << zone.zone() << ")\n";
+      auto line = [&](const audit::UsageTrend& t, const std::string& name) {
+        std::cout << printable(name) << "\t" << pct(t.first_rate) << " -> " << pct(t.last_rate) << "\t"
+                  << audit::to_string(t.verdict) << "\n";
+      };
+      line(summary.all, "(all)");
+      for (const auto& t : summary.keys) line(t, t.key.empty() ? "-" : t.key);
+    }
+    std::cout.flush();
+    return std::cout ? 0 : 2;
   });
 }
 

@@ -34,9 +34,11 @@ int audit_command(int argc, char** argv);
 // Exit: 0 the trail is intact, 1 it is not (the first problem is named), 2 error.
 int audit_verify_command(int argc, char** argv);
 
-// promptwall audit query|export [filters]: see `promptwall help`. Exit: 0 done, 2 error.
+// promptwall audit query|export [filters] [--central URL]: see `promptwall help`. Exit: 0 done, 2 error.
 int audit_query_command(int argc, char** argv);
 int audit_export_command(int argc, char** argv);
+// promptwall audit usage [filters]: usage and violation rates per unit and week. Exit: 0 done, 2 error.
+int audit_usage_command(int argc, char** argv);
 
 // promptwall audit passwd [NAME]: reads a password (twice, without echo on a terminal) and prints
 // a yescrypt crypt(3) hash for `audit.review.officers`. Exit: 0 done, 2 error.

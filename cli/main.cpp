@@ -36,7 +36,11 @@ usage:
   promptwall audit export [filters] [--format jsonl|csv|cef] [--output FILE]
       Filters: --since/--until TIME (RFC 3339 or YYYY-MM-DD), --user, --unit, --service, --rule,
       --category, --decision, --severity, --triage, --violations. The trail is DIR, or --dir DIR, or
-      audit.dir of --config FILE, or the state directory's audit/.
+      audit.dir of --config FILE, or the state directory's audit/; --central URL reads the fleet's
+      central PostgreSQL store instead (then also --gateway ID, --province NAME).
+  promptwall audit usage [filters] [--by unit|service] [--time-zone ZONE] [--format table|csv]
+      Requests, share with findings and violations per unit and ISO week (local time), and per
+      unit whether the rate fell over the range: did the training work?
   promptwall audit passwd [NAME]   print a crypt(3) hash for an officer of the review page
   promptwall nft-set [--config FILE] [--table "inet promptwall"]
       Print the nft commands that refill the AI-service address sets of ops/nftables/promptwall.nft
