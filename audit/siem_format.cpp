@@ -197,6 +197,8 @@ CefEvent decision_cef(const nlohmann::json& record) {
   cef.sd = {{"event_id", e.event_id}, {"request_id", e.request_id}};
   if (!e.justification.token.empty()) cef.sd.emplace_back("justification_token", e.justification.token);
   if (!e.justification.refused.empty()) cef.sd.emplace_back("justification_refused", e.justification.refused);
+  // The signed rule bundle that decided (issue 17): in the SD, as the CEF custom strings are taken.
+  if (!e.rules_bundle.empty()) cef.sd.emplace_back("rules_bundle", e.rules_bundle);
   return cef;
 }
 

@@ -135,6 +135,17 @@ TEST_CASE("siem: a justified request carries the masked reason, who gave it and 
   CHECK(m.find("flexString2=an.nguyen") != std::string::npos);
 }
 
+TEST_CASE("siem: the rule bundle that decided is in the structured data, and only when there is one", "[audit][siem][bundle]") {
+  DecisionEvent e = blocked_event();
+  CHECK(formatter().format(parsed(to_json_object(e)), 7)->find("rules_bundle=") == std::string::npos);
+  e.rules_bundle = "2026.12.07-1";
+  const std::string m = *formatter().format(parsed(to_json_object(e)), 7);
+  INFO(m);
+  CHECK(m.find("rules_bundle=\"2026.12.07-1\"") != std::string::npos);
+  // And back from the trail's JSON.
+  CHECK(decision_from_json(parsed(to_json_object(e))).rules_bundle == "2026.12.07-1");
+}
+
 TEST_CASE("siem: a refusal without findings names its reason; the facility is configurable", "[audit][siem]") {
   DecisionEvent e = blocked_event();
   e.findings.clear();
