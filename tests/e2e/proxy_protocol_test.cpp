@@ -17,7 +17,7 @@ constexpr const char* kClientB = "127.0.0.3";  // identity.units: so-y-te
 
 GatewayOptions behind_balancer() {
   GatewayOptions o;
-  o.listen_extra = std::string(", proxy_protocol: {listeners: [gateway, admin], from: [") + kBalancer + "/32]}";
+  o.listen_extra = std::string(", proxy_protocol: {listeners: [gateway, proxy, admin], from: [") + kBalancer + "/32]}";
   o.extra_config =
       "identity:\n"
       "  units: {'127.0.0.2/32': so-tu-phap, '127.0.0.3/32': so-y-te, '127.0.0.9/32': can-bang-tai}\n";
@@ -147,4 +147,33 @@ TEST_CASE("PROXY protocol: a connection from `from` must open with a header, els
     REQUIRE(events.size() == 1);
     CHECK(events[0]["unit"] == "so-y-te");
   }
+}
+
+TEST_CASE("PROXY protocol: the forward proxy behind HAProxy, CONNECT and interception as the real client",
+          "[e2e][proxy_protocol]") {
+  if (!HaproxyFront::available()) {
+    WARN("SKIPPED: haproxy is not installed (apt-get install haproxy)");
+    return;
+  }
+  GatewayFixture gw(behind_balancer());
+  INFO(gw.where_to_look());
+  const std::string proxy = gw.proxy();  // http://127.0.0.1:PORT
+  const auto proxy_port = static_cast<uint16_t>(std::stoi(proxy.substr(proxy.rfind(':') + 1)));
+  HaproxyFront haproxy(gw.dir() / "haproxy-proxy", {{"gw-1", proxy_port, gw.admin_port(), true}}, kBalancer);
+  REQUIRE(haproxy.wait_status("gw-1", "UP", std::chrono::seconds(10)));
+
+  // An intercepted CONNECT through the balancer: the tunnel's requests are the client's (127.0.0.2).
+  auto m = gw.mark();
+  HttpRequest req = gw.via_proxy("POST", "https://api.openai.com/v1/chat/completions", chat_body(kSecretLine),
+                                 {"Content-Type: application/json", "Authorization: Bearer sk-e2e-test"});
+  req.proxy = "http://127.0.0.1:" + std::to_string(haproxy.port());
+  req.interface = kClientA;
+  auto r = http(req);
+  CHECK(r.status == 403);
+  auto events = gw.decisions_since(m);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0]["decision"] == "block");
+  CHECK(events[0]["unit"] == "so-tu-phap");
+  CHECK(events[0]["client"].get<std::string>().rfind("127.0.0.2:", 0) == 0);
+  check_nothing_forwarded(gw, m);
 }
