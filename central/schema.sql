@@ -114,3 +114,13 @@ CREATE INDEX IF NOT EXISTS pw_triage_target ON pw_triage (target, time, seq);
 CREATE INDEX IF NOT EXISTS pw_traffic_hour ON pw_traffic (hour, unit);
 
 -- ==== Read indexes (helper B's section: central::CentralStore's queries) ====
+-- The review page's list, newest first: violations only (the default), or narrowed by user,
+-- service or province, each leading an index that ends in time so a page comes out in order and
+-- the drop-downs' distinct values are skip scans (one probe per value).
+CREATE INDEX IF NOT EXISTS pw_events_violation_time ON pw_events (time) WHERE violation;
+CREATE INDEX IF NOT EXISTS pw_events_user_time ON pw_events (user_name, time);
+CREATE INDEX IF NOT EXISTS pw_events_service_time ON pw_events (service, time);
+CREATE INDEX IF NOT EXISTS pw_events_province_time ON pw_events (province, time);
+-- Rule and category filters without a unit (`rules @> ARRAY[$]`, `categories @> ARRAY[$]`).
+CREATE INDEX IF NOT EXISTS pw_events_categories ON pw_events USING gin (categories);
+CREATE INDEX IF NOT EXISTS pw_events_rules ON pw_events USING gin (rules);
