@@ -74,6 +74,7 @@ constexpr Message kMessages[] = {
     {Msg::field_reason, "Lý do", "Reason"},
     {Msg::field_forwarded, "Đã chuyển tiếp", "Forwarded"},
     {Msg::field_ruleset, "Phiên bản bộ quy tắc", "Ruleset version"},
+    {Msg::field_rules_bundle, "Gói quy tắc đã ký", "Signed rule bundle"},
     {Msg::field_bytes_in, "Số byte nhận", "Bytes received"},
     {Msg::field_bytes_forwarded, "Số byte chuyển tiếp", "Bytes forwarded"},
     {Msg::field_latency, "Độ trễ (ms)", "Latency (ms)"},
@@ -456,6 +457,8 @@ std::string detail_page(const PageFrame& f, const DetailView& v) {
   row(Msg::col_severity, ie.max_severity.empty() ? "" : tag("s-", ie.max_severity, l));
   row(Msg::col_triage, "<span id=\"triage-state\">" + esc(label_of(ie.triage_state, l)) + "</span>");
   row(Msg::field_ruleset, "<span class=\"mono\">" + esc(e.ruleset) + "</span>");
+  // Which signed bundle those rules came from (issue 17), when the gateway ran one.
+  if (!e.rules_bundle.empty()) row(Msg::field_rules_bundle, "<span id=\"rules-bundle\" class=\"mono\">" + esc(e.rules_bundle) + "</span>");
   row(Msg::field_bytes_in, std::to_string(e.bytes_in));
   row(Msg::field_bytes_forwarded, std::to_string(e.bytes_forwarded));
   std::snprintf(number, sizeof number, "%.2f", e.latency_ms);

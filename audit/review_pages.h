@@ -39,7 +39,7 @@ enum class Msg {
   col_triage, col_findings, col_event,
   total, page, page_prev, page_next, no_events, view,
   detail_title, field_event_id, field_request_id, field_client, field_method, field_path, field_mode,
-  field_reason, field_forwarded, field_ruleset, field_bytes_in, field_bytes_forwarded, field_latency,
+  field_reason, field_forwarded, field_ruleset, field_rules_bundle, field_bytes_in, field_bytes_forwarded, field_latency,
   field_scan, field_seq, yes, no,
   field_justification, field_justified_by, field_justification_via, field_justification_token,
   field_justification_refused, col_justified, justified_only,

@@ -498,3 +498,18 @@ TEST_CASE("Vietnamese by default, English on request and remembered", "[audit][r
     CHECK_FALSE(message(static_cast<Msg>(m), Lang::en).empty());
   }
 }
+
+TEST_CASE("an event's detail names the signed rule bundle that decided it, when there was one", "[audit][review][site][bundle]") {
+  Bench b;
+  auto with_bundle = violation("an", "ke-toan", "openai", "block", "custom.heron", "custom_term", "high", Clock::now());
+  with_bundle.rules_bundle = "2026.12.07-2";
+  const auto without = violation("an", "ke-toan", "openai", "block", "custom.heron", "custom_term", "high", Clock::now());
+  b.add(with_bundle);
+  b.add(without);
+  b.sign_in();
+  const auto d = b.get("/review/event/" + with_bundle.event_id);
+  REQUIRE(d.status == 200);
+  CHECK(has(d.body, "<span id=\"rules-bundle\" class=\"mono\">2026.12.07-2</span>"));
+  CHECK(has(d.body, "Gói quy tắc đã ký"));
+  CHECK_FALSE(has(b.get("/review/event/" + without.event_id).body, "rules-bundle"));
+}
