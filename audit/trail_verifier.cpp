@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -24,8 +25,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Every line of every file in order, read in large chunks, with one line of lookahead (the
-// classification of a break in the chain needs to see the line after it).
+// The records' lines in chain order, with one line of lookahead (the classification of a break in
+// the chain needs to see the line after it): from the trail's files, or from any sequence of lines
+// (the central store's copy).
 class LineStream {
  public:
   struct Line {
@@ -34,8 +36,7 @@ class LineStream {
     std::string text;     // without '\n'
     bool whole = false;   // ended by '\n'
   };
-
-  explicit LineStream(const std::vector<TrailFile>& files) : files_(files) {}
+  virtual ~LineStream() = default;
 
   std::optional<Line> next() {
     if (!ahead_) ahead_ = fetch();
@@ -49,8 +50,20 @@ class LineStream {
     return *ahead_ ? &**ahead_ : nullptr;
   }
 
+ protected:
+  virtual std::optional<Line> fetch() = 0;
+
  private:
-  std::optional<Line> fetch() {
+  std::optional<std::optional<Line>> ahead_;
+};
+
+// Every line of every file in order, read in large chunks.
+class FileLines : public LineStream {
+ public:
+  explicit FileLines(const std::vector<TrailFile>& files) : files_(files) {}
+
+ private:
+  std::optional<Line> fetch() override {
     while (index_ < files_.size()) {
       if (!in_.is_open()) {
         in_.open(files_[index_].path, std::ios::binary);
@@ -97,7 +110,21 @@ class LineStream {
   size_t pos_ = 0;
   uint64_t number_ = 0;
   bool eof_ = false;
-  std::optional<std::optional<Line>> ahead_;
+};
+
+// Lines handed over one by one, all of one pseudo-file (index 0), each whole.
+class GivenLines : public LineStream {
+ public:
+  explicit GivenLines(const std::function<std::optional<std::string>()>& source) : source_(source) {}
+
+ private:
+  std::optional<Line> fetch() override {
+    auto text = source_();
+    if (!text) return std::nullopt;
+    return Line{0, ++number_, std::move(*text), true};
+  }
+  const std::function<std::optional<std::string>()>& source_;
+  uint64_t number_ = 0;
 };
 
 struct Head {
@@ -121,7 +148,32 @@ class Walk {
     if (!files_.empty() && files_.front().first_seq != 1)
       return fail("missing_file", "the first file starts at seq " + std::to_string(files_.front().first_seq) +
                                       ": the files before it are missing", 0, 0, files_.front().first_seq);
-    LineStream lines(files_);
+    FileLines lines(files_);
+    walk(lines);
+    if (report_.problem || report_.warning) return;
+    if (head_ && report_.last_seq < head_->seq)
+      fail("truncated", "the trail ends at seq " + std::to_string(report_.last_seq) + " but the signed head (trail.head) is at seq " +
+                            std::to_string(head_->seq) + ": records were removed from the end",
+           files_.empty() ? -1 : static_cast<long>(files_.size() - 1), 0, report_.last_seq);
+  }
+
+  // The same checks over lines from elsewhere, named `name` in messages, with no head file: the
+  // end is checked against `expected_last_seq` instead (0: not checked).
+  void run_lines(const std::function<std::optional<std::string>()>& source, const std::string& name,
+                 uint64_t expected_last_seq) {
+    files_ = {TrailFile{name, 1, ""}};
+    report_.files = 0;
+    report_.key_id = key_.key_id();
+    GivenLines lines(source);
+    walk(lines);
+    if (report_.problem) return;
+    if (report_.last_seq < expected_last_seq)
+      fail("truncated", "the records end at seq " + std::to_string(report_.last_seq) + " but " + std::to_string(expected_last_seq) +
+                            " were shipped: records were removed from the end", 0, 0, report_.last_seq);
+  }
+
+ private:
+  void walk(LineStream& lines) {
     size_t file = SIZE_MAX;
     while (auto line = lines.next()) {
       const bool first_in_file = line->file != file;
@@ -130,13 +182,8 @@ class Walk {
       if (!check_line(*line, first_in_file, lines.peek())) return;
     }
     report_.unsigned_tail = report_.last_seq - last_checkpoint_;
-    if (head_ && report_.last_seq < head_->seq)
-      fail("truncated", "the trail ends at seq " + std::to_string(report_.last_seq) + " but the signed head (trail.head) is at seq " +
-                            std::to_string(head_->seq) + ": records were removed from the end",
-           files_.empty() ? -1 : static_cast<long>(files_.size() - 1), 0, report_.last_seq);
   }
 
- private:
   // Reads and verifies trail.head (when present). False when it is a problem.
   bool check_head() {
     const fs::path path = dir_ / kHeadFileName;
@@ -292,6 +339,16 @@ class Walk {
 }  // namespace
 
 TrailVerifier::TrailVerifier(std::filesystem::path dir, const VerifyingKey& key) : dir_(std::move(dir)), key_(key) {}
+
+TrailReport verify_record_lines(const std::function<std::optional<std::string>()>& next_line, const std::string& name,
+                                const VerifyingKey& key, uint64_t expected_last_seq) {
+  const auto start = std::chrono::steady_clock::now();
+  TrailReport report;
+  const fs::path none;
+  Walk(none, key, report).run_lines(next_line, name, expected_last_seq);
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
 
 TrailReport TrailVerifier::verify() const {
   const auto start = std::chrono::steady_clock::now();

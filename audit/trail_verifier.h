@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -59,6 +60,14 @@ class TrailVerifier {
   std::filesystem::path dir_;
   const VerifyingKey& key_;
 };
+
+// The same chain and checkpoint checks over a trail's record lines handed over in seq order by
+// `next_line` (nullopt at the end), e.g. the central store's copy (`audit verify --central`). There
+// is no head file: a copy that ends before `expected_last_seq` (what the source says it holds; 0 =
+// unknown) is reported truncated. Problems name `name` where a file would be named, and `line`
+// counts the lines handed over. `files` in the report is 0.
+TrailReport verify_record_lines(const std::function<std::optional<std::string>()>& next_line, const std::string& name,
+                                const VerifyingKey& key, uint64_t expected_last_seq = 0);
 
 // The signed strings (docs/audit-format.md).
 std::string checkpoint_signed_text(uint64_t seq, std::string_view prev, std::string_view time);

@@ -12,6 +12,8 @@
 #include "audit/signing_key.h"
 #include "audit/trail_format.h"
 #include "audit/trail_verifier.h"
+#include "central/central_connection.h"
+#include "central/central_trail.h"
 #include "cli/commands.h"
 #include "cli/trail_options.h"
 
@@ -22,9 +24,13 @@ constexpr int kIntact = 0, kNotIntact = 1, kError = 2;
 
 constexpr std::string_view kVerifyUsage =
     "usage: promptwall audit verify [DIR] [--dir DIR] [--config FILE] [--public-key FILE] [--json]\n"
+    "       promptwall audit verify --central URL --gateway ID [--password-file FILE] [--public-key FILE] [--json]\n"
     "  Walks the audit trail's hash chain, checkpoints and signed head and names the first edited,\n"
     "  deleted, inserted, reordered or truncated record or missing file.\n"
     "  DIR (or --dir): the trail; else audit.dir of --config FILE; else the state directory's audit/.\n"
+    "  --central URL      check the central store's copy (PostgreSQL, pw_records) of gateway ID's trail\n"
+    "                     instead, against its checkpoints; without --public-key, with the key the\n"
+    "                     gateway registered there (weaker: whoever can write the store can change it)\n"
     "  --public-key FILE  check signatures against this key (kept apart from the trail: stronger evidence)\n"
     "  --json             the result as one JSON object\n"
     "  Exit: 0 intact, 1 not intact, 2 error.\n";
@@ -38,8 +44,8 @@ nlohmann::json problem_json(const std::optional<audit::TrailProblem>& p) {
   return j;
 }
 
-void print_json(const std::filesystem::path& dir, const audit::TrailReport& r, const std::string& key_source) {
-  nlohmann::json j = {{"dir", dir.string()},
+void print_json(const std::string& dir, const audit::TrailReport& r, const std::string& key_source) {
+  nlohmann::json j = {{"dir", dir},
                       {"intact", r.intact()},
                       {"files", r.files},
                       {"records", r.records},
@@ -55,18 +61,21 @@ void print_json(const std::filesystem::path& dir, const audit::TrailReport& r, c
   std::cout << j.dump(2) << "\n";
 }
 
-void print_text(const std::filesystem::path& dir, const audit::TrailReport& r, const std::string& key_source, bool default_key) {
-  std::cout << "trail " << dir.string() << "\n"
+// `default_key_place`: where a key not given with --public-key was read from ("" when it was given).
+void print_text(const std::string& dir, const audit::TrailReport& r, const std::string& key_source,
+                const std::string& default_key_place) {
+  std::cout << "trail " << dir << "\n"
             << "  files " << r.files << ", records " << r.records << " (last seq " << r.last_seq << "), checkpoints verified "
             << r.checkpoints << "\n"
             << "  head: "
-            << (!r.head_present ? std::string("none (no checkpoint written yet)")
+            << (r.files == 0 && !r.head_present ? std::string("not kept centrally (the end checked against the shipped seq)")
+                : !r.head_present ? std::string("none (no checkpoint written yet)")
                                 : "seq " + std::to_string(r.head_seq) + (r.head_verified ? ", signature verified" : ", NOT verified"))
             << "\n"
             << "  key " << r.key_id << " from " << key_source << "\n";
-  if (default_key)
-    std::cout << "  note: this key was read from the trail directory itself; a copy of the public key kept elsewhere "
-                 "(--public-key) is stronger evidence\n";
+  if (!default_key_place.empty())
+    std::cout << "  note: this key was read from " << default_key_place
+              << "; a copy of the public key kept elsewhere (--public-key) is stronger evidence\n";
   if (r.unsigned_tail > 0 && r.intact())
     std::cout << "  note: the last " << r.unsigned_tail << " record(s) come after the last checkpoint and are not yet signed\n";
   if (r.warning) std::cout << "WARNING: " << r.warning->message << "\n";
@@ -76,9 +85,40 @@ void print_text(const std::filesystem::path& dir, const audit::TrailReport& r, c
     std::cout << "intact\n";
 }
 
+// The central store's copy of one gateway's trail (pw_records), with the same checks.
+int verify_central(const std::string& url, const std::string& gateway, const std::string& password_file,
+                   const std::string& public_key, bool json) {
+  try {
+    const std::string password = password_file.empty() ? "" : central::read_password_file(password_file);
+    central::CentralTrail trail(central::make_conninfo(url, password), gateway);
+    const bool default_key = public_key.empty();
+    if (default_key && trail.registered_key().empty()) {
+      std::cerr << "promptwall audit verify: the central store has no public key for gateway " << gateway
+                << "; give --public-key FILE\n";
+      return kError;
+    }
+    const audit::VerifyingKey key =
+        default_key ? audit::VerifyingKey::from_pem(trail.registered_key()) : audit::VerifyingKey::load(public_key);
+    const std::string source = "pw_records(" + gateway + ")";
+    const audit::TrailReport report = audit::verify_record_lines([&] { return trail.next_line(); }, source, key,
+                                                                 trail.shipped_seq());
+    const std::string where = central::describe_target(url) + " gateway " + gateway;
+    const std::string key_source = default_key ? "pw_gateways (registered by " + gateway + ")" : public_key;
+    if (json)
+      print_json(where, report, key_source);
+    else
+      print_text(where, report, key_source, default_key ? "the central store itself (pw_gateways)" : "");
+    return report.intact() ? kIntact : kNotIntact;
+  } catch (const std::exception& e) {
+    std::cerr << "promptwall audit verify: " << e.what() << "\n";
+    return kError;
+  }
+}
+
 }  // namespace
 
 int audit_verify_command(int argc, char** argv) {
+  std::string central_url, gateway, password_file;
   TrailOptions trail;
   std::string public_key;
   bool json = false;
@@ -94,6 +134,12 @@ int audit_verify_command(int argc, char** argv) {
       public_key = argv[++i];
     } else if (arg == "--json") {
       json = true;
+    } else if (arg == "--central" && i + 1 < argc) {
+      central_url = argv[++i];
+    } else if (arg == "--gateway" && i + 1 < argc) {
+      gateway = argv[++i];
+    } else if (arg == "--password-file" && i + 1 < argc) {
+      password_file = argv[++i];
     } else if (is_help(arg)) {
       std::cout << kVerifyUsage;
       return kIntact;
@@ -104,6 +150,13 @@ int audit_verify_command(int argc, char** argv) {
                 << "' (usage: promptwall audit verify [DIR] [--dir DIR] [--config FILE] [--public-key FILE] [--json])\n";
       return kError;
     }
+  }
+  if (!central_url.empty() || !gateway.empty()) {
+    if (central_url.empty() || gateway.empty() || !trail.dir.empty()) {
+      std::cerr << "promptwall audit verify: --central URL and --gateway ID go together, without a trail directory\n";
+      return kError;
+    }
+    return verify_central(central_url, gateway, password_file, public_key, json);
   }
   try {
     const std::filesystem::path dir = trail.trail_dir();
@@ -116,9 +169,9 @@ int audit_verify_command(int argc, char** argv) {
     const audit::VerifyingKey key = audit::VerifyingKey::load(key_path);
     const audit::TrailReport report = audit::TrailVerifier(dir, key).verify();
     if (json)
-      print_json(dir, report, key_path.string());
+      print_json(dir.string(), report, key_path.string());
     else
-      print_text(dir, report, key_path.string(), default_key);
+      print_text(dir.string(), report, key_path.string(), default_key ? "the trail directory itself" : "");
     return report.intact() ? kIntact : kNotIntact;
   } catch (const std::exception& e) {
     std::cerr << "promptwall audit verify: " << e.what() << "\n";
