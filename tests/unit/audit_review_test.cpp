@@ -235,7 +235,8 @@ TEST_CASE("the review page is never reachable without signing in", "[audit][revi
   const auto e = violation("an", "ke-toan", "openai", "redact", "vn.pii.cccd", "national_id", "high", now);
   b.add(e);
   for (const std::string& target : std::vector<std::string>{"/review", "/review/", "/review/charts", "/review/event/" + e.event_id,
-                                                           "/review/nothing", "/review?user=an"}) {
+                                                           "/review/nothing", "/review?user=an", "/review/usage",
+                                                           "/review/usage.csv"}) {
     auto r = b.get(target, "pw_review=" + std::string(64, 'f'));
     INFO(target);
     CHECK(r.status == 303);
@@ -471,6 +472,44 @@ TEST_CASE("charts of violations per day, top rules and users", "[audit][review][
   CHECK(has(r.body, "Vi phạm mỗi ngày theo loại dữ liệu"));
   const std::string far = "/review/charts?from=2001-01-01&to=2001-01-31";
   CHECK(has(b.get(far).body, "Không có dữ liệu trong khoảng thời gian này."));
+}
+
+TEST_CASE("usage per unit and week from this trail's traffic counts: did the training work", "[audit][review][site][usage]") {
+  Bench b;
+  using namespace std::chrono;
+  // Monday 2 November 2026, 09:00 in Vietnam; four weeks of counts for two units.
+  const Clock::time_point monday = Clock::time_point(sys_days(year{2026} / 11 / 2)) + hours(2);
+  auto traffic = [&](int week, const std::string& unit, uint64_t requests, uint64_t with_findings) {
+    const auto hour = monday + days{7 * week};
+    REQUIRE(b.writer->append_and_wait(to_json_object(TrafficEvent{hour, hour, hour, {{hour, unit, "openai", requests, with_findings}}})));
+  };
+  traffic(0, "ke-toan", 100, 20);
+  traffic(3, "ke-toan", 100, 5);   // 20% → 5%: better
+  traffic(0, "ban-giam-doc", 50, 5);
+  traffic(3, "ban-giam-doc", 50, 10);  // 10% → 20%: worse
+  b.add(violation("an", "ke-toan", "openai", "block", "vn.pii.cccd", "national_id", "high", monday + hours(1)));
+  b.sign_in();
+  auto r = b.get("/review/usage?from=2026-11-02&to=2026-11-29");
+  REQUIRE(r.status == 200);
+  CHECK(has(r.body, "<svg id=\"chart-usage\""));
+  CHECK(occurrences(r.body, "<polyline class=\"rate-line\"") >= 3);  // all units and the two
+  CHECK(has(r.body, "Việc tập huấn có hiệu quả không?"));
+  CHECK(has(r.body, "<tr class=\"usage-unit\" data-verdict=\"better\"><td>ke-toan</td><td>200</td><td>25</td><td>1</td><td>20,0%</td><td>5,0%</td>"));
+  CHECK(has(r.body, "<tr class=\"usage-unit\" data-verdict=\"worse\"><td>ban-giam-doc</td>"));
+  CHECK(has(r.body, "Asia/Ho_Chi_Minh (UTC+07:00)"));
+  CHECK_FALSE(has(r.body, "style=\""));  // the CSP allows no inline style attributes
+  CHECK(has(r.body, "href=\"/review/usage.csv?from=2026-11-02&amp;to=2026-11-29\""));
+  auto csv = b.get("/review/usage.csv?from=2026-11-02&to=2026-11-29");
+  REQUIRE(csv.status == 200);
+  CHECK(csv.content_type == "text/csv; charset=utf-8");
+  CHECK(csv.header("Content-Disposition") == "attachment; filename=\"promptwall-usage-2026-11-02-2026-11-29.csv\"");
+  CHECK(csv.body.rfind("\xEF\xBB\xBF\"week\",\"week_start\",\"unit\"", 0) == 0);
+  CHECK(has(csv.body, "\"2026-W45\",\"02/11/2026\",\"ke-toan\",\"100\",\"20\",\"0.2000\",\"1\",\"1\""));
+  CHECK(has(csv.body, "\"2026-W48\",\"23/11/2026\",\"ban-giam-doc\",\"50\",\"10\",\"0.2000\",\"0\",\"0\""));
+  // Narrowed to one unit; nothing in another range.
+  CHECK_FALSE(has(b.get("/review/usage?from=2026-11-02&to=2026-11-29&unit=ke-toan").body, ">ban-giam-doc</td>"));
+  CHECK(has(b.get("/review/usage?from=2001-01-01&to=2001-01-31").body, "id=\"usage-none\""));
+  CHECK(b.post("/review/usage", "").status == 405);
 }
 
 TEST_CASE("Vietnamese by default, English on request and remembered", "[audit][review][site]") {

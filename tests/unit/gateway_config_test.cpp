@@ -571,6 +571,7 @@ TEST_CASE("the audit section: the trail, its shipping to the SIEM and the review
   CHECK(c.audit.siem.hostname == "gw-1");
   CHECK(c.audit.siem.retry_interval == 5s);
   CHECK(c.audit.review.session_lifetime == 2h);
+  CHECK(c.audit.review.time_zone == "Asia/Ho_Chi_Minh");  // the default: Vietnam's
   REQUIRE(c.audit.review.officers.size() == 1);
   CHECK(c.audit.review.officers[0].name == "lan");
 
@@ -581,6 +582,9 @@ TEST_CASE("the audit section: the trail, its shipping to the SIEM and the review
   CHECK(error_of(kListen + "audit: {review: {officers: [{name: lan}]}}\n").find("needs both `name` and `password_hash`") !=
         std::string::npos);
   CHECK(error_of(kListen + "audit: {siem: {address: nowhere}}\n").find("key `audit.siem.address`") != std::string::npos);
+  CHECK(parse(kListen + "audit: {review: {time_zone: Europe/Berlin}}\n").audit.review.time_zone == "Europe/Berlin");
+  CHECK(error_of(kListen + "audit: {review: {time_zone: Asia/Sai_Gon}}\n") ==
+        "test.yaml:2: key `audit.review.time_zone`: unknown time zone 'Asia/Sai_Gon' (an IANA name such as Asia/Ho_Chi_Minh)");
   CHECK(error_of(kListen + "decisions_log: d.jsonl\n").find("key `decisions_log`: unknown key") != std::string::npos);
 }
 
