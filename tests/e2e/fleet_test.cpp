@@ -7,7 +7,8 @@
 //   - every request that got an answer carries X-Promptwall-Request-Id, and its decision event is
 //     in exactly one gateway's trail, exactly once, with the unit of the client that sent it;
 //   - the central store holds each of those events exactly once (pw_events by request_id), from
-//     all three gateways;
+//     all three gateways, and `promptwall audit verify --central` finds each gateway's chain intact
+//     against that gateway's own public key;
 //   - the review page of gw-1 (audit.central.review), in Chromium, lists blocked requests of all
 //     three gateways and shows the per-unit usage chart with the three units;
 //   - a bundle with a bad signature dropped into the watched directory is refused by all three,
@@ -224,6 +225,19 @@ TEST_CASE("fleet: three gateways behind HAProxy, a gateway killed and PostgreSQL
     INFO("not in pw_events after 60 s: " << missing);
     CHECK(missing.empty());
     CHECK(pg.psql("SELECT count(DISTINCT gateway_id) FROM pw_events WHERE gateway_id IN ('gw-1','gw-2','gw-3')") == "3");
+
+    // ---- each gateway's chain, as the central store holds it, verifies against its own key ----
+    for (int n = 1; n <= 3; ++n) {
+      const fs::path dir = gateways[n - 1]->dir();
+      must_run({"openssl", "pkey", "-in", (dir / "audit-signing.pem").string(), "-pubout", "-out",
+                (dir / "audit-signing.pub").string()},
+               "openssl pkey -pubout");
+      const auto v = run_command({PROMPTWALL_BINARY, "audit", "verify", "--central", pg.url(), "--gateway",
+                                  "gw-" + std::to_string(n), "--public-key", (dir / "audit-signing.pub").string()});
+      INFO("gw-" << n << ": " << v.out << v.err);
+      CHECK(v.exit_code == 0);
+      CHECK(contains(v.out, "intact"));
+    }
   }
 
   // ---- the officers' page on gw-1, over the central store: every gateway's violations, the usage chart ----
