@@ -156,7 +156,7 @@ TEST_CASE("a URL: the bundle pulled over HTTP, a newer one swapped in, a forged 
   authors.bundle("2026.12.07-1", "v1", place / "site" / "promptwall.bundle");
   const uint16_t port = free_port();
   ChildProcess site({"node", e2e_script("static_site.js"), "--host", "127.0.0.1", "--root", (place / "site").string(),
-                     "--record", (place / "site.records.jsonl").string(), "--http-port", std::to_string(port)},
+                     "--record", (place / "site.records.jsonl").string(), "--http-port", std::to_string(port), "--etag"},
                     place / "site.out", place / "site.err");
   REQUIRE(eventually([&] { return contains(read_text(place / "site.out"), "ready"); }));
 
@@ -168,6 +168,14 @@ TEST_CASE("a URL: the bundle pulled over HTTP, a newer one swapped in, a forged 
   INFO(gw.where_to_look());
   CHECK(gw.metric(bundle_info("2026.12.07-1")) == 1);
   CHECK(chat_status(gw, "the heron plan is ready") == 200);
+
+  // Unchanged, the bundle costs a 304: the gateway sends the ETag it was given.
+  auto answered_304 = [&] {
+    for (const auto& line : complete_lines(read_text(place / "site.records.jsonl")))
+      if (json::parse(line).value("status", 0) == 304) return true;
+    return false;
+  };
+  REQUIRE(eventually(answered_304));
 
   // Published by renaming over the old file, as a web server's document root is updated.
   authors.bundle("2026.12.07-2", "v2", place / "site" / "next.bundle");
@@ -192,4 +200,40 @@ TEST_CASE("a URL: the bundle pulled over HTTP, a newer one swapped in, a forged 
   CHECK(gw.log_eventually_contains("rule bundle source unreachable"));
   CHECK(chat_status(gw, "the heron plan is ready") == 403);
   CHECK(get(gw.admin_url("/readyz")).status == 200);
+}
+
+TEST_CASE("HTTPS: a gateway starts on its last good bundle while the source is down, then pulls a newer one",
+          "[e2e][bundles]") {
+  Authors authors;
+  TempDir place{"bundle-tls-site"};
+  fs::create_directories(place / "site");
+  fs::create_directories(place / "state");
+  // The last good bundle from an earlier run; the source is not up yet.
+  authors.bundle("2026.12.07-1", "v1", place / "state" / "current.bundle");
+  const uint16_t port = free_port();
+  GatewayOptions options;
+  options.packs = "";
+  options.rules_extra = ", bundle: {url: 'https://localhost:" + std::to_string(port) + "/promptwall.bundle', public_key: " +
+                        authors.public_key().string() + ", poll_interval: 1s, state_dir: " + (place / "state").string() + "}";
+  GatewayFixture gw(options);
+  INFO(gw.where_to_look());
+  CHECK(gw.metric(bundle_info("2026.12.07-1")) == 1);
+  CHECK(gw.log_eventually_contains("starting on the last good bundle 2026.12.07-1"));
+  CHECK(gw.log_eventually_contains("cannot connect"));
+  CHECK(chat_status(gw, "the falcon plan is ready") == 403);
+
+  // The site comes up over TLS with a certificate of the test CA (tls.upstream_ca): pulled, verified, served.
+  authors.bundle("2026.12.07-2", "v2", place / "site" / "promptwall.bundle");
+  ChildProcess site({"node", e2e_script("static_site.js"), "--host", "127.0.0.1", "--root", (place / "site").string(),
+                     "--record", (place / "site.records.jsonl").string(), "--https-port", std::to_string(port),
+                     "--tls-cert", gw.certs().server_crt.string(), "--tls-key", gw.certs().server_key.string()},
+                    place / "site.out", place / "site.err");
+  REQUIRE(eventually([&] { return gw.metric(bundle_info("2026.12.07-2")) == 1; }));
+  CHECK(gw.log_eventually_contains("rule bundle source reachable again"));
+  auto m = gw.mark();
+  CHECK(chat_status(gw, "the heron plan is ready") == 403);
+  auto events = gw.decisions_since(m);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].value("rules_bundle", "") == "2026.12.07-2");
+  for (const auto& line : complete_lines(read_text(place / "site.records.jsonl"))) CHECK(json::parse(line).value("tls", false));
 }

@@ -3,11 +3,13 @@
 // directory over HTTP and HTTPS, and listens for UDP datagrams (QUIC stand-ins), recording all of it.
 //
 //   node static_site.js --host H --root DIR --record FILE [--http-port 80] [--https-port 443
-//        --tls-cert C --tls-key K] [--udp ADDR:PORT ...]
+//        --tls-cert C --tls-key K] [--udp ADDR:PORT ...] [--etag]
 //
 // Prints {"ready":true} once every listener is up. Each HTTP request becomes one JSON line in FILE
 // ({"kind":"http","tls":..,"method","url","raw_headers":[name, value, ...]}, headers exactly as
 // received, in order and case), each datagram {"kind":"udp","to":"ADDR:PORT","bytes":N}.
+// --etag: files are served with an ETag (their SHA-256) and a request whose If-None-Match names it
+// gets 304 (the rule bundle test's conditional GET); the record then says "status":304.
 // No dependencies: runs on Node 18 and 20.
 'use strict';
 
@@ -16,11 +18,17 @@ const path = require('path');
 const http = require('http');
 const https = require('https');
 const dgram = require('dgram');
+const crypto = require('crypto');
 
 function parseArgs(argv) {
-  const opts = { host: '127.0.0.1', root: null, record: null, httpPort: 0, httpsPort: 0, tlsCert: null, tlsKey: null, udp: [] };
+  const opts = { host: '127.0.0.1', root: null, record: null, httpPort: 0, httpsPort: 0, tlsCert: null, tlsKey: null, udp: [], etag: false };
   for (let i = 2; i < argv.length; i += 2) {
     const value = argv[i + 1];
+    if (argv[i] === '--etag') {
+      opts.etag = true;
+      i -= 1;  // a flag: no value
+      continue;
+    }
     switch (argv[i]) {
       case '--host': opts.host = value; break;
       case '--root': opts.root = value; break;
@@ -46,15 +54,23 @@ function main() {
   const opts = parseArgs(process.argv);
   const record = (value) => fs.appendFileSync(opts.record, JSON.stringify(value) + '\n');
   const handler = (tls) => (req, res) => {
-    record({ kind: 'http', tls, method: req.method, url: req.url, raw_headers: req.rawHeaders });
     const file = path.join(opts.root, path.normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)));
-    if (!file.startsWith(opts.root) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    const found = file.startsWith(opts.root) && fs.existsSync(file) && fs.statSync(file).isFile();
+    const body = found ? fs.readFileSync(file) : null;
+    const etag = found && opts.etag ? '"' + crypto.createHash('sha256').update(body).digest('hex') + '"' : null;
+    const status = !found ? 404 : etag && req.headers['if-none-match'] === etag ? 304 : 200;
+    record({ kind: 'http', tls, method: req.method, url: req.url, raw_headers: req.rawHeaders, ...(opts.etag ? { status } : {}) });
+    if (status === 304) {
+      res.writeHead(304, { etag });
+      res.end();
+      return;
+    }
+    if (!found) {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found\n');
       return;
     }
-    const body = fs.readFileSync(file);
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length, ...(etag ? { etag } : {}) });
     res.end(body);
   };
   const waiting = [];
