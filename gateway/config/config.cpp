@@ -861,15 +861,57 @@ class ConfigReader {
         if (auto dir = path_value(v, p)) rules.cache_dir = dir->string();
         return;
       }
+      if (key == "bundle") {
+        read_rules_bundle(v, p, rules.bundle);
+        return;
+      }
       if (key == "scoped_packs") {
+        scoped_copy = v;
+        scoped_node = &scoped_copy;
         read_scoped_packs(v, p, rules.scoped_packs);
         return;
       }
+      packs_copy = v;
+      packs_node = &packs_copy;
       rules.packs.clear();
       for (const auto& [pack, node] : string_list(v, p))
         rules.packs.push_back(pack == "builtin" ? pack : resolve(pack).string());
       if (v.IsSequence() && rules.packs.empty()) error(v, p, "needs at least one pack (`builtin` for the embedded ones)");
     });
+    // A bundle is the one rule source: packs beside it would be a second one, silently ignored.
+    if (rules.bundle.enabled() && packs_node)
+      error(*packs_node, path + ".packs", "rules.bundle and rules.packs are both set: a bundle replaces the packs; remove one");
+    if (rules.bundle.enabled() && scoped_node)
+      error(*scoped_node, path + ".scoped_packs",
+            "rules.bundle and rules.scoped_packs are both set: a bundle carries its scoped packs (manifest 'scoped'); remove one");
+  }
+
+  void read_rules_bundle(const YAML::Node& n, const std::string& path, RulesBundleConfig& bundle) {
+    for_each_key(n, path, {"url", "dir", "public_key", "poll_interval", "state_dir"},
+                 [&](const std::string& key, const YAML::Node& v, const std::string& p) {
+      if (key == "url") {
+        auto url = nonempty_text(v, p);
+        if (!url) return;
+        std::string why;
+        bundle.target = parse_upstream_url(*url, &why);
+        if (!bundle.target || bundle.target->base_path.empty())
+          error(v, p, "expected a URL like https://rules.example.vn/promptwall.bundle, got '" + *url + "'" +
+                          (why.empty() ? std::string() : ": " + why));
+        else
+          bundle.url = *url;
+      } else if (key == "dir") {
+        if (auto dir = path_value(v, p)) bundle.dir = *dir;
+      } else if (key == "public_key") {
+        if (auto file = path_value(v, p)) bundle.public_key = *file;
+      } else if (key == "state_dir") {
+        if (auto dir = path_value(v, p)) bundle.state_dir = *dir;
+      } else if (auto d = duration(v, p, std::chrono::seconds(1), std::chrono::hours(24), "1s to 1d")) {
+        bundle.poll_interval = *d;
+      }
+    });
+    if (!bundle.url.empty() && !bundle.dir.empty()) error(n, path, "give url or dir, not both");
+    else if (!n.IsMap() || (!n["url"] && !n["dir"])) error(n, path, "needs url or dir (where the bundle comes from)");
+    if (n.IsMap() && !n["public_key"]) error(n, path, "needs public_key (the bundle signers' Ed25519 public key, PEM)");
   }
 
   // The global policy also takes `units` and `groups` (given `scopes`); a service's does not.
@@ -912,57 +954,15 @@ class ConfigReader {
     } else if (key == "ceiling") {
       layer.ceiling = action(v, p);
     } else {
-      if (key == "bundle") {
-        read_rules_bundle(v, p, rules.bundle);
-        return;
-      }
       read_overrides(v, p, layer.overrides);
-        scoped_copy = v;
-        scoped_node = &scoped_copy;
     }
   }
 
-      packs_copy = v;
-      packs_node = &packs_copy;
   void check_layer(const YAML::Node& n, const std::string& path, const PolicyLayer& layer) {
     // Both are set only when both keys were given, so n["ceiling"] exists.
     if (layer.floor && layer.ceiling && *layer.ceiling < *layer.floor)
       error(n["ceiling"], join(path, "ceiling"),
             "'" + std::string(to_string(*layer.ceiling)) + "' is weaker than floor '" +
-    // A bundle is the one rule source: packs beside it would be a second one, silently ignored.
-    if (rules.bundle.enabled() && packs_node)
-      error(*packs_node, path + ".packs", "rules.bundle and rules.packs are both set: a bundle replaces the packs; remove one");
-    if (rules.bundle.enabled() && scoped_node)
-      error(*scoped_node, path + ".scoped_packs",
-            "rules.bundle and rules.scoped_packs are both set: a bundle carries its scoped packs (manifest 'scoped'); remove one");
-  }
-
-  void read_rules_bundle(const YAML::Node& n, const std::string& path, RulesBundleConfig& bundle) {
-    for_each_key(n, path, {"url", "dir", "public_key", "poll_interval", "state_dir"},
-                 [&](const std::string& key, const YAML::Node& v, const std::string& p) {
-      if (key == "url") {
-        auto url = nonempty_text(v, p);
-        if (!url) return;
-        std::string why;
-        bundle.target = parse_upstream_url(*url, &why);
-        if (!bundle.target || bundle.target->base_path.empty())
-          error(v, p, "expected a URL like https://rules.example.vn/promptwall.bundle, got '" + *url + "'" +
-                          (why.empty() ? std::string() : ": " + why));
-        else
-          bundle.url = *url;
-      } else if (key == "dir") {
-        if (auto dir = path_value(v, p)) bundle.dir = *dir;
-      } else if (key == "public_key") {
-        if (auto file = path_value(v, p)) bundle.public_key = *file;
-      } else if (key == "state_dir") {
-        if (auto dir = path_value(v, p)) bundle.state_dir = *dir;
-      } else if (auto d = duration(v, p, std::chrono::seconds(1), std::chrono::hours(24), "1s to 1d")) {
-        bundle.poll_interval = *d;
-      }
-    });
-    if (!bundle.url.empty() && !bundle.dir.empty()) error(n, path, "give url or dir, not both");
-    else if (!n.IsMap() || (!n["url"] && !n["dir"])) error(n, path, "needs url or dir (where the bundle comes from)");
-    if (n.IsMap() && !n["public_key"]) error(n, path, "needs public_key (the bundle signers' Ed25519 public key, PEM)");
                 std::string(to_string(*layer.floor)) + "'");
   }
 

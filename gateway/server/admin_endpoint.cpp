@@ -48,8 +48,8 @@ nlohmann::json rules_json(const ServerState& state) {
   nlohmann::json out;
   if (!rules) return out;
   out["version"] = rules->version();
-  out["loaded_from_cache"] = rules->loaded_from_cache();
   if (!rules->bundle().empty()) out["bundle"] = rules->bundle();
+  out["loaded_from_cache"] = rules->loaded_from_cache();
   nlohmann::json packs = nlohmann::json::array();
   for (const auto& pack : rules->packs()) {
     nlohmann::json p;

@@ -562,12 +562,12 @@ class ClientSession {
     if (!audit_available(state_))
       return stop(ex, Refusal::because(Refusal::Reason::audit_unavailable, ex.request_id, route->service->name),
                   route->service);
-    return *route;
     // Fail closed: without a verified rule set (rules.bundle before its first good bundle) nothing
     // leaves unscanned, and built-in packs are no silent stand-in for the organisation's rules.
     if (!ex.rules)
       return stop(ex, Refusal::because(Refusal::Reason::rules_unavailable, ex.request_id, route->service->name),
                   route->service);
+    return *route;
   }
 
   // Stage 1b (catalog/request_path.h): the path as the upstream will resolve it. One that climbs
