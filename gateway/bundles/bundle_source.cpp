@@ -151,6 +151,8 @@ std::optional<BundleCandidate> BundleSource::newest_in_dir(BundlePoll& out) {
       if (first_refusal(sha)) out.refusals.push_back(file.string() + ": " + read.error);
       continue;
     }
+    // Refused before (examples, scoped packs): the next newest valid one may still serve.
+    if (refused_.contains(sha)) continue;
     if (!best || compare_bundle_versions(read.bundle->version, best->bundle.version) > 0)
       best = BundleCandidate{std::move(*read.bundle), std::move(*bytes), file.string()};
   }

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -169,6 +170,24 @@ extractors::sandbox::ExtractionPool::Options extraction_pool_options(const Docum
   return options;
 }
 
+// The packs policy scopes may name, as files (PolicyScopes hides each from requesters whose scopes
+// do not name it): rules.scoped_packs, or with rules.bundle the names the scopes use, since a
+// bundle must carry exactly those as scoped packs (BundleSource refuses any other).
+std::set<std::string> scope_pack_names(const GatewayConfig& config) {
+  std::set<std::string> names;
+  for (const auto* scopes : {&config.scopes.units, &config.scopes.groups})
+    for (const auto& [name, scope] : *scopes)
+      for (const auto& pack : scope.packs) names.insert(pack);
+  return names;
+}
+
+std::vector<std::string> scoped_pack_files(const GatewayConfig& config) {
+  if (!config.rules.bundle.enabled()) return config.rules.scoped_packs;
+  std::vector<std::string> files;
+  for (const auto& name : scope_pack_names(config)) files.push_back(name + ".yaml");
+  return files;
+}
+
 // rules.bundle's source: the directory or the URL, the authors' key, where the last good bundle is
 // kept, and the scoped packs the policy scopes name (a bundle must carry exactly those).
 std::unique_ptr<BundleSource> make_bundle_source(const GatewayConfig& config) {
@@ -184,9 +203,7 @@ std::unique_ptr<BundleSource> make_bundle_source(const GatewayConfig& config) {
                                "PROMPTWALL_STATE_DIR or HOME");
     options.state_dir = state / "bundles";
   }
-  for (const auto* scopes : {&config.scopes.units, &config.scopes.groups})
-    for (const auto& [name, scope] : *scopes)
-      for (const auto& pack : scope.packs) options.scoped_pack_names.insert(pack);
+  options.scoped_pack_names = scope_pack_names(config);
   return std::make_unique<BundleSource>(std::move(options), b.public_key);
 }
 
@@ -196,7 +213,7 @@ ServerState::ServerState(GatewayConfig cfg)
     : config(std::move(cfg)),
       catalog(config.services),
       inspector(inspector_limits(config.limits), config.documents.limits.files_per_request),
-      scopes(config.scopes, config.rules.scoped_packs),
+      scopes(config.scopes, scoped_pack_files(config)),
       loader(config.rules.packs, rules_cache_dir(config.rules), config.rules.scoped_packs),
       destinations(destination_guard(config)) {
   base_layers.push_back(&config.policy);

@@ -237,3 +237,44 @@ TEST_CASE("HTTPS: a gateway starts on its last good bundle while the source is d
   CHECK(events[0].value("rules_bundle", "") == "2026.12.07-2");
   for (const auto& line : complete_lines(read_text(place / "site.records.jsonl"))) CHECK(json::parse(line).value("tls", false));
 }
+
+TEST_CASE("a bundle's scoped pack counts only for the unit whose policy names it", "[e2e][bundles]") {
+  Authors authors;
+  TempDir place{"bundle-scoped"};
+  fs::create_directories(place / "incoming");
+  write_text(authors.dir / "strict-legal.yaml", word_pack("strict-legal", "heron"));
+  must_run({PROMPTWALL_BINARY, "rules", "bundle", "--key", (authors.dir / "keys" / "bundle-signing.pem").string(),
+            "--version", "1", "--out", (place / "incoming" / "r.bundle").string(), (authors.dir / "v1").string(),
+            "--scoped", (authors.dir / "strict-legal.yaml").string()},
+           "rules bundle --scoped");
+  GatewayOptions options;
+  options.packs = "";
+  options.rules_extra = ", bundle: {dir: " + (place / "incoming").string() + ", public_key: " +
+                        authors.public_key().string() + ", poll_interval: 1s, state_dir: " + (place / "state").string() + "}";
+  options.extra_config =
+      "identity:\n  units: {'127.0.0.2/32': van-phong, '127.0.0.3/32': phap-che}\n"
+      "policy:\n  units: {phap-che: {packs: [strict-legal]}}\n";
+  GatewayFixture gw(options);
+  INFO(gw.where_to_look());
+  auto from = [&](const std::string& address, const std::string& text) {
+    HttpRequest req;
+    req.method = "POST";
+    req.url = gw.url("/openai/v1/chat/completions");
+    req.body = chat_body(text);
+    req.interface = address;
+    req.headers = {"Content-Type: application/json"};
+    return http(req).status;
+  };
+  CHECK(from("127.0.0.3", "the heron plan is ready") == 403);  // phap-che names the pack
+  CHECK(from("127.0.0.2", "the heron plan is ready") == 200);  // van-phong does not
+  CHECK(from("127.0.0.2", "the falcon plan is ready") == 403); // an ordinary pack counts for everyone
+
+  // A bundle without the scoped pack the policy names is refused; the served one stays.
+  must_run({PROMPTWALL_BINARY, "rules", "bundle", "--key", (authors.dir / "keys" / "bundle-signing.pem").string(),
+            "--version", "2", "--out", (place / "incoming" / "r2.bundle").string(), (authors.dir / "v1").string()},
+           "rules bundle");
+  REQUIRE(eventually([&] { return gw.metric("promptwall_rules_bundle_refused_total") >= 1; }));
+  CHECK(gw.log_eventually_contains("the policy scopes name pack 'strict-legal'"));
+  CHECK(gw.metric(bundle_info("1")) == 1);
+  CHECK(from("127.0.0.3", "the heron plan is ready") == 403);
+}
