@@ -232,7 +232,7 @@ TEST_CASE("errors name file, line and key", "[config]") {
     CHECK(error_of(kListen + "colour: red\n") ==
           "test.yaml:2: key `colour`: unknown key (expected one of: listen, threads, admin, tls, rules, policy, "
           "services, limits, documents, audit, log_level, pac, transparent, identity, destinations, unlisted_ai, "
-          "coaching, pseudonyms)");
+          "coaching, pseudonyms, fleet)");
   }
   SECTION("a key given twice") {
     CHECK(error_of(kListen + "threads: 1\nthreads: 2\n") == "test.yaml:3: key `threads`: given twice");
