@@ -96,3 +96,24 @@ TEST_CASE("rules bundle signs packs whose examples pass; verify-bundle checks ke
   CHECK(run_promptwall("rules verify-bundle" + pub).status == 2);
   CHECK(run_promptwall("rules bundle --help").out.find("rules bundle-key") != std::string::npos);
 }
+
+TEST_CASE("serve --check with rules.bundle checks the public key, not packs", "[cli][bundles]") {
+  TempDir dir;
+  REQUIRE(run_promptwall("rules bundle-key --out " + q(dir / "keys")).status == 0);
+  auto config = [&](const std::string& key) {
+    return dir.file("gateway.yaml", "listen: {gateway: 127.0.0.1:18080, admin: off}\n"
+                                    "rules: {bundle: {dir: " + (dir / "incoming").string() + ", public_key: " + key + "}}\n"
+                                    "audit: {dir: " + (dir / "audit").string() + ", signing_key: " + (dir / "s.pem").string() +
+                                    ", evidence_key: " + (dir / "e.key").string() + "}\n");
+  };
+  const auto ok = run_promptwall("serve --check --config " + shell_quote(config((dir / "keys" / "bundle-signing.pub").string())));
+  INFO(ok.out << ok.err);
+  CHECK(ok.status == 0);
+  CHECK(ok.out.find("rules from signed bundles at " + (dir / "incoming").string()) != std::string::npos);
+  const auto missing = run_promptwall("serve --check --config " + shell_quote(config((dir / "nope.pub").string())));
+  CHECK(missing.status == 2);
+  CHECK(missing.err.find("rules.bundle.public_key") != std::string::npos);
+  // A private key where the public one belongs is no public key.
+  const auto wrong = run_promptwall("serve --check --config " + shell_quote(config((dir / "keys" / "bundle-signing.pem").string())));
+  CHECK(wrong.status == 2);
+}
