@@ -262,6 +262,40 @@ struct CentralStore::Impl {
     return out;
   }
 
+  // Brings pw_usage_rollup up to every gateway's last event, in one statement (one snapshot: what
+  // it counts and the marks it moves agree) under a transaction-scoped advisory lock, so two
+  // readers refreshing at once never count an event twice.
+  void refresh_rollup() {
+    run("BEGIN");
+    try {
+      run("SELECT pg_advisory_xact_lock(8103660108752447858)");  // "pwrollup"-ish, not CentralSchema's key
+      run(R"sql(
+WITH marks AS (
+  SELECT g.gateway_id, coalesce(m.seq, 0) AS done,
+         (SELECT max(e.seq) FROM pw_events e WHERE e.gateway_id = g.gateway_id) AS upto
+  FROM (SELECT gateway_id FROM pw_gateways UNION SELECT gateway_id FROM pw_usage_rollup_mark) g
+  LEFT JOIN pw_usage_rollup_mark m ON m.gateway_id = g.gateway_id),
+fresh AS MATERIALIZED (
+  SELECT e.gateway_id, date_bin('15 minutes', e.time, timestamptz '1970-01-01T00:00:00Z') AS bin, e.unit, e.service,
+         e.categories
+  FROM marks k JOIN pw_events e ON e.gateway_id = k.gateway_id AND e.seq > k.done AND e.seq <= k.upto
+  WHERE e.violation),
+counted AS (
+  INSERT INTO pw_usage_rollup AS r (bin, gateway_id, unit, service, category, events)
+  SELECT bin, gateway_id, unit, service, '', count(*) FROM fresh GROUP BY 1, 2, 3, 4
+  UNION ALL
+  SELECT bin, gateway_id, unit, service, c, count(*) FROM fresh, unnest(categories) c WHERE c <> '' GROUP BY 1, 2, 3, 4, 5
+  ON CONFLICT (bin, gateway_id, unit, service, category) DO UPDATE SET events = r.events + excluded.events)
+INSERT INTO pw_usage_rollup_mark AS m (gateway_id, seq)
+SELECT gateway_id, upto FROM marks WHERE upto IS NOT NULL AND upto > done
+ON CONFLICT (gateway_id) DO UPDATE SET seq = excluded.seq)sql");
+      run("COMMIT");
+    } catch (...) {
+      if (conn && PQstatus(conn) == CONNECTION_OK) PQclear(PQexec(conn, "ROLLBACK"));
+      throw;
+    }
+  }
+
   // Every matching event in order, in keyset pages of `batch` (no long transaction, no OFFSET):
   // the key (time in microseconds, gateway, seq) of the last row starts the next page.
   void walk(const EventFilter& filter, bool newest_first, const std::function<bool(const Result&, int)>& visit) {
@@ -319,7 +353,45 @@ std::vector<audit::IndexedEvent> CentralStore::query(const EventFilter& filter, 
   return impl_->events(q);
 }
 
+namespace {
+
+bool on_bin(const std::optional<Clock::time_point>& t) {
+  return !t || std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count() % (15 * 60'000) == 0;
+}
+
+// Whether pw_usage_rollup can answer for these violations: it keeps time on 15-minute bins, unit,
+// service, gateway (province through pw_gateways) and category, nothing else.
+bool rollup_answers(const EventFilter& f) {
+  return f.user.empty() && f.rule.empty() && f.decision.empty() && f.severity.empty() && f.triage.empty() &&
+         !f.justified_only && on_bin(f.since) && on_bin(f.until);
+}
+
+// The rollup's conditions for `f` (alias r).
+Where rollup_where(const EventFilter& f) {
+  Where w;
+  if (f.since) w.add(with_micros("r.bin", ">="), {micros_of(*f.since)});
+  if (f.until) w.add(with_micros("r.bin", "<"), {micros_of(*f.until)});
+  if (!f.unit.empty()) w.add("r.unit = $", {f.unit});
+  if (!f.service.empty()) w.add("r.service = $", {f.service});
+  if (!f.gateway.empty()) w.add("r.gateway_id = $", {f.gateway});
+  if (!f.province.empty()) w.add("r.gateway_id IN (SELECT gateway_id FROM pw_gateways WHERE province = $)", {f.province});
+  if (!f.category.empty()) w.add("r.category = $", {f.category});
+  return w;
+}
+
+}  // namespace
+
 uint64_t CentralStore::count(const EventFilter& filter) const {
+  if (filter.violations_only && rollup_answers(filter)) {
+    // The list page's total over millions of violations: from the rollup, not a count(*) of them.
+    impl_->refresh_rollup();
+    Where w = rollup_where(filter);
+    if (filter.category.empty()) w.add("r.category = ''");
+    Query q;
+    q.add("SELECT coalesce(sum(r.events), 0)::bigint FROM pw_usage_rollup r");
+    w.append_to(q);
+    return static_cast<uint64_t>(impl_->run(q).integer(0, 0));
+  }
   Query q;
   q.add("SELECT count(*) FROM pw_events e");
   where_of(filter).append_to(q);
@@ -506,7 +578,34 @@ std::vector<audit::UsageRow> CentralStore::usage(const EventFilter& filter, std:
       u.with_findings += static_cast<uint64_t>(r.integer(i, 3));
     }
   }
-  {
+  // The rollup answers filters on what it keeps (time on its 15-minute bins, unit, service,
+  // gateway, province, category); any other filter reads the events themselves.
+  const bool rollup = rollup_answers(filter) &&
+                      std::all_of(buckets.edges.begin(), buckets.edges.end(), [](auto t) { return on_bin(t); });
+  if (rollup) {
+    impl_->refresh_rollup();
+    Where w = rollup_where(filter);
+    restrict_to(w, "r.bin", buckets);
+    Query q;
+    q.add("SELECT width_bucket(r.bin, $::timestamptz[]) AS b, r." + key + " AS k, r.category, sum(r.events)::bigint "
+          "FROM pw_usage_rollup r", {edges});
+    w.append_to(q);
+    q.add(" GROUP BY b, k, r.category");
+    const Result r = impl_->run(q);
+    for (int i = 0; i < r.rows(); ++i) {
+      auto& u = row(r.integer(i, 0), r.text(i, 1));
+      const std::string category = r.text(i, 2);
+      const auto n = static_cast<uint64_t>(r.integer(i, 3));
+      if (!filter.category.empty()) {
+        u.violations += n;  // the events having that category
+        u.violations_by_category[category] += n;
+      } else if (category.empty()) {
+        u.violations += n;
+      } else {
+        u.violations_by_category[category] += n;
+      }
+    }
+  } else {
     // Violations per bucket and key, and per category, in one pass over the events: one row per
     // (event, category) (or one with no category), the event counted on its first one.
     EventFilter violations = filter;

@@ -242,6 +242,28 @@ TEST_CASE("the central store answers across gateways as each gateway's index doe
     }
   for (const auto& r : usage) central_usage[{r.period, r.key}] = {r.requests, r.with_findings, r.violations};
   CHECK(central_usage == local_usage);
+  // The usage counts come from a rollup kept past each gateway's mark: an event shipped later is
+  // added once, and a filter the rollup does not keep (user) reads the events themselves.
+  fleet.hcm.add(to_json_object(decision(kMonday + 9 * 24h, "dung", "so-y-te", "block", {{"vn.cccd", "pii"}})));
+  fleet.hcm.ship(fleet.pg.conninfo(), fleet.hcm.shipped);
+  for (int twice = 0; twice < 2; ++twice) {
+    std::map<std::pair<std::string, std::string>, UsageRow> again;
+    for (const auto& r : store.usage(EventFilter{}, "unit", weeks)) again[{r.period, r.key}] = r;
+    CHECK(again[{"2026-W49", "so-y-te"}].violations == 2);
+    CHECK(again[{"2026-W49", "so-y-te"}].violations_by_category == std::map<std::string, uint64_t>{{"pii", 1}, {"secret", 1}});
+    CHECK(again[{"2026-W48", "so-tu-phap"}].violations == 2);
+  }
+  EventFilter pii;
+  pii.category = "pii";
+  for (const auto& r : store.usage(pii, "unit", weeks))
+    if (r.period == "2026-W49" && r.key == "so-y-te") CHECK(r.violations_by_category == std::map<std::string, uint64_t>{{"pii", 1}});
+  EventFilter dung;
+  dung.user = "dung";
+  uint64_t by_dung = 0;
+  for (const auto& r : store.usage(dung, "unit", weeks)) by_dung += r.violations;
+  CHECK(by_dung == 2);
+  CHECK(fleet.pg.psql("SELECT count(*) FROM pw_usage_rollup_mark") == "2");
+
   EventFilter gemini;
   gemini.service = "gemini";
   const auto only_gemini = store.usage(gemini, "service", weeks);
@@ -257,7 +279,7 @@ TEST_CASE("the central store answers across gateways as each gateway's index doe
   CHECK(store.distinct("province") == std::vector<std::string>{"Hà Nội", "Hồ Chí Minh"});
   CHECK(store.distinct("category") == std::vector<std::string>{"classified", "pii", "secret"});
   CHECK_THROWS_AS(store.distinct("note"), std::invalid_argument);
-  CHECK(store.top(violations, "rule", 2) == std::vector<std::pair<std::string, uint64_t>>{{"secret.key", 2}, {"vn.cccd", 2}});
+  CHECK(store.top(violations, "rule", 2) == std::vector<std::pair<std::string, uint64_t>>{{"vn.cccd", 3}, {"secret.key", 2}});
   CHECK(store.top(violations, "user", 1) == std::vector<std::pair<std::string, uint64_t>>{{"an", 2}});
 }
 
