@@ -9,6 +9,8 @@
 //           store's rollup of violations up to date: on a fresh store, all of it
 //   chart   the usage chart again (the rollup current: what every later page view costs)
 //   chartu  the chart for one user (a filter the rollup does not keep: read from the events)
+//   lists1  the list page's drop-downs (distinct users, units, ..., rules, categories), once: then
+//           kept for five minutes
 //   detail  one event with its triage history
 //
 // Usage: central_query_bench CONNINFO [--runs N] [--unit U] [--category C] [--now RFC3339]
@@ -87,6 +89,14 @@ int main(int argc, char** argv) {
   audit::EventFilter by_user;
   by_user.user = "user-0042";  // a filter the rollup does not keep: the events themselves
   report("chartu", median_ms(runs, [&] { return store.usage(by_user, "unit", weeks).size(); }, rows));
+  {
+    // The list page's drop-downs, once (then kept for CentralStore::kDistinctTtl).
+    const auto t0 = Steady::now();
+    rows = 0;
+    for (const char* column : {"user", "unit", "service", "rule", "category", "gateway", "province"})
+      rows += store.distinct(column).size();
+    report("lists1", std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+  }
   const auto one = store.query(page_filter, audit::EventPage{1, 0, true});
   const std::string id = one.empty() ? "" : one.front().event.event_id;
   report("detail", median_ms(runs, [&] {

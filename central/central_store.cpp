@@ -525,7 +525,7 @@ std::vector<std::string> CentralStore::distinct(std::string_view column) const {
   else if (column == "service") sql = skip_scan("service");
   else if (column == "user") sql = skip_scan("user_name");
   else if (column == "province") sql = skip_scan("province");
-  else if (column == "gateway") sql = "SELECT gateway_id FROM pw_gateways UNION SELECT DISTINCT gateway_id FROM pw_traffic ORDER BY 1";
+  else if (column == "gateway") sql = "SELECT gateway_id FROM pw_gateways ORDER BY 1";  // every shipping gateway
   else if (column == "rule") sql = "SELECT DISTINCT k FROM pw_events, unnest(rules) k WHERE k > '' ORDER BY 1";
   else if (column == "category") sql = "SELECT DISTINCT k FROM pw_events, unnest(categories) k WHERE k > '' ORDER BY 1";
   else
