@@ -6,10 +6,13 @@
 //
 // Every query is parameterised (PQexecParams; no value is ever spliced into SQL text). The filters
 // and pages use the indexes of schema.sql, the readers' ones in the section marked for this file.
-// Writes: only record_triage, the triage record a review page just made durable in its own
-// gateway's trail, inserted as the shipper would insert it (pw_records + pw_triage, ON CONFLICT
-// DO NOTHING on (gateway_id, seq)), so it shows at once and the shipper's copy changes nothing.
-// pw_gateways is left to the shipper (its shipped_seq must only say what the shipper sent).
+// Writes: record_triage, the triage record a review page just made durable in its own gateway's
+// trail, inserted as the shipper would insert it (pw_records + pw_triage, ON CONFLICT DO NOTHING
+// on (gateway_id, seq)), so it shows at once and the shipper's copy changes nothing; and
+// pw_usage_rollup (violations per 15 minutes, gateway, unit, service, category), brought up to
+// each gateway's last event before usage() and count() of violations answer from it (filters it
+// does not keep, such as user or rule, read pw_events). pw_gateways is left to the shipper (its
+// shipped_seq must only say what the shipper sent).
 //
 // Distinct values for the drop-downs (units, rules, categories over millions of events) are kept
 // for kDistinctTtl before being read again: a new unit shows within minutes, not at once.
