@@ -146,6 +146,8 @@ TEST_CASE("every family has HELP and TYPE, even before anything happened", "[met
       {"promptwall_open_connections", "gauge"},
       {"promptwall_ruleset_info", "gauge"},
       {"promptwall_ruleset_reloads_total", "counter"},
+      {"promptwall_rules_bundle_info", "gauge"},
+      {"promptwall_rules_bundle_refused_total", "counter"},
       {"promptwall_siem_events_shipped_total", "counter"},
       {"promptwall_siem_records_behind", "gauge"},
       {"promptwall_siem_seconds_behind", "gauge"},
@@ -156,6 +158,8 @@ TEST_CASE("every family has HELP and TYPE, even before anything happened", "[met
   CHECK(e.value("promptwall_open_connections") == 0);
   CHECK(e.value("promptwall_request_duration_seconds_count") == 0);
   CHECK(e.count("promptwall_ruleset_info") == 0);  // no set loaded yet
+  CHECK(e.count("promptwall_rules_bundle_info") == 0);  // no bundle served yet
+  CHECK(e.value("promptwall_rules_bundle_refused_total") == 0);
   CHECK(e.count("promptwall_requests_total") == 0);
 }
 
@@ -324,4 +328,15 @@ TEST_CASE("histogram bounds must ascend", "[metrics]") {
   CHECK_THROWS_AS(Histogram(bad), std::invalid_argument);
   const std::vector<double> too_many(Histogram::kMaxBuckets + 1, 1);
   CHECK_THROWS_AS(Histogram(too_many), std::invalid_argument);
+}
+
+TEST_CASE("the rule bundle served is a label, refusals a counter", "[metrics][bundle]") {
+  GatewayMetrics m;
+  m.rules_bundle_served("2026.12.07-1");
+  m.rules_bundle_served("2026.12.07-2");
+  m.rules_bundle_refused();
+  Exposition e = parse(m.render());
+  CHECK(e.count("promptwall_rules_bundle_info") == 1);  // only the bundle in use
+  CHECK(e.value("promptwall_rules_bundle_info", {{"version", "2026.12.07-2"}}) == 1);
+  CHECK(e.value("promptwall_rules_bundle_refused_total") == 1);
 }
