@@ -201,6 +201,8 @@ audit::IndexedEvent event_of(const Result& r, int row) {
 }  // namespace
 
 struct CentralStore::Impl {
+  explicit Impl(audit::LocalTime z) : zone(std::move(z)) {}
+  audit::LocalTime zone;  // whose local days the rollup counts in
   std::string conninfo, gateway_id, province;
   PGconn* conn = nullptr;
   struct Cached {
@@ -262,38 +264,50 @@ struct CentralStore::Impl {
     return out;
   }
 
-  // Brings pw_usage_rollup up to every gateway's last event, in one statement (one snapshot: what
-  // it counts and the marks it moves agree) under a transaction-scoped advisory lock, so two
-  // readers refreshing at once never count an event twice.
+  // Brings the daily rollup of `zone` up to every gateway's last event, in one statement (one
+  // snapshot: what it counts and the marks it moves agree) under a transaction-scoped advisory
+  // lock, so two readers refreshing at once never count an event twice.
   void refresh_rollup() {
     run("BEGIN");
     try {
-      run("SELECT pg_advisory_xact_lock(8103660108752447858)");  // "pwrollup"-ish, not CentralSchema's key
-      run(R"sql(
+      run("SELECT pg_advisory_xact_lock(8103660108752447858)");  // not CentralSchema's key
+      // $1 (the zone) is used several times: numbered by hand, not through Query::add.
+      static constexpr const char* kRefresh = R"sql(
 WITH marks AS (
   SELECT g.gateway_id, coalesce(m.seq, 0) AS done,
          (SELECT max(e.seq) FROM pw_events e WHERE e.gateway_id = g.gateway_id) AS upto
-  FROM (SELECT gateway_id FROM pw_gateways UNION SELECT gateway_id FROM pw_usage_rollup_mark) g
-  LEFT JOIN pw_usage_rollup_mark m ON m.gateway_id = g.gateway_id),
+  FROM pw_gateways g LEFT JOIN pw_usage_daily_mark m ON m.zone = $1::text AND m.gateway_id = g.gateway_id),
 fresh AS MATERIALIZED (
-  SELECT e.gateway_id, date_bin('15 minutes', e.time, timestamptz '1970-01-01T00:00:00Z') AS bin, e.unit, e.service,
-         e.categories
+  SELECT e.gateway_id, (e.time AT TIME ZONE $1::text)::date AS day, e.unit, e.service, e.categories
   FROM marks k JOIN pw_events e ON e.gateway_id = k.gateway_id AND e.seq > k.done AND e.seq <= k.upto
   WHERE e.violation),
-counted AS (
-  INSERT INTO pw_usage_rollup AS r (bin, gateway_id, unit, service, category, events)
-  SELECT bin, gateway_id, unit, service, '', count(*) FROM fresh GROUP BY 1, 2, 3, 4
-  UNION ALL
-  SELECT bin, gateway_id, unit, service, c, count(*) FROM fresh, unnest(categories) c WHERE c <> '' GROUP BY 1, 2, 3, 4, 5
-  ON CONFLICT (bin, gateway_id, unit, service, category) DO UPDATE SET events = r.events + excluded.events)
-INSERT INTO pw_usage_rollup_mark AS m (gateway_id, seq)
-SELECT gateway_id, upto FROM marks WHERE upto IS NOT NULL AND upto > done
-ON CONFLICT (gateway_id) DO UPDATE SET seq = excluded.seq)sql");
+totals AS (
+  INSERT INTO pw_usage_daily AS r (zone, day, gateway_id, unit, service, violations)
+  SELECT $1::text, day, gateway_id, unit, service, count(*) FROM fresh GROUP BY 2, 3, 4, 5
+  ON CONFLICT (zone, day, gateway_id, unit, service) DO UPDATE SET violations = r.violations + excluded.violations),
+per_category AS (
+  INSERT INTO pw_usage_daily_categories AS r (zone, day, gateway_id, unit, category, violations)
+  SELECT $1::text, day, gateway_id, unit, c, count(*) FROM fresh, unnest(categories) c WHERE c <> '' GROUP BY 2, 3, 4, 5
+  ON CONFLICT (zone, day, gateway_id, unit, category) DO UPDATE SET violations = r.violations + excluded.violations)
+INSERT INTO pw_usage_daily_mark AS m (zone, gateway_id, seq)
+SELECT $1::text, gateway_id, upto FROM marks WHERE upto IS NOT NULL AND upto > done
+ON CONFLICT (zone, gateway_id) DO UPDATE SET seq = excluded.seq)sql";
+      Query q;
+      q.sql = kRefresh;
+      q.params = {zone.zone()};
+      run(q);
       run("COMMIT");
     } catch (...) {
       if (conn && PQstatus(conn) == CONNECTION_OK) PQclear(PQexec(conn, "ROLLBACK"));
       throw;
     }
+  }
+
+  // The local day an instant starts, "YYYY-MM-DD", when it is a local midnight of the zone.
+  std::optional<std::string> local_midnight(Clock::time_point t) const {
+    const auto day = zone.day_of(t);
+    if (zone.start_of(day) != t) return std::nullopt;
+    return audit::LocalTime::iso_day(day);
   }
 
   // Every matching event in order, in keyset pages of `batch` (no long transaction, no OFFSET):
@@ -322,8 +336,8 @@ ON CONFLICT (gateway_id) DO UPDATE SET seq = excluded.seq)sql");
   }
 };
 
-CentralStore::CentralStore(std::string conninfo, std::string gateway_id, std::string province)
-    : impl_(std::make_unique<Impl>()) {
+CentralStore::CentralStore(std::string conninfo, std::string gateway_id, std::string province, audit::LocalTime zone)
+    : impl_(std::make_unique<Impl>(std::move(zone))) {
   impl_->conninfo = std::move(conninfo);
   impl_->gateway_id = std::move(gateway_id);
   impl_->province = std::move(province);
@@ -355,27 +369,21 @@ std::vector<audit::IndexedEvent> CentralStore::query(const EventFilter& filter, 
 
 namespace {
 
-bool on_bin(const std::optional<Clock::time_point>& t) {
-  return !t || std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count() % (15 * 60'000) == 0;
-}
-
-// Whether pw_usage_rollup can answer for these violations: it keeps time on 15-minute bins, unit,
-// service, gateway (province through pw_gateways) and category, nothing else.
+// Whether the daily rollup can answer for these violations: it keeps local days, gateway (so
+// province, through pw_gateways), unit, service (totals) and category (per category), nothing else.
 bool rollup_answers(const EventFilter& f) {
   return f.user.empty() && f.rule.empty() && f.decision.empty() && f.severity.empty() && f.triage.empty() &&
-         !f.justified_only && on_bin(f.since) && on_bin(f.until);
+         !f.justified_only && (f.category.empty() || f.service.empty());
 }
 
-// The rollup's conditions for `f` (alias r).
-Where rollup_where(const EventFilter& f) {
+// The rollup's conditions for `f` (alias r) but time; the category one only on the categories table.
+Where rollup_where(const EventFilter& f, bool categories) {
   Where w;
-  if (f.since) w.add(with_micros("r.bin", ">="), {micros_of(*f.since)});
-  if (f.until) w.add(with_micros("r.bin", "<"), {micros_of(*f.until)});
   if (!f.unit.empty()) w.add("r.unit = $", {f.unit});
-  if (!f.service.empty()) w.add("r.service = $", {f.service});
+  if (!f.service.empty() && !categories) w.add("r.service = $", {f.service});
   if (!f.gateway.empty()) w.add("r.gateway_id = $", {f.gateway});
   if (!f.province.empty()) w.add("r.gateway_id IN (SELECT gateway_id FROM pw_gateways WHERE province = $)", {f.province});
-  if (!f.category.empty()) w.add("r.category = $", {f.category});
+  if (!f.category.empty() && categories) w.add("r.category = $", {f.category});
   return w;
 }
 
@@ -383,14 +391,23 @@ Where rollup_where(const EventFilter& f) {
 
 uint64_t CentralStore::count(const EventFilter& filter) const {
   if (filter.violations_only && rollup_answers(filter)) {
-    // The list page's total over millions of violations: from the rollup, not a count(*) of them.
-    impl_->refresh_rollup();
-    Where w = rollup_where(filter);
-    if (filter.category.empty()) w.add("r.category = ''");
-    Query q;
-    q.add("SELECT coalesce(sum(r.events), 0)::bigint FROM pw_usage_rollup r");
-    w.append_to(q);
-    return static_cast<uint64_t>(impl_->run(q).integer(0, 0));
+    // The list page's total over millions of violations: from the daily rollup, when the time
+    // range is whole local days (the page's from/to are).
+    const auto since = filter.since ? impl_->local_midnight(*filter.since) : std::optional<std::string>("0001-01-01");
+    const auto until = filter.until ? impl_->local_midnight(*filter.until) : std::optional<std::string>("9999-12-31");
+    if (since && until) {
+      impl_->refresh_rollup();
+      const bool categories = !filter.category.empty();
+      Where w = rollup_where(filter, categories);
+      w.add("r.zone = $", {impl_->zone.zone()});
+      w.add("r.day >= $::date", {*since});
+      w.add("r.day < $::date", {*until});
+      Query q;
+      q.add(std::string("SELECT coalesce(sum(r.violations), 0)::bigint FROM ") +
+            (categories ? "pw_usage_daily_categories r" : "pw_usage_daily r"));
+      w.append_to(q);
+      return static_cast<uint64_t>(impl_->run(q).integer(0, 0));
+    }
   }
   Query q;
   q.add("SELECT count(*) FROM pw_events e");
@@ -580,29 +597,42 @@ std::vector<audit::UsageRow> CentralStore::usage(const EventFilter& filter, std:
   }
   // The rollup answers filters on what it keeps (time on its 15-minute bins, unit, service,
   // gateway, province, category); any other filter reads the events themselves.
-  const bool rollup = rollup_answers(filter) &&
-                      std::all_of(buckets.edges.begin(), buckets.edges.end(), [](auto t) { return on_bin(t); });
-  if (rollup) {
+  // The daily rollup answers when every edge is a local midnight of its zone and the filters are
+  // ones it keeps (by service with a category breakdown is not: its categories have no service).
+  std::vector<std::string> days;
+  for (const auto& edge : buckets.edges)
+    if (auto d = impl_->local_midnight(edge)) days.push_back(*d);
+  const bool whole_days = days.size() == buckets.edges.size() && (!filter.since || impl_->local_midnight(*filter.since)) &&
+                          (!filter.until || impl_->local_midnight(*filter.until));
+  if (whole_days && rollup_answers(filter) && key == "unit") {
     impl_->refresh_rollup();
-    Where w = rollup_where(filter);
-    restrict_to(w, "r.bin", buckets);
-    Query q;
-    q.add("SELECT width_bucket(r.bin, $::timestamptz[]) AS b, r." + key + " AS k, r.category, sum(r.events)::bigint "
-          "FROM pw_usage_rollup r", {edges});
-    w.append_to(q);
-    q.add(" GROUP BY b, k, r.category");
-    const Result r = impl_->run(q);
-    for (int i = 0; i < r.rows(); ++i) {
-      auto& u = row(r.integer(i, 0), r.text(i, 1));
-      const std::string category = r.text(i, 2);
-      const auto n = static_cast<uint64_t>(r.integer(i, 3));
-      if (!filter.category.empty()) {
-        u.violations += n;  // the events having that category
-        u.violations_by_category[category] += n;
-      } else if (category.empty()) {
-        u.violations += n;
-      } else {
-        u.violations_by_category[category] += n;
+    std::string day_edges = "{";
+    for (size_t i = 0; i < days.size(); ++i) day_edges += (i ? "," : "") + days[i];
+    day_edges += "}";
+    for (const bool categories : {false, true}) {
+      if (!categories && !filter.category.empty()) continue;  // the totals are the category's rows then
+      Where w = rollup_where(filter, categories);
+      w.add("r.zone = $", {impl_->zone.zone()});
+      w.add("r.day >= $::date", {days.front()});
+      w.add("r.day < $::date", {days.back()});
+      if (filter.since) w.add("r.day >= $::date", {*impl_->local_midnight(*filter.since)});
+      if (filter.until) w.add("r.day < $::date", {*impl_->local_midnight(*filter.until)});
+      Query q;
+      q.add(std::string("SELECT width_bucket(r.day, $::date[]) AS b, r.unit, ") + (categories ? "r.category" : "''") +
+                ", sum(r.violations)::bigint FROM " + (categories ? "pw_usage_daily_categories r" : "pw_usage_daily r"),
+            {day_edges});
+      w.append_to(q);
+      q.add(" GROUP BY 1, 2, 3");
+      const Result r = impl_->run(q);
+      for (int i = 0; i < r.rows(); ++i) {
+        auto& u = row(r.integer(i, 0), r.text(i, 1));
+        const auto n = static_cast<uint64_t>(r.integer(i, 3));
+        if (!categories) {
+          u.violations += n;
+          continue;
+        }
+        u.violations_by_category[r.text(i, 2)] += n;
+        if (!filter.category.empty()) u.violations += n;  // the events having that category
       }
     }
   } else {

@@ -9,9 +9,9 @@
 // Writes: record_triage, the triage record a review page just made durable in its own gateway's
 // trail, inserted as the shipper would insert it (pw_records + pw_triage, ON CONFLICT DO NOTHING
 // on (gateway_id, seq)), so it shows at once and the shipper's copy changes nothing; and
-// pw_usage_rollup (violations per 15 minutes, gateway, unit, service, category), brought up to
-// each gateway's last event before usage() and count() of violations answer from it (filters it
-// does not keep, such as user or rule, read pw_events). pw_gateways is left to the shipper (its
+// pw_usage_daily(_categories) (violations per local day of `zone`, gateway, unit, service or
+// category), brought up to each gateway's last event before usage() and count() of violations
+// answer from it (filters it does not keep, such as user or rule, read pw_events). pw_gateways is left to the shipper (its
 // shipped_seq must only say what the shipper sent).
 //
 // Distinct values for the drop-downs (units, rules, categories over millions of events) are kept
@@ -27,6 +27,7 @@
 #include <string>
 
 #include "audit/event_store.h"
+#include "audit/local_time.h"
 
 namespace promptwall::central {
 
@@ -37,7 +38,10 @@ class CentralStore final : public audit::EventStore {
   // `conninfo` as make_conninfo (central_connection.h) builds it; connects at once and makes sure
   // the schema is there (CentralSchema::ensure). `gateway_id` and `province` are this gateway's
   // (fleet.*), for record_triage; a reader that never triages may leave them empty.
-  explicit CentralStore(std::string conninfo, std::string gateway_id = "", std::string province = "");
+  // `zone` is the organisation's: the daily rollup counts in its local days (usage() and count()
+  // answer from it for buckets and ranges of whole local days of that zone).
+  explicit CentralStore(std::string conninfo, std::string gateway_id = "", std::string province = "",
+                        audit::LocalTime zone = audit::LocalTime());
   ~CentralStore() override;
   CentralStore(const CentralStore&) = delete;
   CentralStore& operator=(const CentralStore&) = delete;

@@ -125,20 +125,31 @@ CREATE INDEX IF NOT EXISTS pw_events_province_time ON pw_events (province, time)
 CREATE INDEX IF NOT EXISTS pw_events_categories ON pw_events USING gin (categories);
 CREATE INDEX IF NOT EXISTS pw_events_rules ON pw_events USING gin (rules);
 -- The usage chart's violation counts, rolled up by CentralStore (central/central_store.cpp) from
--- pw_events past each gateway's mark, so a chart over millions of events reads thousands of rows:
--- per 15 minutes (UTC-aligned: every zone's midnight is an edge), gateway, unit, service, and
--- category ('' = the event itself, once; a category's row counts the events having it). The
--- marks rely on each gateway's events arriving in seq order, as the shipper commits them.
-CREATE TABLE IF NOT EXISTS pw_usage_rollup (
-  bin timestamptz NOT NULL,
+-- pw_events past each gateway's mark, per local day of a time zone (the organisation's: the
+-- charts' days and ISO weeks are local), so a chart over millions of events reads thousands of
+-- rows. pw_usage_daily counts each violation once; pw_usage_daily_categories once per category
+-- it has. The marks rely on each gateway's events arriving in seq order, as the shipper commits.
+CREATE TABLE IF NOT EXISTS pw_usage_daily (
+  zone text NOT NULL,
+  day date NOT NULL,
   gateway_id text NOT NULL,
   unit text NOT NULL,
   service text NOT NULL,
-  category text NOT NULL,
-  events bigint NOT NULL,
-  PRIMARY KEY (bin, gateway_id, unit, service, category)
+  violations bigint NOT NULL,
+  PRIMARY KEY (zone, day, gateway_id, unit, service)
 );
-CREATE TABLE IF NOT EXISTS pw_usage_rollup_mark (
-  gateway_id text PRIMARY KEY,
-  seq bigint NOT NULL  -- the gateway's events up to this seq are in pw_usage_rollup
+CREATE TABLE IF NOT EXISTS pw_usage_daily_categories (
+  zone text NOT NULL,
+  day date NOT NULL,
+  gateway_id text NOT NULL,
+  unit text NOT NULL,
+  category text NOT NULL,
+  violations bigint NOT NULL,
+  PRIMARY KEY (zone, day, gateway_id, unit, category)
+);
+CREATE TABLE IF NOT EXISTS pw_usage_daily_mark (
+  zone text NOT NULL,
+  gateway_id text NOT NULL,
+  seq bigint NOT NULL,  -- the gateway's events up to this seq are counted for this zone
+  PRIMARY KEY (zone, gateway_id)
 );

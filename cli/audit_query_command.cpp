@@ -218,7 +218,8 @@ Options parse_options(int argc, char** argv, Verb verb) {
 std::unique_ptr<audit::EventStore> open_index(const Options& o, std::string_view verb) {
   if (!o.central.empty()) {
     const std::string password = o.password_file.empty() ? "" : central::read_password_file(o.password_file);
-    return std::make_unique<central::CentralStore>(central::make_conninfo(o.central, password));
+    return std::make_unique<central::CentralStore>(central::make_conninfo(o.central, password), "", "",
+                                                   audit::LocalTime(o.time_zone));
   }
   const auto dir = o.trail.trail_dir();
   std::error_code ec;

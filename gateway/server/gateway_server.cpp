@@ -760,8 +760,8 @@ GatewayServer::GatewayServer(GatewayConfig config) : impl_(std::make_unique<Impl
     const std::string password =
         cfg.audit.central.password_file.empty() ? "" : central::read_password_file(cfg.audit.central.password_file);
     open_store = [conninfo = central::make_conninfo(cfg.audit.central.url, password), gateway = cfg.fleet.gateway_id,
-                  province = cfg.fleet.province]() -> std::unique_ptr<audit::EventStore> {
-      return std::make_unique<central::CentralStore>(conninfo, gateway, province);
+                  province = cfg.fleet.province, zone = cfg.audit.review.time_zone]() -> std::unique_ptr<audit::EventStore> {
+      return std::make_unique<central::CentralStore>(conninfo, gateway, province, audit::LocalTime(zone));
     };
   } else {
     open_store = [dir = s.audit->dir()]() -> std::unique_ptr<audit::EventStore> {

@@ -262,7 +262,14 @@ TEST_CASE("the central store answers across gateways as each gateway's index doe
   uint64_t by_dung = 0;
   for (const auto& r : store.usage(dung, "unit", weeks)) by_dung += r.violations;
   CHECK(by_dung == 2);
-  CHECK(fleet.pg.psql("SELECT count(*) FROM pw_usage_rollup_mark") == "2");
+  CHECK(fleet.pg.psql("SELECT count(*) FROM pw_usage_daily_mark WHERE zone = 'Asia/Ho_Chi_Minh'") == "2");
+  // The list page's total over whole local days comes from the rollup too, and agrees.
+  EventFilter week = violations;
+  week.since = vn.start_of(year_month_day{std::chrono::year{2026} / 11 / 30});
+  week.until = vn.start_of(year_month_day{std::chrono::year{2026} / 12 / 7});
+  CHECK(store.count(week) == 3);
+  week.category = "pii";
+  CHECK(store.count(week) == 1);
 
   EventFilter gemini;
   gemini.service = "gemini";
