@@ -99,6 +99,18 @@ async function main() {
     out.state_english = await text(page, '#triage-state');
     out.html_lang = await page.getAttribute('html', 'lang');
 
+    // The usage page (issue 17): its server-drawn chart or its "no data" line, under the same CSP,
+    // and the CSV link; times said to be in the organisation's zone.
+    await Promise.all([page.waitForNavigation(), page.click('a[href="/review/usage"]')]);
+    out.usage_url = new URL(page.url()).pathname;
+    out.usage_heading = await text(page, 'h1');
+    out.usage_drawn = (await page.$('#chart-usage')) !== null || (await page.$('#usage-none')) !== null;
+    out.usage_csv_href = await page.getAttribute('#usage-csv', 'href');
+    out.time_zone = await text(page, '#time-zone');
+    // The download with the officer's cookies (the page's CSP allows it no fetch of its own).
+    const csv = await page.context().request.get(`${opts.base}${out.usage_csv_href}`);
+    out.usage_csv = { status: csv.status(), type: csv.headers()['content-type'], head: (await csv.text()).slice(0, 80) };
+
     out.console_errors = consoleErrors;
   } finally {
     await browser.close();

@@ -95,6 +95,14 @@ TEST_CASE("officers review, filter and triage violations in a browser", "[e2e][r
   CHECK(r["history_notes"] == json::array({"Đã xác minh với anh Nam <b>thật</b>"}));
   CHECK(r["state_english"] == "Confirmed");
   CHECK(r["html_lang"] == "en");
+  CHECK(r["usage_url"] == "/review/usage");
+  CHECK(r["usage_heading"] == "Usage and violations by unit");
+  CHECK(r["usage_drawn"] == true);
+  CHECK(contains(r["time_zone"].get<std::string>(), "Asia/Ho_Chi_Minh (UTC+07:00)"));
+  CHECK(contains(r["usage_csv_href"].get<std::string>(), "/review/usage.csv?from="));
+  CHECK(r["usage_csv"]["status"] == 200);
+  CHECK(r["usage_csv"]["type"] == "text/csv; charset=utf-8");
+  CHECK(contains(r["usage_csv"]["head"].get<std::string>(), "\"week\",\"week_start\",\"unit\""));
   CHECK(r["console_errors"] == json::array());
 
   // The triage is an event of the trail, and the operational log says who did it (not the note).
