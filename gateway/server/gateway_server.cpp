@@ -481,16 +481,15 @@ RuleLoad GatewayServer::Impl::reload_bundle() {
 
 void GatewayServer::Impl::start_from_bundle() {
   server::ServerState& s = *state;
-  std::optional<RuleLoad> load = poll_bundles();
-  if (!load || !load->ok()) {
-    if (std::optional<BundleCandidate> kept = s.bundles->last_good()) {
-      spdlog::warn("rules: starting on the last good bundle {} ({})", kept->bundle.version,
-                   unreachable_logged.empty() ? "the source has no newer valid bundle" : unreachable_logged);
-      load = try_bundle(*kept);
-    } else if (!unreachable_logged.empty()) {
-      s.bundles->set_problem(s.bundles->problem() + "; " + unreachable_logged);
-    }
+  // The last good bundle first: it sets the floor, so a source replaying an older signed bundle
+  // cannot roll a restarted gateway back; then the source, for anything newer.
+  std::optional<RuleLoad> load;
+  if (std::optional<BundleCandidate> kept = s.bundles->last_good()) {
+    load = try_bundle(*kept);
+    if (load->ok()) spdlog::info("rules: starting on the last good bundle {}", kept->bundle.version);
   }
+  if (std::optional<RuleLoad> polled = poll_bundles(); polled && (polled->ok() || !load || !load->ok()))
+    load = std::move(polled);
   if (load && load->ok()) {
     s.rules.store(load->ruleset);
     s.metrics.ruleset_loaded(load->ruleset->version(), true);
@@ -499,8 +498,10 @@ void GatewayServer::Impl::start_from_bundle() {
                  load->ruleset->packs().size(), load->examples_run, load->ruleset->loaded_from_cache() ? ", from cache" : "");
     return;
   }
-  if (load && !load->ok() && s.bundles->served_version().empty())
+  if (load && s.bundles->served_version().empty())
     s.bundles->set_problem("the bundle from " + s.bundles->where() + " was refused and there is no last good bundle");
+  else if (!unreachable_logged.empty())
+    s.bundles->set_problem(s.bundles->problem() + "; " + unreachable_logged);
   spdlog::error("rules: no rule bundle can be served ({}); AI traffic is refused until one verifies (polling every {} s)",
                 s.bundles->problem(), std::chrono::duration_cast<std::chrono::seconds>(s.config.rules.bundle.poll_interval).count());
 }

@@ -236,6 +236,18 @@ TEST_CASE("HTTPS: a gateway starts on its last good bundle while the source is d
   REQUIRE(events.size() == 1);
   CHECK(events[0].value("rules_bundle", "") == "2026.12.07-2");
   for (const auto& line : complete_lines(read_text(place / "site.records.jsonl"))) CHECK(json::parse(line).value("tls", false));
+
+  // The site replays the older signed bundle and the gateway restarts: it stays on 2 (its last good
+  // bundle sets the floor) and refuses the replay.
+  authors.bundle("2026.12.07-1", "v1", place / "site" / "old.bundle");
+  fs::rename(place / "site" / "old.bundle", place / "site" / "promptwall.bundle");
+  gw.kill_hard();
+  gw.start();
+  gw.wait_ready();
+  CHECK(gw.metric(bundle_info("2026.12.07-2")) == 1);
+  REQUIRE(eventually([&] { return gw.metric("promptwall_rules_bundle_refused_total") >= 1; }));
+  CHECK(gw.log_eventually_contains("version 2026.12.07-1 is not newer than 2026.12.07-2"));
+  CHECK(chat_status(gw, "the heron plan is ready") == 403);
 }
 
 TEST_CASE("a bundle's scoped pack counts only for the unit whose policy names it", "[e2e][bundles]") {
