@@ -44,7 +44,7 @@ TEST_CASE("rules bundle-key makes a private key only its owner reads, and never 
   CHECK(again.err.find("never overwritten") != std::string::npos);
 }
 
-TEST_CASE("rules bundle signs packs whose examples pass; verify-bundle checks key and contents", "[cli][bundles]") {
+TEST_CASE("rules bundle signs packs whose examples pass, verify-bundle checks key and contents", "[cli][bundles]") {
   TempDir dir;
   REQUIRE(run_promptwall("rules bundle-key --out " + q(dir / "keys")).status == 0);
   REQUIRE(run_promptwall("rules bundle-key --out " + q(dir / "other")).status == 0);
