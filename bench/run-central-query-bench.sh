@@ -61,7 +61,8 @@ psql -f central/schema.sql
 psql -At -c "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%event_id_key'" |
   while read -r index; do psql -c "DROP INDEX $index"; done
 
-# Events i in [from, to): gateway i%20, seq i/20+1; time a pseudo-random second of the 60 days
+# Events i in [from, to): unit (i*7919)%500 behind gateway unit%20 (a unit is at one site, as
+# the traffic counts below say), seq i+1 (gaps are fine here); time a pseudo-random second of the 60 days
 # before 2026-12-07T00:00Z; unit (i*7919)%500; categories one or two of ten ((i/500)%10, so
 # independent of the unit); four rules in each.
 generate() {
@@ -69,10 +70,10 @@ generate() {
 INSERT INTO pw_gateways (gateway_id, province)
   SELECT 'gw-' || lpad(g::text, 2, '0'), 'province-' || (g % 10) FROM generate_series(0, 19) g ON CONFLICT DO NOTHING;
 CREATE TEMP TABLE gen AS
-SELECT i, 'gw-' || lpad((i % 20)::text, 2, '0') AS gateway_id, i / 20 + 1 AS seq,
+SELECT i, 'gw-' || lpad((((i * 7919) % 500) % 20)::text, 2, '0') AS gateway_id, i + 1 AS seq,
        'EV' || lpad(i::text, 24, '0') AS event_id,
        timestamptz '2026-10-08T00:00:00Z' + ((i * 2654435761) % (60 * 86400)) * interval '1 second' AS time,
-       'province-' || ((i % 20) % 10) AS province,
+       'province-' || ((((i * 7919) % 500) % 20) % 10) AS province,
        'user-' || lpad(((i * 31) % 2000)::text, 4, '0') AS user_name,
        'unit-' || lpad(((i * 7919) % 500)::text, 4, '0') AS unit,
        (ARRAY['openai', 'gemini', 'anthropic', 'copilot'])[i % 4 + 1] AS service,

@@ -268,6 +268,14 @@ struct CentralStore::Impl {
   // snapshot: what it counts and the marks it moves agree) under a transaction-scoped advisory
   // lock, so two readers refreshing at once never count an event twice.
   void refresh_rollup() {
+    // Most calls find nothing new: say so without the lock (one probe of the primary key per
+    // gateway).
+    Query probe;
+    probe.sql =
+        "SELECT count(*) FROM pw_gateways g LEFT JOIN pw_usage_daily_mark m ON m.zone = $1 AND m.gateway_id = g.gateway_id "
+        "WHERE (SELECT max(e.seq) FROM pw_events e WHERE e.gateway_id = g.gateway_id) > coalesce(m.seq, 0)";
+    probe.params = {zone.zone()};
+    if (run(probe).integer(0, 0) == 0) return;
     run("BEGIN");
     try {
       run("SELECT pg_advisory_xact_lock(8103660108752447858)");  // not CentralSchema's key
@@ -279,8 +287,8 @@ WITH marks AS (
   FROM pw_gateways g LEFT JOIN pw_usage_daily_mark m ON m.zone = $1::text AND m.gateway_id = g.gateway_id),
 fresh AS MATERIALIZED (
   SELECT e.gateway_id, (e.time AT TIME ZONE $1::text)::date AS day, e.unit, e.service, e.categories
-  FROM marks k JOIN pw_events e ON e.gateway_id = k.gateway_id AND e.seq > k.done AND e.seq <= k.upto
-  WHERE e.violation),
+  FROM marks k CROSS JOIN LATERAL (  -- per gateway, a range of its primary key
+    SELECT * FROM pw_events e WHERE e.gateway_id = k.gateway_id AND e.seq > k.done AND e.seq <= k.upto AND e.violation) e),
 totals AS (
   INSERT INTO pw_usage_daily AS r (zone, day, gateway_id, unit, service, violations)
   SELECT $1::text, day, gateway_id, unit, service, count(*) FROM fresh GROUP BY 2, 3, 4, 5
