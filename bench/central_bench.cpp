@@ -4,8 +4,8 @@
 //     decision events (written first by the real AuditWriter) from its start: TrailReader, rows,
 //     COPY into staging, INSERT ... ON CONFLICT DO NOTHING, pw_gateways, COMMIT and the cursor
 //     file per batch of --batch records; events per second until shipped_seq reaches the end;
-//   - CentralWriter alone on the same lines, both ways it can write (COPY staging and multi-row
-//     INSERT), to show which the shipper should use;
+//   - CentralWriter alone on the same lines, both ways it can write (COPY into staging + INSERT
+//     ON CONFLICT, multi-row INSERT), to show which the shipper should use;
 //   - the baseline: one plain COPY of the same rows (pw_records and pw_events rows, rendered
 //     beforehand) into tables of the same shape (LIKE ... INCLUDING ALL: same keys and indexes).
 // Each figure is printed with its ratio to the baseline. Fresh gateway ids per run, so nothing
@@ -140,7 +140,6 @@ double plain_copy_seconds(const std::string& conninfo, const std::vector<central
   PGconn* c = PQconnectdb(conninfo.c_str());
   if (PQstatus(c) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c));
   exec(c, "SET client_min_messages = warning");
-  exec(c, "DROP TABLE IF EXISTS base_records, base_events");
   exec(c, "CREATE TABLE base_records (LIKE pw_records INCLUDING ALL)");
   exec(c, "CREATE TABLE base_events (LIKE pw_events INCLUDING ALL)");
   const auto start = Steady::now();
@@ -155,6 +154,17 @@ double plain_copy_seconds(const std::string& conninfo, const std::vector<central
   const double s = std::chrono::duration<double>(Steady::now() - start).count();
   PQfinish(c);
   return s;
+}
+
+// Empties the store's tables and checkpoints, so every run starts from the same state (the tables'
+// size and the WAL would otherwise favour the first run).
+void reset(const std::string& conninfo) {
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  if (PQstatus(c) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c));
+  exec(c, "TRUNCATE pw_records, pw_events, pw_triage, pw_traffic, pw_gateways");
+  exec(c, "DROP TABLE IF EXISTS base_records, base_events");
+  exec(c, "CHECKPOINT");
+  PQfinish(c);
 }
 
 double writer_seconds(const std::string& conninfo, central::CentralWriter::Method method, const std::string& gateway,
@@ -244,11 +254,20 @@ int main(int argc, char** argv) {
     central::CentralSchema::ensure(c);
   }
   const double n = static_cast<double>(records.size());
-  const double base = plain_copy_seconds(conninfo, records);
-  const std::string tag = std::to_string(::getpid());
-  const double copy = writer_seconds(conninfo, central::CentralWriter::Method::copy_staging, "copy-" + tag, records, batch);
-  const double multi = writer_seconds(conninfo, central::CentralWriter::Method::multi_row_insert, "multi-" + tag, records, batch);
-  const double ship = shipper_seconds(conninfo, trail, last_seq, batch);
+  // Two rounds, each run from empty tables; the best of each is reported.
+  double base = 1e9, copy = 1e9, multi = 1e9, ship = 1e9;
+  using Method = central::CentralWriter::Method;
+  for (int round = 0; round < 2; ++round) {
+    const std::string tag = std::to_string(::getpid()) + "-" + std::to_string(round);
+    reset(conninfo);
+    base = std::min(base, plain_copy_seconds(conninfo, records));
+    reset(conninfo);
+    copy = std::min(copy, writer_seconds(conninfo, Method::copy_staging, "copy-" + tag, records, batch));
+    reset(conninfo);
+    multi = std::min(multi, writer_seconds(conninfo, Method::multi_row_insert, "multi-" + tag, records, batch));
+    reset(conninfo);
+    ship = std::min(ship, shipper_seconds(conninfo, trail, last_seq, batch));
+  }
   auto line = [&](const char* what, double seconds) {
     std::printf("  %-58s %9.0f records/s  %6.2f s  ratio %.2f\n", what, n / seconds, seconds, base / seconds);
   };

@@ -127,11 +127,12 @@ struct CentralWriter::Impl {
     return r;
   }
 
-  void copy(const Table& t) {
-    const std::string sql = std::string("COPY ") + t.staging + " (" + t.columns + ") FROM STDIN";
+  // COPY of the table's rows into `target` (its staging table, or the table itself).
+  void copy(const Table& t, const char* target) {
+    const std::string sql = std::string("COPY ") + target + " (" + t.columns + ") FROM STDIN";
     {
       Result r(PQexec(conn, sql.c_str()));
-      if (r.status() != PGRES_COPY_IN) fail(std::string("COPY into ") + t.staging);
+      if (r.status() != PGRES_COPY_IN) fail(std::string("COPY into ") + target);
     }
     std::string data;
     for (const Row& row : t.rows) {
@@ -152,7 +153,7 @@ struct CentralWriter::Impl {
       if (PQresultStatus(r) != PGRES_COMMAND_OK) ok = false;
       PQclear(r);
     }
-    if (!ok) fail(std::string("COPY into ") + t.staging);
+    if (!ok) fail(std::string("COPY into ") + target);
   }
 
   // Into the store's table, skipping keys already there; returns the rows inserted when
@@ -160,8 +161,8 @@ struct CentralWriter::Impl {
   int insert(const Table& t, const char* returning, const char* what) {
     if (t.rows.empty()) return 0;
     std::string sql = std::string("INSERT INTO ") + t.name + " (" + t.columns + ") ";
-    if (method == Method::copy_staging) {
-      copy(t);
+    if (method != Method::multi_row_insert) {
+      copy(t, t.staging);
       sql += std::string("SELECT ") + t.columns + " FROM " + t.staging;
     } else {
       sql += "VALUES ";
@@ -253,6 +254,7 @@ CentralWriteResult CentralWriter::write(const CentralBatch& batch) {
 
   d.exec("BEGIN", "BEGIN");
   try {
+    // INSERT ... ON CONFLICT DO NOTHING (from the staging tables, or multi-row).
     const int inserted = d.insert(records, "seq", "insert into pw_records");
     result.inserted = static_cast<uint64_t>(inserted);
     if (static_cast<size_t>(inserted) < batch.records.size()) {

@@ -7,9 +7,10 @@
 //
 // Per batch: the records' rows (central/record_rows.h) go by COPY into temporary staging tables
 // (ON COMMIT DELETE ROWS), then INSERT ... SELECT ... ON CONFLICT DO NOTHING into pw_records,
-// pw_events, pw_triage, pw_traffic, and pw_gateways gets the gateway's province, last_seen,
-// shipped_seq and (on first contact only) its public key. Method::multi_row_insert does the same
-// with multi-row INSERT statements instead of COPY (kept for bench/central_bench: COPY won).
+// pw_events, pw_triage, pw_traffic, the keys already there checked to hold the same lines; and
+// pw_gateways gets the gateway's province, last_seen, shipped_seq and (on first contact only) its
+// public key. Method::multi_row_insert does the same with multi-row INSERT statements instead of
+// COPY (kept for bench/central_bench: COPY won, ~1.3x).
 //
 // Threads: one object per thread (a libpq connection is not shared). Blocking; the gateway calls
 // it from the CentralShipper's thread, never from an Asio worker.
@@ -55,6 +56,10 @@ struct CentralWriteResult {
 
 class CentralWriter {
  public:
+  // copy_staging: COPY into the staging tables, then INSERT ... SELECT; multi_row_insert: multi-row
+  // INSERT statements. bench/central_bench measures both (and a COPY straight into the tables
+  // under a savepoint, tried and dropped: no faster within the noise, and an ERROR in the server
+  // log on every batch sent again).
   enum class Method { copy_staging, multi_row_insert };
 
   // Connects with `conninfo` (central/central_connection.h make_conninfo) and applies the schema

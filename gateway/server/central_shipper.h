@@ -19,7 +19,8 @@
 //     logged as an error with the seq, and retried like an outage, so an operator can fix the id.
 //
 // Threading: start() and stop() from one thread (the server's); stop() is prompt: it wakes the
-// thread's waits and shuts the connection's socket down under a blocked libpq call. backlog(),
+// thread's waits and shuts the connection's socket down under a blocked libpq call (a connection
+// being opened finishes first: at most connect_timeout, 5 s unless the URL says). backlog(),
 // shipped_seq() and status_line() may be called from any thread.
 #pragma once
 

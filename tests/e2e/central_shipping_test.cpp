@@ -94,10 +94,7 @@ TEST_CASE("central store: every record shipped exactly once across a PostgreSQL 
 
   // ---- PostgreSQL down mid-load: requests go on, the backlog grows and is reported ----
   pg.stop();
-  const auto started = std::chrono::steady_clock::now();
-  send(15);
-  const double outage_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  CHECK(outage_seconds < 30);  // generous: not a timing assertion, a hang detector
+  send(15);  // each answered 200 (send REQUIREs it)
   CHECK(eventually([&] { return gw.metric("promptwall_central_records_behind") >= 15; }, std::chrono::seconds(10)));
   CHECK(gw.metric("promptwall_central_connected") == 0);
   CHECK(gw.metric("promptwall_central_failures_total") >= 1);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <pqxx/connection>
@@ -105,9 +106,11 @@ TEST_CASE("a batch is written once however often it is sent, in every table", "[
     return;
   }
   PostgresCluster pg;
-  for (auto method : {CentralWriter::Method::copy_staging, CentralWriter::Method::multi_row_insert}) {
-    const std::string gateway = method == CentralWriter::Method::copy_staging ? "hcm-01" : "hn-01";
-    const std::string tag = method == CentralWriter::Method::copy_staging ? "C" : "M";
+  using Method = CentralWriter::Method;
+  for (auto [method, gateway, tag] :
+       {std::tuple{Method::copy_staging, std::string("hcm-01"), std::string("C")},
+        std::tuple{Method::multi_row_insert, std::string("hn-01"), std::string("M")}}) {
+    INFO("gateway " << gateway);
     CentralWriter writer(pg.conninfo(), method);
     const auto lines = trail_records(1, 50, tag);
     CentralBatch batch{gateway, "Hồ Chí Minh", "-----BEGIN PUBLIC KEY-----\nAAA\n-----END PUBLIC KEY-----\n",
