@@ -151,6 +151,10 @@ TEST_CASE("every family has HELP and TYPE, even before anything happened", "[met
       {"promptwall_siem_events_shipped_total", "counter"},
       {"promptwall_siem_records_behind", "gauge"},
       {"promptwall_siem_seconds_behind", "gauge"},
+      {"promptwall_central_shipped_seq", "gauge"},
+      {"promptwall_central_records_behind", "gauge"},
+      {"promptwall_central_connected", "gauge"},
+      {"promptwall_central_failures_total", "counter"},
       {"process_resident_memory_bytes", "gauge"},
       {"promptwall_heap_in_use_bytes", "gauge"},
   };
@@ -339,4 +343,17 @@ TEST_CASE("the rule bundle served is a label, refusals a counter", "[metrics][bu
   CHECK(e.count("promptwall_rules_bundle_info") == 1);  // only the bundle in use
   CHECK(e.value("promptwall_rules_bundle_info", {{"version", "2026.12.07-2"}}) == 1);
   CHECK(e.value("promptwall_rules_bundle_refused_total") == 1);
+}
+
+TEST_CASE("the central shipper's state: the latest report, and failures add up", "[metrics]") {
+  GatewayMetrics m;
+  m.central_state(40, 12, false);
+  m.central_failure();
+  m.central_failure();
+  m.central_state(52, 0, true);
+  Exposition e = parse(m.render());
+  CHECK(e.value("promptwall_central_shipped_seq") == 52);
+  CHECK(e.value("promptwall_central_records_behind") == 0);
+  CHECK(e.value("promptwall_central_connected") == 1);
+  CHECK(e.value("promptwall_central_failures_total") == 2);
 }
