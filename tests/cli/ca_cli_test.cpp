@@ -82,7 +82,7 @@ class ScopedEnv {
 
 }  // namespace
 
-TEST_CASE("ca init writes a CA and says how to trust it; a second run changes nothing", "[ca-cli]") {
+TEST_CASE("ca init writes a CA and says how to trust it, a second run changes nothing", "[ca-cli]") {
   TempDir tmp;
   const fs::path dir = tmp.path() / "state";
   auto r = run_promptwall("ca init --dir " + shell_quote(dir.string()));
@@ -120,7 +120,7 @@ TEST_CASE("ca init writes a CA and says how to trust it; a second run changes no
   CHECK(slurp(key_path) == key_before);
 }
 
-TEST_CASE("ca init takes a name, organisation, lifetime and file paths; ca show reads the certificate", "[ca-cli]") {
+TEST_CASE("ca init takes a name, organisation, lifetime and file paths, ca show reads the certificate", "[ca-cli]") {
   TempDir tmp;
   const fs::path cert_path = tmp.path() / "pub/org-ca.pem", key_path = tmp.path() / "secret/org-ca.key";
   auto r = run_promptwall("ca init --cert " + shell_quote(cert_path.string()) + " --key " + shell_quote(key_path.string()) +

@@ -339,7 +339,7 @@ TEST_CASE("coaching: the officers' review page shows a justified request and fil
   CHECK(contains(detail.body, "<span id=\"justified-by\">review.user</span>"));
 }
 
-TEST_CASE("coaching: ChatGPT in the browser shows the link; the form through interception, then the app's retry", "[e2e][coaching][webapps]") {
+TEST_CASE("coaching: ChatGPT in the browser shows the link, the form through interception, then the app's retry", "[e2e][coaching][webapps]") {
   GatewayFixture& gw = bench().gw;
   INFO(gw.where_to_look());
   auto m = gw.mark();

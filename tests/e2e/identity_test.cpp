@@ -279,7 +279,7 @@ TEST_CASE("policy by unit and group", "[e2e][identity]") {
   }
 }
 
-TEST_CASE("SIGHUP reloads the users file; a broken one keeps the old", "[e2e][identity]") {
+TEST_CASE("SIGHUP reloads the users file, a broken one keeps the old", "[e2e][identity]") {
   IdentityBench b;
   GatewayFixture& gw = b.gw;
   INFO(gw.where_to_look());

@@ -209,7 +209,7 @@ TEST_CASE("streamed replies: every label split at every position comes back as t
   }
 }
 
-TEST_CASE("the official SDKs streaming see the values; tool-call arguments too", "[e2e][pseudonyms]") {
+TEST_CASE("the official SDKs streaming see the values, tool-call arguments too", "[e2e][pseudonyms]") {
   auto& gw = shared_gateway();
   INFO(gw.where_to_look());
   const std::vector<std::string> labels = {"[CCCD-1]", "[SĐT-1]"};
@@ -298,7 +298,7 @@ TEST_CASE("labels belong to one requester and one request: typed or another user
   CHECK_FALSE(contains(forged, kThirdCccd));
 }
 
-TEST_CASE("history a client resends keeps its labels; new values get new numbers; the trail counts them",
+TEST_CASE("history a client resends keeps its labels, new values get new numbers, the trail counts them",
           "[e2e][pseudonyms]") {
   GatewayFixture gw;
   INFO(gw.where_to_look());

@@ -207,7 +207,7 @@ TEST_CASE("the evidence key is made once (0600) and read back after", "[audit][e
   CHECK_THROWS_WITH(EvidenceMaker::load_or_create(dir.path() / "bad.key"), Catch::Contains("hex"));
 }
 
-TEST_CASE("a justification round-trips; a record from before it reads back without one", "[audit][event][coaching]") {
+TEST_CASE("a justification round-trips, a record from before it reads back without one", "[audit][event][coaching]") {
   DecisionEvent e = sample_event();
   e.decision = "justify";
   e.justification = {"0123456789abcdef01234567", "Khách hàng «09••••••78» đồng ý", "an.nguyen", "header", ""};

@@ -146,7 +146,7 @@ TEST_CASE("siem: the rule bundle that decided is in the structured data, and onl
   CHECK(decision_from_json(parsed(to_json_object(e))).rules_bundle == "2026.12.07-1");
 }
 
-TEST_CASE("siem: a refusal without findings names its reason; the facility is configurable", "[audit][siem]") {
+TEST_CASE("siem: a refusal without findings names its reason, the facility is configurable", "[audit][siem]") {
   DecisionEvent e = blocked_event();
   e.findings.clear();
   e.decision = "refused";
@@ -197,7 +197,7 @@ TEST_CASE("siem: excerpts are shortened at a character boundary", "[audit][siem]
   CHECK(cef->find("cs5")->ends_with("…"));
 }
 
-TEST_CASE("siem: triage, outage and repair records are shipped; checkpoints are not", "[audit][siem]") {
+TEST_CASE("siem: triage, outage and repair records are shipped, checkpoints are not", "[audit][siem]") {
   TriageEvent t{at("2026-11-26T09:00:00.000Z"), "01JD3K000000000000000000T1", "01JD3K0000000000000000000A",
                 "false_positive", "số thử nghiệm", "officer.minh", "[::1]:40000"};
   std::string m = *formatter().format(parsed(to_json_object(t)), 20);

@@ -310,7 +310,7 @@ class SmallTmpfs {
 };
 }  // namespace
 
-TEST_CASE("a full disk makes the writer unavailable; freeing space recovers it with an outage record",
+TEST_CASE("a full disk makes the writer unavailable, freeing space recovers it with an outage record",
           "[audit][writer][root]") {
   TempDir tmp;
   if (::geteuid() != 0) {

@@ -124,7 +124,7 @@ TEST_CASE("a replaced JSON string changes and nothing else does", "[body_rewrite
   CHECK(out.find(R"(\"[PHONE-1]\"\\\n")") != std::string::npos);
 }
 
-TEST_CASE("replacements in any order; untouched escapes stay as they were", "[body_rewriter]") {
+TEST_CASE("replacements in any order, untouched escapes stay as they were", "[body_rewriter]") {
   const Extraction e = extract(Schema::openai, kChat);
   const Segment& system = at(e, "messages[0].content");
   const Segment& note = at(e, "messages[2].content");

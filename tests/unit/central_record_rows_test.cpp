@@ -77,7 +77,7 @@ TEST_CASE("a decision record makes its pw_records row and one pw_events row", "[
   CHECK_FALSE(rows.triage);
 }
 
-TEST_CASE("an allowed, justified decision is no violation but justified; rules_bundle is read", "[central][rows]") {
+TEST_CASE("an allowed, justified decision is no violation but justified, rules_bundle is read", "[central][rows]") {
   auto e = decision();
   e.decision = "allow";
   e.findings.clear();

@@ -170,7 +170,7 @@ TEST_CASE("a different line under a stored key is refused, and nothing of its ba
   CHECK(pg.psql("SELECT public_key FROM pw_gateways WHERE gateway_id = 'hcm-01'") == "KEY-1");
 }
 
-TEST_CASE("a lost server makes the writer fail and say so; a new one carries on", "[central][writer]") {
+TEST_CASE("a lost server makes the writer fail and say so, a new one carries on", "[central][writer]") {
   if (!PostgresCluster::available()) {
     WARN("SKIPPED: PostgreSQL 15 is not installed (apt-get install postgresql)");
     return;

@@ -115,7 +115,7 @@ TEST_CASE("a chain is undone from the last coding to the first", "[content_decod
   CHECK(decode_content("deflate, gzip, identity", gzip(zlib(kText)), kLimit).body == kText);
 }
 
-TEST_CASE("gzip members are concatenated; other trailing bytes are corrupt", "[content_decoder]") {
+TEST_CASE("gzip members are concatenated, other trailing bytes are corrupt", "[content_decoder]") {
   const DecodedBody two = decode_content("gzip", gzip("first ") + gzip("second"), kLimit);
   CHECK(two.status == Status::ok);
   CHECK(two.body == "first second");

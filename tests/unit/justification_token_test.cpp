@@ -78,7 +78,7 @@ TEST_CASE("an altered, foreign or malformed justification token is refused", "[c
   }
 }
 
-TEST_CASE("a token survives encode and parse unchanged; the form secret is bound to token and requester", "[coaching]") {
+TEST_CASE("a token survives encode and parse unchanged, the form secret is bound to token and requester", "[coaching]") {
   const JustificationTokenSigner signer(kKey, 600s);
   const JustificationToken token = signer.issue(JustificationKind::warn, {"address:10.0.0.5", kDigest}, kNow);
   const auto back = parse_justification_token(encode(token));

@@ -268,7 +268,7 @@ TEST_CASE("random printable text folds as the reference does") {
   }
 }
 
-TEST_CASE("NFC text is recognised as NFC without ICU and copied; anything else still goes through ICU") {
+TEST_CASE("NFC text is recognised as NFC without ICU and copied, anything else still goes through ICU") {
   // Precomposed Vietnamese is NFC: identity map, the input byte for byte (and so is text outside
   // the BMP, which ICU is asked about).
   for (const std::string s : {"Tiếng Việt có dấu: Độ mật, TUYỆT MẬT", "日本語 and emoji 😀 (outside the BMP)"}) {

@@ -68,7 +68,7 @@ TEST_CASE("a form approval is taken once, for its subject, before it expires", "
   CHECK_FALSE(ledger.take_approval("late", now + 601s));  // expired
 }
 
-TEST_CASE("the coaching step: coach, then proceed with the token; replay, permission and cap", "[coaching]") {
+TEST_CASE("the coaching step: coach, then proceed with the token, replay, permission and cap", "[coaching]") {
   CoachingConfig config;
   config.min_reason_chars = 10;
   config.justify_units = {"phap-che"};

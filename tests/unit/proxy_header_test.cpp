@@ -32,7 +32,7 @@ std::string tlv(uint8_t type, const std::string& value) { return static_cast<cha
 
 }  // namespace
 
-TEST_CASE("proxy_header: v2 PROXY TCP4 names the client; what follows is the client's own", "[proxy_header]") {
+TEST_CASE("proxy_header: v2 PROXY TCP4 names the client, what follows is the client's own", "[proxy_header]") {
   const std::string header = v2(0x21, 0x11, v4_addresses({127, 0, 0, 2}, {127, 0, 0, 1}, 40000, 8080));
   const std::string wire = header + "GET / HTTP/1.1\r\n";
   const auto scan = scan_proxy_header(wire);

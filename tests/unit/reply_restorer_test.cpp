@@ -229,7 +229,7 @@ TEST_CASE("SSE: streamed tool-call arguments are restored across deltas, escaped
   }
 }
 
-TEST_CASE("the spellings: raw, escaped in either hex case, escaped twice; the longest bounds what is held", "[pseudonyms]") {
+TEST_CASE("the spellings: raw, escaped in either hex case, escaped twice, the longest bounds what is held", "[pseudonyms]") {
   const PseudonymSpellings s(kIssued);
   std::vector<std::string> texts;
   for (const auto& sp : s.spellings()) texts.push_back(sp.text);

@@ -102,7 +102,7 @@ TEST_CASE("base64 that decodes to text is scanned", "[inspector][body]") {
   CHECK(in.segments[in.findings[0].segment].location == "messages[0].content[0].file.file_data (decoded base64)");
 }
 
-TEST_CASE("a redact where nothing can be rewritten acts as a block; in a value it still redacts", "[inspector][body]") {
+TEST_CASE("a redact where nothing can be rewritten acts as a block, in a value it still redacts", "[inspector][body]") {
   // In a value: rewritten.
   const Inspection value = inspect_body(chat("\"" + kCccd + "\""), "application/json");
   CHECK(value.outcome == Inspection::Outcome::forward_rewritten);

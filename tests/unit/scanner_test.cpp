@@ -29,7 +29,7 @@ TEST_CASE("the Unicode boundary does not fire inside Vietnamese words") {
   CHECK(found_texts(s, "mật mật") == std::vector<std::string>{"mật", "mật"});
 }
 
-TEST_CASE("a capturing group is the finding; validators see it") {
+TEST_CASE("a capturing group is the finding, validators see it") {
   auto r = compile_yaml(one_rule_pack("    patterns: ['(?i)mst:? ?(\\d{10}){b}']\n    validate: tax_code\n"));
   REQUIRE(r.ruleset);
   Scanner s(r.ruleset);

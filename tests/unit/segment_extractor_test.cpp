@@ -441,7 +441,7 @@ TEST_CASE("a string holding JSON is opened: its strings and keys are segments, e
   CHECK(twice_keyed.error == "the string at byte 13 holds JSON with a duplicate key in the object at byte 0");
 }
 
-TEST_CASE("Schema::json: every string value and key; a base64 data URL is a file", "[segment_extractor]") {
+TEST_CASE("Schema::json: every string value and key, a base64 data URL is a file", "[segment_extractor]") {
   const Extraction e = extract(Schema::json, R"([{"a":["x",1,true,null,{"b":"y"}]},"z",
       {"img":"DATA:image/png;BASE64,iVBORw0KGgo=","note":"data:text/plain,hello","a.b":{"":"w"}}])");
   CHECK(values(e) == Found{{"[0].a[0]", "x"},
@@ -657,7 +657,7 @@ TEST_CASE("JSON labelled as text, or unlabelled, is parsed strictly (issue 12 it
   CHECK(ok_found(Schema::text, "hello {\"a\":1}", "text/plain") == Found{{"body", "hello {\"a\":1}"}});
 }
 
-TEST_CASE("bodies in another charset are decoded and scanned; unknown charsets are refused (issue 12 item 9)",
+TEST_CASE("bodies in another charset are decoded and scanned, unknown charsets are refused (issue 12 item 9)",
           "[segment_extractor]") {
   auto utf16le = [](std::string_view ascii_or_bmp_utf8) {
     // Enough of a UTF-16LE encoder for the test's text: ASCII and the two Vietnamese letters used.

@@ -263,7 +263,7 @@ TEST_CASE("stream: the first byte that is not UTF-8 is reported once, where a wh
   check_same_as_whole(scanner, text, stream(scanner, text, chunk));
 }
 
-TEST_CASE("stream: short and empty streams are one piece; a chunk below the margins is refused", "[stream]") {
+TEST_CASE("stream: short and empty streams are one piece, a chunk below the margins is refused", "[stream]") {
   Scanner scanner(builtin_ruleset());
   const Streamed empty = stream(scanner, "", StreamScanner::kDefaultChunkBytes);
   REQUIRE(empty.pieces.size() == 1);

@@ -58,7 +58,7 @@ TEST_CASE("a tab-separated table maps each cell to its column header, however fa
   CHECK(label_of(text, map, "Số hộ chiếu") == "<none>");
 }
 
-TEST_CASE("CSV cells honour quotes; markdown tables skip their rule row") {
+TEST_CASE("CSV cells honour quotes, markdown tables skip their rule row") {
   const std::string csv = "ma_nv,ho_ten,\"so_bhxh\"\nNV01,\"Lê, Thị Thu\",0122334455\nNV02,Phạm Văn Trí,0133445566\n";
   const StructureMap c = read(csv);
   CHECK(c.fields().size() == 6);
@@ -107,7 +107,7 @@ TEST_CASE("JSON values are labelled with their key and the key that holds them")
   CHECK(map.fields().front().bounded);
 }
 
-TEST_CASE("XML elements and attributes are labelled; HTML tags are not") {
+TEST_CASE("XML elements and attributes are labelled, HTML tags are not") {
   const std::string text =
       "<nhanVien><soHoChieu>C1234567</soHoChieu><giayTo loai=\"bhxh\" so_so='4012875530'/></nhanVien>"
       "<p>Hộ chiếu C7654321</p>";

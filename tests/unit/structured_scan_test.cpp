@@ -83,7 +83,7 @@ TEST_CASE("a tax code column is not lent to the bank-account column beside it") 
   CHECK(f.size() == 4);
 }
 
-TEST_CASE("a version column's dotted numbers are not addresses; an IP column's are") {
+TEST_CASE("a version column's dotted numbers are not addresses, an IP column's are") {
   const std::string text =
       "Thiết bị\tPhiên bản\tĐịa chỉ IP\nRouter tầng 3\t10.2.1.4\t10.20.30.41\nSwitch lõi\t12.4.2.1\t10.20.30.42\n";
   const auto f = found(text);
@@ -109,7 +109,7 @@ TEST_CASE("space-aligned columns are judged under their headers too") {
   }
 }
 
-TEST_CASE("a value's own key decides; the key that holds it counts only when the own key says nothing") {
+TEST_CASE("a value's own key decides, the key that holds it counts only when the own key says nothing") {
   // "server" (an IPv4 boost) holds both values; "firmware" (a penalty) keys the build, "ip" the address.
   const std::string xml =
       "<servers>\n  <server><ip>10.20.74.213</ip><firmware>2.4.1.10</firmware></server>\n</servers>";

@@ -28,7 +28,7 @@ using Protocol = TransparentRoute::Protocol;
 
 }  // namespace
 
-TEST_CASE("TLS: AI hosts are intercepted, or closed without a CA; other hosts spliced", "[transparent]") {
+TEST_CASE("TLS: AI hosts are intercepted, or closed without a CA, other hosts spliced", "[transparent]") {
   const ServiceCatalog catalog = office_catalog();
   auto r = route_transparent(catalog, Protocol::tls, "api.openai.com", true);
   CHECK(r.action == Action::intercept);
@@ -53,7 +53,7 @@ TEST_CASE("TLS: AI hosts are intercepted, or closed without a CA; other hosts sp
   }
 }
 
-TEST_CASE("plain HTTP: AI hosts go through the request loop; other hosts spliced", "[transparent]") {
+TEST_CASE("plain HTTP: AI hosts go through the request loop, other hosts spliced", "[transparent]") {
   const ServiceCatalog catalog = office_catalog();
   auto r = route_transparent(catalog, Protocol::http, "api.openai.com", false);
   CHECK(r.action == Action::inspect_http);

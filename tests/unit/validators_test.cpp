@@ -494,7 +494,7 @@ TEST_CASE("shannon_entropy: bits per byte", "[validators]") {
   CHECK(v::shannon_entropy("066087004913") == Approx(v::shannon_entropy("000013466789")));
 }
 
-TEST_CASE("all lists every validator in a stable order; find maps names", "[validators]") {
+TEST_CASE("all lists every validator in a stable order, find maps names", "[validators]") {
   const std::string_view expected[] = {"cccd",         "cmnd",       "passport_vn",
                                        "tax_code",     "social_insurance",
                                        "health_insurance_card",      "phone_vn",
