@@ -329,8 +329,9 @@ struct GatewayServer::Impl {
   }
   net::awaitable<RuleLoad> reload();
   net::awaitable<void> return_freed_memory(std::weak_ptr<const RuleSet> previous);
-  // After a load on the reload thread: log it, count it, warm the workers, free the old set.
-  void report_load(const RuleLoad& load, std::weak_ptr<const RuleSet> previous, std::string_view what);
+  // After a load on the reload thread: log it ("rules reloaded<from>: ..."), count it, warm the
+  // workers, free the old set. `from`: "" for a reload, " from the bundle source" for a bundle poll.
+  void report_load(const RuleLoad& load, std::weak_ptr<const RuleSet> previous, std::string_view from);
 
   // Signed rule bundles (rules.bundle, gateway/bundles/), all on the reload thread but the timer.
   // A candidate's packs compiled and their examples run; served only when all pass.
@@ -393,22 +394,23 @@ net::awaitable<RuleLoad> GatewayServer::Impl::reload() {
     spdlog::error("identity files not reloaded; still using the previous ones:\n{}", identity_problem);
   else if (!s.config.identity.users_file.empty() || !s.config.identity.groups_file.empty())
     spdlog::info("identity files reloaded");
-  report_load(load, std::move(previous), "reload");
+  report_load(load, std::move(previous), "");
   co_return load;
 }
 
-void GatewayServer::Impl::report_load(const RuleLoad& load, std::weak_ptr<const RuleSet> previous, std::string_view what) {
+void GatewayServer::Impl::report_load(const RuleLoad& load, std::weak_ptr<const RuleSet> previous, std::string_view from) {
   server::ServerState& s = *state;
   if (load.ok()) {
     if (previous.lock() != load.ruleset) net::co_spawn(reload_pool, return_freed_memory(std::move(previous)), net::detached);
-    spdlog::info("rules {}: version {}{} ({} rules, {} examples passed)", what, load.ruleset->version().substr(0, 12),
+    // "rules reloaded" is what operators and the package test look for in the journal.
+    spdlog::info("rules reloaded{}: version {}{} ({} rules, {} examples passed)", from, load.ruleset->version().substr(0, 12),
                  load.ruleset->bundle().empty() ? std::string() : ", bundle " + load.ruleset->bundle(),
                  load.ruleset->rules().size(), load.examples_run);
     s.metrics.ruleset_loaded(load.ruleset->version(), true);
     warm_scanners(load.ruleset);
   } else {
     auto active = s.rules.load();
-    spdlog::error("rule {} refused; still serving {}:\n{}", what, active ? active->version().substr(0, 12) : "nothing",
+    spdlog::error("rule reload{} refused; still serving {}:\n{}", from, active ? active->version().substr(0, 12) : "nothing",
                   load.error_text());
     s.metrics.ruleset_loaded(active ? active->version() : "", false);
   }
@@ -526,7 +528,7 @@ void GatewayServer::Impl::schedule_bundle_poll() {
               },
               use_awaitable);
           // Refusals were logged and counted by poll_bundles; only a swap is reported here.
-          if (load && load->ok()) report_load(*load, std::move(previous), "from the bundle source");
+          if (load && load->ok()) report_load(*load, std::move(previous), " from the bundle source");
           schedule_bundle_poll();
         },
         net::detached);

@@ -64,7 +64,7 @@ TEST_CASE("rtf: LibreOffice's letter, every place", "[extractors][rtf]") {
         "Quyết định cấp mật khẩu\nBảo mật hệ thống\nmật khẩu, TỐI MẬT\nPhòng Hành chính\n");
 }
 
-TEST_CASE("rtf: \\'hh in the document's and the font's code page", "[extractors][rtf]") {
+TEST_CASE("rtf: hex escapes in the document's and the font's code page", "[extractors][rtf]") {
   // windows-1258: "Mật" is M, â (E2), combining dot below (F2), t.
   CHECK(body("{\\rtf1\\ansi\\ansicpg1258 M\\'e2\\'f2t kh\\'e2\\'d2u\\par}") == "M\xC3\xA2\xCC\xA3t kh\xC3\xA2\xCC\x89u\n");
   CHECK(body("{\\rtf1\\ansi\\ansicpg1252 caf\\'e9\\par}") == "café\n");
@@ -75,7 +75,7 @@ TEST_CASE("rtf: \\'hh in the document's and the font's code page", "[extractors]
   CHECK(body("{\\rtf1\\ansi\\ansicpg932 \\'93\\'fa\\'96\\'7b\\par}") == "日本\n");
 }
 
-TEST_CASE("rtf: \\uN, \\ucN fallbacks, surrogate pairs, named characters", "[extractors][rtf]") {
+TEST_CASE("rtf: Unicode escapes, their uc fallbacks, surrogate pairs, named characters", "[extractors][rtf]") {
   CHECK(body("{\\rtf1 T\\u7888?I M\\u7852?T\\par}") == "TỐI MẬT\n");
   CHECK(body("{\\rtf1\\uc2 S\\u7889\\'3f\\'3f: 12\\par}") == "Số: 12\n");
   CHECK(body("{\\rtf1\\uc0 \\u-10179\\u-8704 !\\par}") == "\xF0\x9F\x98\x80!\n");  // U+1F600 as a pair
