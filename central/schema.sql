@@ -105,7 +105,7 @@ CREATE TABLE IF NOT EXISTS pw_traffic (
 );
 
 -- What the shipper and the verifier need: the primary keys above ((gateway_id, seq) order).
--- What the readers need first; helper sections below may add more.
+-- What the readers need first; the section below adds their other indexes and rollups.
 CREATE INDEX IF NOT EXISTS pw_records_type ON pw_records (gateway_id, type, seq);
 CREATE INDEX IF NOT EXISTS pw_events_time ON pw_events (time);
 CREATE INDEX IF NOT EXISTS pw_events_unit_time ON pw_events (unit, time);
@@ -113,7 +113,7 @@ CREATE INDEX IF NOT EXISTS pw_events_gateway_time ON pw_events (gateway_id, time
 CREATE INDEX IF NOT EXISTS pw_triage_target ON pw_triage (target, time, seq);
 CREATE INDEX IF NOT EXISTS pw_traffic_hour ON pw_traffic (hour, unit);
 
--- ==== Read indexes (helper B's section: central::CentralStore's queries) ====
+-- ==== Read indexes and rollups: what central::CentralStore's queries need ====
 -- The review page's list, newest first: violations only (the default), or narrowed by user,
 -- service or province, each leading an index that ends in time so a page comes out in order and
 -- the drop-downs' distinct values are skip scans (one probe per value).
