@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "central/central_schema.h"
+#include "central/pg_result.h"
 #include "central/record_rows.h"
 
 namespace promptwall::central {
@@ -39,28 +40,6 @@ constexpr std::string_view kFromMicros = "('epoch'::timestamptz + $::bigint * in
 
 // ---- libpq, thinly ----
 
-class Result {
- public:
-  explicit Result(PGresult* r) : r_(r) {}
-  ~Result() { PQclear(r_); }
-  Result(Result&& other) noexcept : r_(std::exchange(other.r_, nullptr)) {}
-  Result(const Result&) = delete;
-  Result& operator=(const Result&) = delete;
-
-  bool ok() const {
-    const auto s = PQresultStatus(r_);
-    return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
-  }
-  int rows() const { return PQntuples(r_); }
-  bool null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
-  std::string text(int row, int col) const {
-    return std::string(PQgetvalue(r_, row, col), static_cast<size_t>(PQgetlength(r_, row, col)));
-  }
-  long long integer(int row, int col) const { return std::stoll(text(row, col)); }
-
- private:
-  PGresult* r_;
-};
 
 // SQL with "$" placeholders numbered as they are added, and their values (all text; the SQL casts).
 struct Query {
@@ -69,9 +48,15 @@ struct Query {
 
   // Appends `fragment`, each '$' in it taking the next of `values`.
   Query& add(std::string_view fragment, std::initializer_list<std::string> values = {}) {
-    auto value = values.begin();
+    return add(fragment, values.begin(), values.end());
+  }
+  Query& add(std::string_view fragment, const std::vector<std::string>& values) {
+    return add(fragment, values.begin(), values.end());
+  }
+  template <typename It>
+  Query& add(std::string_view fragment, It value, It end) {
     for (char c : fragment) {
-      if (c == '$' && value != values.end()) {
+      if (c == '$' && value != end) {
         params.push_back(*value++);
         sql += '$';
         sql += std::to_string(params.size());
@@ -93,18 +78,10 @@ struct Where {
     for (const auto& [condition, values] : conditions) {
       q.sql += first ? " WHERE " : " AND ";
       first = false;
-      auto value = values.begin();
-      for (char c : condition) {
-        if (c == '$' && value != values.end()) {
-          q.params.push_back(*value++);
-          q.sql += '$';
-          q.sql += std::to_string(q.params.size());
-        } else {
-          q.sql += c;
-        }
-      }
+      q.add(condition, values);
     }
   }
+
 };
 
 std::string with_micros(std::string_view column, std::string_view op) {
@@ -186,7 +163,7 @@ constexpr std::string_view kSelectEvent =
     "LEFT JOIN LATERAL (SELECT t.state, t.note FROM pw_triage t WHERE t.target = e.event_id "
     "ORDER BY t.time DESC, t.gateway_id DESC, t.seq DESC LIMIT 1) tr ON true";
 
-audit::IndexedEvent event_of(const Result& r, int row) {
+audit::IndexedEvent event_of(const PgResult& r, int row) {
   audit::IndexedEvent out;
   out.gateway = r.text(row, 0);
   out.seq = static_cast<uint64_t>(r.integer(row, 1));
@@ -237,12 +214,12 @@ struct CentralStore::Impl {
 
   // Runs one statement; a failure throws with the server's words (after a lost connection the
   // next call connects again).
-  Result run(const Query& q) {
+  PgResult run(const Query& q) {
     connect();
     std::vector<const char*> values;
     values.reserve(q.params.size());
     for (const auto& p : q.params) values.push_back(p.c_str());
-    Result r(PQexecParams(conn, q.sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+    PgResult r(PQexecParams(conn, q.sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
     if (!r.ok()) {
       const std::string why = error_text();
       if (PQstatus(conn) != CONNECTION_OK) disconnect();
@@ -250,14 +227,14 @@ struct CentralStore::Impl {
     }
     return r;
   }
-  Result run(std::string_view sql, std::initializer_list<std::string> values = {}) {
+  PgResult run(std::string_view sql, std::initializer_list<std::string> values = {}) {
     Query q;
     q.add(sql, values);
     return run(q);
   }
 
   std::vector<audit::IndexedEvent> events(const Query& q) {
-    const Result r = run(q);
+    const PgResult r = run(q);
     std::vector<audit::IndexedEvent> out;
     out.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(event_of(r, i));
@@ -320,7 +297,7 @@ ON CONFLICT (zone, gateway_id) DO UPDATE SET seq = excluded.seq)sql";
 
   // Every matching event in order, in keyset pages of `batch` (no long transaction, no OFFSET):
   // the key (time in microseconds, gateway, seq) of the last row starts the next page.
-  void walk(const EventFilter& filter, bool newest_first, const std::function<bool(const Result&, int)>& visit) {
+  void walk(const EventFilter& filter, bool newest_first, const std::function<bool(const PgResult&, int)>& visit) {
     constexpr int kBatch = 1000;
     std::optional<std::array<std::string, 3>> after;
     const std::string dir = newest_first ? "DESC" : "ASC";
@@ -334,7 +311,7 @@ ON CONFLICT (zone, gateway_id) DO UPDATE SET seq = excluded.seq)sql";
       q.add(kSelectEvent);
       w.append_to(q);
       q.add(" ORDER BY e.time " + dir + ", e.gateway_id " + dir + ", e.seq " + dir + " LIMIT $", {std::to_string(kBatch)});
-      const Result r = run(q);
+      const PgResult r = run(q);
       for (int i = 0; i < r.rows(); ++i)
         if (!visit(r, i)) return;
       if (r.rows() < kBatch) return;
@@ -432,7 +409,7 @@ std::optional<audit::IndexedEvent> CentralStore::event(std::string_view event_id
 }
 
 std::vector<audit::TriageRecord> CentralStore::triage_history(std::string_view event_id) const {
-  const Result r = impl_->run(
+  const PgResult r = impl_->run(
       "SELECT gateway_id, seq, event_id, target, (extract(epoch from time) * 1000)::bigint, state, note, officer, client "
       "FROM pw_triage WHERE target = $ ORDER BY time, gateway_id, seq",
       {std::string(event_id)});
@@ -482,14 +459,14 @@ void CentralStore::record_triage(uint64_t seq, const std::string& line, const au
 
 void CentralStore::for_each_line(const EventFilter& filter, bool newest_first,
                                  const std::function<bool(uint64_t, const std::string&)>& visit) const {
-  impl_->walk(filter, newest_first, [&](const Result& r, int i) {
+  impl_->walk(filter, newest_first, [&](const PgResult& r, int i) {
     return visit(static_cast<uint64_t>(r.integer(i, 1)), r.text(i, 4));
   });
 }
 
 void CentralStore::for_each_event(const EventFilter& filter, bool newest_first,
                                   const std::function<bool(const audit::IndexedEvent&)>& visit) const {
-  impl_->walk(filter, newest_first, [&](const Result& r, int i) { return visit(event_of(r, i)); });
+  impl_->walk(filter, newest_first, [&](const PgResult& r, int i) { return visit(event_of(r, i)); });
 }
 
 std::vector<CentralStore::DayCount> CentralStore::per_bucket(const EventFilter& filter, std::string_view by,
@@ -511,7 +488,7 @@ std::vector<CentralStore::DayCount> CentralStore::per_bucket(const EventFilter& 
   }
   w.append_to(q);
   q.add(" GROUP BY b, key ORDER BY b, key");
-  const Result r = impl_->run(q);
+  const PgResult r = impl_->run(q);
   std::vector<DayCount> out;
   for (int i = 0; i < r.rows(); ++i)
     out.push_back({label_at(buckets, r.integer(i, 0)), r.text(i, 1), static_cast<uint64_t>(r.integer(i, 2))});
@@ -533,7 +510,7 @@ std::vector<std::pair<std::string, uint64_t>> CentralStore::top(const EventFilte
   }
   w.append_to(q);
   q.add(" GROUP BY k ORDER BY c DESC, k LIMIT $::bigint", {std::to_string(std::min<size_t>(n, INT64_MAX))});
-  const Result r = impl_->run(q);
+  const PgResult r = impl_->run(q);
   std::vector<std::pair<std::string, uint64_t>> out;
   for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0), static_cast<uint64_t>(r.integer(i, 1)));
   return out;
@@ -559,7 +536,7 @@ std::vector<std::string> CentralStore::distinct(std::string_view column) const {
   const auto now = std::chrono::steady_clock::now();
   if (auto it = impl_->distinct_cache.find(column); it != impl_->distinct_cache.end() && now - it->second.at < kDistinctTtl)
     return it->second.values;
-  const Result r = impl_->run(sql);
+  const PgResult r = impl_->run(sql);
   std::vector<std::string> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(r.text(i, 0));
   impl_->distinct_cache[std::string(column)] = Impl::Cached{now, out};
@@ -596,7 +573,7 @@ std::vector<audit::UsageRow> CentralStore::usage(const EventFilter& filter, std:
           {edges});
     w.append_to(q);
     q.add(" GROUP BY b, k");
-    const Result r = impl_->run(q);
+    const PgResult r = impl_->run(q);
     for (int i = 0; i < r.rows(); ++i) {
       auto& u = row(r.integer(i, 0), r.text(i, 1));
       u.requests += static_cast<uint64_t>(r.integer(i, 2));
@@ -631,7 +608,7 @@ std::vector<audit::UsageRow> CentralStore::usage(const EventFilter& filter, std:
             {day_edges});
       w.append_to(q);
       q.add(" GROUP BY 1, 2, 3");
-      const Result r = impl_->run(q);
+      const PgResult r = impl_->run(q);
       for (int i = 0; i < r.rows(); ++i) {
         auto& u = row(r.integer(i, 0), r.text(i, 1));
         const auto n = static_cast<uint64_t>(r.integer(i, 3));
@@ -657,7 +634,7 @@ std::vector<audit::UsageRow> CentralStore::usage(const EventFilter& filter, std:
           {edges});
     w.append_to(q);
     q.add(" GROUP BY b, k, u.c");
-    const Result r = impl_->run(q);
+    const PgResult r = impl_->run(q);
     for (int i = 0; i < r.rows(); ++i) {
       auto& u = row(r.integer(i, 0), r.text(i, 1));
       u.violations += static_cast<uint64_t>(r.integer(i, 3));

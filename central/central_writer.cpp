@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "central/central_schema.h"
+#include "central/pg_result.h"
 #include "central/record_rows.h"
 
 namespace promptwall::central {
@@ -81,19 +82,6 @@ void append_literal(std::string& out, const Value& v) {
   out += '\'';
 }
 
-class Result {
- public:
-  explicit Result(PGresult* r) : r_(r) {}
-  ~Result() { PQclear(r_); }
-  Result(Result&& other) noexcept : r_(std::exchange(other.r_, nullptr)) {}
-  Result(const Result&) = delete;
-  Result& operator=(const Result&) = delete;
-  PGresult* get() const { return r_; }
-  ExecStatusType status() const { return PQresultStatus(r_); }
-
- private:
-  PGresult* r_;
-};
 
 }  // namespace
 
@@ -113,16 +101,16 @@ struct CentralWriter::Impl {
     throw CentralError(what + (message.empty() ? "" : ": " + message));
   }
 
-  Result exec(const std::string& sql, const char* what) {
-    Result r(PQexec(conn, sql.c_str()));
+  PgResult exec(const std::string& sql, const char* what) {
+    PgResult r(PQexec(conn, sql.c_str()));
     if (r.status() != PGRES_COMMAND_OK && r.status() != PGRES_TUPLES_OK) fail(what);
     return r;
   }
 
-  Result exec_params(const char* sql, const std::vector<std::string>& params, const char* what) {
+  PgResult exec_params(const char* sql, const std::vector<std::string>& params, const char* what) {
     std::vector<const char*> values;
     for (const auto& p : params) values.push_back(p.c_str());
-    Result r(PQexecParams(conn, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+    PgResult r(PQexecParams(conn, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
     if (r.status() != PGRES_COMMAND_OK && r.status() != PGRES_TUPLES_OK) fail(what);
     return r;
   }
@@ -131,7 +119,7 @@ struct CentralWriter::Impl {
   void copy(const Table& t, const char* target) {
     const std::string sql = std::string("COPY ") + target + " (" + t.columns + ") FROM STDIN";
     {
-      Result r(PQexec(conn, sql.c_str()));
+      PgResult r(PQexec(conn, sql.c_str()));
       if (r.status() != PGRES_COPY_IN) fail(std::string("COPY into ") + target);
     }
     std::string data;
@@ -177,8 +165,8 @@ struct CentralWriter::Impl {
     }
     sql += " ON CONFLICT DO NOTHING";
     if (returning) sql += std::string(" RETURNING ") + returning;
-    Result r = exec(sql, what);
-    return PQntuples(r.get());
+    PgResult r = exec(sql, what);
+    return r.rows();
   }
 };
 
@@ -266,12 +254,12 @@ CentralWriteResult CentralWriter::write(const CentralBatch& batch) {
         low = std::min(low, batch.records[i].seq);
         high = std::max(high, batch.records[i].seq);
       }
-      Result r = d.exec_params("SELECT seq, line FROM pw_records WHERE gateway_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq",
+      PgResult r = d.exec_params("SELECT seq, line FROM pw_records WHERE gateway_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq",
                                {gateway, std::to_string(low), std::to_string(high)}, "compare with pw_records");
-      for (int i = 0; i < PQntuples(r.get()); ++i) {
-        const uint64_t seq = std::stoull(PQgetvalue(r.get(), i, 0));
+      for (int i = 0; i < r.rows(); ++i) {
+        const uint64_t seq = static_cast<uint64_t>(r.integer(i, 0));
         auto it = lines.find(seq);
-        if (it != lines.end() && *it->second != std::string_view(PQgetvalue(r.get(), i, 1), PQgetlength(r.get(), i, 1)))
+        if (it != lines.end() && *it->second != r.view(i, 1))
           throw CentralConflict("Kho trung tâm đã có bản ghi " + std::to_string(seq) + " khác của cổng " + gateway +
                                 " (hai cổng dùng chung fleet.gateway_id?) / the central store holds a different record " +
                                 std::to_string(seq) + " for gateway " + gateway +
