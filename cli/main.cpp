@@ -32,6 +32,7 @@ usage:
   promptwall audit verify [DIR] [--public-key FILE]
       Walk the audit trail's hash chain, checkpoints and signed head; name the first edited,
       deleted, inserted, reordered or truncated record or missing file. Exit: 0 intact, 1 not, 2 error.
+      --central URL --gateway ID checks the fleet's central copy of that gateway's trail instead.
   promptwall audit query [filters] [--format table|json|csv] [--limit N]
   promptwall audit export [filters] [--format jsonl|csv|cef] [--output FILE]
       Filters: --since/--until TIME (RFC 3339 or YYYY-MM-DD), --user, --unit, --service, --rule,
