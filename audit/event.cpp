@@ -312,6 +312,9 @@ std::optional<Clock::time_point> parse_time(std::string_view text) {
     return std::nullopt;
   if (*month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 || *second > 60)
     return std::nullopt;
+  // Clock counts nanoseconds in 64 bits (1678..2262): a year outside that would overflow the
+  // conversion below (undefined behaviour), and no record is written before 1970 or after 2200.
+  if (*year < 1970 || *year > 2200) return std::nullopt;
   long long ms = 0;
   size_t pos = 19;
   if (text[pos] == '.') {

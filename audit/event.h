@@ -133,7 +133,8 @@ TriageEvent triage_from_json(const nlohmann::json& j);
 // Also throws for a count whose hour is not a whole UTC hour or whose with_findings exceeds requests.
 TrafficEvent traffic_from_json(const nlohmann::json& j);
 
-// RFC 3339 UTC with milliseconds, "2026-11-26T08:15:02.123Z"; and back (nullopt when malformed).
+// RFC 3339 UTC with milliseconds, "2026-11-26T08:15:02.123Z"; and back (nullopt when malformed, or
+// for a year outside 1970..2200, which the clock could not hold or no record carries).
 std::string format_time(Clock::time_point t);
 std::optional<Clock::time_point> parse_time(std::string_view text);
 
