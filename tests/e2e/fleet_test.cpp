@@ -73,7 +73,7 @@ GatewayOptions fleet_member(int n, const PostgresCluster& pg, const Bundles& bun
   GatewayOptions o;
   o.packs = "";  // the bundle is the one rule source
   o.rules_extra = ", bundle: {dir: " + bundles.incoming.string() + ", public_key: " + bundles.public_key().string() +
-                  ", poll_interval: 1s}";
+                  ", poll_interval: 1s, state_dir: " + (bundles.dir / ("gw-" + std::to_string(n) + "-state")).string() + "}";
   o.listen_extra = std::string(", proxy_protocol: {listeners: [gateway, admin], from: [") + kBalancer + "/32]}";
   o.audit_extra = "  traffic_interval: 1s\n  central: {url: '" + pg.url() + "', retry_interval: 500ms" +
                   (n == 1 ? ", review: true" : "") + "}\n";
