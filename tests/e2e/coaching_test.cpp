@@ -17,16 +17,6 @@ constexpr const char* kGuidance = "https://intranet.e2e.test/huong-dan-ai";
 // The reason people give, with a phone number in it (kPhone): recorded masked, never in clear.
 const std::string kReason = std::string("Gửi hồ sơ cho khách hàng, liên hệ ") + kPhone + " đã đồng ý";
 
-constexpr const char* kOfficer = "thanh";
-constexpr const char* kOfficerPassword = "Mật-khẩu e2e 7";
-
-// As an administrator makes it: `promptwall audit passwd NAME`, the password on stdin.
-std::string officer_hash() {
-  auto r = run_command({PROMPTWALL_BINARY, "audit", "passwd", kOfficer}, std::string(kOfficerPassword) + "\n");
-  auto lines = complete_lines(r.out);
-  if (r.exit_code != 0 || lines.empty()) throw std::runtime_error("promptwall audit passwd failed: " + r.out + r.err);
-  return lines.front();
-}
 
 struct CoachingBench {
   GatewayFixture gw;

@@ -57,16 +57,6 @@ struct Bundles {
   fs::path public_key() const { return signer / "bundle-signing.pub"; }
 };
 
-constexpr const char* kOfficer = "thanh";
-constexpr const char* kOfficerPassword = "Mật-khẩu e2e 7";
-
-// The hash as an administrator makes it: `promptwall audit passwd NAME`, password on stdin.
-std::string officer_hash() {
-  auto r = run_command({PROMPTWALL_BINARY, "audit", "passwd", kOfficer}, std::string(kOfficerPassword) + "\n");
-  auto lines = complete_lines(r.out);
-  if (r.exit_code != 0 || lines.empty()) throw std::runtime_error("promptwall audit passwd failed: " + r.out + r.err);
-  return lines.front();
-}
 
 // gw-1's review page reads the central store: the officers' view of the whole fleet.
 GatewayOptions fleet_member(int n, const PostgresCluster& pg, const Bundles& bundles) {

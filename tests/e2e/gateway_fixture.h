@@ -222,6 +222,17 @@ inline HttpResponse get(const std::string& url, std::vector<std::string> headers
 
 inline std::string e2e_script(const std::string& name) { return (fs::path(PROMPTWALL_E2E_DIR) / name).string(); }
 
+// The review page's officer the e2e tests sign in as, and the hash as an administrator makes it:
+// `promptwall audit passwd NAME`, the password on stdin.
+inline constexpr const char* kOfficer = "thanh";
+inline constexpr const char* kOfficerPassword = "Mật-khẩu e2e 7";
+inline std::string officer_hash() {
+  auto r = run_command({PROMPTWALL_BINARY, "audit", "passwd", kOfficer}, std::string(kOfficerPassword) + "\n");
+  auto lines = complete_lines(r.out);
+  if (r.exit_code != 0 || lines.empty()) throw std::runtime_error("promptwall audit passwd failed: " + r.out + r.err);
+  return lines.front();
+}
+
 // node openai_client.js ARGS → its JSON line (or {"harness_error":...} with what it printed).
 inline json run_node(const std::string& script, std::vector<std::string> args,
                      std::chrono::milliseconds timeout = std::chrono::seconds(30)) {

@@ -7,11 +7,9 @@ using namespace promptwall::e2e;
 
 namespace {
 
-constexpr const char* kOfficer = "thanh";
-constexpr const char* kOfficerPassword = "Mật-khẩu e2e 7";
-
-// The hash exactly as an administrator makes it: `promptwall audit passwd NAME`, password on stdin.
-std::string officer_hash() {
+// officer_hash() as gateway_fixture.h makes it, with what `promptwall audit passwd` must print
+// checked: a yescrypt hash and the YAML lines for the configuration.
+std::string checked_officer_hash() {
   auto r = run_command({PROMPTWALL_BINARY, "audit", "passwd", kOfficer}, std::string(kOfficerPassword) + "\n");
   if (r.exit_code != 0) throw std::runtime_error("promptwall audit passwd failed: " + r.out + r.err);
   auto lines = complete_lines(r.out);
@@ -22,7 +20,7 @@ std::string officer_hash() {
 
 GatewayOptions with_officer() {
   GatewayOptions o;
-  o.audit_extra = "  review: {officers: [{name: " + std::string(kOfficer) + ", password_hash: \"" + officer_hash() + "\"}]}\n";
+  o.audit_extra = "  review: {officers: [{name: " + std::string(kOfficer) + ", password_hash: \"" + checked_officer_hash() + "\"}]}\n";
   return o;
 }
 
