@@ -575,9 +575,15 @@ struct HsScratch {
 
 uint64_t hs_count(const hs_database_t* db, std::string_view text, hs_scratch_t* scratch) {
   uint64_t n = 0;
+  if (!db) return 0;  // a view whose patterns are all literals has no regex database, or none
   if (hs_scan(db, text.data(), static_cast<unsigned>(text.size()), 0, scratch, count_hit, &n) != HS_SUCCESS)
     throw std::runtime_error("hs_scan failed");
   return n;
+}
+
+// A view's two databases (rules/ruleset.h): the regex prefilters and the plain-text literals.
+uint64_t hs_count(const pw::RuleSet::ViewDatabase& db, std::string_view text, hs_scratch_t* scratch) {
+  return hs_count(db.db, text, scratch) + hs_count(db.literals, text, scratch);
 }
 
 // RE2 "find all": leftmost matches, advancing past each (one submatch: the whole match).
@@ -615,8 +621,8 @@ std::shared_ptr<const pw::RuleSet> compile_or_die(const pw::RuleSetCompiler& com
   return r.ruleset;
 }
 
-// The raw view's patterns: rule id, the author's text and the compiled confirmer, in Hyperscan
-// expression-id order.
+// The raw view's patterns: rule id, the author's text and the compiled confirmer, in slot order
+// (the regex database's expression ids).
 struct RawPattern {
   std::string rule_id;
   std::string text;
@@ -700,7 +706,7 @@ int run_profile(const Options& opt) {
       if (opt.profile == "pipeline") sink += scanner.scan(d.text).findings.size();
       else if (opt.profile == "normalizer") normalizer->normalize(d.text, rs->views(), views), sink += views.slots.size();
       else if (opt.profile == "structure") sink += pw::StructureReader(*normalizer).read(d.text).fields().size();
-      else if (opt.profile == "hyperscan") sink += hs_count(rs->database(pw::ViewKind::raw)->db, d.text, scratch.s);
+      else if (opt.profile == "hyperscan") sink += hs_count(*rs->database(pw::ViewKind::raw), d.text, scratch.s);
       else if (opt.profile == "re2set") sink += set.set->Match(d.text, &which) ? which.size() : 0;
       else
         for (const auto& p : raw) sink += re2_find_all(*p.confirm, d.text);
@@ -731,15 +737,28 @@ nlohmann::json per_pattern(const pw::RuleSet& rs, const Corpus& corpus, size_t s
   std::vector<Row> rows;
   for (const auto& p : raw_patterns(rs)) {
     Row row{p.rule_id, p.text};
-    // What the view database holds for the pattern, as it holds it: from its {a} anchor on, if it
-    // has one; byte by byte if it reads ASCII only.
+    // What the view database holds for the pattern, as it holds it: its literals if it has them;
+    // else from its {a} anchor on, if it has one; byte by byte if it reads ASCII only.
     const pw::TranslatedPattern translated = pw::PatternDialect::translate(p.text).pattern;
     const std::string& hs_form = translated.prefilter;
     const unsigned flags = translated.ascii_prefilter ? kHyperscanFlags & ~HS_FLAG_UTF8 : kHyperscanFlags;
     hs_database_t* db = nullptr;
     hs_compile_error_t* err = nullptr;
     const Stopwatch sw;
-    if (hs_compile(hs_form.c_str(), flags, HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS) {
+    std::vector<const char*> lits;
+    std::vector<size_t> lengths;
+    std::vector<unsigned> lit_flags, ids;
+    for (const auto& l : translated.literals) {
+      lits.push_back(l.data());
+      lengths.push_back(l.size());
+      lit_flags.push_back(translated.literals_caseless ? HS_FLAG_CASELESS : 0);
+      ids.push_back(0);
+    }
+    const hs_error_t compiled =
+        lits.empty() ? hs_compile(hs_form.c_str(), flags, HS_MODE_BLOCK, nullptr, &db, &err)
+                     : hs_compile_lit_multi(lits.data(), lit_flags.data(), ids.data(), lengths.data(),
+                                            static_cast<unsigned>(lits.size()), HS_MODE_BLOCK, nullptr, &db, &err);
+    if (compiled != HS_SUCCESS) {
       row.error = err->message;
       hs_free_compile_error(err);
     } else {
@@ -828,8 +847,11 @@ int main(int argc, char** argv) try {
     if (const auto* d = rs->database(kind)) {
       const std::string name(pw::to_string(kind));
       per_view[name] = d->refs.size();
-      hs_database_size(d->db, &per_view_bytes[name]);
-      all_dbs.emplace_back(name, d->db);
+      for (const hs_database_t* db : {d->db, d->literals}) {
+        size_t bytes = 0;
+        if (db && hs_database_size(db, &bytes) == HS_SUCCESS) per_view_bytes[name] += bytes;
+        if (db) all_dbs.emplace_back(name, db);
+      }
     }
   }
   const pw::RuleSet::ViewDatabase* raw_db = rs->database(pw::ViewKind::raw);
@@ -974,7 +996,7 @@ int main(int argc, char** argv) try {
         const auto kind = static_cast<pw::ViewKind>(k);
         const auto* db = rs->database(kind);
         const auto* view = v.view(kind);
-        if (db && view && !view->text.empty()) view_hits += hs_count(db->db, view->text, scratch.s);
+        if (db && view && !view->text.empty()) view_hits += hs_count(*db, view->text, scratch.s);
       }
       const Times e = t.elapsed();
       own.wall += e.wall;
@@ -985,10 +1007,10 @@ int main(int argc, char** argv) try {
 
   // ---- 3. Raw Hyperscan ------------------------------------------------------------------------
   uint64_t raw_hits = 0;
-  for (size_t i = 0; i < small_warm_n; ++i) (void)hs_count(raw_db->db, corpus.docs[i].text, scratch.s);
+  for (size_t i = 0; i < small_warm_n; ++i) (void)hs_count(*raw_db, corpus.docs[i].text, scratch.s);
   const Times hs_raw_t = best_of(opt.reps, [&](Times&) {
     raw_hits = 0;
-    for (const auto& d : corpus.docs) raw_hits += hs_count(raw_db->db, d.text, scratch.s);
+    for (const auto& d : corpus.docs) raw_hits += hs_count(*raw_db, d.text, scratch.s);
     return false;
   });
   uint64_t all_hits = 0;

@@ -174,35 +174,58 @@ void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view or
                       const PlaceMap* places, std::vector<Finding>& out) {
   const RuleSet::ViewDatabase& db = *rules_->database(kind);
   const std::string& text = views.view(kind)->text;
+  const auto size = static_cast<uint32_t>(text.size());
+  auto scan = [&](const hs_database* database, std::vector<std::pair<uint32_t, uint32_t>>& hits) {
+    hits.clear();
+    HitSink sink{&hits};
+    if (database && hs_scan(database, text.data(), size, 0, scratch_, on_hit, &sink) != HS_SUCCESS)
+      throw std::runtime_error("Hyperscan scan failed");
+  };
+  scan(db.db, hits_);
+  scan(db.literals, literal_hits_);
+  if (hits_.empty() && literal_hits_.empty()) return;
 
-  auto& hits = hits_;  // reused between scans: no allocation once it has grown
-  hits.clear();
-  HitSink sink{&hits};
-  if (hs_scan(db.db, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_hit, &sink) != HS_SUCCESS)
-    throw std::runtime_error("Hyperscan scan failed");
-  if (hits.empty()) return;
-  // A prefilter scanned byte by byte (rules/pattern_dialect.h, ascii_prefilter) may end on a
-  // multi-byte character's first byte where the UTF-8 scan ends after the character: the window
-  // ends where that match would.
-  for (auto& [id, end] : hits)
-    while (end < text.size() && is_continuation(static_cast<unsigned char>(text[end]))) ++end;
+  // Each hit opens a window that holds every match RE2 can confirm there. Windows start and end
+  // on character boundaries.
+  auto char_start = [&](uint32_t p) {
+    while (p > 0 && p < size && is_continuation(static_cast<unsigned char>(text[p]))) --p;
+    return p;
+  };
+  auto char_end = [&](uint32_t p) {
+    while (p < size && is_continuation(static_cast<unsigned char>(text[p]))) ++p;
+    return p;
+  };
+  auto width = [&](uint32_t slot) {
+    const PatternRef ref = db.refs[slot];
+    return rules_->rules()[ref.rule].patterns[ref.pattern].max_width;
+  };
+  auto& windows = windows_;
+  windows.clear();
+  // A regex prefilter's match ends where the pattern's does (a prefilter scanned byte by byte,
+  // rules/pattern_dialect.h ascii_prefilter, may end on a character's first byte: moved past it),
+  // so the pattern starts at most max_width before.
+  for (const auto& [slot, to] : hits_) {
+    const uint32_t e = char_end(to), w = width(slot);
+    windows.push_back({slot, char_start(e > w ? e - w : 0), e});
+  }
+  // A literal lies inside the pattern's match, which may reach max_width either side of it.
+  for (const auto& [id, to] : literal_hits_) {
+    const LiteralRef lit = db.literal_refs[id];
+    const uint32_t w = width(lit.slot);
+    const uint64_t e = uint64_t{to} - lit.length + w;
+    windows.push_back({lit.slot, char_start(to > w ? to - w : 0), char_end(static_cast<uint32_t>(std::min<uint64_t>(e, size)))});
+  }
 
-  // Hyperscan reports each possible end; group by expression and merge the windows that end
-  // there, so RE2 reads each stretch of text once per expression.
-  std::sort(hits.begin(), hits.end());
+  // Group by pattern and merge overlapping windows, so RE2 reads each stretch of text once per
+  // pattern (Hyperscan reports each possible end of a match).
+  std::sort(windows.begin(), windows.end());
   re2::StringPiece subject(text.data(), text.size());
   re2::StringPiece groups[3];
   size_t i = 0;
-  while (i < hits.size()) {
-    const uint32_t id = hits[i].first;
-    const PatternRef ref = db.refs[id];
+  while (i < windows.size()) {
+    const uint32_t slot = windows[i][0];
+    const PatternRef ref = db.refs[slot];
     const CompiledPattern& pattern = rules_->rules()[ref.rule].patterns[ref.pattern];
-    auto window_start = [&](uint32_t end) {
-      uint32_t s = end > pattern.max_width ? end - pattern.max_width : 0;
-      while (s > 0 && is_continuation(static_cast<unsigned char>(text[s]))) --s;
-      return s;
-    };
-    uint32_t ws = window_start(hits[i].second), we = hits[i].second;
     auto flush = [&](uint32_t from, uint32_t to) {
       const int ngroups = pattern.has_capture ? 3 : 2;
       size_t pos = from;
@@ -223,14 +246,14 @@ void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view or
         pos = next;
       }
     };
-    for (++i; i < hits.size() && hits[i].first == id; ++i) {
-      uint32_t s = window_start(hits[i].second);
-      if (s <= we) {
-        we = std::max(we, hits[i].second);
+    uint32_t ws = windows[i][1], we = windows[i][2];
+    for (++i; i < windows.size() && windows[i][0] == slot; ++i) {
+      if (windows[i][1] <= we) {
+        we = std::max(we, windows[i][2]);
       } else {
         flush(ws, we);
-        ws = s;
-        we = hits[i].second;
+        ws = windows[i][1];
+        we = windows[i][2];
       }
     }
     flush(ws, we);

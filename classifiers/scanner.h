@@ -19,6 +19,8 @@
 // set never pulls rules from under a scan in progress.
 #pragma once
 
+#include <array>
+
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -72,7 +74,10 @@ class Scanner {
 
   std::shared_ptr<const RuleSet> rules_;
   struct hs_scratch* scratch_ = nullptr;
-  std::vector<std::pair<uint32_t, uint32_t>> hits_;  // (expression id, end offset), reused
+  // Reused between scans: Hyperscan's hits as (expression id, end offset), then the RE2 windows
+  // they open as (slot, begin, end).
+  std::vector<std::pair<uint32_t, uint32_t>> hits_, literal_hits_;
+  std::vector<std::array<uint32_t, 3>> windows_;
   TextViews views_;  // the segment's views, rebuilt into the same buffers by every scan
 };
 

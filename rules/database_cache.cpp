@@ -13,8 +13,9 @@
 namespace promptwall {
 namespace {
 
-// Version 2 added the widths; a version 1 entry is a miss and is compiled again.
-constexpr std::string_view kMagic = "PWHSDB2\n";
+// Version 2 added the widths, version 3 the literal databases (kinds kViewKinds and up); an
+// older entry is a miss and is compiled again.
+constexpr std::string_view kMagic = "PWHSDB3\n";
 
 void put_u64(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
@@ -28,11 +29,12 @@ bool get_u64(std::string_view& in, uint64_t& v) {
   return true;
 }
 
-void free_all(ViewDatabases& dbs) {
-  for (auto& db : dbs) {
-    if (db) hs_free_database(db);
-    db = nullptr;
-  }
+void free_all(CachedDatabases& entry) {
+  for (auto* dbs : {&entry.databases, &entry.literals})
+    for (auto& db : *dbs) {
+      if (db) hs_free_database(db);
+      db = nullptr;
+    }
 }
 
 }  // namespace
@@ -47,7 +49,8 @@ std::string DatabaseCache::engine_fingerprint() {
 
 std::string DatabaseCache::path_for(const std::string& key) const { return dir_ + "/" + key + ".hsdb"; }
 
-std::optional<CachedDatabases> DatabaseCache::load(const std::string& key, ViewMask views, size_t patterns) const {
+std::optional<CachedDatabases> DatabaseCache::load(const std::string& key, ViewMask views, ViewMask literal_views,
+                                                   size_t patterns) const {
   std::ifstream in(path_for(key), std::ios::binary);
   if (!in) return std::nullopt;
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -69,43 +72,48 @@ std::optional<CachedDatabases> DatabaseCache::load(const std::string& key, ViewM
     entry.max_widths.push_back(w);
     body.remove_prefix(4);
   }
-  ViewDatabases& dbs = entry.databases;
-  ViewMask seen = 0;
+  ViewMask seen = 0, seen_literals = 0;
   while (!body.empty()) {
     uint64_t kind = 0, len = 0;
-    if (!get_u64(body, kind) || !get_u64(body, len) || kind >= kViewKinds || len > body.size() ||
-        dbs[kind] != nullptr) {
-      free_all(dbs);
+    if (!get_u64(body, kind) || !get_u64(body, len) || kind >= 2 * kViewKinds || len > body.size()) {
+      free_all(entry);
       return std::nullopt;
     }
-    if (hs_deserialize_database(body.data(), len, &dbs[kind]) != HS_SUCCESS) {
-      dbs[kind] = nullptr;
-      free_all(dbs);
+    const bool literal = kind >= kViewKinds;
+    const size_t view = literal ? kind - kViewKinds : kind;
+    hs_database*& db = (literal ? entry.literals : entry.databases)[view];
+    if (db != nullptr) {  // one kind twice
+      free_all(entry);
       return std::nullopt;
     }
-    seen |= view_bit(static_cast<ViewKind>(kind));
+    if (hs_deserialize_database(body.data(), len, &db) != HS_SUCCESS) {
+      db = nullptr;
+      free_all(entry);
+      return std::nullopt;
+    }
+    (literal ? seen_literals : seen) |= view_bit(static_cast<ViewKind>(view));
     body.remove_prefix(len);
   }
-  if (seen != views) {
-    free_all(dbs);
+  if (seen != views || seen_literals != literal_views) {
+    free_all(entry);
     return std::nullopt;
   }
   return entry;
 }
 
-bool DatabaseCache::store(const std::string& key, const ViewDatabases& dbs,
-                          const std::vector<uint32_t>& max_widths) const {
+bool DatabaseCache::store(const std::string& key, const CachedDatabases& entry) const {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   std::string data(kMagic);
-  put_u64(data, max_widths.size());
-  for (uint32_t w : max_widths)
+  put_u64(data, entry.max_widths.size());
+  for (uint32_t w : entry.max_widths)
     for (int b = 0; b < 4; ++b) data.push_back(static_cast<char>(w >> (8 * b)));
-  for (size_t kind = 0; kind < dbs.size(); ++kind) {
-    if (!dbs[kind]) continue;
+  for (size_t kind = 0; kind < 2 * kViewKinds; ++kind) {
+    const hs_database* db = kind < kViewKinds ? entry.databases[kind] : entry.literals[kind - kViewKinds];
+    if (!db) continue;
     char* bytes = nullptr;
     size_t len = 0;
-    if (hs_serialize_database(dbs[kind], &bytes, &len) != HS_SUCCESS) return false;
+    if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) return false;
     put_u64(data, kind);
     put_u64(data, len);
     data.append(bytes, len);

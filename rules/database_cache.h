@@ -26,7 +26,8 @@ using ViewDatabases = std::array<hs_database*, kViewKinds>;
 
 // What one entry holds.
 struct CachedDatabases {
-  ViewDatabases databases{};
+  ViewDatabases databases{};  // the regex databases
+  ViewDatabases literals{};   // the literal databases
   std::vector<uint32_t> max_widths;  // one per pattern, in the compiler's order
 };
 
@@ -34,12 +35,13 @@ class DatabaseCache {
  public:
   explicit DatabaseCache(std::string dir) : dir_(std::move(dir)) {}
 
-  // The entry for `key` with exactly the views in `views` and `patterns` widths, or nullopt. The
-  // caller owns the databases.
-  std::optional<CachedDatabases> load(const std::string& key, ViewMask views, size_t patterns) const;
+  // The entry for `key` with exactly the regex databases in `views`, the literal databases in
+  // `literal_views` and `patterns` widths, or nullopt. The caller owns the databases.
+  std::optional<CachedDatabases> load(const std::string& key, ViewMask views, ViewMask literal_views,
+                                      size_t patterns) const;
   // Stores the non-null databases and the widths under `key`; returns false (and leaves no entry)
   // on failure.
-  bool store(const std::string& key, const ViewDatabases& dbs, const std::vector<uint32_t>& max_widths) const;
+  bool store(const std::string& key, const CachedDatabases& entry) const;
 
   std::string path_for(const std::string& key) const;
 

@@ -1,7 +1,9 @@
 #include "rules/pattern_dialect.h"
 
-#include <algorithm>
+#include <unicode/uniset.h>
+#include <unicode/utf8.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace promptwall {
@@ -135,6 +137,112 @@ bool is_plain_text(std::string_view core) {
     after_atom = true;
   }
   return !core.empty();
+}
+
+// One character of a plain-text core: its UTF-8 bytes (an escape resolved) and whether a '?'
+// makes it optional.
+struct PlainChar {
+  std::string bytes;
+  bool optional = false;
+};
+
+// Requires is_plain_text(core).
+std::vector<PlainChar> plain_chars(std::string_view core) {
+  std::vector<PlainChar> out;
+  for (size_t i = 0; i < core.size();) {
+    const auto c = static_cast<unsigned char>(core[i]);
+    if (c == '?') {
+      out.back().optional = true;
+      ++i;
+    } else if (c == '\\') {
+      out.push_back({std::string(1, core[i + 1])});
+      i += 2;
+    } else {
+      const size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+      out.push_back({std::string(core.substr(i, n))});
+      i += n;
+    }
+  }
+  return out;
+}
+
+// The most UTF-8 bytes a character of the pattern can match. Under (?i) RE2 and Hyperscan fold
+// Unicode case: `k` also matches U+212A (3 bytes) and `s` U+017F (2), and a letter outside ASCII
+// may have a case form longer than itself (`ß` and U+1E9E, `в` and U+1C80). ICU's case closure
+// holds every form either engine folds to (and some more, which only widens a window).
+size_t widest_match(const PlainChar& ch, bool caseless) {
+  if (!caseless) return ch.bytes.size();
+  if (ch.bytes.size() == 1) {
+    const char c = ch.bytes[0];
+    return c == 'k' || c == 'K' ? 3 : c == 's' || c == 'S' ? 2 : 1;
+  }
+  int32_t i = 0;
+  UChar32 c = 0;
+  U8_NEXT(ch.bytes.data(), i, static_cast<int32_t>(ch.bytes.size()), c);
+  icu::UnicodeSet forms(c, c);
+  forms.closeOver(USET_CASE_INSENSITIVE);
+  size_t widest = ch.bytes.size();
+  for (int32_t r = 0; r < forms.getRangeCount(); ++r)
+    widest = std::max<size_t>(widest, U8_LENGTH(forms.getRangeEnd(r)));
+  return widest;
+}
+
+// Whether a character may stand in a literal: under (?i), an ASCII-caseless literal matches it
+// exactly only when its case has no form outside ASCII.
+bool literal_safe(const PlainChar& ch, bool caseless) {
+  if (!caseless) return true;
+  if (ch.bytes.size() != 1) return false;
+  const char c = ch.bytes[0];
+  return c != 'k' && c != 'K' && c != 's' && c != 'S';
+}
+
+void plain_prefilter(std::string_view core, bool caseless, bool leading_boundary, bool trailing_boundary,
+                     TranslatedPattern& t) {
+  const std::vector<PlainChar> chars = plain_chars(core);
+  // A boundary takes one code point of up to 4 bytes, or none at a line's edge.
+  uint32_t width = (leading_boundary ? 4 : 0) + (trailing_boundary ? 4 : 0);
+  size_t optional = 0;
+  bool all_safe = true;
+  for (const auto& ch : chars) {
+    width += static_cast<uint32_t>(widest_match(ch, caseless));
+    if (ch.optional) ++optional;
+    else ++t.plain_mandatory;
+    all_safe = all_safe && literal_safe(ch, caseless);
+  }
+  t.plain_max_width = width;
+  t.literals_caseless = caseless;
+
+  std::vector<std::string> literals;
+  if (all_safe && optional < 8 && (size_t{1} << optional) <= PatternDialect::kMaxLiteralSpellings) {
+    // Every spelling: bit k of `mask` keeps the k-th optional character.
+    for (size_t mask = 0; mask < (size_t{1} << optional); ++mask) {
+      std::string s;
+      size_t k = 0;
+      for (const auto& ch : chars) {
+        if (ch.optional && !(mask >> k++ & 1)) continue;
+        s += ch.bytes;
+      }
+      literals.push_back(std::move(s));
+    }
+  } else {
+    // The longest run of mandatory characters a literal can hold; the later one on a tie (the
+    // end of a name is the more specific part: "Sao Mai" over "Dự án").
+    std::string best, run;
+    for (const auto& ch : chars) {
+      if (!ch.optional && literal_safe(ch, caseless)) {
+        run += ch.bytes;
+        if (run.size() >= best.size()) best = run;
+      } else {
+        run.clear();
+      }
+    }
+    literals.push_back(std::move(best));
+  }
+  std::sort(literals.begin(), literals.end());
+  literals.erase(std::unique(literals.begin(), literals.end()), literals.end());
+  for (const auto& l : literals)
+    if (l.size() < PatternDialect::kMinLiteralBytes) return;
+  t.literals = std::move(literals);
 }
 
 // Calls `on_syntax(i, c)` for each character of `regex` that is regex syntax: not escaped and
@@ -326,6 +434,7 @@ DialectResult PatternDialect::translate(std::string_view pattern) {
   t.core = flags + std::string(core);
   t.prefilter = anchored.empty() ? t.hyperscan : "(?:" + flags + anchored + ")" + hs_trail;
   t.ascii_prefilter = out.errors.empty() && reads_ascii_only(t.prefilter);
+  if (t.plain_text) plain_prefilter(core, !flags.empty(), t.leading_boundary, t.trailing_boundary, t);
   return out;
 }
 

@@ -38,6 +38,24 @@ struct TranslatedPattern {
   bool plain_text = false;
   bool leading_boundary = false;
   bool trailing_boundary = false;
+  // For plain text only (else empty and 0).
+  //  - `literals`: the prefilter as Hyperscan literals (hs_compile_lit_multi), which compile in a
+  //    fraction of a regex's time. Every match of the pattern contains one of them, byte for byte,
+  //    or ASCII-caseless when `literals_caseless` (the pattern has (?i)). Each spelling of the core
+  //    (every optional character present or absent) when every character can stand in a literal
+  //    and there are at most kMaxLiteralSpellings; else the longest run of mandatory characters
+  //    that can. Under (?i) only ASCII characters other than k and s can: RE2 folds Unicode case,
+  //    so `(?i)k` also matches U+212A and `(?i)s` U+017F, which an ASCII-caseless literal misses.
+  //    Empty when a literal would be shorter than kMinLiteralBytes (too common in text to be a
+  //    useful prefilter): the pattern stays in the regex database.
+  //  - `plain_max_width`: the most bytes a match of `hyperscan` can take, boundary characters
+  //    included, counted without Hyperscan's analysis (never less than that analysis says; a
+  //    little more under (?i), where a letter's other case may be longer in UTF-8).
+  //  - `plain_mandatory`: how many characters of the core are not optional (0: it can be empty).
+  std::vector<std::string> literals;
+  bool literals_caseless = false;
+  uint32_t plain_max_width = 0;
+  uint32_t plain_mandatory = 0;
 };
 
 struct DialectResult {
@@ -61,6 +79,9 @@ class PatternDialect {
   // RE2. At most once, in the pattern's top-level sequence: inside no class, no repeated group
   // and no alternative, with no inline flag before it but a leading (?i).
   static constexpr std::string_view kAnchorToken = "{a}";
+  // Plain-text prefilters (TranslatedPattern::literals).
+  static constexpr size_t kMinLiteralBytes = 4;
+  static constexpr size_t kMaxLiteralSpellings = 16;
 
   static DialectResult translate(std::string_view pattern);
 };

@@ -1,5 +1,5 @@
-// RuleSet: an immutable, compiled snapshot of rule packs: one Hyperscan database per view (every
-// rule of that view in one database), the RE2 confirmers (each compiled on its first hit),
+// RuleSet: an immutable, compiled snapshot of rule packs: per view, one Hyperscan database of every
+// rule's regex prefilter and one of the plain-text rules' literals, the RE2 confirmers (each compiled on its first hit),
 // validators, context words and the pack versions, named by a content hash (the ruleset version).
 //
 // Shared by std::shared_ptr<const RuleSet>: a reload builds a new one off the hot path and swaps
@@ -31,7 +31,8 @@ struct CompiledPattern {
   // (LazyRegex), so a large term list loads without compiling thousands of confirmers.
   LazyRegex confirm;
   bool has_capture = false;
-  uint32_t max_width = 0;  // bytes, from Hyperscan's analysis of the pattern (kept in the cache)
+  // Bytes, from Hyperscan's analysis of the pattern, or counted for plain text (kept in the cache).
+  uint32_t max_width = 0;
 };
 
 struct CompiledRule {
@@ -43,17 +44,29 @@ struct CompiledRule {
   std::vector<std::string> require, boost, penalize;
 };
 
-// Which rule and pattern a Hyperscan expression id stands for.
+// Which rule and pattern a slot of a view's database stands for.
 struct PatternRef {
   uint32_t rule;
   uint32_t pattern;
 };
 
+// A literal of the literal database: the slot of the pattern it stands for, and its length (a
+// hit ends where the literal ends; the pattern's match may reach max_width either side of it).
+struct LiteralRef {
+  uint32_t slot;
+  uint32_t length;
+};
+
 class RuleSet {
  public:
+  // Every pattern a view scans has a slot (its index in `refs`). A plain-text pattern with
+  // literals (PatternDialect, TranslatedPattern::literals) is in `literals`, every other one in
+  // `db` with its slot as the Hyperscan expression id; either database may be absent.
   struct ViewDatabase {
     hs_database* db = nullptr;
-    std::vector<PatternRef> refs;  // indexed by Hyperscan expression id
+    hs_database* literals = nullptr;
+    std::vector<PatternRef> refs;          // by slot
+    std::vector<LiteralRef> literal_refs;  // by the literal database's expression id
   };
 
   RuleSet(const RuleSet&) = delete;
@@ -63,7 +76,7 @@ class RuleSet {
   const std::vector<CompiledRule>& rules() const { return rules_; }
   const ViewDatabase* database(ViewKind kind) const {
     const auto& d = databases_[static_cast<size_t>(kind)];
-    return d.db ? &d : nullptr;
+    return d.db || d.literals ? &d : nullptr;
   }
   ViewMask views() const { return views_; }
   const Normalizer& normalizer() const { return *normalizer_; }

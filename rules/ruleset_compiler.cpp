@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "rules/database_cache.h"
@@ -55,16 +56,18 @@ std::string fold_word(const Normalizer& normalizer, const std::string& word) {
 
 RuleSet::~RuleSet() {
   for (auto& d : databases_)
-    if (d.db) hs_free_database(d.db);
+    for (hs_database* db : {d.db, d.literals})
+      if (db) hs_free_database(db);
   if (scratch_) hs_free_scratch(scratch_);
 }
 
 size_t RuleSet::database_bytes() const {
   size_t total = 0;
-  for (const auto& d : databases_) {
-    size_t n = 0;
-    if (d.db && hs_database_size(d.db, &n) == HS_SUCCESS) total += n;
-  }
+  for (const auto& d : databases_)
+    for (const hs_database* db : {d.db, d.literals}) {
+      size_t n = 0;
+      if (db && hs_database_size(db, &n) == HS_SUCCESS) total += n;
+    }
   return total;
 }
 
@@ -90,9 +93,13 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
   set->version_ = version.hex_digest();
   set->bundle_ = options.bundle;
 
-  // Per view: the Hyperscan expressions and what each stands for.
+  // Per view: the Hyperscan expressions (with their slots as ids) and the literals; the slots'
+  // PatternRefs and the literals' LiteralRefs go straight into the set.
   std::array<std::vector<std::string>, kViewKinds> expressions;
   std::array<std::vector<unsigned>, kViewKinds> expression_flags;  // kHyperscanFlags, or byte mode
+  std::array<std::vector<unsigned>, kViewKinds> expression_ids;
+  std::array<std::vector<std::string>, kViewKinds> literals;
+  std::array<std::vector<unsigned>, kViewKinds> literal_flags;  // 0 or HS_FLAG_CASELESS
   // Every pattern in the dialect, in order: its widths come from the cache entry, or from
   // Hyperscan's analysis when there is none.
   struct PendingPattern {
@@ -128,10 +135,21 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
         cr.patterns.push_back(std::move(cp));
         for (size_t v = 0; v < kViewKinds; ++v) {
           if (!(rule.views & view_bit(static_cast<ViewKind>(v)))) continue;
+          RuleSet::ViewDatabase& db = set->databases_[v];
+          const auto slot = static_cast<uint32_t>(db.refs.size());
+          db.refs.push_back(PatternRef{rule_index, pattern_index});
+          if (!t.pattern.literals.empty()) {
+            for (const auto& l : t.pattern.literals) {
+              literals[v].push_back(l);
+              literal_flags[v].push_back(t.pattern.literals_caseless ? HS_FLAG_CASELESS : 0);
+              db.literal_refs.push_back(LiteralRef{slot, static_cast<uint32_t>(l.size())});
+            }
+            continue;
+          }
           // The database holds the prefilter (from {a} on); widths come from the whole pattern.
           expressions[v].push_back(t.pattern.prefilter);
           expression_flags[v].push_back(hyperscan_flags(t.pattern));
-          set->databases_[v].refs.push_back(PatternRef{rule_index, pattern_index});
+          expression_ids[v].push_back(slot);
         }
         pending.push_back(PendingPattern{rule_index, pattern_index, std::move(t.pattern), source.where, source.text});
       }
@@ -157,22 +175,30 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
   for (size_t v = 0; v < kViewKinds; ++v) {
     key.field(std::to_string(v));
     for (size_t i = 0; i < expressions[v].size(); ++i)
-      key.field(expressions[v][i]).field(std::to_string(expression_flags[v][i]));
+      key.field(expressions[v][i]).field(std::to_string(expression_flags[v][i])).field(std::to_string(expression_ids[v][i]));
+    key.field("literals");
+    for (size_t i = 0; i < literals[v].size(); ++i)
+      key.field(literals[v][i]).field(std::to_string(literal_flags[v][i]));
   }
   key.field("confirmers");
   for (const auto& p : pending) key.field(p.translated.re2);
   const std::string cache_key = key.hex_digest();
-  ViewMask wanted = 0;
-  for (size_t v = 0; v < kViewKinds; ++v)
+  ViewMask wanted = 0, wanted_literals = 0;
+  for (size_t v = 0; v < kViewKinds; ++v) {
     if (!expressions[v].empty()) wanted |= view_bit(static_cast<ViewKind>(v));
-  set->views_ = wanted;
+    if (!literals[v].empty()) wanted_literals |= view_bit(static_cast<ViewKind>(v));
+  }
+  set->views_ = wanted | wanted_literals;
   auto pattern_of = [&](const PendingPattern& p) -> CompiledPattern& { return set->rules_[p.rule].patterns[p.pattern]; };
 
   std::optional<DatabaseCache> cache;
   if (!options.cache_dir.empty()) cache.emplace(options.cache_dir);
   if (cache) {
-    if (auto entry = cache->load(cache_key, wanted, pending.size())) {
-      for (size_t v = 0; v < kViewKinds; ++v) set->databases_[v].db = entry->databases[v];
+    if (auto entry = cache->load(cache_key, wanted, wanted_literals, pending.size())) {
+      for (size_t v = 0; v < kViewKinds; ++v) {
+        set->databases_[v].db = entry->databases[v];
+        set->databases_[v].literals = entry->literals[v];
+      }
       for (size_t i = 0; i < pending.size(); ++i) {
         CompiledPattern& cp = pattern_of(pending[i]);
         cp.max_width = entry->max_widths[i];
@@ -200,16 +226,22 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
         }
         cp.confirm = LazyRegex(std::move(re));
       }
-      hs_expr_info_t* info = nullptr;
-      hs_compile_error_t* err = nullptr;
-      if (hs_expression_info(p.translated.hyperscan.c_str(), kHyperscanFlags, &info, &err) != HS_SUCCESS) {
-        diags.push_back(error_at(p.where, rule_id, quoted + "Hyperscan rejects it: " + err->message));
-        hs_free_compile_error(err);
-        continue;
+      // Plain text is measured by counting; Hyperscan's analysis of ten thousand terms took
+      // longer than compiling their literals.
+      unsigned max_width = p.translated.plain_max_width;
+      unsigned min_width = p.translated.plain_mandatory;
+      if (!p.translated.plain_text) {
+        hs_expr_info_t* info = nullptr;
+        hs_compile_error_t* err = nullptr;
+        if (hs_expression_info(p.translated.hyperscan.c_str(), kHyperscanFlags, &info, &err) != HS_SUCCESS) {
+          diags.push_back(error_at(p.where, rule_id, quoted + "Hyperscan rejects it: " + err->message));
+          hs_free_compile_error(err);
+          continue;
+        }
+        max_width = info->max_width;
+        min_width = info->min_width;
+        free(info);
       }
-      const unsigned max_width = info->max_width;
-      const unsigned min_width = info->min_width;
-      free(info);
       if (max_width == UINT_MAX) {
         diags.push_back(error_at(p.where, rule_id, quoted + "can match unboundedly long text"));
         continue;
@@ -229,48 +261,73 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
     }
     if (has_errors(diags)) return result;
     for (size_t v = 0; v < kViewKinds; ++v) {
-      if (expressions[v].empty()) continue;
-      std::vector<const char*> exprs;
-      const std::vector<unsigned>& flags = expression_flags[v];
-      std::vector<unsigned> hs_ids(expressions[v].size());
-      for (size_t i = 0; i < expressions[v].size(); ++i) {
-        exprs.push_back(expressions[v][i].c_str());
-        hs_ids[i] = static_cast<unsigned>(i);
-      }
-      hs_compile_error_t* err = nullptr;
-      if (hs_compile_multi(exprs.data(), flags.data(), hs_ids.data(), static_cast<unsigned>(exprs.size()),
-                           HS_MODE_BLOCK, nullptr, &set->databases_[v].db, &err) != HS_SUCCESS) {
+      RuleSet::ViewDatabase& db = set->databases_[v];
+      auto failed = [&](hs_compile_error_t* err, std::optional<uint32_t> slot, const char* which) {
         SourceLocation where;
         std::string rule_id;
-        if (err->expression >= 0) {
-          const PatternRef ref = set->databases_[v].refs[static_cast<size_t>(err->expression)];
+        if (slot) {
+          const PatternRef ref = db.refs[*slot];
           const Rule& r = set->rules_[ref.rule].rule;
           rule_id = r.id;
           where = r.patterns.size() > ref.pattern ? r.patterns[ref.pattern].where : r.where;
         }
         diags.push_back(error_at(where, rule_id, std::string("Hyperscan cannot compile the ") +
-                                                     std::string(to_string(static_cast<ViewKind>(v))) +
-                                                     " database: " + err->message));
+                                                     std::string(to_string(static_cast<ViewKind>(v))) + which +
+                                                     err->message));
         hs_free_compile_error(err);
-        return result;
+      };
+      if (!expressions[v].empty()) {
+        std::vector<const char*> exprs;
+        for (const auto& e : expressions[v]) exprs.push_back(e.c_str());
+        hs_compile_error_t* err = nullptr;
+        if (hs_compile_multi(exprs.data(), expression_flags[v].data(), expression_ids[v].data(),
+                             static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db.db, &err) != HS_SUCCESS) {
+          std::optional<uint32_t> slot;
+          if (err->expression >= 0) slot = expression_ids[v][static_cast<size_t>(err->expression)];
+          failed(err, slot, " database: ");
+          return result;
+        }
+      }
+      if (!literals[v].empty()) {
+        std::vector<const char*> lits;
+        std::vector<size_t> lengths;
+        std::vector<unsigned> ids;
+        for (size_t i = 0; i < literals[v].size(); ++i) {
+          lits.push_back(literals[v][i].data());
+          lengths.push_back(literals[v][i].size());
+          ids.push_back(static_cast<unsigned>(i));
+        }
+        hs_compile_error_t* err = nullptr;
+        if (hs_compile_lit_multi(lits.data(), literal_flags[v].data(), ids.data(), lengths.data(),
+                                 static_cast<unsigned>(lits.size()), HS_MODE_BLOCK, nullptr, &db.literals,
+                                 &err) != HS_SUCCESS) {
+          std::optional<uint32_t> slot;
+          if (err->expression >= 0) slot = db.literal_refs[static_cast<size_t>(err->expression)].slot;
+          failed(err, slot, " literal database: ");
+          return result;
+        }
       }
     }
     if (cache) {
-      ViewDatabases dbs{};
-      for (size_t v = 0; v < kViewKinds; ++v) dbs[v] = set->databases_[v].db;
+      CachedDatabases entry;
+      for (size_t v = 0; v < kViewKinds; ++v) {
+        entry.databases[v] = set->databases_[v].db;
+        entry.literals[v] = set->databases_[v].literals;
+      }
+      entry.max_widths = std::move(max_widths);
       // A cache that cannot be written only costs the next start, but say so.
-      if (!cache->store(cache_key, dbs, max_widths))
+      if (!cache->store(cache_key, entry))
         diags.push_back(Diagnostic{Diagnostic::Level::warning, SourceLocation{options.cache_dir, 0}, "",
                                    "cannot write the compiled-database cache here; the next start compiles "
                                    "again (use --cache-dir DIR or --no-cache)"});
     }
   }
-  for (const auto& d : set->databases_) {
-    if (d.db && hs_alloc_scratch(d.db, &set->scratch_) != HS_SUCCESS) {
-      diags.push_back(error_at({}, "", "cannot allocate Hyperscan scratch space"));
-      return result;
-    }
-  }
+  for (const auto& d : set->databases_)
+    for (const hs_database* db : {d.db, d.literals})
+      if (db && hs_alloc_scratch(db, &set->scratch_) != HS_SUCCESS) {
+        diags.push_back(error_at({}, "", "cannot allocate Hyperscan scratch space"));
+        return result;
+      }
   set->packs_ = std::move(packs);
   result.ruleset = std::move(set);
   return result;

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "rules/pattern_dialect.h"
 
 using namespace promptwall;
@@ -134,4 +136,43 @@ TEST_CASE("a prefilter of ASCII literals, positive classes and the boundaries ma
     REQUIRE(r.errors.empty());
     CHECK_FALSE(r.pattern.ascii_prefilter);
   }
+}
+
+TEST_CASE("plain text is prefiltered by literals: every spelling, else the longest safe run") {
+  auto literals = [](const char* p) {
+    DialectResult r = PatternDialect::translate(p);
+    REQUIRE(r.errors.empty());
+    return r.pattern;
+  };
+  // Three optional spaces: eight spellings, byte for byte.
+  TranslatedPattern t = literals("{b}du ?an ?sao ?mai{b}");
+  CHECK(t.literals.size() == 8);
+  CHECK(std::count(t.literals.begin(), t.literals.end(), "duansaomai") == 1);
+  CHECK(std::count(t.literals.begin(), t.literals.end(), "du an sao mai") == 1);
+  CHECK(std::count(t.literals.begin(), t.literals.end(), "du ansao mai") == 1);
+  CHECK_FALSE(t.literals_caseless);
+  CHECK(t.plain_max_width == 13 + 4 + 4);  // the core, and one code point of up to 4 bytes each side
+  CHECK(t.plain_mandatory == 10);
+
+  CHECK(literals("{b}DASM\\-17{b}").literals == std::vector<std::string>{"DASM-17"});
+  // (?i) on ASCII without k or s: the whole term, ASCII-caseless.
+  t = literals("(?i){b}VNPT Hà Nội{b}");
+  CHECK(t.literals == std::vector<std::string>{"VNPT H"});
+  CHECK(t.literals_caseless);
+  CHECK(literals("(?i){b}VNPT{b}").literals == std::vector<std::string>{"VNPT"});
+  // (?i) with letters outside ASCII, and S (U+017F folds to it): the longest run without them.
+  CHECK(literals("(?i){b}Dự án Sao Mai{b}").literals == std::vector<std::string>{"ao Mai"});
+  // Nothing of four bytes or more: left to the regex database.
+  CHECK(literals("(?i){b}Kế hoạch{b}").literals.empty());
+  CHECK(literals("{b}abc{b}").literals.empty());
+  // Too many spellings (2^5 > 16): the longest mandatory run.
+  CHECK(literals("a?b?c?d?e?fghij").literals == std::vector<std::string>{"fghij"});
+  // A regex has none.
+  t = literals("{b}(\\d{12}){b}");
+  CHECK(t.literals.empty());
+  CHECK(t.plain_max_width == 0);
+  // Under (?i) a letter counts its widest case form: k (U+212A, 3 bytes), s (U+017F, 2), ß (U+1E9E, 3).
+  CHECK(literals("(?i)kso").plain_max_width == 3 + 2 + 1);
+  CHECK(literals("(?i)ß").plain_max_width == 3);
+  CHECK(literals("ß").plain_max_width == 2);
 }

@@ -184,22 +184,147 @@ TEST_CASE("a cache entry holds every pattern's width and is a miss for another p
           "[ruleset_compiler]") {
   const TempDir dir("database-cache");
   hs_database_t* db = nullptr;
+  hs_database_t* lit = nullptr;
   hs_compile_error_t* err = nullptr;
   REQUIRE(hs_compile("falcon", 0, HS_MODE_BLOCK, nullptr, &db, &err) == HS_SUCCESS);
-  ViewDatabases dbs{};
-  dbs[0] = db;
+  const char* word = "sao mai";
+  const unsigned flags = HS_FLAG_CASELESS, id = 0;
+  const size_t len = 7;
+  REQUIRE(hs_compile_lit_multi(&word, &flags, &id, &len, 1, HS_MODE_BLOCK, nullptr, &lit, &err) == HS_SUCCESS);
+  CachedDatabases stored;
+  stored.databases[0] = db;
+  stored.literals[1] = lit;
+  stored.max_widths = {14, 300, 7};
   const DatabaseCache cache(dir.path().string());
-  REQUIRE(cache.store("k", dbs, {14, 300, 7}));
+  REQUIRE(cache.store("k", stored));
   hs_free_database(db);
+  hs_free_database(lit);
 
-  auto entry = cache.load("k", view_bit(ViewKind::raw), 3);
+  const ViewMask raw = view_bit(static_cast<ViewKind>(0)), second = view_bit(static_cast<ViewKind>(1));
+  auto entry = cache.load("k", raw, second, 3);
   REQUIRE(entry);
   CHECK(entry->max_widths == std::vector<uint32_t>{14, 300, 7});
   REQUIRE(entry->databases[0]);
+  REQUIRE(entry->literals[1]);
+  CHECK_FALSE(entry->databases[1]);
+  CHECK_FALSE(entry->literals[0]);
   hs_free_database(entry->databases[0]);
-  CHECK_FALSE(cache.load("k", view_bit(ViewKind::raw), 2));
-  CHECK_FALSE(cache.load("k", view_bit(ViewKind::raw) | view_bit(ViewKind::folded), 3));
-  CHECK_FALSE(cache.load("other", view_bit(ViewKind::raw), 3));
+  hs_free_database(entry->literals[1]);
+  CHECK_FALSE(cache.load("k", raw, second, 2));
+  CHECK_FALSE(cache.load("k", raw | second, second, 3));
+  CHECK_FALSE(cache.load("k", raw, 0, 3));  // the literal database is not what this set wants
+  CHECK_FALSE(cache.load("other", raw, second, 3));
+}
+
+// Issue 14: plain-text patterns are compiled as Hyperscan literals. Whatever the literal chosen,
+// the scanner must find exactly what RE2 finds reading the whole text.
+TEST_CASE("RE2 folds exactly k and s of the ASCII letters to forms outside ASCII", "[ruleset_compiler]") {
+  // The literals of a (?i) pattern leave out k and s for this reason (pattern_dialect.h).
+  auto utf8 = [](char32_t cp) {
+    std::string s;
+    if (cp < 0x800) {
+      s += static_cast<char>(0xC0 | (cp >> 6));
+    } else if (cp < 0x10000) {
+      s += static_cast<char>(0xE0 | (cp >> 12));
+      s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    } else {
+      s += static_cast<char>(0xF0 | (cp >> 18));
+      s += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    }
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+    return s;
+  };
+  re2::RE2::Options o;
+  o.set_case_sensitive(false);
+  const re2::RE2 letters("[a-z]", o);
+  std::string folds;
+  for (char32_t cp = 0x80; cp < 0x110000; ++cp) {
+    if (cp >= 0xD800 && cp < 0xE000) continue;
+    const std::string s = utf8(cp);
+    if (!re2::RE2::FullMatch(s, letters)) continue;
+    for (char c = 'a'; c <= 'z'; ++c)
+      if (re2::RE2::FullMatch(s, re2::RE2(std::string("(?i)") + c))) folds += c;
+  }
+  CHECK(folds == "sk");  // U+017F, then U+212A
+}
+
+TEST_CASE("a plain-text width counted by the dialect is never less than Hyperscan's analysis",
+          "[ruleset_compiler]") {
+  for (const char* p : {"{b}du ?an ?sao ?mai{b}", "(?i){b}Dự án Sao Mai{b}", "(?i){b}kiểm soát{b}", "(?i)ßtraße",
+                        "(?i){b}в Москве{b}", "{b}DASM\\-17{b}", "Tối mật", "(?i)Ω ohm", "mã số: A\\.7?"}) {
+    INFO(p);
+    const TranslatedPattern t = PatternDialect::translate(p).pattern;
+    REQUIRE(t.plain_text);
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* err = nullptr;
+    REQUIRE(hs_expression_info(t.hyperscan.c_str(), HS_FLAG_UTF8 | HS_FLAG_MULTILINE, &info, &err) == HS_SUCCESS);
+    CHECK(t.plain_max_width >= info->max_width);
+    CHECK(t.plain_max_width <= info->max_width + 2 * t.core.size());  // an upper bound, not a guess
+    free(info);
+  }
+}
+
+TEST_CASE("patterns prefiltered by literals find exactly what RE2 finds in the whole text", "[ruleset_compiler]") {
+  // Each pattern in a rule of its own, on the raw view, so every match is its own finding.
+  const std::vector<std::string> patterns = {
+      "(?i){b}Dự án Sao Mai{b}",      // literal "ao Mai", ASCII-caseless, in the middle of the match
+      "{b}du ?an ?sao ?mai{b}",       // eight spellings
+      "(?i){b}VNPT Hà Nội{b}",        // the literal at the start, the match runs on past it
+      "(?i){b}Kế hoạch{b}",           // no literal: the regex database
+      "{b}DASM\\-17{b}",             // punctuation
+      "(?i){b}sổ tay nhân viên{b}"};  // literal " tay nh"
+  std::string yaml = "pack: p\nversion: '1'\nrules:\n";
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    std::string quoted;
+    for (char c : patterns[i]) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    yaml += "  - id: r" + std::to_string(i) +
+            "\n    description: d\n    category: custom_term\n    severity: high\n    action: block\n"
+            "    views: [raw]\n    patterns: ['" + quoted + "']\n    message: {vi: 'a', en: 'b'}\n"
+            "    examples: {match: ['x'], ignore: ['y']}\n";
+  }
+  LoadedPack loaded = PackLoader::load_text("p.yaml", yaml);
+  for (const auto& d : loaded.diagnostics) UNSCOPED_INFO(to_string(d));
+  REQUIRE(loaded.pack);
+  CompileResult r = RuleSetCompiler(shared_normalizer()).compile({*loaded.pack});
+  for (const auto& d : r.diagnostics) UNSCOPED_INFO(to_string(d));
+  REQUIRE(r.ruleset);
+  const RuleSet::ViewDatabase* raw = r.ruleset->database(ViewKind::raw);
+  REQUIRE(raw);
+  REQUIRE(raw->literals);
+  REQUIRE(raw->db);  // Kế hoạch
+  CHECK(raw->literal_refs.size() == 1 + 8 + 1 + 1 + 1);
+
+  const std::vector<std::string> texts = {
+      "Gửi DỰ ÁN SAO MAI và dự án ſao mai (U+017F), không phải dự án sao mai2 hay xdự án Sao Mai.",
+      "duansaomai, du an sao mai, du ansao mai; duansaomaix, du an sao ma",
+      "VNPT Hà Nội, vnpt HÀ NỘI. VNPT Hà Nộii, VNPT Hà Nam",
+      "KẾ HOẠCH năm, kế hoạchx, Kế Hoạch.",
+      "DASM-17 DASM-17x DASM-1 (DASM-17)",
+      "Sổ tay nhân viên, SỔ TAY NHÂN VIÊN; ſổ tay nhân viên? sổ tay nhân viênx",
+      // Matches run into each other and sit at the text's edges.
+      "Dự án Sao Mai Dự án Sao Mai",
+      "du an sao mai du an sao mai"};
+  Scanner scanner(r.ruleset);
+  for (const auto& text : texts) {
+    INFO(text);
+    std::multiset<std::pair<uint32_t, std::string>> expected, found;
+    for (uint32_t i = 0; i < r.ruleset->rules().size(); ++i) {
+      const re2::RE2& re = *r.ruleset->rules()[i].patterns[0].confirm;
+      re2::StringPiece input(text), match;
+      // RE2 from each match's end on, as the scanner continues after each finding.
+      size_t pos = 0;
+      re2::StringPiece groups[2];
+      while (pos < text.size() && re.Match(input, pos, text.size(), re2::RE2::UNANCHORED, groups, 2)) {
+        expected.emplace(i, std::string(groups[1].data(), groups[1].size()));
+        pos = static_cast<size_t>(groups[1].data() - text.data()) + groups[1].size();
+      }
+    }
+    for (const Finding& f : scanner.scan_rules(text).findings)
+      found.emplace(f.rule_index, text.substr(f.span.begin, f.span.end - f.span.begin));
+    CHECK(found == expected);
+    CHECK_FALSE(expected.empty());
+  }
 }
 
 TEST_CASE("lint warns, naming rule and pattern, about a pattern Hyperscan cannot prefilter",
