@@ -881,14 +881,22 @@ std::optional<LegacyText> LegacyDecoder::decode(std::string_view nfc) const {
   size_t copied = 0;
   auto copy_through = [&](size_t end) {
     // Unchanged characters map to themselves: each byte carries its character's span.
+    out.text.append(nfc.substr(copied, end - copied));
     size_t i = copied;
     while (i < end) {
       const auto b = static_cast<unsigned char>(nfc[i]);
-      size_t len = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+      if (b < 0x80) {  // the common case, one byte at a time without the span arithmetic
+        out.src_begin.push_back(static_cast<uint32_t>(i));
+        out.src_end.push_back(static_cast<uint32_t>(i + 1));
+        ++i;
+        continue;
+      }
+      size_t len = b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
       len = std::min(len, end - i);
-      out.text.append(nfc.substr(i, len));
-      out.src_begin.insert(out.src_begin.end(), len, static_cast<uint32_t>(i));
-      out.src_end.insert(out.src_end.end(), len, static_cast<uint32_t>(i + len));
+      for (size_t k = 0; k < len; ++k) {
+        out.src_begin.push_back(static_cast<uint32_t>(i));
+        out.src_end.push_back(static_cast<uint32_t>(i + len));
+      }
       i += len;
     }
     copied = end;
@@ -900,6 +908,11 @@ std::optional<LegacyText> LegacyDecoder::decode(std::string_view nfc) const {
     const std::string_view line = nfc.substr(b, e - b);
     if (may_hold_legacy(line)) {
       if (auto d = tables_->decode(line)) {
+        if (!any) {  // the view is made after all: about one byte out per byte in
+          out.text.reserve(nfc.size() + nfc.size() / 8);
+          out.src_begin.reserve(nfc.size() + nfc.size() / 8);
+          out.src_end.reserve(nfc.size() + nfc.size() / 8);
+        }
         copy_through(b);
         out.text += d->text;
         for (uint32_t v : d->src_begin) out.src_begin.push_back(v + static_cast<uint32_t>(b));
