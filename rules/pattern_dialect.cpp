@@ -346,6 +346,41 @@ std::string anchored_suffix(std::string_view before, std::string_view after, std
   return suffix;
 }
 
+// The characters right after {a} that every match holds, as a literal: up to the first one that is
+// syntax, quantified, or (under (?i)) not matched exactly by an ASCII-caseless literal. {a} sits
+// only where what follows it is mandatory (anchored_suffix), so they are.
+std::string anchor_literal(std::string_view after, bool caseless) {
+  constexpr std::string_view kSpecial = ".^$|()[]{}*+?\\";
+  constexpr std::string_view kQuantifiers = "?*+{";
+  std::string out;
+  size_t i = 0;
+  while (i < after.size()) {
+    const auto c = static_cast<unsigned char>(after[i]);
+    PlainChar ch;
+    size_t next = i + 1;
+    if (c == '\\') {
+      if (i + 1 >= after.size()) break;
+      const auto e = static_cast<unsigned char>(after[i + 1]);
+      if (e >= 0x80 || !std::ispunct(e)) break;  // \d, \pL, \x..: a class or a code
+      ch.bytes.assign(1, static_cast<char>(e));
+      next = i + 2;
+    } else if (c < 0x80) {
+      if (c < 0x20 || kSpecial.find(static_cast<char>(c)) != std::string_view::npos) break;
+      ch.bytes.assign(1, static_cast<char>(c));
+    } else {
+      const size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+      if (i + n > after.size()) break;
+      ch.bytes.assign(after.substr(i, n));
+      next = i + n;
+    }
+    if (next < after.size() && kQuantifiers.find(after[next]) != std::string_view::npos) break;
+    if (!literal_safe(ch, caseless)) break;
+    out += ch.bytes;
+    i = next;
+  }
+  return out;
+}
+
 // Whether `prefilter` reads ASCII only (TranslatedPattern::ascii_prefilter).
 bool reads_ascii_only(std::string_view prefilter) {
   if (prefilter.starts_with(PatternDialect::kLeadingPrefilterBoundary))
@@ -409,12 +444,14 @@ DialectResult PatternDialect::translate(std::string_view pattern) {
   // {a}: Hyperscan reads from there on; RE2 and every width check see the pattern without it.
   std::string unanchored;
   std::string anchored;
+  std::string anchor_run;  // the literal characters right after {a}
   if (const size_t a = core.find(kAnchorToken); a != std::string_view::npos) {
     const std::string_view before = core.substr(0, a), after = core.substr(a + kAnchorToken.size());
     if (after.find(kAnchorToken) != std::string_view::npos) out.errors.push_back("{a} may appear only once");
     std::string error;
     anchored = anchored_suffix(before, after, error);
     if (anchored.empty()) out.errors.push_back(error);
+    else anchor_run = anchor_literal(after, !flags.empty());
     unanchored = std::string(before) + std::string(after);
     core = unanchored;
   }
@@ -434,7 +471,12 @@ DialectResult PatternDialect::translate(std::string_view pattern) {
   t.core = flags + std::string(core);
   t.prefilter = anchored.empty() ? t.hyperscan : "(?:" + flags + anchored + ")" + hs_trail;
   t.ascii_prefilter = out.errors.empty() && reads_ascii_only(t.prefilter);
-  if (t.plain_text) plain_prefilter(core, !flags.empty(), t.leading_boundary, t.trailing_boundary, t);
+  if (t.plain_text) {
+    plain_prefilter(core, !flags.empty(), t.leading_boundary, t.trailing_boundary, t);
+  } else if (!anchor_run.empty() && out.errors.empty()) {
+    t.literals = {anchor_run};
+    t.literals_caseless = !flags.empty();
+  }
   return out;
 }
 

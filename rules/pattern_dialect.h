@@ -38,19 +38,23 @@ struct TranslatedPattern {
   bool plain_text = false;
   bool leading_boundary = false;
   bool trailing_boundary = false;
-  // For plain text only (else empty and 0).
-  //  - `literals`: the prefilter as Hyperscan literals (hs_compile_lit_multi), which compile in a
-  //    fraction of a regex's time. Every match of the pattern contains one of them, byte for byte,
-  //    or ASCII-caseless when `literals_caseless` (the pattern has (?i)). Each spelling of the core
-  //    (every optional character present or absent) when every character can stand in a literal
-  //    and there are at most kMaxLiteralSpellings; else the longest run of mandatory characters
-  //    that can. Under (?i) only ASCII characters other than k and s can: RE2 folds Unicode case,
-  //    so `(?i)k` also matches U+212A and `(?i)s` U+017F, which an ASCII-caseless literal misses.
-  //    Empty when a literal would be shorter than kMinLiteralBytes (too common in text to be a
-  //    useful prefilter): the pattern stays in the regex database.
+  // `literals`: the prefilter as Hyperscan literals (hs_compile_lit_multi) instead of `prefilter`:
+  // they compile in a fraction of a regex's time and scan at memory speed. Every match of the
+  // pattern contains one of them, byte for byte, or ASCII-caseless when `literals_caseless` (the
+  // pattern has (?i)). Empty: the pattern goes into the regex database.
+  //  - Plain text: each spelling of the core (every optional character present or absent) when
+  //    every character can stand in a literal and there are at most kMaxLiteralSpellings; else
+  //    the longest run of mandatory characters that can. Under (?i) only ASCII characters other
+  //    than k and s can: RE2 folds Unicode case, so `(?i)k` also matches U+212A and `(?i)s`
+  //    U+017F, which an ASCII-caseless literal misses. None when one would be shorter than
+  //    kMinLiteralBytes (too common in text to be a useful prefilter).
+  //  - A regex with {a}: the literal characters right after the token, up to the first one that
+  //    is syntax, quantified or (under (?i)) not such a character, however short: its author put
+  //    {a} before the rarest literal (`{a}@` in an e-mail address).
+  // For plain text only (else 0):
   //  - `plain_max_width`: the most bytes a match of `hyperscan` can take, boundary characters
   //    included, counted without Hyperscan's analysis (never less than that analysis says; a
-  //    little more under (?i), where a letter's other case may be longer in UTF-8).
+  //    little more under (?i), where a letter's other case may be longer in UTF-8);
   //  - `plain_mandatory`: how many characters of the core are not optional (0: it can be empty).
   std::vector<std::string> literals;
   bool literals_caseless = false;

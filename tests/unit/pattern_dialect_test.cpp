@@ -176,3 +176,23 @@ TEST_CASE("plain text is prefiltered by literals: every spelling, else the longe
   CHECK(literals("(?i)ß").plain_max_width == 3);
   CHECK(literals("ß").plain_max_width == 2);
 }
+
+TEST_CASE("a regex anchored with {a} is prefiltered by the literal characters after the token") {
+  auto literals = [](const char* p) {
+    DialectResult r = PatternDialect::translate(p);
+    REQUIRE(r.errors.empty());
+    return r.pattern.literals;
+  };
+  CHECK(literals("[a-z0-9._%+-]{1,63}{a}@[a-z0-9.-]{1,190}\\.[a-z]{2,24}") == std::vector<std::string>{"@"});
+  CHECK(literals("[a-z]{1,8}{a}key=[0-9]{4}") == std::vector<std::string>{"key="});
+  CHECK(literals("[a-z]{1,8}{a}\\-\\-x[0-9]{4}") == std::vector<std::string>{"--x"});
+  // A quantified character is not in every match: the literal stops before it.
+  CHECK(literals("[a-z]{1,8}{a}ab?c[0-9]{4}") == std::vector<std::string>{"a"});
+  CHECK(literals("[a-z]{1,8}{a}(?:ab|cd)[0-9]{4}").empty());
+  CHECK(literals("[a-z]{1,8}{a}\\d{4}").empty());
+  // Under (?i) the literal holds only what ASCII-caseless matching gets exactly.
+  CHECK(literals("(?i)[a-z]{1,8}{a}tokens=[0-9]{4}") == std::vector<std::string>{"to"});
+  CHECK(literals("(?i)[a-z]{1,8}{a}mật[0-9]{4}") == std::vector<std::string>{"m"});
+  // Without {a} a regex has none.
+  CHECK(literals("[a-z0-9._%+-]{1,63}@[a-z0-9.-]{1,190}").empty());
+}
