@@ -1087,7 +1087,7 @@ int main(int argc, char** argv) try {
     std::printf("  %-62s %9.1f %9.1f %9.2f%s\n", name.c_str(), f.wall, f.cpu, f.cpu > 0 ? 1e3 / f.cpu : 0.0, note.c_str());
   };
   std::string view_names;
-  for (const auto& [name, db] : all_dbs) view_names += (view_names.empty() ? "" : "+") + name;
+  for (const auto& [name, n] : per_view) view_names += (view_names.empty() ? "" : "+") + name;
   row("2. full pipeline: Scanner::scan, one document at a time", full);
   row("8. normaliser alone (" + view_names + ")", norm, "  " + fmt("%.0f%%", share(norm_t.cpu)) + " of pipeline");
   row("   normaliser, raw view only (NFC check / copy)", fig(B, norm_raw_t));

@@ -284,7 +284,7 @@ bool plausible_vietnamese_pair(char32_t v, char32_t m) {
 // a letter no Vietnamese word puts there or two Latin-1 letters in a row (the other VNI marks),
 // or a strong VIQR mark (^ ( +
 // ` ~ ? after a vowel, dd). Unicode Vietnamese and plain English pass through in one pass.
-// The bytes at which may_hold_legacy has anything to decide; it skips every other byte.
+// The bytes at which next_evidence has anything to decide; it skips every other byte.
 constexpr std::array<bool, 256> kGateBytes = [] {
   std::array<bool, 256> t{};
   for (unsigned char c : {'^', '(', '+', '`', '~', '?', 'd', 'D'}) t[c] = true;
@@ -322,25 +322,34 @@ bool evidence_at(std::string_view s, size_t i) {
          (i == 0 || !is_ascii_letter(static_cast<unsigned char>(s[i - 1])));
 }
 
-bool may_hold_legacy(std::string_view s) {
+// Where the first strong evidence at or after `from` lies, or npos. evidence_at reads the bytes
+// around it, which are the same whether `s` is a whole text or one of its lines ending in '\n'
+// (before a line start comes '\n', no vowel, letter or 0xC3 lead byte), so a search over the
+// whole text finds exactly the lines a line-by-line gate would.
+size_t next_evidence(std::string_view s, size_t from) {
   const size_t n = s.size();
-  size_t i = 0;
+  size_t i = from;
   // 16 bytes at a time (SSE2, the x86-64 baseline): most blocks hold no gate byte at all.
-  const auto* p = reinterpret_cast<const __m128i*>(s.data());
-  for (; i + 16 <= n; i += 16, ++p) {
-    const __m128i b = _mm_loadu_si128(p);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
     auto is = [&](__m128i v, char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
     const __m128i marks = _mm_or_si128(_mm_or_si128(is(b, '^'), is(b, '(')), _mm_or_si128(is(b, '+'), is(b, '`')));
     const __m128i more = _mm_or_si128(_mm_or_si128(is(b, '~'), is(b, '?')),
-                                      _mm_or_si128(is(_mm_or_si128(b, _mm_set1_epi8(0x20)), 'd'),      // d D
-                                                   is(_mm_and_si128(b, _mm_set1_epi8(static_cast<char>(0xFE))),
-                                                      static_cast<char>(0xC2))));                   // C2 C3
-    for (auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(marks, more))); mask != 0; mask &= mask - 1)
-      if (evidence_at(s, i + static_cast<size_t>(__builtin_ctz(mask)))) return true;
+                                      is(_mm_and_si128(b, _mm_set1_epi8(static_cast<char>(0xFE))),
+                                         static_cast<char>(0xC2)));  // C2 C3
+    // A d or D decides something only before another (VIQR's dd): keep those whose next byte is
+    // one too (the last byte's next is in the next block: kept). English is full of single d's.
+    auto dees = static_cast<unsigned>(_mm_movemask_epi8(is(_mm_or_si128(b, _mm_set1_epi8(0x20)), 'd')));
+    dees &= (dees >> 1) | 0x8000u;
+    for (auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(marks, more))) | dees; mask != 0;
+         mask &= mask - 1) {
+      const size_t at = i + static_cast<size_t>(__builtin_ctz(mask));
+      if (evidence_at(s, at)) return at;
+    }
   }
   for (; i < n; ++i)
-    if (kGateBytes[static_cast<unsigned char>(s[i])] && evidence_at(s, i)) return true;
-  return false;
+    if (kGateBytes[static_cast<unsigned char>(s[i])] && evidence_at(s, i)) return i;
+  return std::string_view::npos;
 }
 
 // UTF-8 to code points with their byte spans. Input is valid UTF-8 by contract; a malformed byte
@@ -417,7 +426,7 @@ char32_t single_code_point(std::string_view s) {
 struct LegacyDecoder::Tables {
   Tables();
 
-  // Requires may_hold_legacy(nfc): every caller has just asked it.
+  // Requires evidence in `nfc` (next_evidence): every caller has just found some.
   std::optional<LegacyText> decode(std::string_view nfc) const;
 
  private:
@@ -727,7 +736,7 @@ bool LegacyDecoder::Tables::scan_latin(const std::vector<CodePoint>& cps, size_t
 }
 
 std::optional<LegacyText> LegacyDecoder::Tables::decode(std::string_view nfc) const {
-  // The caller has passed `nfc` through may_hold_legacy already.
+  // The caller has found evidence in `nfc` (next_evidence) already.
   if (nfc.size() >= std::numeric_limits<uint32_t>::max()) return std::nullopt;  // 32-bit offsets
 
   const std::vector<CodePoint> cps = split_code_points(nfc);
@@ -869,7 +878,8 @@ bool has_unicode_vietnamese(std::string_view s) {
 }  // namespace
 
 std::optional<LegacyText> LegacyDecoder::decode(std::string_view nfc) const {
-  if (!may_hold_legacy(nfc)) return std::nullopt;
+  const size_t first = next_evidence(nfc, 0);
+  if (first == std::string_view::npos) return std::nullopt;
   // A text with no Unicode Vietnamese may be a legacy document throughout: decode it whole, so
   // strong words vouch for weak ones anywhere in it.
   if (!has_unicode_vietnamese(nfc)) return tables_->decode(nfc);
@@ -902,11 +912,14 @@ std::optional<LegacyText> LegacyDecoder::decode(std::string_view nfc) const {
     copied = end;
   };
   bool any = false;
-  for (size_t b = 0; b < nfc.size();) {
-    size_t e = nfc.find('\n', b);
+  // From one line with evidence to the next: the lines between hold none (next_evidence).
+  for (size_t at = first; at != std::string_view::npos;) {
+    const size_t nl_before = at == 0 ? std::string_view::npos : nfc.rfind('\n', at - 1);
+    const size_t b = nl_before == std::string_view::npos ? 0 : nl_before + 1;
+    size_t e = nfc.find('\n', at);
     e = e == std::string_view::npos ? nfc.size() : e + 1;
     const std::string_view line = nfc.substr(b, e - b);
-    if (may_hold_legacy(line)) {
+    {
       if (auto d = tables_->decode(line)) {
         if (!any) {  // the view is made after all: about one byte out per byte in
           out.text.reserve(nfc.size() + nfc.size() / 8);
@@ -921,7 +934,7 @@ std::optional<LegacyText> LegacyDecoder::decode(std::string_view nfc) const {
         any = true;
       }
     }
-    b = e;
+    at = e < nfc.size() ? next_evidence(nfc, e) : std::string_view::npos;
   }
   if (!any) return std::nullopt;
   copy_through(nfc.size());
