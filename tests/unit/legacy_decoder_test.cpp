@@ -400,3 +400,31 @@ TEST_CASE("i before a Latin-1 vowel letter is no evidence (giá, giúp), and leg
   CHECK(decoded("Tiếng Việt: giá giúp\nTUYEÄT MAÄT").find("TUYỆT MẬT") != std::string::npos);
   CHECK(decoded("giúp TUYÖT MËT").find("TUYệT MậT") != std::string::npos);
 }
+
+TEST_CASE("in Unicode text, exactly the lines with evidence of their own are decoded, wherever they sit",
+          "[legacy][mixed]") {
+  // The gate goes from one line with evidence to the next: a line whose evidence does not decode
+  // (a German name) is skipped, lines without any are copied, and evidence never spans a line
+  // break (a d ending one line and a d starting the next are no dd).
+  const std::string unicode = "Tài liệu gửi ông Hoàng đọc trước.\n";
+  const std::string stray = "Người nhận: ông Müller, phòng số 4.\n";
+  const std::string split_dd = "Báo cáo của phòng d\nd\n";
+  for (const std::string& legacy : {std::string("TUYE^.T MA^.T - ke^' hoa.ch\n"), std::string("TUYÖT MËT - §Ò ¸n\n"),
+                                    std::string("ddi.nh ky` ba'o ca'o\n")}) {
+    for (size_t before = 0; before < 3; ++before) {
+      std::string text;
+      for (size_t k = 0; k < before; ++k) text += k % 2 ? stray : unicode;
+      text += split_dd + legacy + stray + unicode + legacy;
+      INFO(text);
+      const LegacyText out = require_decoded(text);
+      // Everything but the two legacy lines is copied byte for byte.
+      const size_t first = text.find(legacy);
+      CHECK(out.text.substr(0, first) == text.substr(0, first));
+      const std::string middle = stray + unicode;
+      CHECK(out.text.find(middle) != std::string::npos);
+      CHECK(out.text.find(legacy) == std::string::npos);  // both decoded
+    }
+  }
+  // A text whose only evidence does not decode is not a legacy text.
+  CHECK(decoded(unicode + stray + split_dd) == kNone);
+}
