@@ -148,6 +148,13 @@ post() {  # post URL BODY_FILE OUT: prints "STATUS DECISION" (DECISION "-" when 
   echo "$(cat "$3.status") ${decision:--}"
 }
 check() { [ "$1" = "$2" ] || die "check failed: $3: got '$1', expected '$2'"; }
+# What the echo upstream received, from its answer (base64, so the gateway's reply restorer leaves
+# the pseudonyms in it alone), into FILE.received.
+received() {
+  node -e 'const fs = require("fs"); fs.writeFileSync(process.argv[1] + ".received",
+             Buffer.from(JSON.parse(fs.readFileSync(process.argv[1])).received_base64, "base64"))' "$1" ||
+    die "check failed: the echo upstream's answer is not what it should be"
+}
 
 out="$work/check"
 check "$(post "$direct_url" "${clean_bodies[0]}" "$out")" "200 -" "upstream direct"
@@ -158,15 +165,17 @@ for body in "${clean_bodies[@]}"; do
   check "$(post "$pw_url" "$body" "$out")" "200 allow" "promptwall, clean $(basename "$body")"
   cmp -s "$out" "$work/upstream-answer.json" || die "check failed: promptwall changed the upstream's answer"
   check "$(post "$echo_url" "$body" "$out")" "200 allow" "promptwall to the echo upstream, clean $(basename "$body")"
-  cmp -s "$out" "$body" || die "check failed: promptwall changed the clean $(basename "$body") it forwarded"
+  received "$out"
+  cmp -s "$out.received" "$body" || die "check failed: promptwall changed the clean $(basename "$body") it forwarded"
 done
 for body in "${redact_bodies[@]}"; do
   check "$(post "$pw_url" "$body" "$out")" "200 redact" "promptwall, redaction $(basename "$body")"
   check "$(post "$echo_url" "$body" "$out")" "200 redact" "promptwall to the echo upstream, $(basename "$body")"
+  received "$out"
   # What left must hold the label and no digit run of the CCCD's length (never print the number).
-  grep -q '\[CCCD-1\]' "$out" || die "check failed: no [CCCD-1] in what promptwall forwarded for $(basename "$body")"
-  if grep -Eq '[0-9]{12}' "$out"; then die "check failed: a 12-digit number left promptwall in $(basename "$body")"; fi
-  node -e 'JSON.parse(require("fs").readFileSync(process.argv[1]))' "$out" ||
+  grep -q '\[CCCD-1\]' "$out.received" || die "check failed: no [CCCD-1] in what promptwall forwarded for $(basename "$body")"
+  if grep -Eq '[0-9]{12}' "$out.received"; then die "check failed: a 12-digit number left promptwall in $(basename "$body")"; fi
+  node -e 'JSON.parse(require("fs").readFileSync(process.argv[1]))' "$out.received" ||
     die "check failed: promptwall forwarded invalid JSON for $(basename "$body")"
 done
 echo "checks passed: ${#clean_bodies[@]} clean bodies forwarded unchanged (allow), ${#redact_bodies[@]} redacted ([CCCD-1]), $(stat -c %s "${clean_bodies[0]}") bytes each"

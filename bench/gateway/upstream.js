@@ -1,6 +1,8 @@
 // Small node upstreams for bench/run-gateway-bench.sh (nginx cannot do either):
-//   node upstream.js echo PORT   answers every request with the body it received, so a check can
-//                                see exactly what promptwall forwarded
+//   node upstream.js echo PORT   answers every request with the body it received, base64 in
+//                                {"received_base64": ...}, so a check can see exactly what
+//                                promptwall forwarded (as plain text the gateway would restore the
+//                                pseudonyms in it, as it does in every reply)
 //   node upstream.js sse PORT    answers every request with text/event-stream and one OpenAI
 //                                chat.completion.chunk event a second, forever (a slow stream)
 // Listens on 127.0.0.1 only; prints "listening" once ready.
@@ -18,7 +20,7 @@ function echo(req, res) {
   const parts = [];
   req.on('data', (c) => parts.push(c));
   req.on('end', () => {
-    const body = Buffer.concat(parts);
+    const body = Buffer.from(JSON.stringify({received_base64: Buffer.concat(parts).toString('base64')}));
     res.writeHead(200, {'content-type': 'application/json', 'content-length': body.length});
     res.end(body);
   });
