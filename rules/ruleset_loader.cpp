@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "classifiers/normalizer.h"
+#include "rules/example_record.h"
 #include "rules/example_runner.h"
 #include "rules/pack_loader.h"
 
@@ -95,11 +96,18 @@ RuleLoad RuleSetLoader::load() const {
   if (!compiled.ruleset) return out;
 
   if (examples_ == Examples::run) {
-    ExampleReport report = ExampleRunner::run(compiled.ruleset);
-    out.examples_run = report.examples_run;
-    if (!report.failures.empty()) {
-      for (auto& d : report.failures) out.diagnostics.push_back(std::move(d));
-      return out;
+    const ExampleRecord record(cache_dir_);
+    if (const auto passed = record.passed(*compiled.ruleset)) {
+      out.examples_run = *passed;
+      out.examples_remembered = true;
+    } else {
+      ExampleReport report = ExampleRunner::run(compiled.ruleset);
+      out.examples_run = report.examples_run;
+      if (!report.failures.empty()) {
+        for (auto& d : report.failures) out.diagnostics.push_back(std::move(d));
+        return out;
+      }
+      record.remember(*compiled.ruleset, report.examples_run);
     }
   }
   out.ruleset = std::move(compiled.ruleset);

@@ -8,6 +8,8 @@
 // Invariants: the same sources give the same RuleSet (same version) whichever command asks; a
 // RuleLoad holds a set only when there are no errors. Examples are the one thing a caller may
 // skip: `rules test` and `rules lint` report failing examples themselves rather than be refused.
+// With a cache directory, a set this build has seen pass its examples is not run through them
+// again (ExampleRecord: 10,000 terms would cost ~30 s at every start).
 //
 // Pure and synchronous, no global state; a loader is immutable once built, so load() may run on
 // any thread (the server runs it off the hot path: it takes seconds on a cache miss). Errors are
@@ -27,6 +29,9 @@ struct RuleLoad {
   std::shared_ptr<const RuleSet> ruleset;  // null when refused
   std::vector<Diagnostic> diagnostics;     // errors (and warnings) with file:line
   size_t examples_run = 0;
+  // The examples were not run again: this build passed them for this very set before, and the
+  // cache directory remembers it (rules/example_record.h).
+  bool examples_remembered = false;
   bool ok() const { return ruleset != nullptr; }
   // The errors, one per line, for a log line or an admin reply.
   std::string error_text() const;

@@ -403,9 +403,9 @@ void GatewayServer::Impl::report_load(const RuleLoad& load, std::weak_ptr<const 
   if (load.ok()) {
     if (previous.lock() != load.ruleset) net::co_spawn(reload_pool, return_freed_memory(std::move(previous)), net::detached);
     // "rules reloaded" is what operators and the package test look for in the journal.
-    spdlog::info("rules reloaded{}: version {}{} ({} rules, {} examples passed)", from, load.ruleset->version().substr(0, 12),
+    spdlog::info("rules reloaded{}: version {}{} ({} rules, {} examples passed{})", from, load.ruleset->version().substr(0, 12),
                  load.ruleset->bundle().empty() ? std::string() : ", bundle " + load.ruleset->bundle(),
-                 load.ruleset->rules().size(), load.examples_run);
+                 load.ruleset->rules().size(), load.examples_run, load.examples_remembered ? " before, with this build" : "");
     s.metrics.ruleset_loaded(load.ruleset->version(), true);
     warm_scanners(load.ruleset);
   } else {
@@ -495,9 +495,10 @@ void GatewayServer::Impl::start_from_bundle() {
   if (load && load->ok()) {
     s.rules.store(load->ruleset);
     s.metrics.ruleset_loaded(load->ruleset->version(), true);
-    spdlog::info("rules: version {}, bundle {} ({} rules in {} packs, {} examples passed{})",
+    spdlog::info("rules: version {}, bundle {} ({} rules in {} packs, {} examples passed{}{})",
                  load->ruleset->version().substr(0, 12), load->ruleset->bundle(), load->ruleset->rules().size(),
-                 load->ruleset->packs().size(), load->examples_run, load->ruleset->loaded_from_cache() ? ", from cache" : "");
+                 load->ruleset->packs().size(), load->examples_run, load->examples_remembered ? " before, with this build" : "",
+                 load->ruleset->loaded_from_cache() ? ", from cache" : "");
     return;
   }
   if (load && s.bundles->served_version().empty())
@@ -678,8 +679,9 @@ GatewayServer::GatewayServer(GatewayConfig config) : impl_(std::make_unique<Impl
     if (!load.ok()) throw std::runtime_error("the rule packs cannot be served:\n" + load.error_text());
     s.rules.store(load.ruleset);
     s.metrics.ruleset_loaded(load.ruleset->version(), true);
-    spdlog::info("rules: version {} ({} rules in {} packs, {} examples passed{})", load.ruleset->version().substr(0, 12),
+    spdlog::info("rules: version {} ({} rules in {} packs, {} examples passed{}{})", load.ruleset->version().substr(0, 12),
                  load.ruleset->rules().size(), load.ruleset->packs().size(), load.examples_run,
+                 load.examples_remembered ? " before, with this build" : "",
                  load.ruleset->loaded_from_cache() ? ", from cache" : "");
   }
 

@@ -2,10 +2,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "../support/temp_dir.h"
+#include "rules/example_record.h"
 #include "rules/ruleset_loader.h"
 #include "test_support.h"
 
@@ -87,4 +90,70 @@ TEST_CASE("no packs, or a pack that does not parse, is an error with file:line",
   const RuleLoad load = RuleSetLoader({broken}, kCache).load();
   CHECK_FALSE(load.ok());
   CHECK(load.error_text().find("broken.yaml:4") != std::string::npos);
+}
+
+TEST_CASE("a set this build saw pass its examples is not run through them again", "[ruleset_loader]") {
+  // The ExampleRecord beside the database cache (rules/example_record.h): ~30 s saved at every
+  // start of a 10,000-term list. Examples compile every confirmer they hit; a remembered pass
+  // leaves them all to their first real hit.
+  REQUIRE_FALSE(ExampleRecord::build_id().empty());  // Debian's toolchain links one in
+  const TempDir dir, cache;
+  const std::string pack = dir.file("falcon.yaml", passing_pack("falcon"));
+  auto compiled_confirmers = [](const RuleSet& set) {
+    size_t n = 0;
+    for (const auto& rule : set.rules())
+      for (const auto& p : rule.patterns) n += p.confirm.compiled();
+    return n;
+  };
+  const RuleLoad first = RuleSetLoader({pack}, cache.path().string()).load();
+  REQUIRE(first.ok());
+  CHECK_FALSE(first.examples_remembered);
+  CHECK(first.examples_run == 3);
+  CHECK(compiled_confirmers(*first.ruleset) == 1);
+
+  const RuleLoad second = RuleSetLoader({pack}, cache.path().string()).load();
+  REQUIRE(second.ok());
+  CHECK(second.examples_remembered);
+  CHECK(second.examples_run == 3);
+  CHECK(compiled_confirmers(*second.ruleset) == 0);
+  CHECK(second.ruleset->version() == first.ruleset->version());
+
+  // Another set (one example more) is run again; no cache directory remembers nothing.
+  const std::string other = dir.file("falcon.yaml", passing_pack("falcon") + "\n");
+  const RuleLoad changed = RuleSetLoader({other}, cache.path().string()).load();
+  REQUIRE(changed.ok());
+  CHECK(changed.ruleset->version() != first.ruleset->version());
+  CHECK_FALSE(changed.examples_remembered);
+  const RuleLoad uncached = RuleSetLoader({pack}, "").load();
+  REQUIRE(uncached.ok());
+  CHECK_FALSE(uncached.examples_remembered);
+}
+
+TEST_CASE("a failing set is never remembered, and a record that does not parse is not there", "[ruleset_loader]") {
+  const TempDir dir, cache;
+  const std::string pack = dir.file("failing.yaml", failing_pack("failing"));
+  for (int i = 0; i < 2; ++i) {
+    const RuleLoad refused = RuleSetLoader({pack}, cache.path().string()).load();
+    CHECK_FALSE(refused.ok());
+    CHECK_FALSE(refused.examples_remembered);
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(cache.path()))
+    CHECK(entry.path().extension() != ".examples");
+
+  // A record cut short or edited is ignored: the examples run, and the record is written anew.
+  const std::string good = dir.file("falcon.yaml", passing_pack("falcon"));
+  REQUIRE(RuleSetLoader({good}, cache.path().string()).load().ok());
+  std::filesystem::path record;
+  for (const auto& entry : std::filesystem::directory_iterator(cache.path()))
+    if (entry.path().extension() == ".examples") record = entry.path();
+  REQUIRE_FALSE(record.empty());
+  for (const char* bad : {"", "promptwall examples passed v1: 3", "promptwall examples passed v1: x3\n",
+                          "promptwall examples passed v2: 3\n"}) {
+    INFO(bad);
+    std::ofstream(record, std::ios::trunc) << bad;
+    const RuleLoad again = RuleSetLoader({good}, cache.path().string()).load();
+    REQUIRE(again.ok());
+    CHECK_FALSE(again.examples_remembered);
+  }
+  CHECK(RuleSetLoader({good}, cache.path().string()).load().examples_remembered);
 }
