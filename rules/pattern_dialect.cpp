@@ -285,8 +285,13 @@ std::string anchored_suffix(std::string_view before, std::string_view after, std
   std::vector<Group> open;
   bool top_alternative = false;
   bool refused = false;
+  bool in_repeat = false;  // between the braces of a counted repeat: `[a-z]{2,{a}8}`
   const bool in_class = walk_syntax(before, [&](size_t i, char c) {
-    if (c == '(') {
+    if (c == '{') {
+      in_repeat = true;
+    } else if (c == '}') {
+      in_repeat = false;
+    } else if (c == '(') {
       const std::string_view rest = before.substr(i + 1);
       if (rest.starts_with("?") && !rest.starts_with("?:")) {
         error = "{a} may not follow an inline flag or sit inside a group other than (...) or (?:...)";
@@ -304,6 +309,10 @@ std::string anchored_suffix(std::string_view before, std::string_view after, std
   if (refused) return {};
   if (in_class) {
     error = "{a} may not sit inside a character class";
+    return {};
+  }
+  if (in_repeat) {
+    error = "{a} may not sit inside a counted repeat's braces";
     return {};
   }
   // Walk `after` to where each open group closes: no '|' at its level, no repeat after it.

@@ -193,6 +193,10 @@ TEST_CASE("a regex anchored with {a} is prefiltered by the literal characters af
   // Under (?i) the literal holds only what ASCII-caseless matching gets exactly.
   CHECK(literals("(?i)[a-z]{1,8}{a}tokens=[0-9]{4}") == std::vector<std::string>{"to"});
   CHECK(literals("(?i)[a-z]{1,8}{a}mật[0-9]{4}") == std::vector<std::string>{"m"});
+  // Inside a counted repeat's braces the token is refused (found by the literal_prefilter fuzz
+  // target: `8` read as a literal every match holds).
+  CHECK_FALSE(PatternDialect::translate("[a-z]{2,{a}8}@x").errors.empty());
+  CHECK_FALSE(PatternDialect::translate("[a-z]{{a}2,8}@x").errors.empty());
   // Without {a} a regex has none.
   CHECK(literals("[a-z0-9._%+-]{1,63}@[a-z0-9.-]{1,190}").empty());
 }
