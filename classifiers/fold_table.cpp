@@ -17,8 +17,11 @@ using Class = FoldTable::Class;
 
 Entry make(Class cls, std::string_view out = {}) {
   Entry e;
+  // A fold longer than the entry holds (a Hangul syllable's three jamo, an Arabic ligature) is
+  // never split: the character is dropped like a zero-width one, so the white space on either
+  // side still collapses into one (a text entry of no bytes left two spaces in the folded view).
+  if (out.size() > sizeof e.out) return e;
   e.cls = cls;
-  if (out.size() > sizeof e.out) out = out.substr(0, 0);  // never split a character: emit nothing
   e.len = static_cast<uint8_t>(out.size());
   for (size_t i = 0; i < out.size(); ++i) e.out[i] = out[i];
   return e;

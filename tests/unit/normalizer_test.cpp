@@ -321,3 +321,14 @@ TEST_CASE("views rebuilt into a reused TextViews equal freshly built ones") {
     }
   }
 }
+
+TEST_CASE("a character whose fold does not fit is dropped, and the white space around it collapses") {
+  // Found by the normalizer fuzz target: a Hangul syllable with a final consonant folds to three
+  // jamo (9 bytes), more than a fold table entry holds, and was a text of no bytes, so the spaces
+  // on its two sides stayed two.
+  const TextViews v = normalizer().normalize("MẬT 한 löc, TỐI 쟘 MẬT", kAll);
+  CHECK(view_text(v, ViewKind::folded) == "mat loc, toi mat");
+  CHECK(view_text(v, ViewKind::folded).find("  ") == std::string::npos);
+  // A syllable that fits (two jamo) is still there.
+  CHECK(view_text(normalizer().normalize("TỐI 가 MẬT", kAll), ViewKind::folded) != "toi mat");
+}
