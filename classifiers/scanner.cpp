@@ -212,8 +212,8 @@ void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view or
   for (const auto& [id, to] : literal_hits_) {
     const LiteralRef lit = db.literal_refs[id];
     const uint32_t w = width(lit.slot);
-    const uint64_t e = uint64_t{to} - lit.length + w;
-    windows.push_back({lit.slot, char_start(to > w ? to - w : 0), char_end(static_cast<uint32_t>(std::min<uint64_t>(e, size)))});
+    const auto e = static_cast<uint32_t>(std::min<uint64_t>(uint64_t{to} - lit.length + w, size));
+    windows.push_back({lit.slot, char_start(to > w ? to - w : 0), char_end(e)});
   }
 
   // Group by pattern and merge overlapping windows, so RE2 reads each stretch of text once per

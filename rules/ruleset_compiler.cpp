@@ -175,7 +175,9 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
   for (size_t v = 0; v < kViewKinds; ++v) {
     key.field(std::to_string(v));
     for (size_t i = 0; i < expressions[v].size(); ++i)
-      key.field(expressions[v][i]).field(std::to_string(expression_flags[v][i])).field(std::to_string(expression_ids[v][i]));
+      key.field(expressions[v][i])
+          .field(std::to_string(expression_flags[v][i]))
+          .field(std::to_string(expression_ids[v][i]));
     key.field("literals");
     for (size_t i = 0; i < literals[v].size(); ++i)
       key.field(literals[v][i]).field(std::to_string(literal_flags[v][i]));
