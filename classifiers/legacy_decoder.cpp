@@ -918,21 +918,18 @@ std::optional<LegacyText> LegacyDecoder::decode(std::string_view nfc) const {
     const size_t b = nl_before == std::string_view::npos ? 0 : nl_before + 1;
     size_t e = nfc.find('\n', at);
     e = e == std::string_view::npos ? nfc.size() : e + 1;
-    const std::string_view line = nfc.substr(b, e - b);
-    {
-      if (auto d = tables_->decode(line)) {
-        if (!any) {  // the view is made after all: about one byte out per byte in
-          out.text.reserve(nfc.size() + nfc.size() / 8);
-          out.src_begin.reserve(nfc.size() + nfc.size() / 8);
-          out.src_end.reserve(nfc.size() + nfc.size() / 8);
-        }
-        copy_through(b);
-        out.text += d->text;
-        for (uint32_t v : d->src_begin) out.src_begin.push_back(v + static_cast<uint32_t>(b));
-        for (uint32_t v : d->src_end) out.src_end.push_back(v + static_cast<uint32_t>(b));
-        copied = e;
-        any = true;
+    if (auto d = tables_->decode(nfc.substr(b, e - b))) {
+      if (!any) {  // the view is made after all: about one byte out per byte in
+        out.text.reserve(nfc.size() + nfc.size() / 8);
+        out.src_begin.reserve(nfc.size() + nfc.size() / 8);
+        out.src_end.reserve(nfc.size() + nfc.size() / 8);
       }
+      copy_through(b);
+      out.text += d->text;
+      for (uint32_t v : d->src_begin) out.src_begin.push_back(v + static_cast<uint32_t>(b));
+      for (uint32_t v : d->src_end) out.src_end.push_back(v + static_cast<uint32_t>(b));
+      copied = e;
+      any = true;
     }
     at = e < nfc.size() ? next_evidence(nfc, e) : std::string_view::npos;
   }

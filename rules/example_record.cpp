@@ -56,6 +56,16 @@ int collect_build_ids(dl_phdr_info* info, size_t /*size*/, void* out) {
 
 }  // namespace
 
+ExampleRecord::ExampleRecord(std::string cache_dir) : dir_(std::move(cache_dir)) {
+  std::vector<std::string> ids;
+  dl_iterate_phdr(collect_build_ids, &ids);
+  if (dir_.empty() || ids.empty() || ids.front().empty()) return;  // nothing can be remembered
+  Sha256 key;
+  key.field(DatabaseCache::engine_fingerprint());
+  for (const auto& id : ids) key.field(id);
+  build_key_ = key.hex_digest();
+}
+
 std::string ExampleRecord::build_id() {
   std::vector<std::string> ids;
   dl_iterate_phdr(collect_build_ids, &ids);
@@ -63,13 +73,9 @@ std::string ExampleRecord::build_id() {
 }
 
 std::string ExampleRecord::path_for(const RuleSet& set) const {
-  if (dir_.empty()) return {};
-  std::vector<std::string> ids;
-  dl_iterate_phdr(collect_build_ids, &ids);
-  if (ids.empty() || ids.front().empty()) return {};
+  if (build_key_.empty()) return {};
   Sha256 key;
-  key.field("examples").field(set.version()).field(set.bundle()).field(DatabaseCache::engine_fingerprint());
-  for (const auto& id : ids) key.field(id);
+  key.field("examples").field(set.version()).field(set.bundle()).field(build_key_);
   return dir_ + "/" + key.hex_digest() + ".examples";
 }
 

@@ -28,8 +28,8 @@ namespace promptwall {
 
 class ExampleRecord {
  public:
-  // `cache_dir` empty: nothing is remembered.
-  explicit ExampleRecord(std::string cache_dir) : dir_(std::move(cache_dir)) {}
+  // `cache_dir` empty: nothing is remembered. Reads the build IDs of what is loaded now.
+  explicit ExampleRecord(std::string cache_dir);
 
   // How many examples `set` passed under this build, if a record says it did.
   std::optional<size_t> passed(const RuleSet& set) const;
@@ -43,6 +43,7 @@ class ExampleRecord {
  private:
   std::string path_for(const RuleSet& set) const;  // "" when nothing can be remembered
   std::string dir_;
+  std::string build_key_;  // SHA-256 of the engine fingerprint and the build IDs; "" remembers nothing
 };
 
 }  // namespace promptwall

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 namespace promptwall {
 namespace {
@@ -146,22 +147,44 @@ struct PlainChar {
   bool optional = false;
 };
 
-// Requires is_plain_text(core).
+// The literal character at s[i] (a character that is not syntax, or escaped ASCII punctuation)
+// into `ch.bytes`, and where the next one starts; nullopt when s[i] is syntax, a control
+// character or a class escape (\d, \pL, \x..), or a UTF-8 sequence runs past the end.
+std::optional<size_t> literal_char(std::string_view s, size_t i, PlainChar& ch) {
+  constexpr std::string_view kSpecial = ".^$|()[]{}*+?\\";
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c == '\\') {
+    if (i + 1 >= s.size()) return std::nullopt;
+    const auto e = static_cast<unsigned char>(s[i + 1]);
+    if (e >= 0x80 || !std::ispunct(e)) return std::nullopt;
+    ch.bytes.assign(1, static_cast<char>(e));
+    return i + 2;
+  }
+  if (c < 0x80) {
+    if (c < 0x20 || kSpecial.find(static_cast<char>(c)) != std::string_view::npos) return std::nullopt;
+    ch.bytes.assign(1, static_cast<char>(c));
+    return i + 1;
+  }
+  const size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+  if (i + n > s.size()) return std::nullopt;
+  ch.bytes.assign(s.substr(i, n));
+  return i + n;
+}
+
+// Requires is_plain_text(core): every character is a literal one, or a '?' after one.
 std::vector<PlainChar> plain_chars(std::string_view core) {
   std::vector<PlainChar> out;
   for (size_t i = 0; i < core.size();) {
-    const auto c = static_cast<unsigned char>(core[i]);
-    if (c == '?') {
+    if (core[i] == '?') {
       out.back().optional = true;
       ++i;
-    } else if (c == '\\') {
-      out.push_back({std::string(1, core[i + 1])});
-      i += 2;
-    } else {
-      const size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-      out.push_back({std::string(core.substr(i, n))});
-      i += n;
+      continue;
     }
+    PlainChar ch;
+    const std::optional<size_t> next = literal_char(core, i, ch);
+    if (!next) break;  // unreachable for plain text
+    out.push_back(std::move(ch));
+    i = *next;
   }
   return out;
 }
@@ -359,33 +382,17 @@ std::string anchored_suffix(std::string_view before, std::string_view after, std
 // syntax, quantified, or (under (?i)) not matched exactly by an ASCII-caseless literal. {a} sits
 // only where what follows it is mandatory (anchored_suffix), so they are.
 std::string anchor_literal(std::string_view after, bool caseless) {
-  constexpr std::string_view kSpecial = ".^$|()[]{}*+?\\";
   constexpr std::string_view kQuantifiers = "?*+{";
   std::string out;
   size_t i = 0;
   while (i < after.size()) {
-    const auto c = static_cast<unsigned char>(after[i]);
     PlainChar ch;
-    size_t next = i + 1;
-    if (c == '\\') {
-      if (i + 1 >= after.size()) break;
-      const auto e = static_cast<unsigned char>(after[i + 1]);
-      if (e >= 0x80 || !std::ispunct(e)) break;  // \d, \pL, \x..: a class or a code
-      ch.bytes.assign(1, static_cast<char>(e));
-      next = i + 2;
-    } else if (c < 0x80) {
-      if (c < 0x20 || kSpecial.find(static_cast<char>(c)) != std::string_view::npos) break;
-      ch.bytes.assign(1, static_cast<char>(c));
-    } else {
-      const size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-      if (i + n > after.size()) break;
-      ch.bytes.assign(after.substr(i, n));
-      next = i + n;
-    }
-    if (next < after.size() && kQuantifiers.find(after[next]) != std::string_view::npos) break;
+    const std::optional<size_t> next = literal_char(after, i, ch);
+    if (!next) break;
+    if (*next < after.size() && kQuantifiers.find(after[*next]) != std::string_view::npos) break;
     if (!literal_safe(ch, caseless)) break;
     out += ch.bytes;
-    i = next;
+    i = *next;
   }
   return out;
 }
