@@ -885,32 +885,12 @@ std::optional<LegacyText> LegacyDecoder::decode(std::string_view nfc) const {
   if (!has_unicode_vietnamese(nfc)) return tables_->decode(nfc);
 
   // Otherwise legacy material is pasted into Unicode text (an instruction above a document in
-  // an old font): decode only the lines that carry evidence of their own, and copy the rest,
-  // which keeps ordinary text with a stray « or ü from paying for a word-by-word decode.
+  // an old font): decode only the lines that carry evidence of their own, and leave the rest out
+  // of the view. They are Unicode already, read by the other views; copying them would cost a
+  // fold and a scan of the whole text for every stray line, and would let a legacy-only rule read
+  // a Unicode line only when some other line of its segment happened to be legacy.
   LegacyText out;
-  size_t copied = 0;
-  auto copy_through = [&](size_t end) {
-    // Unchanged characters map to themselves: each byte carries its character's span.
-    out.text.append(nfc.substr(copied, end - copied));
-    size_t i = copied;
-    while (i < end) {
-      const auto b = static_cast<unsigned char>(nfc[i]);
-      if (b < 0x80) {  // the common case, one byte at a time without the span arithmetic
-        out.src_begin.push_back(static_cast<uint32_t>(i));
-        out.src_end.push_back(static_cast<uint32_t>(i + 1));
-        ++i;
-        continue;
-      }
-      size_t len = b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
-      len = std::min(len, end - i);
-      for (size_t k = 0; k < len; ++k) {
-        out.src_begin.push_back(static_cast<uint32_t>(i));
-        out.src_end.push_back(static_cast<uint32_t>(i + len));
-      }
-      i += len;
-    }
-    copied = end;
-  };
+  size_t kept_end = 0;  // the end of the last line put in the view
   bool any = false;
   // From one line with evidence to the next: the lines between hold none (next_evidence).
   for (size_t at = first; at != std::string_view::npos;) {
@@ -919,22 +899,23 @@ std::optional<LegacyText> LegacyDecoder::decode(std::string_view nfc) const {
     size_t e = nfc.find('\n', at);
     e = e == std::string_view::npos ? nfc.size() : e + 1;
     if (auto d = tables_->decode(nfc.substr(b, e - b))) {
-      if (!any) {  // the view is made after all: about one byte out per byte in
-        out.text.reserve(nfc.size() + nfc.size() / 8);
-        out.src_begin.reserve(nfc.size() + nfc.size() / 8);
-        out.src_end.reserve(nfc.size() + nfc.size() / 8);
+      // The line break before a line that does not follow the last one kept, so the line starts
+      // a line in the view as it does in the text (a line's own break ends it: `^` and `$` read
+      // each kept line as they would the whole text).
+      if (b > 0 && (!any || kept_end != b)) {
+        out.text += '\n';
+        out.src_begin.push_back(static_cast<uint32_t>(b - 1));
+        out.src_end.push_back(static_cast<uint32_t>(b));
       }
-      copy_through(b);
       out.text += d->text;
       for (uint32_t v : d->src_begin) out.src_begin.push_back(v + static_cast<uint32_t>(b));
       for (uint32_t v : d->src_end) out.src_end.push_back(v + static_cast<uint32_t>(b));
-      copied = e;
+      kept_end = e;
       any = true;
     }
     at = e < nfc.size() ? next_evidence(nfc, e) : std::string_view::npos;
   }
   if (!any) return std::nullopt;
-  copy_through(nfc.size());
   return out;
 }
 

@@ -36,7 +36,12 @@ class LegacyDecoder {
  public:
   LegacyDecoder();  // builds the TCVN3 and VNI tables once
 
-  // Decodes every legacy-encoded word of `nfc`; other characters are copied as they are.
+  // Decodes every legacy-encoded word of `nfc`; other characters are copied as they are. Text
+  // without Unicode Vietnamese may be legacy throughout and is decoded whole. In text that holds
+  // Unicode Vietnamese, only the lines with legacy evidence of their own that decode are returned,
+  // each with the line breaks around it (a line that does not follow the previous one opens with
+  // the break before it), so `^` and `$` read each kept line as in the whole text; the Unicode
+  // lines between them are left out (the other views read them).
   std::optional<LegacyText> decode(std::string_view nfc) const;
 
  private:

@@ -41,7 +41,8 @@ bool is_nfc(const std::string& s) {
 }
 
 // The header's invariants: one span per output byte, shared by the bytes of a character, never
-// decreasing, covering the input without gaps; output is NFC.
+// decreasing, covering the input without gaps but for whole lines left out (a gap runs from a
+// line's start to a line break); output is NFC.
 void check_map(std::string_view in, const LegacyText& out) {
   REQUIRE(out.src_begin.size() == out.text.size());
   REQUIRE(out.src_end.size() == out.text.size());
@@ -61,18 +62,19 @@ void check_map(std::string_view in, const LegacyText& out) {
     CHECK(b < e);
     CHECK(e <= in.size());
     if (first) {
-      CHECK(b == 0);
+      CHECK((b == 0 || in[b] == '\n'));
     } else {
       CHECK(b >= prev_b);
       CHECK(e >= prev_e);
-      CHECK((b == prev_e || (b == prev_b && e == prev_e)));
+      const bool line_gap = b > prev_e && in[prev_e - 1] == '\n' && in[b] == '\n';
+      CHECK((b == prev_e || (b == prev_b && e == prev_e) || line_gap));
     }
     first = false;
     prev_b = b;
     prev_e = e;
     i += len;
   }
-  if (!out.text.empty()) CHECK(prev_e == in.size());
+  if (!out.text.empty()) CHECK((prev_e == in.size() || in[prev_e - 1] == '\n'));
 }
 
 // The input bytes that produced the output character starting at byte `at` of the output.
@@ -404,27 +406,37 @@ TEST_CASE("i before a Latin-1 vowel letter is no evidence (giá, giúp), and leg
 TEST_CASE("in Unicode text, exactly the lines with evidence of their own are decoded, wherever they sit",
           "[legacy][mixed]") {
   // The gate goes from one line with evidence to the next: a line whose evidence does not decode
-  // (a German name) is skipped, lines without any are copied, and evidence never spans a line
-  // break (a d ending one line and a d starting the next are no dd).
+  // (a German name) is skipped, lines without any are left out of the view, and evidence never
+  // spans a line break (a d ending one line and a d starting the next are no dd).
   const std::string unicode = "Tài liệu gửi ông Hoàng đọc trước.\n";
   const std::string stray = "Người nhận: ông Müller, phòng số 4.\n";
   const std::string split_dd = "Báo cáo của phòng d\nd\n";
-  for (const std::string& legacy : {std::string("TUYE^.T MA^.T - ke^' hoa.ch\n"), std::string("TUYÖT MËT - §Ò ¸n\n"),
-                                    std::string("ddi.nh ky` ba'o ca'o\n")}) {
+  const std::vector<std::pair<std::string, std::string>> legacies = {
+      {"TUYE^.T MA^.T - ke^' hoa.ch\n", "TUYỆT MẬT - kế hoạch\n"},
+      {"TUYÖT MËT - §Ò ¸n\n", "TUYệT MậT - Đề án\n"},
+      {"ddi.nh ky` ba'o ca'o\n", "định kỳ báo cáo\n"}};
+  for (const auto& [legacy, plain] : legacies) {
     for (size_t before = 0; before < 3; ++before) {
       std::string text;
       for (size_t k = 0; k < before; ++k) text += k % 2 ? stray : unicode;
-      text += split_dd + legacy + stray + unicode + legacy;
+      text += split_dd + legacy + stray + unicode + legacy + legacy;
       INFO(text);
       const LegacyText out = require_decoded(text);
-      // Everything but the two legacy lines is copied byte for byte.
+      // The two legacy lines apart, each opened by the break before it, then the two that touch.
+      CHECK(out.text == "\n" + plain + "\n" + plain + plain);
+      // Each kept byte maps back into its own line: the first opening break to the one before
+      // the first legacy line, the second to the one before the second.
       const size_t first = text.find(legacy);
-      CHECK(out.text.substr(0, first) == text.substr(0, first));
-      const std::string middle = stray + unicode;
-      CHECK(out.text.find(middle) != std::string::npos);
-      CHECK(out.text.find(legacy) == std::string::npos);  // both decoded
+      const size_t second = text.find(legacy, first + 1);
+      CHECK(out.src_begin[0] == first - 1);
+      CHECK(out.src_begin[1] == first);
+      CHECK(out.src_begin[1 + plain.size()] == second - 1);
+      CHECK(out.src_end.back() == text.size());
     }
   }
+  // A legacy line first in the text needs no break before it; a last line without a break of its
+  // own ends the view.
+  CHECK(decoded("TUYE^.T MA^.T\n" + unicode + "MA^.T") == "TUYỆT MẬT\n\nMẬT");
   // A text whose only evidence does not decode is not a legacy text.
   CHECK(decoded(unicode + stray + split_dd) == kNone);
 }

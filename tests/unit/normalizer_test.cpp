@@ -100,6 +100,19 @@ TEST_CASE("legacy view decodes VIQR and TCVN3 and maps back") {
   CHECK(original_of(tcvn3, v, ViewKind::legacy, 0, 9) == "TUYÖT MËT");
 }
 
+TEST_CASE("in Unicode text the legacy view holds only the legacy lines, each still a line") {
+  // A chunk of a large file or a long prompt is Unicode with a legacy line here and there: the
+  // view is those lines, not a second copy of the whole text.
+  const std::string text = "Câu hỏi: tối mật - là gì?\nChuyển font:\n  TUYÖT MËT - §Ò ¸n\nCảm ơn.\nMA^.T\n";
+  TextViews v = normalizer().normalize(text, kAll);
+  REQUIRE(v.view(ViewKind::legacy) != nullptr);
+  CHECK(view_text(v, ViewKind::legacy) == "\ntuyet mat - de an\nmat\n");
+  const size_t at = text.find("TUYÖT");
+  CHECK(original_of(text, v, ViewKind::legacy, 1, 10) == "TUYÖT MËT");
+  CHECK(v.to_original(ViewKind::legacy, Span{1, 10}).begin == at);
+  CHECK(original_of(text, v, ViewKind::legacy, 19, 22) == "MA^.T");
+}
+
 TEST_CASE("invalid UTF-8 is flagged and replaced, never passed on") {
   const std::string bad = std::string("abc \xFF\xFE def MẬT");
   TextViews v = normalizer().normalize(bad, kAll);

@@ -148,6 +148,19 @@ TEST_CASE("identifiers pasted with Unicode separators or digits still validate")
   CHECK(validators::with_ascii_separators("DN4790123456789") == "DN4790123456789");
 }
 
+TEST_CASE("a legacy-only rule reads legacy lines, not the Unicode lines beside them") {
+  // "Câu hỏi: tối mật - là gì?" is prose (vn.secret.degree-heading ignores it). A line in an old
+  // font elsewhere in the prompt must not turn it into a stamp through the legacy view.
+  Scanner s(builtin_ruleset());
+  const std::string question = "Câu hỏi: tối mật - là gì?\n";
+  CHECK(s.scan(question + "Chuyển font giúp tôi: §Ò ¸n tæ chøc l¹i lùc l­îng").findings.empty());
+  // The legacy line itself is still read: its stamp is found there, and only there.
+  const std::string text = question + "Chuyển font giúp tôi: TUYÖT MËT - §Ò ¸n";
+  const auto findings = s.scan(text).findings;
+  REQUIRE(findings.size() == 1);
+  CHECK(findings[0].span.begin == text.find("TUYÖT"));
+}
+
 TEST_CASE("rules of one category over the same bytes give one finding, the strongest") {
   auto r = compile_yaml(
       "pack: t\nversion: '1'\nrules:\n"
