@@ -89,6 +89,30 @@ void count_delims(std::string_view line, std::array<uint32_t, 6>& n) {
   for (; i < line.size(); ++i) ++n[kDelimSlot[static_cast<unsigned char>(line[i])]];
 }
 
+// How many runs of two spaces or more `body` holds, a line trimmed of its white space at both
+// ends (so each run has text after it: a gap between space-aligned columns). A run is counted at
+// its first two spaces; 16 bytes at a time, since prose has a space every few bytes and a gap
+// almost never.
+uint32_t count_gaps(std::string_view body) {
+  uint32_t gaps = 0;
+  unsigned carry = 0;  // whether the byte before the block is a space
+  size_t i = 0;
+  for (; i + 17 <= body.size(); i += 16) {
+    const auto* p = reinterpret_cast<const __m128i*>(body.data() + i);
+    const auto here = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(p), _mm_set1_epi8(' '))));
+    const auto next = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(body.data() + i + 1)), _mm_set1_epi8(' '))));
+    const unsigned starts = here & next & ~((here << 1) | carry) & 0xFFFFu;
+    if (starts) gaps += static_cast<uint32_t>(__builtin_popcount(starts));
+    carry = here >> 15;
+  }
+  for (; i + 1 < body.size(); ++i) {
+    const bool start = body[i] == ' ' && body[i + 1] == ' ' && !(i > 0 && body[i - 1] == ' ');
+    gaps += start;
+  }
+  return gaps;
+}
+
 // Where `part`, a view into `text`, lies in it; empty when `part` is.
 Span span_in(std::string_view text, std::string_view part) {
   if (part.empty()) return {};
@@ -96,9 +120,15 @@ Span span_in(std::string_view text, std::string_view part) {
   return {b, b + static_cast<uint32_t>(part.size())};
 }
 
-struct Line {
+}  // namespace
+
+struct StructureReader::Line {
   uint32_t begin, end;  // end excludes the line break and a '\r' before it
 };
+
+namespace {
+
+using Line = StructureReader::Line;
 
 std::vector<Line> split_lines(std::string_view text) {
   std::vector<Line> lines;
@@ -116,8 +146,8 @@ std::vector<Line> split_lines(std::string_view text) {
 
 // The cells of one line split at `delim`, each trimmed. CSV quoting ("a, b") is honoured for commas
 // and semicolons; markdown's outer pipes are dropped. Fewer than two cells: not a row.
-std::vector<Span> cells_of(std::string_view text, Line line, char delim) {
-  std::vector<Span> cells;
+void cells_of(std::string_view text, Line line, char delim, std::vector<Span>& cells) {
+  cells.clear();
   if (delim == ' ') {  // space-aligned columns: cells are apart by two spaces or more
     const Span t = trimmed(text, line.begin, line.end);
     uint32_t cell = t.begin, i = t.begin;
@@ -132,7 +162,7 @@ std::vector<Span> cells_of(std::string_view text, Line line, char delim) {
     }
     cells.push_back(trimmed(text, cell, t.end));
     if (cells.size() < 2) cells.clear();
-    return cells;
+    return;
   }
   uint32_t b = line.begin, e = line.end;
   if (delim == '|') {
@@ -157,7 +187,6 @@ std::vector<Span> cells_of(std::string_view text, Line line, char delim) {
   }
   cells.push_back(trimmed_unquoted(text, cell, e));
   if (cells.size() < 2) cells.clear();
-  return cells;
 }
 
 bool is_markdown_rule(std::string_view text, const std::vector<Span>& cells) {
@@ -257,12 +286,13 @@ StructureReader::Label StructureReader::label_parts(std::string_view text, const
 StructureMap StructureReader::read(std::string_view text) const {
   std::vector<StructureField> fields;
   if (text.size() >= UINT32_MAX) return StructureMap{};
-  read_tables(text, fields);
+  const std::vector<Line> lines = split_lines(text);
+  read_tables(text, lines, fields);
   if (text.find("\":") != std::string_view::npos || text.find("\" :") != std::string_view::npos)
     read_json(text, fields);
   if (text.find("</") != std::string_view::npos || text.find("=\"") != std::string_view::npos) read_xml(text, fields);
-  read_key_lines(text, fields);
-  read_lists(text, fields);
+  read_key_lines(text, lines, fields);
+  read_lists(text, lines, fields);
   return StructureMap(std::move(fields));
 }
 
@@ -274,17 +304,21 @@ constexpr size_t kMinListRows = 3;       // two values of one shape under a line
 // The shape of a one-column list value: runs of ASCII letters ('A') and digits ('9') and each
 // other character, so C0264112 and N4929414 share "A9", 0937113580890 and 12345678901 share "9".
 // Empty when the line is no such value: spaces inside, non-ASCII, too long, or no digit.
-std::string list_shape(std::string_view v) {
-  std::string shape;
-  if (v.empty() || v.size() > kMaxListValue) return shape;
+// Written into `shape`, whose memory a caller keeps from line to line.
+void list_shape(std::string_view v, std::string& shape) {
+  shape.clear();
+  if (v.empty() || v.size() > kMaxListValue) return;
   bool digit = false;
   for (char c : v) {
-    if (c == ' ' || c == '\t' || (static_cast<unsigned char>(c) & 0x80)) return {};
+    if (c == ' ' || c == '\t' || (static_cast<unsigned char>(c) & 0x80)) {
+      shape.clear();
+      return;
+    }
     const char k = is_digit(c) ? '9' : (is_ascii_lower(c) || is_ascii_upper(c)) ? 'A' : c;
     digit = digit || k == '9';
     if (shape.empty() || shape.back() != k) shape += k;
   }
-  return digit ? shape : std::string();
+  if (!digit) shape.clear();
 }
 
 // A line that names a column: a few words with letters, no digits, not a sentence.
@@ -296,29 +330,27 @@ bool is_list_header(std::string_view h) {
 
 }  // namespace
 
-void StructureReader::read_lists(std::string_view text, std::vector<StructureField>& out) const {
-  // One streaming pass (no line vector): most lines are long prose and leave at is_list_header's
-  // length test, so the form costs little where it is absent.
+void StructureReader::read_lists(std::string_view text, const std::vector<Line>& lines,
+                                 std::vector<StructureField>& out) const {
+  // One walk over the lines: most are long prose and leave at is_list_header's length test, so
+  // the form costs little where it is absent.
   Span head{};
   bool have_head = false;
-  std::string shape;
+  std::string shape, line_shape;
   std::vector<Span> values;
   auto flush = [&] {
     if (have_head && values.size() >= kMinListRows)
       for (const Span& v : values) out.push_back({v, head, {}, StructureField::Form::list, false, 0});
     values.clear();
   };
-  size_t b = 0;
-  while (b <= text.size()) {
-    const size_t nl = text.find('\n', b);
-    const size_t e = nl == std::string_view::npos ? text.size() : nl;
-    const Span t = trimmed(text, static_cast<uint32_t>(b), static_cast<uint32_t>(e));
+  for (const Line& l : lines) {
+    const Span t = trimmed(text, l.begin, l.end);
     const std::string_view line = text.substr(t.begin, t.end - t.begin);
     bool taken = false;
     if (have_head) {
-      std::string s = list_shape(line);
-      if (!s.empty() && (values.empty() || s == shape)) {
-        if (values.empty()) shape = std::move(s);
+      list_shape(line, line_shape);
+      if (!line_shape.empty() && (values.empty() || line_shape == shape)) {
+        if (values.empty()) shape = line_shape;
         values.push_back(t);
         taken = true;
       } else {
@@ -329,15 +361,13 @@ void StructureReader::read_lists(std::string_view text, std::vector<StructureFie
       have_head = is_list_header(line);
       if (have_head) head = t;
     }
-    if (nl == std::string_view::npos) break;
-    b = nl + 1;
   }
   flush();
 }
 
-void StructureReader::read_tables(std::string_view text, std::vector<StructureField>& out) const {
+void StructureReader::read_tables(std::string_view text, const std::vector<Line>& lines,
+                                  std::vector<StructureField>& out) const {
   // Cheap pre-check: a table needs two consecutive lines holding the same separator.
-  const std::vector<Line> lines = split_lines(text);
   if (lines.size() < 2) return;
   std::vector<std::array<uint16_t, 5>> counts(lines.size());
   bool candidate = false;
@@ -345,11 +375,7 @@ void StructureReader::read_tables(std::string_view text, std::vector<StructureFi
     std::array<uint32_t, 6> n{};
     count_delims(text.substr(lines[l].begin, lines[l].end - lines[l].begin), n);
     const Span body = trimmed(text, lines[l].begin, lines[l].end);  // indentation is no gap
-    const std::string_view content = text.substr(body.begin, body.end - body.begin);
-    for (size_t at = content.find("  "); at != std::string_view::npos; at = content.find("  ", at)) {
-      while (at < content.size() && content[at] == ' ') ++at;
-      if (at < content.size()) ++n[4];  // a gap before more text, not trailing spaces
-    }
+    n[4] = count_gaps(text.substr(body.begin, body.end - body.begin));
     for (size_t d = 0; d < kDelims.size(); ++d) counts[l][d] = static_cast<uint16_t>(std::min<uint32_t>(n[d], UINT16_MAX));
     if (l > 0)
       for (size_t d = 0; d < kDelims.size(); ++d) candidate = candidate || (counts[l][d] && counts[l - 1][d]);
@@ -357,6 +383,7 @@ void StructureReader::read_tables(std::string_view text, std::vector<StructureFi
   if (!candidate) return;
 
   std::vector<bool> claimed(lines.size(), false);
+  std::vector<Span> header, cells;  // a line's cells, their memory kept from line to line
   for (size_t d = 0; d < kDelims.size(); ++d) {
     const char delim = kDelims[d];
     const auto form = delim == '\t'  ? StructureField::Form::tsv
@@ -369,7 +396,7 @@ void StructureReader::read_tables(std::string_view text, std::vector<StructureFi
         ++l;
         continue;
       }
-      const std::vector<Span> header = cells_of(text, lines[l], delim);
+      cells_of(text, lines[l], delim, header);
       if (header.empty() || !is_header(text, header, delim)) {
         ++l;
         continue;
@@ -378,7 +405,7 @@ void StructureReader::read_tables(std::string_view text, std::vector<StructureFi
       size_t r = l + 1;
       size_t rows = 0;
       for (; r < lines.size() && !claimed[r] && counts[r][d]; ++r) {
-        const std::vector<Span> cells = cells_of(text, lines[r], delim);
+        cells_of(text, lines[r], delim, cells);
         if (cells.size() != header.size()) break;
         if (delim == '|' && is_markdown_rule(text, cells)) continue;
         if (!is_data_row(text, cells, delim)) break;
@@ -571,7 +598,8 @@ void StructureReader::read_xml(std::string_view text, std::vector<StructureField
   }
 }
 
-void StructureReader::read_key_lines(std::string_view text, std::vector<StructureField>& out) const {
+void StructureReader::read_key_lines(std::string_view text, const std::vector<Line>& lines,
+                                     std::vector<StructureField>& out) const {
   // YAML and `Key: value` lines. Keys with nothing after the colon open a block whose indented
   // lines are labelled with it (`hoChieu:` then `  so: C1234567`).
   struct Open {
@@ -579,7 +607,7 @@ void StructureReader::read_key_lines(std::string_view text, std::vector<Structur
     std::string_view key;
   };
   std::vector<Open> stack;
-  for (const Line& line : split_lines(text)) {
+  for (const Line& line : lines) {
     uint32_t p = line.begin;
     // Indentation, and a YAML list item's "- " counted as indentation.
     auto list_mark = [&](uint32_t q) { return text[q] == '-' && q + 1 < line.end && text[q + 1] == ' '; };

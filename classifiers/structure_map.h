@@ -26,9 +26,10 @@
 // values are open fields, not bounded: the header only adds to the usual window, since nothing
 // beside a value could be mistaken for its label.
 //
-// Cost: one pass over the bytes finds the candidate lines, and one more line scan looks for
-// one-column lists; tables, JSON and XML are parsed only where their marks are (equal separator
-// counts on consecutive lines, `":`, `</` or `="`), so prose costs two line scans. The scanner
+// Cost: the text is split into lines once; one pass over each line's bytes counts its separators
+// (16 bytes at a time), and the line list is walked for one-column lists and key lines; tables,
+// JSON and XML are parsed only where their marks are (equal separator counts on consecutive
+// lines, `":`, `</` or `="`). The scanner
 // reads a segment's structure lazily, on the first candidate whose rule has context words; on the
 // bench corpus (where nearly every document holds some `Key: value` line) that is ~10% of the
 // pipeline (bench/README.md).
@@ -99,12 +100,15 @@ class StructureReader {
   // (`hoChieuSo` -> "ho Chieu So", `so_the_bhyt` -> "so the bhyt", `BHXHCode` -> "BHXH Code").
   static std::string split_key(std::string_view key);
 
+  // One line of a text, without its break; `read` splits the text once, for every form.
+  struct Line;
+
  private:
-  void read_tables(std::string_view text, std::vector<StructureField>& out) const;
+  void read_tables(std::string_view text, const std::vector<Line>& lines, std::vector<StructureField>& out) const;
   void read_json(std::string_view text, std::vector<StructureField>& out) const;
   void read_xml(std::string_view text, std::vector<StructureField>& out) const;
-  void read_key_lines(std::string_view text, std::vector<StructureField>& out) const;
-  void read_lists(std::string_view text, std::vector<StructureField>& out) const;
+  void read_key_lines(std::string_view text, const std::vector<Line>& lines, std::vector<StructureField>& out) const;
+  void read_lists(std::string_view text, const std::vector<Line>& lines, std::vector<StructureField>& out) const;
 
   const Normalizer& normalizer_;
 };
