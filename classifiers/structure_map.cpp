@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <optional>
 
 #include <emmintrin.h>  // SSE2: part of the x86-64 baseline
@@ -26,6 +27,19 @@ constexpr std::array<bool, 256> kJsonSyntax = [] {
   for (unsigned char c : {'"', '{', '[', '}', ']'}) t[c] = true;
   return t;
 }();
+// The first byte at or after `i` that read_json acts on (kJsonSyntax), or text.size(). 16 bytes
+// at a time: a chunk of a large file is mostly prose, which this skips.
+uint32_t next_json_syntax(std::string_view text, uint32_t i) {
+  const auto n = static_cast<uint32_t>(text.size());
+  for (; i + 16 <= n; i += 16) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+    auto is = [&](char c) { return _mm_cmpeq_epi8(b, _mm_set1_epi8(c)); };
+    const __m128i hit = _mm_or_si128(_mm_or_si128(is('"'), is('{')), _mm_or_si128(_mm_or_si128(is('['), is('}')), is(']')));
+    if (const auto m = static_cast<unsigned>(_mm_movemask_epi8(hit))) return i + static_cast<uint32_t>(__builtin_ctz(m));
+  }
+  while (i < n && !kJsonSyntax[static_cast<unsigned char>(text[i])]) ++i;
+  return i;
+}
 bool is_ascii_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_ascii_lower(char c) { return c >= 'a' && c <= 'z'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -59,58 +73,15 @@ bool has_digit_run(std::string_view s, int n) {
 }
 
 // The column separators a table may use, in the order they are tried (' ' stands for a run of two
-// spaces or more: space-aligned columns, tried last), and each byte's slot among the first four
-// (5: none).
+// spaces or more: space-aligned columns, tried last).
 constexpr std::array<char, 5> kDelims = {'\t', '|', ';', ',', ' '};
-constexpr std::array<uint8_t, 256> kDelimSlot = [] {
-  std::array<uint8_t, 256> t{};
-  t.fill(5);
-  for (uint8_t d = 0; d < 4; ++d) t[static_cast<unsigned char>(kDelims[d])] = d;
-  return t;
-}();
 
-// Adds to n[d] how often kDelims[d] (d < 4) occurs in `line`. 16 bytes at a time (SSE2, the x86-64
-// baseline): a byte-wise count through a slot table chains every byte's increment on the last.
-// Each lane of a per-delimiter accumulator counts its matches (cmpeq gives -1), summed with SAD
-// at most every 255 blocks, before a lane can wrap.
-void count_delims(std::string_view line, std::array<uint32_t, 6>& n) {
-  size_t i = 0;
-  while (i + 16 <= line.size()) {
-    __m128i acc[4] = {_mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128()};
-    for (size_t blocks = 0; blocks < 255 && i + 16 <= line.size(); ++blocks, i += 16) {
-      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(line.data() + i));
-      for (size_t d = 0; d < 4; ++d) acc[d] = _mm_sub_epi8(acc[d], _mm_cmpeq_epi8(b, _mm_set1_epi8(kDelims[d])));
-    }
-    for (size_t d = 0; d < 4; ++d) {
-      const __m128i sums = _mm_sad_epu8(acc[d], _mm_setzero_si128());
-      n[d] += static_cast<uint32_t>(_mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_srli_si128(sums, 8)));
-    }
-  }
-  for (; i < line.size(); ++i) ++n[kDelimSlot[static_cast<unsigned char>(line[i])]];
-}
-
-// How many runs of two spaces or more `body` holds, a line trimmed of its white space at both
-// ends (so each run has text after it: a gap between space-aligned columns). A run is counted at
-// its first two spaces; 16 bytes at a time, since prose has a space every few bytes and a gap
-// almost never.
-uint32_t count_gaps(std::string_view body) {
-  uint32_t gaps = 0;
-  unsigned carry = 0;  // whether the byte before the block is a space
-  size_t i = 0;
-  for (; i + 17 <= body.size(); i += 16) {
-    const auto* p = reinterpret_cast<const __m128i*>(body.data() + i);
-    const auto here = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(p), _mm_set1_epi8(' '))));
-    const auto next = static_cast<unsigned>(_mm_movemask_epi8(
-        _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(body.data() + i + 1)), _mm_set1_epi8(' '))));
-    const unsigned starts = here & next & ~((here << 1) | carry) & 0xFFFFu;
-    if (starts) gaps += static_cast<uint32_t>(__builtin_popcount(starts));
-    carry = here >> 15;
-  }
-  for (; i + 1 < body.size(); ++i) {
-    const bool start = body[i] == ' ' && body[i + 1] == ' ' && !(i > 0 && body[i - 1] == ' ');
-    gaps += start;
-  }
-  return gaps;
+// Set bits in 16 (no POPCNT instruction in the x86-64 baseline; __builtin_popcount is a call).
+inline uint32_t popcount16(unsigned x) {
+  x = x - ((x >> 1) & 0x5555u);
+  x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+  x = (x + (x >> 4)) & 0x0F0Fu;
+  return (x + (x >> 8)) & 0x1Fu;
 }
 
 // Where `part`, a view into `text`, lies in it; empty when `part` is.
@@ -124,23 +95,75 @@ Span span_in(std::string_view text, std::string_view part) {
 
 struct StructureReader::Line {
   uint32_t begin, end;  // end excludes the line break and a '\r' before it
+  // How often each of kDelims occurs in the line; for ' ', how many runs of two spaces or more
+  // lie inside its text trimmed of white space (a gap between space-aligned columns, counted
+  // once per run). Capped at UINT16_MAX.
+  std::array<uint16_t, 5> delims;
 };
 
 namespace {
 
 using Line = StructureReader::Line;
 
+// The lines of `text` with their separator counts, in one pass 16 bytes at a time (SSE2, the
+// x86-64 baseline): a bit mask per separator, line break and gap start in each block, counted
+// line by line between the line-break bits. Prose has a space every few bytes and a comma every
+// sentence, so a line-by-line count (a call per line, a memchr per space) cost more than the
+// tables it found.
 std::vector<Line> split_lines(std::string_view text) {
   std::vector<Line> lines;
-  uint32_t b = 0;
-  while (b <= text.size()) {
-    size_t nl = text.find('\n', b);
-    uint32_t e = nl == std::string_view::npos ? static_cast<uint32_t>(text.size()) : static_cast<uint32_t>(nl);
-    uint32_t content_end = e > b && text[e - 1] == '\r' ? e - 1 : e;
-    lines.push_back({b, content_end});
-    if (nl == std::string_view::npos) break;
-    b = e + 1;
+  lines.reserve(text.size() / 48 + 1);
+  const auto n = static_cast<uint32_t>(text.size());
+  const char* const s = text.data();
+  std::array<uint32_t, 5> acc{};
+  uint32_t begin = 0;
+  // Gap starts: a space after no space, before one. Counted over the whole line; those in its
+  // leading or trailing white space are taken off here, where the line's ends are known.
+  auto is_gap_start = [&](uint32_t i) {
+    return s[i] == ' ' && i + 1 < n && s[i + 1] == ' ' && !(i > 0 && s[i - 1] == ' ');
+  };
+  auto end_line = [&](uint32_t nl) {
+    const uint32_t e = nl > begin && s[nl - 1] == '\r' ? nl - 1 : nl;
+    const Span body = trimmed(text, begin, e);
+    for (uint32_t i = begin; i < body.begin; ++i) acc[4] -= is_gap_start(i);
+    for (uint32_t i = body.end; i < nl; ++i) acc[4] -= is_gap_start(i);
+    Line line{begin, e, {}};
+    for (size_t d = 0; d < kDelims.size(); ++d) line.delims[d] = static_cast<uint16_t>(std::min<uint32_t>(acc[d], UINT16_MAX));
+    lines.push_back(line);
+    acc = {};
+    begin = nl + 1;
+  };
+  unsigned carry = 0;  // whether the byte before the block is a space
+  // `p` holds the block's 16 bytes and the one after (0 past the end: no separator, space or break).
+  auto block = [&](const char* p, uint32_t base) {
+    auto mask = [&](const __m128i& v, char c) {
+      return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
+    };
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const unsigned space = mask(b, ' ');
+    const unsigned next_space = mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1)), ' ');
+    unsigned m[5] = {mask(b, '\t'), mask(b, '|'), mask(b, ';'), mask(b, ','),
+                     space & next_space & ~((space << 1) | carry) & 0xFFFFu};
+    carry = space >> 15;
+    for (unsigned breaks = mask(b, '\n'); breaks != 0; breaks &= breaks - 1) {
+      const auto at = static_cast<unsigned>(__builtin_ctz(breaks));
+      const unsigned before = (1u << at) - 1;
+      for (size_t d = 0; d < 5; ++d) {
+        acc[d] += popcount16(m[d] & before);
+        m[d] &= ~((before << 1) | 1u);
+      }
+      end_line(base + at);
+    }
+    for (size_t d = 0; d < 5; ++d) acc[d] += popcount16(m[d]);
+  };
+  uint32_t k = 0;
+  for (; k + 17 <= n; k += 16) block(s + k, k);
+  if (k < n) {  // the last bytes, through a zeroed copy
+    char tail[17] = {};
+    std::memcpy(tail, s + k, n - k);
+    block(tail, k);
   }
+  end_line(n);
   return lines;
 }
 
@@ -369,17 +392,9 @@ void StructureReader::read_tables(std::string_view text, const std::vector<Line>
                                   std::vector<StructureField>& out) const {
   // Cheap pre-check: a table needs two consecutive lines holding the same separator.
   if (lines.size() < 2) return;
-  std::vector<std::array<uint16_t, 5>> counts(lines.size());
   bool candidate = false;
-  for (size_t l = 0; l < lines.size(); ++l) {
-    std::array<uint32_t, 6> n{};
-    count_delims(text.substr(lines[l].begin, lines[l].end - lines[l].begin), n);
-    const Span body = trimmed(text, lines[l].begin, lines[l].end);  // indentation is no gap
-    n[4] = count_gaps(text.substr(body.begin, body.end - body.begin));
-    for (size_t d = 0; d < kDelims.size(); ++d) counts[l][d] = static_cast<uint16_t>(std::min<uint32_t>(n[d], UINT16_MAX));
-    if (l > 0)
-      for (size_t d = 0; d < kDelims.size(); ++d) candidate = candidate || (counts[l][d] && counts[l - 1][d]);
-  }
+  for (size_t l = 1; l < lines.size() && !candidate; ++l)
+    for (size_t d = 0; d < kDelims.size(); ++d) candidate = candidate || (lines[l].delims[d] && lines[l - 1].delims[d]);
   if (!candidate) return;
 
   std::vector<bool> claimed(lines.size(), false);
@@ -392,7 +407,7 @@ void StructureReader::read_tables(std::string_view text, const std::vector<Line>
                                      : StructureField::Form::csv;
     size_t l = 0;
     while (l + 1 < lines.size()) {
-      if (claimed[l] || !counts[l][d] || !counts[l + 1][d]) {
+      if (claimed[l] || !lines[l].delims[d] || !lines[l + 1].delims[d]) {
         ++l;
         continue;
       }
@@ -404,7 +419,7 @@ void StructureReader::read_tables(std::string_view text, const std::vector<Line>
       const size_t first_field = out.size();
       size_t r = l + 1;
       size_t rows = 0;
-      for (; r < lines.size() && !claimed[r] && counts[r][d]; ++r) {
+      for (; r < lines.size() && !claimed[r] && lines[r].delims[d]; ++r) {
         cells_of(text, lines[r], delim, cells);
         if (cells.size() != header.size()) break;
         if (delim == '|' && is_markdown_rule(text, cells)) continue;
@@ -459,7 +474,7 @@ void StructureReader::read_json(std::string_view text, std::vector<StructureFiel
     // With no key waiting and no keyed array open, only a quote or a bracket changes anything:
     // prose between them is skipped at table speed (a chunk of a large file is mostly prose).
     if (!pending && (stack.empty() || !stack.back().array || stack.back().key.empty())) {
-      while (i < n && !kJsonSyntax[static_cast<unsigned char>(text[i])]) ++i;
+      i = next_json_syntax(text, i);
       if (i >= n) break;
     }
     const char c = text[i];

@@ -87,6 +87,27 @@ TEST_CASE("space-aligned columns are cells apart by two spaces or more, with two
   CHECK(read("Họ tên                Số hộ chiếu\nTrần Thị Bích Ngọc    B1096910\n").empty());
 }
 
+TEST_CASE("separators are counted line by line wherever lines fall in the text's 16-byte blocks") {
+  // The reader counts every line's separators in one pass over the text, 16 bytes at a time: the
+  // same table must read the same after any prefix, with Windows line ends, indentation and
+  // trailing white space, and a last line without a break.
+  const std::string aligned =
+      "  Họ tên                Số hộ chiếu   \r\n"
+      "\tTrần Thị Bích Ngọc    B1096910  \r\n"
+      "  Lê Hoàng Long         C9299865";
+  const std::string piped = "| Họ tên | Số hộ chiếu |\n|---|---|\n| Trần Thị B | B1096910 |\n| Lê Long | C9299865 |";
+  const std::string tabbed = "Họ tên\tSố hộ chiếu\r\nTrần Thị B\tB1096910\r\nLê Long\tC9299865\n";
+  for (const std::string& table : {aligned, piped, tabbed}) {
+    for (size_t prefix = 0; prefix < 40; ++prefix) {
+      const std::string text = std::string(prefix, 'x') + "\n" + table;
+      INFO(text);
+      const StructureMap map = read(text);
+      REQUIRE(map.fields().size() == 4);
+      CHECK(label_of(text, map, "C9299865") == "so ho chieu");
+    }
+  }
+}
+
 TEST_CASE("a table needs a header row that reads as names") {
   // Two data rows: the first holds identifiers, so it is no header and nothing is a cell.
   const std::string text = "Nguyễn Văn A\tC1234567\t2030\nTrần Thị B\tC7654321\t2029\n";
