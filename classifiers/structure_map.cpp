@@ -355,35 +355,36 @@ bool is_list_header(std::string_view h) {
 
 void StructureReader::read_lists(std::string_view text, const std::vector<Line>& lines,
                                  std::vector<StructureField>& out) const {
-  // One walk over the lines: most are long prose and leave at is_list_header's length test, so
-  // the form costs little where it is absent.
-  Span head{};
-  bool have_head = false;
+  // One walk over the lines. Whether a line names a column is asked only of a line that a value
+  // follows: most lines are prose, and a value's shape test leaves them at their first space.
+  Span head{};                // the header of the list being read, once it has a value
+  std::optional<Span> maybe;  // the last line not in a list, which may head the next one
   std::string shape, line_shape;
   std::vector<Span> values;
   auto flush = [&] {
-    if (have_head && values.size() >= kMinListRows)
+    if (values.size() >= kMinListRows)
       for (const Span& v : values) out.push_back({v, head, {}, StructureField::Form::list, false, 0});
     values.clear();
   };
   for (const Line& l : lines) {
     const Span t = trimmed(text, l.begin, l.end);
     const std::string_view line = text.substr(t.begin, t.end - t.begin);
-    bool taken = false;
-    if (have_head) {
-      list_shape(line, line_shape);
-      if (!line_shape.empty() && (values.empty() || line_shape == shape)) {
-        if (values.empty()) shape = line_shape;
+    list_shape(line, line_shape);
+    if (!values.empty()) {
+      if (line_shape == shape && !line_shape.empty()) {
         values.push_back(t);
-        taken = true;
-      } else {
-        flush();
+        continue;
       }
+      flush();
+    } else if (!line_shape.empty() && maybe &&
+               is_list_header(text.substr(maybe->begin, maybe->end - maybe->begin))) {
+      head = *maybe;
+      shape = line_shape;
+      values.push_back(t);
+      maybe.reset();
+      continue;
     }
-    if (!taken) {
-      have_head = is_list_header(line);
-      if (have_head) head = t;
-    }
+    maybe = t;
   }
   flush();
 }
