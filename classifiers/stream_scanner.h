@@ -41,7 +41,8 @@
 // these; tests/unit/stream_scanner_test.cpp checks the equality on text that stays within them):
 //  - the StructureMap: a table header or JSON/XML key more than the left margin above a value in
 //    another chunk does not lend its words (cuts prefer blank lines to keep tables whole);
-//  - the Normalizer's segment-wide choices (whether the legacy view is built and for which lines);
+//  - the Normalizer's segment-wide choice of how to read legacy text (a segment without Unicode
+//    Vietnamese is decoded whole, one with it line by line);
 //  - a run of characters that fold to nothing (zero-width, combining marks) inside one finding
 //    longer than the margins allow, and chains of overlapping Hyperscan windows or findings longer
 //    than the margins;

@@ -26,13 +26,12 @@
 // values are open fields, not bounded: the header only adds to the usual window, since nothing
 // beside a value could be mistaken for its label.
 //
-// Cost: the text is split into lines once; one pass over each line's bytes counts its separators
-// (16 bytes at a time), and the line list is walked for one-column lists and key lines; tables,
-// JSON and XML are parsed only where their marks are (equal separator counts on consecutive
-// lines, `":`, `</` or `="`). The scanner
-// reads a segment's structure lazily, on the first candidate whose rule has context words; on the
-// bench corpus (where nearly every document holds some `Key: value` line) that is ~10% of the
-// pipeline (bench/README.md).
+// Cost: one pass over the bytes, 16 at a time, splits the text into lines and counts each line's
+// separators and column gaps; the line list is then walked for key lines and one-column lists
+// (a list's header test only above a value); tables, JSON and XML are parsed only where their
+// marks are (equal separator counts on consecutive lines, `":`, `</` or `="`). The scanner reads
+// a segment's structure lazily, on the first candidate whose rule has context words, which on
+// the bench corpus is nearly every document (bench/README.md has the figures).
 //
 // Pure and synchronous. A StructureMap is an immutable value; a StructureReader holds only a
 // reference to a Normalizer (which must outlive it) and is safe to share between threads.
