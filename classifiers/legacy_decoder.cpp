@@ -902,7 +902,7 @@ std::optional<LegacyText> LegacyDecoder::decode(std::string_view nfc) const {
       // The line break before a line that does not follow the last one kept, so the line starts
       // a line in the view as it does in the text (a line's own break ends it: `^` and `$` read
       // each kept line as they would the whole text).
-      if (b > 0 && (!any || kept_end != b)) {
+      if (b > 0 && kept_end != b) {
         out.text += '\n';
         out.src_begin.push_back(static_cast<uint32_t>(b - 1));
         out.src_end.push_back(static_cast<uint32_t>(b));

@@ -54,11 +54,17 @@ int collect_build_ids(dl_phdr_info* info, size_t /*size*/, void* out) {
   return 0;
 }
 
+// The build IDs of the executable, then of the libraries collect_build_ids looks for.
+std::vector<std::string> loaded_build_ids() {
+  std::vector<std::string> ids;
+  dl_iterate_phdr(collect_build_ids, &ids);
+  return ids;
+}
+
 }  // namespace
 
 ExampleRecord::ExampleRecord(std::string cache_dir) : dir_(std::move(cache_dir)) {
-  std::vector<std::string> ids;
-  dl_iterate_phdr(collect_build_ids, &ids);
+  const std::vector<std::string> ids = loaded_build_ids();
   if (dir_.empty() || ids.empty() || ids.front().empty()) return;  // nothing can be remembered
   Sha256 key;
   key.field(DatabaseCache::engine_fingerprint());
@@ -67,8 +73,7 @@ ExampleRecord::ExampleRecord(std::string cache_dir) : dir_(std::move(cache_dir))
 }
 
 std::string ExampleRecord::build_id() {
-  std::vector<std::string> ids;
-  dl_iterate_phdr(collect_build_ids, &ids);
+  const std::vector<std::string> ids = loaded_build_ids();
   return ids.empty() ? std::string() : ids.front();
 }
 
