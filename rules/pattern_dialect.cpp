@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 
 namespace promptwall {
@@ -484,6 +486,11 @@ DialectResult PatternDialect::translate(std::string_view pattern) {
   // (?i) stays inside the core so the boundary classes are unaffected by it.
   t.hyperscan = hs_lead + "(?:" + flags + std::string(core) + ")" + hs_trail;
   t.re2 = "(?m)" + lead + "(" + flags + std::string(core) + ")" + trail;
+  if (t.leading_boundary || t.trailing_boundary) {
+    const std::string latin_lead = t.leading_boundary ? std::string(kLeadingLatinBoundary) : "";
+    const std::string latin_trail = t.trailing_boundary ? std::string(kTrailingLatinBoundary) : "";
+    t.re2_latin = "(?m)" + latin_lead + "(" + flags + std::string(core) + ")" + latin_trail;
+  }
   t.core = flags + std::string(core);
   t.prefilter = anchored.empty() ? t.hyperscan : "(?:" + flags + anchored + ")" + hs_trail;
   t.ascii_prefilter = out.errors.empty() && reads_ascii_only(t.prefilter);
@@ -494,6 +501,41 @@ DialectResult PatternDialect::translate(std::string_view pattern) {
     t.literals_caseless = !flags.empty();
   }
   return out;
+}
+
+bool PatternDialect::is_latin_text(std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    // Eight ASCII bytes at a time: windows are mostly ASCII.
+    if (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, s + i, 8);
+      if ((w & 0x8080808080808080ull) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    const unsigned char b = s[i];
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80) return false;
+    const unsigned char c = s[i + 1];
+    if (b == 0xC3) {
+      if (c == 0x97 || c == 0xB7) return false;  // × ÷
+      i += 2;
+    } else if ((b >= 0xC4 && b <= 0xC8) || (b == 0xC9 && c <= 0x8F) || b == 0xCC || (b == 0xCD && c <= 0xAF)) {
+      i += 2;  // U+0100..U+024F, U+0300..U+036F
+    } else if (b == 0xE1 && c >= 0xB8 && c <= 0xBB && i + 2 < n && (s[i + 2] & 0xC0) == 0x80) {
+      i += 3;  // U+1E00..U+1EFF
+    } else {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace promptwall

@@ -30,6 +30,10 @@ struct CompiledPattern {
   // See PatternDialect: group 1 = match, group 2 = the author's group. Compiled on the first hit
   // (LazyRegex), so a large term list loads without compiling thousands of confirmers.
   LazyRegex confirm;
+  // The same confirmer with boundary classes of ASCII characters (TranslatedPattern::re2_latin):
+  // what the scanner runs on a window of Latin text, where it matches exactly as `confirm` does.
+  // No pattern() when the pattern has no {b}.
+  LazyRegex confirm_latin;
   bool has_capture = false;
   // Bytes, from Hyperscan's analysis of the pattern, or counted for plain text (kept in the cache).
   uint32_t max_width = 0;

@@ -206,6 +206,7 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
         cp.max_width = entry->max_widths[i];
         const bool plain = pending[i].translated.plain_text;
         cp.confirm = LazyRegex(std::move(pending[i].translated.re2), plain ? kPlainTextConfirmerMemory : 0);
+        cp.confirm_latin = LazyRegex(std::move(pending[i].translated.re2_latin), plain ? kPlainTextConfirmerMemory : 0);
       }
       set->from_cache_ = true;
     }
@@ -220,6 +221,7 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
       if (p.translated.plain_text) {
         // RE2 accepts plain text whatever it says: compiled on its first hit.
         cp.confirm = LazyRegex(p.translated.re2, kPlainTextConfirmerMemory);
+        cp.confirm_latin = LazyRegex(p.translated.re2_latin, kPlainTextConfirmerMemory);
       } else {
         std::unique_ptr<re2::RE2> re = LazyRegex::compile(p.translated.re2);
         if (!re->ok()) {
@@ -227,6 +229,9 @@ CompileResult RuleSetCompiler::compile(std::vector<RulePack> packs, const Compil
           continue;
         }
         cp.confirm = LazyRegex(std::move(re));
+        // RE2 took the pattern with the Unicode classes, so it takes the ASCII ones: compiled on
+        // the first ASCII window, like plain text.
+        cp.confirm_latin = LazyRegex(p.translated.re2_latin);
       }
       // Plain text is measured by counting; Hyperscan's analysis of ten thousand terms took
       // longer than compiling their literals.

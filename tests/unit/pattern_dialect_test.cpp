@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <re2/re2.h>
+
 #include <algorithm>
 
+#include "rules/pack_loader.h"
 #include "rules/pattern_dialect.h"
 
 using namespace promptwall;
@@ -199,4 +202,88 @@ TEST_CASE("a regex anchored with {a} is prefiltered by the literal characters af
   CHECK_FALSE(PatternDialect::translate("[a-z]{{a}2,8}@x").errors.empty());
   // Without {a} a regex has none.
   CHECK(literals("[a-z0-9._%+-]{1,63}@[a-z0-9.-]{1,190}").empty());
+}
+
+TEST_CASE("a pattern with a boundary gets a Latin confirmer whose boundary takes ASCII non-word characters") {
+  const TranslatedPattern t = PatternDialect::translate("(?i){b}mật{b}").pattern;
+  CHECK(t.re2_latin == "(?m)(?:^|[\\x00-\\x2F\\x3A-\\x40\\x5B-\\x5E\\x60\\x7B-\\x7F])((?i)mật)"
+                       "(?:[\\x00-\\x2F\\x3A-\\x40\\x5B-\\x5E\\x60\\x7B-\\x7F]|$)");
+  CHECK(PatternDialect::translate("Số CCCD: (\\d{12}){b}").pattern.re2_latin ==
+        "(?m)(Số CCCD: (\\d{12}))(?:[\\x00-\\x2F\\x3A-\\x40\\x5B-\\x5E\\x60\\x7B-\\x7F]|$)");
+  CHECK(PatternDialect::translate("mật khẩu").pattern.re2_latin.empty());  // nothing to spell otherwise
+
+  // On ASCII the Latin class and the Unicode one take the same characters.
+  const re2::RE2 unicode(std::string(PatternDialect::kTrailingBoundary)), latin(std::string(PatternDialect::kTrailingLatinBoundary));
+  REQUIRE(unicode.ok());
+  REQUIRE(latin.ok());
+  for (int c = 1; c < 0x80; ++c) {
+    const std::string s(1, static_cast<char>(c));
+    INFO(c);
+    CHECK(re2::RE2::FullMatch(s, unicode) == re2::RE2::FullMatch(s, latin));
+  }
+}
+
+TEST_CASE("Latin text is ASCII and characters RE2 calls letters or marks, nothing else") {
+  for (const std::string s : {"", "Số CCCD 079203012345", "TUYỆT MẬT", "Ma\u0302\u0323t", "Ærøskøbing, ŁÓDŹ, Ǆ, ẞ",
+                              "ĐƯỢC ưu tiên", "\u1e9e\u1eff"})
+    CHECK(PatternDialect::is_latin_text(s));
+  for (const std::string s : {"a×b", "1÷2", "«MẬT»", "số\u00a0079", "—", "\u2009", "дом", "中文", "\u02bc", "ª", "²",
+                              "\U0001F600", "\xC3", "\xE1\xBA", "\xFF"})
+    CHECK_FALSE(PatternDialect::is_latin_text(s));
+
+  // Every character taken is a word character for RE2 (whose tables the Unicode boundary uses),
+  // so the Latin boundary, which takes none of them, agrees with it there.
+  const re2::RE2 word("[\\p{L}\\p{M}\\p{N}_]");
+  size_t taken = 0;
+  for (char32_t cp = 0x80; cp < 0x10000; ++cp) {
+    if (cp >= 0xD800 && cp < 0xE000) continue;
+    std::string s;
+    if (cp < 0x800) {
+      s += static_cast<char>(0xC0 | (cp >> 6));
+    } else {
+      s += static_cast<char>(0xE0 | (cp >> 12));
+      s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    }
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+    if (!PatternDialect::is_latin_text(s)) continue;
+    ++taken;
+    INFO(static_cast<uint32_t>(cp));
+    CHECK(re2::RE2::FullMatch(s, word));
+  }
+  CHECK(taken == (0x250 - 0xC0 - 2) + (0x370 - 0x300) + (0x1F00 - 0x1E00));
+}
+
+TEST_CASE("on Latin text the Latin confirmer finds every built-in pattern's matches with the same groups") {
+  std::vector<Diagnostic> diags;
+  size_t compared = 0;
+  for (const RulePack& pack : builtin_packs(diags)) {
+    for (const Rule& rule : pack.rules) {
+      std::vector<std::string> texts;
+      for (const auto& e : rule.match_examples) texts.push_back(e.text);
+      for (const auto& e : rule.ignore_examples) texts.push_back(e.text);
+      for (const auto& p : rule.patterns) {
+        const TranslatedPattern t = PatternDialect::translate(p.text).pattern;
+        if (t.re2_latin.empty()) continue;
+        const re2::RE2 unicode(t.re2), latin(t.re2_latin);
+        REQUIRE(unicode.ok());
+        REQUIRE(latin.ok());
+        for (const std::string& text : texts) {
+          if (!PatternDialect::is_latin_text(text)) continue;
+          INFO(rule.id << ": " << text);
+          ++compared;
+          // Leftmost-first over the whole text, one past each match's start, as a window is read.
+          for (size_t pos = 0; pos <= text.size(); ++pos) {
+            re2::StringPiece a[3], b[3];
+            const bool ma = unicode.Match(text, pos, text.size(), re2::RE2::UNANCHORED, a, 3);
+            const bool mb = latin.Match(text, pos, text.size(), re2::RE2::UNANCHORED, b, 3);
+            REQUIRE(ma == mb);
+            if (!ma) break;
+            for (int g = 0; g < 3; ++g) CHECK((a[g].data() == b[g].data() && a[g].size() == b[g].size()));
+            pos = static_cast<size_t>(a[0].data() - text.data());
+          }
+        }
+      }
+    }
+  }
+  CHECK(compared > 500);
 }

@@ -137,7 +137,9 @@ TEST_CASE("a set from the cache compiles no confirmer until a hit and finds exac
     for (size_t p = 0; p < a.size(); ++p) {
       CHECK(b[p].max_width == a[p].max_width);  // from the cache entry, not analysed again
       CHECK(b[p].confirm.pattern() == a[p].confirm.pattern());
+      CHECK(b[p].confirm_latin.pattern() == a[p].confirm_latin.pattern());
       CHECK_FALSE(b[p].confirm.compiled());
+      CHECK_FALSE(b[p].confirm_latin.compiled());
     }
   }
   // The compile checked the regex pattern with RE2 and kept it; plain text was not compiled.
@@ -150,13 +152,16 @@ TEST_CASE("a set from the cache compiles no confirmer until a hit and finds exac
   const auto expected = findings(fresh, text);
   CHECK(expected.size() == 5);
   CHECK(findings(cached, text) == expected);
-  // Only what was hit got compiled.
-  CHECK(cached->rules()[0].patterns[0].confirm.compiled());
-  CHECK(cached->rules()[2].patterns[0].confirm.compiled());
+  // Only what was hit got compiled: for a Latin window (this text), the Latin confirmer.
+  auto hit = [](const CompiledPattern& p) { return p.confirm.compiled() || p.confirm_latin.compiled(); };
+  CHECK(hit(cached->rules()[0].patterns[0]));
+  CHECK(hit(cached->rules()[2].patterns[0]));
+  CHECK(cached->rules()[0].patterns[0].confirm_latin.compiled());
+  CHECK_FALSE(cached->rules()[0].patterns[0].confirm.compiled());
   const auto quiet = compile(dir.path().string());
   CHECK(findings(quiet, "nothing to see here").empty());
   for (const auto& rule : quiet->rules())
-    for (const auto& p : rule.patterns) CHECK_FALSE(p.confirm.compiled());
+    for (const auto& p : rule.patterns) CHECK_FALSE(hit(p));
 }
 
 TEST_CASE("the widest plain-text pattern fits its confirmer's smaller memory budget", "[ruleset_compiler]") {
@@ -173,11 +178,16 @@ TEST_CASE("the widest plain-text pattern fits its confirmer's smaller memory bud
   CHECK_FALSE(p.confirm.compiled());
   std::string upper;
   for (int i = 0; i < 166; ++i) upper += "Ệ";
-  const auto found = findings(r.ruleset, "mã " + upper + " cuối");
+  // Guillemets are no Latin text: the window goes to the Unicode confirmer.
+  const auto found = findings(r.ruleset, "mã «" + upper + "» cuối");
   REQUIRE(found.size() == 1);
   CHECK(found[0].second == upper);
   REQUIRE(p.confirm.compiled());
   CHECK(p.confirm->ok());
+  CHECK_FALSE(p.confirm_latin.compiled());
+  CHECK(findings(r.ruleset, "mã " + upper + " cuối").size() == 1);
+  REQUIRE(p.confirm_latin.compiled());
+  CHECK(p.confirm_latin->ok());
 }
 
 TEST_CASE("a cache entry holds every pattern's width and is a miss for another pattern count",

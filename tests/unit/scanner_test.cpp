@@ -314,3 +314,17 @@ TEST_CASE("a pattern scanned byte by byte finds what it finds in UTF-8 mode besi
   CHECK(found_texts(bytes, "số 079203012345–xem, «079 203 012»") ==
         std::vector<std::string>{"079203012345", "079 203 012"});
 }
+
+TEST_CASE("a window holding a character outside Latin text is confirmed with the Unicode boundary") {
+  // The Latin confirmer's boundary takes ASCII characters only: read with it, «, a no-break space
+  // or a dash before the number would hide it.
+  auto r = compile_yaml(one_rule_pack("    patterns: ['{b}(0\\d{9}){b}']\n"));
+  REQUIRE(r.ruleset);
+  Scanner s(r.ruleset);
+  CHECK(found_texts(s, "Số điện thoại: 0912345678.") == std::vector<std::string>{"0912345678"});
+  CHECK(found_texts(s, "«0912345678»") == std::vector<std::string>{"0912345678"});
+  CHECK(found_texts(s, "SĐT:\u00a00912345678\u00a0(anh Lộc)") == std::vector<std::string>{"0912345678"});
+  CHECK(found_texts(s, "gọi—0912345678—ngay") == std::vector<std::string>{"0912345678"});
+  // Letters of any script still join the number to a word.
+  CHECK(found_texts(s, "số0912345678 д0912345678 0912345678ậ") == std::vector<std::string>{});
+}
