@@ -253,8 +253,9 @@ constexpr std::array<bool, 256> kAsciiUpper = [] {
   return t;
 }();
 
-void Normalizer::fold(std::string_view source, int parent, View& view) const {
+bool Normalizer::fold(std::string_view source, int parent, View& view) const {
   using Class = FoldTable::Class;
+  bool nfc_starters_only = true;  // as certainly_nfc: ASCII is; any other character is checked
   view.parent = parent;
   view.map.clear();
   // The text is written through a pointer into a buffer sized ahead: folding shrinks ASCII and
@@ -362,6 +363,8 @@ void Normalizer::fold(std::string_view source, int parent, View& view) const {
       c = s[i++];
     } else {
       U8_NEXT(s, i, len, c);
+      if (c < 0 || c >= 0x10000 || !(nfc_starters_[static_cast<size_t>(c) >> 6] >> (c & 63) & 1))
+        nfc_starters_only = false;
       if (c < 0) c = 0xFFFD;  // views are built from valid UTF-8; context windows may cut a character
     }
     const uint32_t end = static_cast<uint32_t>(i);
@@ -396,6 +399,7 @@ void Normalizer::fold(std::string_view source, int parent, View& view) const {
   if (pending != Class::drop) flush_pending();
   flush_run();
   text.resize(o);
+  return nfc_starters_only;
 }
 
 TextViews Normalizer::normalize(std::string_view text, ViewMask wanted) const {
@@ -424,10 +428,17 @@ void Normalizer::normalize(std::string_view text, ViewMask wanted, TextViews& ou
   };
   out.invalid_utf8_at.reset();
 
-  // raw: NFC, via a repaired copy when the input is not valid UTF-8.
-  if (certainly_nfc(text)) {
-    take(kRaw, -1).text.assign(text);  // identity map
-  } else {
+  // raw: NFC, via a repaired copy when the input is not valid UTF-8. Text certainly in NFC is
+  // its own raw view (identity map); with a fold to do, the fold checks that as it goes.
+  const bool folding = wanted & (view_bit(ViewKind::folded) | view_bit(ViewKind::compact));
+  bool nfc = false;
+  if (folding) {
+    take(kRaw, -1).text.assign(text);
+    nfc = fold(out.slots[kRaw]->text, static_cast<int>(kRaw), take(kFolded, static_cast<int>(kRaw)));
+  } else if ((nfc = certainly_nfc(text))) {
+    take(kRaw, -1).text.assign(text);
+  }
+  if (!nfc) {
     View& repaired = take(TextViews::kRepaired, -1);
     out.invalid_utf8_at = repair_utf8(text, repaired);
     if (out.invalid_utf8_at) {
@@ -436,14 +447,12 @@ void Normalizer::normalize(std::string_view text, ViewMask wanted, TextViews& ou
       built[TextViews::kRepaired] = false;
       to_nfc(text, -1, take(kRaw, -1));
     }
+    if (folding) fold(out.slots[kRaw]->text, static_cast<int>(kRaw), take(kFolded, static_cast<int>(kRaw)));
   }
   const std::string& raw = out.slots[kRaw]->text;
 
-  if (wanted & (view_bit(ViewKind::folded) | view_bit(ViewKind::compact))) {
-    fold(raw, static_cast<int>(kRaw), take(kFolded, static_cast<int>(kRaw)));
-    if (wanted & view_bit(ViewKind::compact))
-      compact(*out.slots[kFolded], static_cast<int>(kFolded), take(kCompact, static_cast<int>(kFolded)));
-  }
+  if (wanted & view_bit(ViewKind::compact))
+    compact(*out.slots[kFolded], static_cast<int>(kFolded), take(kCompact, static_cast<int>(kFolded)));
   if (wanted & view_bit(ViewKind::legacy)) {
     if (auto decoded = legacy_.decode(raw)) {
       View& source = take(TextViews::kLegacySource, static_cast<int>(kRaw));

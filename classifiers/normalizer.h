@@ -9,9 +9,10 @@
 //  - Immutable after construction; `normalize` is const and thread-safe.
 //
 // Cost: most text is ASCII or precomposed (NFC) Vietnamese, and that text takes the fast path:
-// one pass that validates UTF-8 and checks every code point is an NFC starter (ASCII skipped 16
-// bytes at a time; ICU's NFC is asked only when the check fails), then a fold whose ASCII runs go
-// 16 bytes at a time (SSE2, the x86-64 baseline: no build flag needed). The overload that takes a
+// a fold whose ASCII runs go 16 bytes at a time (SSE2, the x86-64 baseline: no build flag
+// needed) and which, as it decodes each other character, validates UTF-8 and checks that every
+// code point is an NFC starter. ICU's NFC is asked only when that check fails, and the text is
+// then folded again from its NFC form. The overload that takes a
 // `TextViews&` rebuilds into its buffers, so a caller that keeps one (a Scanner does) allocates
 // nothing per segment once they have grown.
 #pragma once
@@ -47,8 +48,10 @@ class Normalizer {
   }
 
  private:
-  // Folds `source` into `out` (its text and map replaced, their memory kept).
-  void fold(std::string_view source, int parent, View& out) const;
+  // Folds `source` into `out` (its text and map replaced, their memory kept). Returns what
+  // certainly_nfc(source) would: the fold decodes every character anyway, so a segment to be
+  // folded is checked on the way rather than in a pass of its own.
+  bool fold(std::string_view source, int parent, View& out) const;
   // Whether valid UTF-8 `text` is certainly NFC because each of its code points is an NFC starter
   // that nothing before it composes with (NFC_Quick_Check = Yes, canonical class 0). Returns
   // false for invalid UTF-8 and for anything it cannot vouch for (ICU decides those).

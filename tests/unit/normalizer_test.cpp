@@ -345,3 +345,20 @@ TEST_CASE("a character whose fold does not fit is dropped, and the white space a
   // A syllable that fits (two jamo) is still there.
   CHECK(view_text(normalizer().normalize("TỐI 가 MẬT", kAll), ViewKind::folded) != "toi mat");
 }
+
+TEST_CASE("the NFC check a fold makes on its way agrees with the one made without a fold") {
+  // With a folded view wanted, the fold tells whether the text is its own raw view; without one,
+  // a pass of its own does. Both must reach the same raw view.
+  for (const std::string& s : {std::string("Tiếng Việt có dấu: TUYỆT MẬT"), std::string("MA\u0323\u0302T in NFD"),
+                              std::string("e\u0301 \u1100\u1161 Å"), std::string("emoji 😀 \U0001D400"),
+                              std::string("abc \xFF\xFE def"), std::string("xyz \xE1\xBB"), std::string("\xED\xA0\x80"),
+                              std::string(40, 'a') + "\u0301" + std::string(40, ' '), std::string("")}) {
+    INFO(s);
+    const TextViews alone = normalizer().normalize(s, view_bit(ViewKind::raw));
+    const TextViews folded = normalizer().normalize(s, kAll);
+    CHECK(view_text(folded, ViewKind::raw) == view_text(alone, ViewKind::raw));
+    CHECK(folded.invalid_utf8_at == alone.invalid_utf8_at);
+    CHECK(folded.slots[0]->map.identity() == alone.slots[0]->map.identity());
+    CHECK(folded.slots[0]->parent == alone.slots[0]->parent);
+  }
+}
