@@ -103,13 +103,18 @@ bool contains_word(std::string_view text, std::string_view word) {
 
 }  // namespace
 
-// Reading the structure costs a pass over the segment; most segments have no candidate that needs
-// context, so it is read when the first one does.
+// Reading the structure costs a pass over the segment, so it is read when the first candidate
+// that needs context could lie in a field (StructureReader::may_hold_field).
 class Scanner::LazyStructure {
  public:
   LazyStructure(const Normalizer& normalizer, std::string_view text) : reader_(normalizer), text_(text) {}
   const StructureField* field_at(Span span) {
-    if (!map_) map_ = reader_.read(text_);
+    if (!map_) {
+      // A candidate in a line of prose lies in no field: the read waits for one that may.
+      if (!markup_) markup_ = StructureReader::has_markup(text_);
+      if (!StructureReader::may_hold_field(text_, span, *markup_)) return nullptr;
+      map_ = reader_.read(text_);
+    }
     return map_->field_at(span);
   }
   StructureReader::Label label(const StructureField& field) const { return reader_.label_parts(text_, field); }
@@ -118,6 +123,7 @@ class Scanner::LazyStructure {
   StructureReader reader_;
   std::string_view text_;
   std::optional<StructureMap> map_;
+  std::optional<bool> markup_;  // StructureReader::has_markup(text_), once asked
 };
 
 Scanner::Scanner(std::shared_ptr<const RuleSet> rules) : rules_(std::move(rules)) {

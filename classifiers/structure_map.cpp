@@ -306,17 +306,91 @@ StructureReader::Label StructureReader::label_parts(std::string_view text, const
   return out;
 }
 
+namespace {
+
+void list_shape(std::string_view v, std::string& shape);  // below, with the lists
+
+// The first byte of a line's text after its indentation, a YAML list item's "- " counted as
+// indentation; `end` when the line holds nothing else.
+uint32_t after_indent(std::string_view text, uint32_t begin, uint32_t end) {
+  auto list_mark = [&](uint32_t q) { return text[q] == '-' && q + 1 < end && text[q + 1] == ' '; };
+  uint32_t p = begin;
+  while (p < end && (text[p] == ' ' || list_mark(p))) ++p;
+  return p;
+}
+
+// Where the colon of a `Key: value` line whose key starts at `p` lies, or 0 when the line is none:
+// a key begins with a letter or '_', holds at most four spaces and none of the marks of prose (a
+// comma) or of other forms (quotes, brackets, pipes, tabs), and its colon comes before a space or
+// the line's end (read_key_lines; may_hold_field asks the same).
+uint32_t key_colon(std::string_view text, uint32_t p, uint32_t end) {
+  if (!(is_letter(text[p]) || text[p] == '_')) return 0;
+  const std::string_view head = text.substr(p, std::min<size_t>(end - p, kMaxKey + 1));
+  const size_t at = head.find(':');  // most lines of prose have none near their start
+  if (at == std::string_view::npos) return 0;
+  const uint32_t colon = p + static_cast<uint32_t>(at);
+  if (!(colon + 1 == end || text[colon + 1] == ' ')) return 0;
+  const std::string_view key = head.substr(0, at);
+  if (key.find_first_of(",\"{}[]<>|\t=;(") != std::string_view::npos || count_spaces(key) > 4 || key.empty() ||
+      key.back() == ' ')
+    return 0;
+  return colon;
+}
+
+bool has_json_marks(std::string_view text) {
+  return text.find("\":") != std::string_view::npos || text.find("\" :") != std::string_view::npos;
+}
+bool has_xml_marks(std::string_view text) {
+  return text.find("</") != std::string_view::npos || text.find("=\"") != std::string_view::npos;
+}
+
+}  // namespace
+
 StructureMap StructureReader::read(std::string_view text) const {
   std::vector<StructureField> fields;
   if (text.size() >= UINT32_MAX) return StructureMap{};
   const std::vector<Line> lines = split_lines(text);
   read_tables(text, lines, fields);
-  if (text.find("\":") != std::string_view::npos || text.find("\" :") != std::string_view::npos)
-    read_json(text, fields);
-  if (text.find("</") != std::string_view::npos || text.find("=\"") != std::string_view::npos) read_xml(text, fields);
+  if (has_json_marks(text)) read_json(text, fields);
+  if (has_xml_marks(text)) read_xml(text, fields);
   read_key_lines(text, lines, fields);
   read_lists(text, lines, fields);
   return StructureMap(std::move(fields));
+}
+
+bool StructureReader::has_markup(std::string_view text) { return has_json_marks(text) || has_xml_marks(text); }
+
+bool StructureReader::may_hold_field(std::string_view text, Span span, bool has_markup) {
+  // JSON and XML values lie anywhere their parse reaches, across lines too: not decided here.
+  if (has_markup || text.size() >= UINT32_MAX) return true;
+  // Every other field's value lies inside one line (the line's text, without its break).
+  const size_t nl_before = span.begin == 0 ? std::string_view::npos : text.rfind('\n', span.begin - 1);
+  const size_t b = nl_before == std::string_view::npos ? 0 : nl_before + 1;
+  size_t e = text.find('\n', span.begin);
+  if (e == std::string_view::npos) e = text.size();
+  if (span.end > e) return true;
+  const std::string_view line = text.substr(b, e - b);
+  // The line as split_lines ends it: without a '\r' before its break.
+  const auto lb = static_cast<uint32_t>(b);
+  const auto le = static_cast<uint32_t>(e > b && text[e - 1] == '\r' ? e - 1 : e);
+  // A `Key: value` line's value follows its colon (read_key_lines).
+  if (const uint32_t p = after_indent(text, lb, le); p < le)
+    if (const uint32_t colon = key_colon(text, p, le); colon != 0 && span.begin > colon) return true;
+  // A one-column list value is a whole line of one shape (read_lists).
+  const Span t = trimmed(text, lb, le);
+  std::string shape;
+  list_shape(text.substr(t.begin, t.end - t.begin), shape);
+  if (!shape.empty()) return true;
+  // A table's data row follows its header or another row, both holding its separator
+  // (read_tables); here a separator anywhere in the line, or two spaces, stands for a count.
+  if (b == 0) return false;
+  const size_t prev_b = b == 1 ? 0 : (text.rfind('\n', b - 2) == std::string_view::npos ? 0 : text.rfind('\n', b - 2) + 1);
+  const std::string_view prev = text.substr(prev_b, b - 1 - prev_b);
+  for (char d : kDelims) {
+    const std::string_view mark = d == ' ' ? std::string_view("  ") : std::string_view(&d, 1);
+    if (line.find(mark) != std::string_view::npos && prev.find(mark) != std::string_view::npos) return true;
+  }
+  return false;
 }
 
 namespace {
@@ -624,32 +698,16 @@ void StructureReader::read_key_lines(std::string_view text, const std::vector<Li
   };
   std::vector<Open> stack;
   for (const Line& line : lines) {
-    uint32_t p = line.begin;
-    // Indentation, and a YAML list item's "- " counted as indentation.
-    auto list_mark = [&](uint32_t q) { return text[q] == '-' && q + 1 < line.end && text[q + 1] == ' '; };
-    while (p < line.end && (text[p] == ' ' || list_mark(p))) ++p;
+    const uint32_t p = after_indent(text, line.begin, line.end);
     if (p >= line.end) continue;  // a blank line keeps the blocks open
     const size_t indent = p - line.begin;
     auto close_blocks = [&] {
       while (!stack.empty() && stack.back().indent >= indent) stack.pop_back();
     };
-    if (!(is_letter(text[p]) || text[p] == '_')) {
-      close_blocks();
-      continue;
-    }
-    // The key: up to a colon followed by a space or the line's end, without the marks of prose
-    // (a comma) or of other forms (quotes, brackets, pipes, tabs).
-    const std::string_view head = text.substr(p, std::min<size_t>(line.end - p, kMaxKey + 1));
-    const size_t at = head.find(':');  // most lines of prose have none near their start
-    const uint32_t colon = p + static_cast<uint32_t>(at);
-    const bool ok = at != std::string_view::npos && (colon + 1 == line.end || text[colon + 1] == ' ') &&
-                    head.substr(0, at).find_first_of(",\"{}[]<>|\t=;(") == std::string_view::npos;
-    const std::string_view key = ok ? text.substr(p, at) : std::string_view{};
-    if (!ok || count_spaces(key) > 4 || key.empty() || key.back() == ' ') {
-      close_blocks();
-      continue;
-    }
+    const uint32_t colon = key_colon(text, p, line.end);
     close_blocks();
+    if (colon == 0) continue;
+    const std::string_view key = text.substr(p, colon - p);
     const Span v = trimmed_unquoted(text, colon + 1, line.end);
     if (v.end == v.begin) {
       stack.push_back({indent, key});

@@ -30,8 +30,8 @@
 // separators and column gaps; the line list is then walked for key lines and one-column lists
 // (a list's header test only above a value); tables, JSON and XML are parsed only where their
 // marks are (equal separator counts on consecutive lines, `":`, `</` or `="`). The scanner reads
-// a segment's structure lazily, on the first candidate whose rule has context words, which on
-// the bench corpus is nearly every document (bench/README.md has the figures).
+// a segment's structure lazily, on the first candidate whose rule has context words and which
+// may_hold_field says a field could hold: a number in a sentence of prose reads none.
 //
 // Pure and synchronous. A StructureMap is an immutable value; a StructureReader holds only a
 // reference to a Normalizer (which must outlive it) and is safe to share between threads.
@@ -79,6 +79,16 @@ class StructureReader {
   explicit StructureReader(const Normalizer& normalizer) : normalizer_(normalizer) {}
 
   StructureMap read(std::string_view text) const;
+
+  // Whether some field of read(text) could hold `span` (begin < end <= text.size()). False only
+  // when none can: no JSON or XML marks in the text (`has_markup`, which a caller asking for many
+  // spans computes once), and the span inside one line that has no colon, is no one-column list
+  // value, and shares no table separator (tab, pipe, semicolon, comma, two spaces) with the line
+  // before it. A cheap test, so a scan reads the structure only where it can matter: most
+  // candidates sit in prose, where it cannot. True is no promise that a field holds it.
+  static bool may_hold_field(std::string_view text, Span span, bool has_markup);
+  // Whether the text holds the marks read() parses JSON or XML by (`":`, `" :`, `</`, `="`).
+  static bool has_markup(std::string_view text);
 
   // What a field stands under, as context words are compared: its parent key and key (or header),
   // split, then folded ("nhan vien ho chieu so"). Made on demand, for the few fields a candidate

@@ -5,6 +5,8 @@
 //   - fields are ordered by value.begin, and every value, key and parent span lies inside the text
 //     with begin <= end;
 //   - field_at() of a field's own value returns a field whose value holds that span;
+//   - may_hold_field() never turns down a span that a field holds (its value, its first and its
+//     last byte): the scanner skips the read on its word;
 //   - label() and label_parts() of every field are valid to call (the folding runs on the key
 //     and parent bytes the spans point at) and split_key() never grows a key by more than one
 //     space per byte.
@@ -33,6 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const promptwall::StructureReader reader(normalizer);
   const promptwall::StructureMap map = reader.read(text);
+  const bool markup = promptwall::StructureReader::has_markup(text);
   uint32_t previous = 0;
   for (const auto& field : map.fields()) {
     require(inside(field.value, size) && inside(field.key, size) && inside(field.parent, size));
@@ -40,6 +43,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     previous = field.value.begin;
     const promptwall::StructureField* found = map.field_at(field.value);
     require(found != nullptr && found->value.begin <= field.value.begin && field.value.end <= found->value.end);
+    if (field.value.end > field.value.begin) {
+      using promptwall::Span;
+      const uint32_t b = field.value.begin, e = field.value.end;
+      for (const Span span : {field.value, Span{b, b + 1}, Span{e - 1, e}})
+        require(promptwall::StructureReader::may_hold_field(text, span, markup));
+    }
     (void)reader.label(text, field);
     (void)reader.label_parts(text, field);
     const std::string_view key = text.substr(field.key.begin, field.key.end - field.key.begin);

@@ -187,3 +187,49 @@ TEST_CASE("a one-column list under a header line is read when its values share o
   // A header line with digits is a sentence or a value, not a column name.
   CHECK(read("Danh sách năm 2025\nP0818365\nN4929414\nC5415409\n").empty());
 }
+
+TEST_CASE("a span may_hold_field turns down lies in no field of the whole read") {
+  // The scanner skips the read when may_hold_field says no field can hold a candidate: that must
+  // never hide a field. Every span of every text here, from one byte to a line, is checked
+  // against the whole read.
+  const std::string texts[] = {
+      "Họ tên\tCCCD\tSĐT\nNguyễn Văn An\t079203012345\t0912345678\nTrần Thị Bình\t001203004567\t0987654321\n",
+      "| Họ tên | CMND |\n|---|---|\n| An | 171234567 |\n| Bình | 280123456 |\n",
+      "ma_nv,ho_ten,so_bhxh\nNV01,Nguyen Van An,0123456789\nNV02,Tran Binh,9876543210\n",
+      "Name      Phone         City\nAn        0912345678    Hanoi\nBinh      0987654321    Hue\n",
+      "CCCD: 079203012345\n  - so: C1234567\nhoChieu:\n  so: C7654321\nGhi chú, xem thêm: 0912345678\n",
+      "Số CCCD\n079203012345\n001203004567\n038095001234\nhết danh sách\n",
+      "Xin chào, tôi là An, số CCCD 079203012345, điện thoại 0912345678.\nHẹn gặp lại, cảm ơn.\r\n"
+      "Một dòng khác 0987654321 không có dấu phẩy\nA,B 12\nC,D 34\n",
+      "Dòng trước  có hai khoảng\nvà  dòng này 0912345678 cũng vậy\n",
+      "{\"cccd\": \"079203012345\", \"ten\": \"An\"}\n",
+      "<ho_so><cmnd>171234567</cmnd></ho_so>\nsố 0912345678\n",
+      "",
+      "\n\n:\n - \n",
+  };
+  size_t skipped = 0, held = 0;
+  for (const std::string& text : texts) {
+    INFO(text);
+    const StructureMap map = read(text);
+    const bool markup = StructureReader::has_markup(text);
+    for (uint32_t b = 0; b < text.size(); ++b) {
+      for (uint32_t e = b + 1; e <= text.size() && e <= b + 40; ++e) {
+        const Span span{b, e};
+        const StructureField* field = map.field_at(span);
+        held += field != nullptr;
+        if (StructureReader::may_hold_field(text, span, markup)) continue;
+        ++skipped;
+        INFO(b << ".." << e);
+        CHECK(field == nullptr);
+      }
+    }
+  }
+  // Both answers occur: fields are found, and prose is turned down.
+  CHECK(held > 1000);
+  CHECK(skipped > 1000);
+  // A number in a sentence of prose, after a line with no comma: no field can hold it.
+  const std::string prose = "Kính gửi anh Lộc\nXin gọi số 0912345678, cảm ơn anh.\n";
+  const auto at = static_cast<uint32_t>(prose.find("0912345678"));
+  CHECK_FALSE(StructureReader::may_hold_field(prose, Span{at, at + 10}, StructureReader::has_markup(prose)));
+  CHECK(StructureReader::may_hold_field("{\"a\": 1}\n" + prose, Span{at + 9, at + 19}, true));
+}
