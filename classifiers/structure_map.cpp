@@ -384,7 +384,8 @@ bool StructureReader::may_hold_field(std::string_view text, Span span, bool has_
   // A table's data row follows its header or another row, both holding its separator
   // (read_tables); here a separator anywhere in the line, or two spaces, stands for a count.
   if (b == 0) return false;
-  const size_t prev_b = b == 1 ? 0 : (text.rfind('\n', b - 2) == std::string_view::npos ? 0 : text.rfind('\n', b - 2) + 1);
+  const size_t prev_nl = b >= 2 ? text.rfind('\n', b - 2) : std::string_view::npos;
+  const size_t prev_b = prev_nl == std::string_view::npos ? 0 : prev_nl + 1;
   const std::string_view prev = text.substr(prev_b, b - 1 - prev_b);
   for (char d : kDelims) {
     const std::string_view mark = d == ' ' ? std::string_view("  ") : std::string_view(&d, 1);
@@ -700,12 +701,10 @@ void StructureReader::read_key_lines(std::string_view text, const std::vector<Li
   for (const Line& line : lines) {
     const uint32_t p = after_indent(text, line.begin, line.end);
     if (p >= line.end) continue;  // a blank line keeps the blocks open
+    // Any other line closes the blocks it is not indented under.
     const size_t indent = p - line.begin;
-    auto close_blocks = [&] {
-      while (!stack.empty() && stack.back().indent >= indent) stack.pop_back();
-    };
+    while (!stack.empty() && stack.back().indent >= indent) stack.pop_back();
     const uint32_t colon = key_colon(text, p, line.end);
-    close_blocks();
     if (colon == 0) continue;
     const std::string_view key = text.substr(p, colon - p);
     const Span v = trimmed_unquoted(text, colon + 1, line.end);
