@@ -81,11 +81,12 @@ class StructureReader {
   StructureMap read(std::string_view text) const;
 
   // Whether some field of read(text) could hold `span` (begin < end <= text.size()). False only
-  // when none can: no JSON or XML marks in the text (`has_markup`, which a caller asking for many
-  // spans computes once), and the span inside one line that has no colon, is no one-column list
-  // value, and shares no table separator (tab, pipe, semicolon, comma, two spaces) with the line
-  // before it. A cheap test, so a scan reads the structure only where it can matter: most
-  // candidates sit in prose, where it cannot. True is no promise that a field holds it.
+  // when none can: the text has no JSON or XML marks (`has_markup`, which a caller asking for
+  // many spans computes once), and the span lies inside one line that is no `Key: value` line
+  // with the span after its colon, no one-column list value, and shares no table separator (tab,
+  // pipe, semicolon, comma, two spaces) with the line before it. A cheap test, so a scan reads
+  // the structure only where it can matter: most candidates sit in prose, where it cannot. True
+  // is no promise that a field holds it.
   static bool may_hold_field(std::string_view text, Span span, bool has_markup);
   // Whether the text holds the marks read() parses JSON or XML by (`":`, `" :`, `</`, `="`).
   static bool has_markup(std::string_view text);
