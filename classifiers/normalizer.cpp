@@ -235,8 +235,7 @@ bool Normalizer::certainly_nfc(std::string_view text) const {
     }
     UChar32 c;
     U8_NEXT(s, i, len, c);
-    if (c < 0 || c >= 0x10000) return false;
-    if (!(nfc_starters_[static_cast<size_t>(c) >> 6] >> (c & 63) & 1)) return false;
+    if (!is_nfc_starter(c)) return false;
   }
   return true;
 }
@@ -363,8 +362,7 @@ bool Normalizer::fold(std::string_view source, int parent, View& view) const {
       c = s[i++];
     } else {
       U8_NEXT(s, i, len, c);
-      if (c < 0 || c >= 0x10000 || !(nfc_starters_[static_cast<size_t>(c) >> 6] >> (c & 63) & 1))
-        nfc_starters_only = false;
+      nfc_starters_only = nfc_starters_only && is_nfc_starter(c);
       if (c < 0) c = 0xFFFD;  // views are built from valid UTF-8; context windows may cut a character
     }
     const uint32_t end = static_cast<uint32_t>(i);

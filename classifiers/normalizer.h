@@ -56,6 +56,10 @@ class Normalizer {
   // that nothing before it composes with (NFC_Quick_Check = Yes, canonical class 0). Returns
   // false for invalid UTF-8 and for anything it cannot vouch for (ICU decides those).
   bool certainly_nfc(std::string_view text) const;
+  // One decoded code point (negative: invalid UTF-8) as certainly_nfc judges it.
+  bool is_nfc_starter(int32_t c) const {
+    return c >= 0 && c < 0x10000 && (nfc_starters_[static_cast<size_t>(c) >> 6] >> (c & 63) & 1);
+  }
 
   FoldTable fold_table_;
   LegacyDecoder legacy_;

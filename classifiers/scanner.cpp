@@ -111,9 +111,9 @@ class Scanner::LazyStructure {
   const StructureField* field_at(Span span) {
     if (!map_) {
       // A candidate in a line of prose lies in no field: the read waits for one that may.
-      if (!markup_) markup_ = StructureReader::has_markup(text_);
-      if (!StructureReader::may_hold_field(text_, span, *markup_)) return nullptr;
-      map_ = reader_.read(text_);
+      if (!markup_) markup_ = StructureReader::find_markup(text_);
+      if (!StructureReader::may_hold_field(text_, span, markup_->any())) return nullptr;
+      map_ = reader_.read(text_, *markup_);
     }
     return map_->field_at(span);
   }
@@ -123,7 +123,7 @@ class Scanner::LazyStructure {
   StructureReader reader_;
   std::string_view text_;
   std::optional<StructureMap> map_;
-  std::optional<bool> markup_;  // StructureReader::has_markup(text_), once asked
+  std::optional<StructureReader::Markup> markup_;  // found once, for every candidate and the read
 };
 
 Scanner::Scanner(std::shared_ptr<const RuleSet> rules) : rules_(std::move(rules)) {

@@ -337,28 +337,28 @@ uint32_t key_colon(std::string_view text, uint32_t p, uint32_t end) {
   return colon;
 }
 
-bool has_json_marks(std::string_view text) {
-  return text.find("\":") != std::string_view::npos || text.find("\" :") != std::string_view::npos;
-}
-bool has_xml_marks(std::string_view text) {
-  return text.find("</") != std::string_view::npos || text.find("=\"") != std::string_view::npos;
-}
-
 }  // namespace
 
-StructureMap StructureReader::read(std::string_view text) const {
+StructureReader::Markup StructureReader::find_markup(std::string_view text) {
+  Markup m;
+  m.json = text.find("\":") != std::string_view::npos || text.find("\" :") != std::string_view::npos;
+  m.xml = text.find("</") != std::string_view::npos || text.find("=\"") != std::string_view::npos;
+  return m;
+}
+
+StructureMap StructureReader::read(std::string_view text) const { return read(text, find_markup(text)); }
+
+StructureMap StructureReader::read(std::string_view text, const Markup& markup) const {
   std::vector<StructureField> fields;
   if (text.size() >= UINT32_MAX) return StructureMap{};
   const std::vector<Line> lines = split_lines(text);
   read_tables(text, lines, fields);
-  if (has_json_marks(text)) read_json(text, fields);
-  if (has_xml_marks(text)) read_xml(text, fields);
+  if (markup.json) read_json(text, fields);
+  if (markup.xml) read_xml(text, fields);
   read_key_lines(text, lines, fields);
   read_lists(text, lines, fields);
   return StructureMap(std::move(fields));
 }
-
-bool StructureReader::has_markup(std::string_view text) { return has_json_marks(text) || has_xml_marks(text); }
 
 bool StructureReader::may_hold_field(std::string_view text, Span span, bool has_markup) {
   // JSON and XML values lie anywhere their parse reaches, across lines too: not decided here.

@@ -80,16 +80,24 @@ class StructureReader {
 
   StructureMap read(std::string_view text) const;
 
+  // The marks read() parses JSON and XML by (`":` or `" :`; `</` or `="`): looked for once per
+  // text, by a caller that asks may_hold_field before it reads.
+  struct Markup {
+    bool json = false;
+    bool xml = false;
+    bool any() const { return json || xml; }
+  };
+  static Markup find_markup(std::string_view text);
+  // read(text) for a text whose marks are known.
+  StructureMap read(std::string_view text, const Markup& markup) const;
+
   // Whether some field of read(text) could hold `span` (begin < end <= text.size()). False only
-  // when none can: the text has no JSON or XML marks (`has_markup`, which a caller asking for
-  // many spans computes once), and the span lies inside one line that is no `Key: value` line
+  // when none can: the text has no JSON or XML marks (`find_markup(text).any()`), and the span lies inside one line that is no `Key: value` line
   // with the span after its colon, no one-column list value, and shares no table separator (tab,
   // pipe, semicolon, comma, two spaces) with the line before it. A cheap test, so a scan reads
   // the structure only where it can matter: most candidates sit in prose, where it cannot. True
   // is no promise that a field holds it.
   static bool may_hold_field(std::string_view text, Span span, bool has_markup);
-  // Whether the text holds the marks read() parses JSON or XML by (`":`, `" :`, `</`, `="`).
-  static bool has_markup(std::string_view text);
 
   // What a field stands under, as context words are compared: its parent key and key (or header),
   // split, then folded ("nhan vien ho chieu so"). Made on demand, for the few fields a candidate

@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const promptwall::StructureReader reader(normalizer);
   const promptwall::StructureMap map = reader.read(text);
-  const bool markup = promptwall::StructureReader::has_markup(text);
+  const bool markup = promptwall::StructureReader::find_markup(text).any();
   uint32_t previous = 0;
   for (const auto& field : map.fields()) {
     require(inside(field.value, size) && inside(field.key, size) && inside(field.parent, size));

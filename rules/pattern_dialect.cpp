@@ -479,18 +479,16 @@ DialectResult PatternDialect::translate(std::string_view pattern) {
   t.has_capture = s.capturing_groups == 1;
   t.plain_text = s.errors.empty() && is_plain_text(core);
 
-  const std::string lead = t.leading_boundary ? std::string(kLeadingBoundary) : "";
-  const std::string trail = t.trailing_boundary ? std::string(kTrailingBoundary) : "";
   const std::string hs_lead = t.leading_boundary ? std::string(kLeadingPrefilterBoundary) : "";
   const std::string hs_trail = t.trailing_boundary ? std::string(kTrailingPrefilterBoundary) : "";
   // (?i) stays inside the core so the boundary classes are unaffected by it.
   t.hyperscan = hs_lead + "(?:" + flags + std::string(core) + ")" + hs_trail;
-  t.re2 = "(?m)" + lead + "(" + flags + std::string(core) + ")" + trail;
-  if (t.leading_boundary || t.trailing_boundary) {
-    const std::string latin_lead = t.leading_boundary ? std::string(kLeadingLatinBoundary) : "";
-    const std::string latin_trail = t.trailing_boundary ? std::string(kTrailingLatinBoundary) : "";
-    t.re2_latin = "(?m)" + latin_lead + "(" + flags + std::string(core) + ")" + latin_trail;
-  }
+  auto confirmer = [&](std::string_view leading, std::string_view trailing) {
+    return "(?m)" + std::string(t.leading_boundary ? leading : "") + "(" + flags + std::string(core) + ")" +
+           std::string(t.trailing_boundary ? trailing : "");
+  };
+  t.re2 = confirmer(kLeadingBoundary, kTrailingBoundary);
+  if (t.leading_boundary || t.trailing_boundary) t.re2_latin = confirmer(kLeadingLatinBoundary, kTrailingLatinBoundary);
   t.core = flags + std::string(core);
   t.prefilter = anchored.empty() ? t.hyperscan : "(?:" + flags + anchored + ")" + hs_trail;
   t.ascii_prefilter = out.errors.empty() && reads_ascii_only(t.prefilter);

@@ -211,7 +211,7 @@ TEST_CASE("a span may_hold_field turns down lies in no field of the whole read")
   for (const std::string& text : texts) {
     INFO(text);
     const StructureMap map = read(text);
-    const bool markup = StructureReader::has_markup(text);
+    const bool markup = StructureReader::find_markup(text).any();
     for (uint32_t b = 0; b < text.size(); ++b) {
       for (uint32_t e = b + 1; e <= text.size() && e <= b + 40; ++e) {
         const Span span{b, e};
@@ -230,6 +230,6 @@ TEST_CASE("a span may_hold_field turns down lies in no field of the whole read")
   // A number in a sentence of prose, after a line with no comma: no field can hold it.
   const std::string prose = "Kính gửi anh Lộc\nXin gọi số 0912345678, cảm ơn anh.\n";
   const auto at = static_cast<uint32_t>(prose.find("0912345678"));
-  CHECK_FALSE(StructureReader::may_hold_field(prose, Span{at, at + 10}, StructureReader::has_markup(prose)));
+  CHECK_FALSE(StructureReader::may_hold_field(prose, Span{at, at + 10}, StructureReader::find_markup(prose).any()));
   CHECK(StructureReader::may_hold_field("{\"a\": 1}\n" + prose, Span{at + 9, at + 19}, true));
 }
