@@ -103,29 +103,6 @@ bool contains_word(std::string_view text, std::string_view word) {
 
 }  // namespace
 
-// Reading the structure costs a pass over the segment, so it is read when the first candidate
-// that needs context could lie in a field (StructureReader::may_hold_field).
-class Scanner::LazyStructure {
- public:
-  LazyStructure(const Normalizer& normalizer, std::string_view text) : reader_(normalizer), text_(text) {}
-  const StructureField* field_at(Span span) {
-    if (!map_) {
-      // A candidate in a line of prose lies in no field: the read waits for one that may.
-      if (!markup_) markup_ = StructureReader::find_markup(text_);
-      if (!StructureReader::may_hold_field(text_, span, markup_->any())) return nullptr;
-      map_ = reader_.read(text_, *markup_);
-    }
-    return map_->field_at(span);
-  }
-  StructureReader::Label label(const StructureField& field) const { return reader_.label_parts(text_, field); }
-
- private:
-  StructureReader reader_;
-  std::string_view text_;
-  std::optional<StructureMap> map_;
-  std::optional<StructureReader::Markup> markup_;  // found once, for every candidate and the read
-};
-
 Scanner::Scanner(std::shared_ptr<const RuleSet> rules) : rules_(std::move(rules)) {
   if (rules_->scratch_prototype() && hs_clone_scratch(rules_->scratch_prototype(), &scratch_) != HS_SUCCESS)
     throw std::runtime_error("cannot allocate Hyperscan scratch space");
@@ -140,7 +117,7 @@ ScanResult Scanner::scan_rules(std::string_view text, const PlaceMap* places) {
   rules_->normalizer().normalize(text, rules_->views(), views_);
   const TextViews& views = views_;
   result.invalid_utf8_at = views.invalid_utf8_at;
-  LazyStructure structure(rules_->normalizer(), text);
+  StructureLookup structure(rules_->normalizer(), text);
   for (size_t v = 0; v < kViewKinds; ++v) {
     const auto kind = static_cast<ViewKind>(v);
     if (rules_->database(kind) && views.view(kind) && !views.view(kind)->text.empty())
@@ -178,7 +155,7 @@ ScanResult Scanner::scan(std::string_view text, const PlaceMap* places) {
   return result;
 }
 
-void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view original, LazyStructure& structure,
+void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view original, StructureLookup& structure,
                       const PlaceMap* places, std::vector<Finding>& out) {
   const RuleSet::ViewDatabase& db = *rules_->database(kind);
   const std::string& text = views.view(kind)->text;
@@ -274,7 +251,7 @@ void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view or
 }
 
 void Scanner::evaluate(const TextViews& views, ViewKind kind, uint32_t rule_index, Span view_span,
-                       std::string_view original, LazyStructure& structure, const PlaceMap* places,
+                       std::string_view original, StructureLookup& structure, const PlaceMap* places,
                        std::vector<Finding>& out) const {
   const CompiledRule& rule = rules_->rules()[rule_index];
   const Span span = views.to_original(kind, view_span);
@@ -294,8 +271,9 @@ void Scanner::evaluate(const TextViews& views, ViewKind kind, uint32_t rule_inde
     if (re2::RE2::PartialMatch(re2::StringPiece(candidate.data(), candidate.size()), *x)) return;
   double confidence = rule.rule.confidence;
   if (rule.rule.context) {
-    const StructureField* field = structure.field_at(span);
-    auto c = context_confidence(rule, original, span, field, field ? structure.label(*field) : StructureReader::Label{});
+    const std::optional<StructureField> field = structure.field_at(span);
+    auto c = context_confidence(rule, original, span, field ? &*field : nullptr,
+                                field ? structure.label(*field) : StructureReader::Label{});
     if (!c) return;
     confidence = *c;
   }

@@ -7,7 +7,8 @@
 // Context words are read in a window around the candidate and, when the candidate lies in a table
 // cell or a JSON, XML or YAML value, under its header or key (classifiers/structure_map.h) as if
 // that stood right before it; a table cell or JSON/XML value is read without its neighbours. The
-// structure is read once per segment, and only when a candidate's rule has context words.
+// structure is read only for candidates whose rule has context words, and only as far as they need
+// (StructureLookup: JSON and XML once per segment, tables, key lines and lists around the line).
 //
 // A segment read from a document may come with a PlaceMap (classifiers/place_map.h): a rule's
 // place weights are then added for the tags at the finding's first byte, after context and before
@@ -61,11 +62,10 @@ class Scanner {
   const std::shared_ptr<const RuleSet>& ruleset_ptr() const { return rules_; }
 
  private:
-  class LazyStructure;  // the segment's StructureMap, read on first use
-  void confirm(const TextViews& views, ViewKind kind, std::string_view original, LazyStructure& structure,
+  void confirm(const TextViews& views, ViewKind kind, std::string_view original, StructureLookup& structure,
                const PlaceMap* places, std::vector<Finding>& out);
   void evaluate(const TextViews& views, ViewKind kind, uint32_t rule_index, Span view_span,
-                std::string_view original, LazyStructure& structure, const PlaceMap* places,
+                std::string_view original, StructureLookup& structure, const PlaceMap* places,
                 std::vector<Finding>& out) const;
   // `field`: the cell or value the candidate lies in (null: none); `label`: its header or key and
   // the key that holds it, folded (empty without a field).

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 #include <optional>
+#include <tuple>
 
 #include <emmintrin.h>  // SSE2: part of the x86-64 baseline
 
@@ -167,6 +168,18 @@ std::vector<Line> split_lines(std::string_view text) {
   return lines;
 }
 
+// The lines of text[from, to), where `from` starts a line and `to` ends one (a break or the end
+// of the text), with their offsets in `text`: the same lines and counts split_lines(text) has
+// there, since a count looks no further than the line's own bytes and its break.
+std::vector<Line> split_lines(std::string_view text, uint32_t from, uint32_t to) {
+  std::vector<Line> lines = split_lines(text.substr(from, to - from));
+  for (Line& l : lines) {
+    l.begin += from;
+    l.end += from;
+  }
+  return lines;
+}
+
 // The cells of one line split at `delim`, each trimmed. CSV quoting ("a, b") is honoured for commas
 // and semicolons; markdown's outer pipes are dropped. Fewer than two cells: not a row.
 void cells_of(std::string_view text, Line line, char delim, std::vector<Span>& cells) {
@@ -248,12 +261,26 @@ bool is_data_row(std::string_view text, const std::vector<Span>& cells, char del
   return true;
 }
 
+// The order of StructureMap::fields(): by value, then by everything else a field holds.
+bool field_before(const StructureField& a, const StructureField& b) {
+  auto key = [](const StructureField& f) {
+    return std::tuple(f.value.begin, f.value.end, f.form, f.key.begin, f.key.end, f.parent.begin, f.parent.end,
+                      f.bounded, f.column);
+  };
+  return key(a) < key(b);
+}
+
 }  // namespace
 
 StructureMap::StructureMap(std::vector<StructureField> fields) : fields_(std::move(fields)) {
-  std::sort(fields_.begin(), fields_.end(), [](const StructureField& a, const StructureField& b) {
-    return a.value.begin != b.value.begin ? a.value.begin < b.value.begin : a.value.end < b.value.end;
-  });
+  std::sort(fields_.begin(), fields_.end(), field_before);
+}
+
+const StructureField* StructureMap::preferred(const StructureField* a, const StructureField* b) {
+  if (!a || !b) return a ? a : b;
+  const uint32_t la = a->value.end - a->value.begin, lb = b->value.end - b->value.begin;
+  if (la != lb) return la < lb ? a : b;
+  return field_before(*a, *b) ? b : a;
 }
 
 const StructureField* StructureMap::field_at(Span span) const {
@@ -337,61 +364,187 @@ uint32_t key_colon(std::string_view text, uint32_t p, uint32_t end) {
   return colon;
 }
 
-}  // namespace
+// One line of the text as the local reads walk it: [begin, brk), `brk` the break that ends it or
+// the end of the text. Its text, as split_lines ends it, stops before a '\r' at the break.
+struct TextLine {
+  uint32_t begin, brk;
+  uint32_t end(std::string_view text) const { return brk > begin && text[brk - 1] == '\r' ? brk - 1 : brk; }
+};
 
-StructureReader::Markup StructureReader::find_markup(std::string_view text) {
-  Markup m;
-  m.json = text.find("\":") != std::string_view::npos || text.find("\" :") != std::string_view::npos;
-  m.xml = text.find("</") != std::string_view::npos || text.find("=\"") != std::string_view::npos;
-  return m;
+TextLine line_at(std::string_view text, uint32_t pos) {
+  const size_t before = pos == 0 ? std::string_view::npos : text.rfind('\n', pos - 1);
+  const size_t brk = text.find('\n', pos);
+  return {before == std::string_view::npos ? 0 : static_cast<uint32_t>(before + 1),
+          brk == std::string_view::npos ? static_cast<uint32_t>(text.size()) : static_cast<uint32_t>(brk)};
+}
+TextLine line_before(std::string_view text, TextLine line) { return line_at(text, line.begin - 1); }  // begin > 0
+TextLine line_after(std::string_view text, TextLine line) { return line_at(text, line.brk + 1); }     // brk < size
+
+// Whether split_lines counts any separator in the line: a tab, pipe, semicolon or comma anywhere
+// before its break, or a run of two spaces inside its text trimmed of white space.
+bool has_separator(std::string_view text, TextLine line) {
+  const std::string_view bytes = text.substr(line.begin, line.brk - line.begin);
+  if (bytes.find_first_of("\t|;,") != std::string_view::npos) return true;
+  const Span t = trimmed(text, line.begin, line.end(text));
+  return text.substr(t.begin, t.end - t.begin).find("  ") != std::string_view::npos;
 }
 
-StructureMap StructureReader::read(std::string_view text) const { return read(text, find_markup(text)); }
+// Whether the two lines share a separator (one of kDelims; two spaces for ' '), anywhere in their
+// bytes: a data row's line and the line above it always do.
+bool share_separator(std::string_view text, TextLine a, TextLine b) {
+  const std::string_view x = text.substr(a.begin, a.brk - a.begin), y = text.substr(b.begin, b.brk - b.begin);
+  for (char d : kDelims) {
+    const std::string_view mark = d == ' ' ? std::string_view("  ") : std::string_view(&d, 1);
+    if (x.find(mark) != std::string_view::npos && y.find(mark) != std::string_view::npos) return true;
+  }
+  return false;
+}
 
-StructureMap StructureReader::read(std::string_view text, const Markup& markup) const {
+// The shape of a line's trimmed text as a one-column list value (list_shape, below).
+void line_shape(std::string_view text, TextLine line, std::string& shape) {
+  const Span t = trimmed(text, line.begin, line.end(text));
+  list_shape(text.substr(t.begin, t.end - t.begin), shape);
+}
+
+// JSON and XML are parsed only where their marks are: a value follows `":` (or `" :`), an element
+// closes with `</`, an attribute opens with `="`.
+struct Markup {
+  bool json = false, xml = false;
+  explicit Markup(std::string_view text)
+      : json(text.find("\":") != std::string_view::npos || text.find("\" :") != std::string_view::npos),
+        xml(text.find("</") != std::string_view::npos || text.find("=\"") != std::string_view::npos) {}
+};
+
+}  // namespace
+
+StructureMap StructureReader::read(std::string_view text) const {
   std::vector<StructureField> fields;
   if (text.size() >= UINT32_MAX) return StructureMap{};
-  const std::vector<Line> lines = split_lines(text);
-  read_tables(text, lines, fields);
-  if (markup.json) read_json(text, fields);
-  if (markup.xml) read_xml(text, fields);
-  read_key_lines(text, lines, fields);
-  read_lists(text, lines, fields);
+  read_line_forms(text, fields);
+  read_markup(text, fields);
   return StructureMap(std::move(fields));
 }
 
-bool StructureReader::may_hold_field(std::string_view text, Span span, bool has_markup) {
-  // JSON and XML values lie anywhere their parse reaches, across lines too: not decided here.
-  if (has_markup || text.size() >= UINT32_MAX) return true;
-  // Every other field's value lies inside one line (the line's text, without its break).
-  const size_t nl_before = span.begin == 0 ? std::string_view::npos : text.rfind('\n', span.begin - 1);
-  const size_t b = nl_before == std::string_view::npos ? 0 : nl_before + 1;
-  size_t e = text.find('\n', span.begin);
-  if (e == std::string_view::npos) e = text.size();
-  if (span.end > e) return true;
-  const std::string_view line = text.substr(b, e - b);
-  // The line as split_lines ends it: without a '\r' before its break.
-  const auto lb = static_cast<uint32_t>(b);
-  const auto le = static_cast<uint32_t>(e > b && text[e - 1] == '\r' ? e - 1 : e);
-  // A `Key: value` line's value follows its colon (read_key_lines).
-  if (const uint32_t p = after_indent(text, lb, le); p < le)
-    if (const uint32_t colon = key_colon(text, p, le); colon != 0 && span.begin > colon) return true;
-  // A one-column list value is a whole line of one shape (read_lists).
-  const Span t = trimmed(text, lb, le);
-  std::string shape;
-  list_shape(text.substr(t.begin, t.end - t.begin), shape);
-  if (!shape.empty()) return true;
-  // A table's data row follows its header or another row, both holding its separator
-  // (read_tables); here a separator anywhere in the line, or two spaces, stands for a count.
-  if (b == 0) return false;
-  const size_t prev_nl = b >= 2 ? text.rfind('\n', b - 2) : std::string_view::npos;
-  const size_t prev_b = prev_nl == std::string_view::npos ? 0 : prev_nl + 1;
-  const std::string_view prev = text.substr(prev_b, b - 1 - prev_b);
-  for (char d : kDelims) {
-    const std::string_view mark = d == ' ' ? std::string_view("  ") : std::string_view(&d, 1);
-    if (line.find(mark) != std::string_view::npos && prev.find(mark) != std::string_view::npos) return true;
+StructureMap StructureReader::read_markup(std::string_view text) const {
+  std::vector<StructureField> fields;
+  if (text.size() >= UINT32_MAX) return StructureMap{};
+  read_markup(text, fields);
+  return StructureMap(std::move(fields));
+}
+
+StructureMap StructureReader::read_line_forms(std::string_view text) const {
+  std::vector<StructureField> fields;
+  if (text.size() >= UINT32_MAX) return StructureMap{};
+  read_line_forms(text, fields);
+  return StructureMap(std::move(fields));
+}
+
+void StructureReader::read_markup(std::string_view text, std::vector<StructureField>& out) const {
+  const Markup markup(text);
+  if (markup.json) read_json(text, out);
+  if (markup.xml) read_xml(text, out);
+}
+
+void StructureReader::read_line_forms(std::string_view text, std::vector<StructureField>& out) const {
+  const std::vector<Line> lines = split_lines(text);
+  read_tables(text, lines, out);
+  read_key_lines(text, lines, out);
+  read_lists(text, lines, out);
+}
+
+StructureReader::LocalRead StructureReader::read_around(std::string_view text, Span span, LineForm form) const {
+  LocalRead out;
+  if (text.size() >= UINT32_MAX) return out;
+  const TextLine line = line_at(text, span.begin);
+  // Every line looked at is searched for its ends: `seen` spans them all, and the read too.
+  out.seen = {line.begin, line.brk};
+  auto before = [&](TextLine l) {
+    const TextLine b = line_before(text, l);
+    out.seen.begin = std::min(out.seen.begin, b.begin);
+    return b;
+  };
+  auto after = [&](TextLine l) {
+    const TextLine a = line_after(text, l);
+    out.seen.end = std::max(out.seen.end, a.brk);
+    return a;
+  };
+  if (span.end > line.brk) return out;  // a line form's value lies inside one line
+  const auto size = static_cast<uint32_t>(text.size());
+  std::vector<StructureField> fields;
+  TextLine first = line, last = line;  // the lines read
+  switch (form) {
+    case LineForm::table:
+      if (line.begin == 0 || !share_separator(text, before(line), line)) return out;
+      for (TextLine b; first.begin > 0 && has_separator(text, b = before(first));) first = b;
+      for (TextLine a; last.brk < size && has_separator(text, a = after(last));) last = a;
+      read_tables(text, split_lines(text, first.begin, last.brk), fields);
+      out.exact = {first.begin, last.brk};
+      break;
+    case LineForm::key_line: {
+      const uint32_t end = line.end(text);
+      const uint32_t p = after_indent(text, line.begin, end);
+      if (p >= end) return out;
+      if (const uint32_t colon = key_colon(text, p, end); colon == 0 || span.begin <= colon) return out;
+      auto unindented = [&](TextLine l) {
+        const uint32_t e = l.end(text);
+        return l.begin < e && after_indent(text, l.begin, e) == l.begin;
+      };
+      while (!unindented(first) && first.begin > 0) first = before(first);
+      read_key_lines(text, split_lines(text, first.begin, line.brk), fields);
+      out.exact = {first.begin, line.brk};
+      break;
+    }
+    case LineForm::list: {
+      std::string shape, other;
+      line_shape(text, line, shape);
+      if (shape.empty()) return out;
+      auto same = [&](TextLine l) {
+        line_shape(text, l, other);
+        return other == shape;
+      };
+      for (TextLine b; first.begin > 0 && same(b = before(first));) first = b;
+      for (TextLine a; last.brk < size && same(a = after(last));) last = a;
+      out.exact = {first.begin, last.brk};  // the run; the line above is read, not covered
+      if (first.begin > 0) first = before(first);
+      read_lists(text, split_lines(text, first.begin, last.brk), fields);
+      break;
+    }
   }
-  return false;
+  out.fields = StructureMap(std::move(fields));
+  return out;
+}
+
+std::optional<StructureField> StructureLookup::field_at(Span span) {
+  // The answer is copied out as it is chosen: the maps it comes from may be dropped below.
+  std::optional<StructureField> best;
+  auto consider = [&](const StructureField* field) {
+    if (field && StructureMap::preferred(best ? &*best : nullptr, field) == field) best = *field;
+  };
+  if (!markup_) markup_ = reader_.read_markup(text_);
+  consider(markup_->field_at(span));
+  if (line_forms_) {
+    consider(line_forms_->field_at(span));
+    return best;
+  }
+  using Form = StructureReader::LineForm;
+  for (const Form form : {Form::table, Form::key_line, Form::list}) {
+    auto& reads = covered_[static_cast<size_t>(form)];
+    auto read = reads.upper_bound(span.begin);  // the last read whose lines begin at or before the span
+    if (read != reads.begin() && span.begin < std::prev(read)->second.end) {
+      --read;
+    } else {
+      StructureReader::LocalRead local = reader_.read_around(text_, span, form);
+      local_bytes_ += local.seen.end - local.seen.begin;
+      if (local.exact.end == local.exact.begin) continue;  // nothing read: no field of the form here
+      read = reads.insert_or_assign(local.exact.begin, Covered{local.exact.end, std::move(local.fields)}).first;
+    }
+    consider(read->second.fields.field_at(span));
+  }
+  if (local_bytes_ > text_.size()) {
+    line_forms_ = reader_.read_line_forms(text_);
+    for (auto& reads : covered_) reads.clear();
+  }
+  return best;
 }
 
 namespace {

@@ -188,10 +188,10 @@ TEST_CASE("a one-column list under a header line is read when its values share o
   CHECK(read("Danh sách năm 2025\nP0818365\nN4929414\nC5415409\n").empty());
 }
 
-TEST_CASE("a span may_hold_field turns down lies in no field of the whole read") {
-  // The scanner skips the read when may_hold_field says no field can hold a candidate: that must
-  // never hide a field. Every span of every text here, from one byte to a line, is checked
-  // against the whole read.
+TEST_CASE("a StructureLookup finds, for every span, the field the whole read gives") {
+  // The scanner asks a StructureLookup, which reads JSON and XML once and the line forms only
+  // around a span's line: every span of every text here, from one byte to a line, must get the
+  // field of the whole read (the same field, not only one as good), or none where it has none.
   const std::string texts[] = {
       "Họ tên\tCCCD\tSĐT\nNguyễn Văn An\t079203012345\t0912345678\nTrần Thị Bình\t001203004567\t0987654321\n",
       "| Họ tên | CMND |\n|---|---|\n| An | 171234567 |\n| Bình | 280123456 |\n",
@@ -206,30 +206,103 @@ TEST_CASE("a span may_hold_field turns down lies in no field of the whole read")
       "<ho_so><cmnd>171234567</cmnd></ho_so>\nsố 0912345678\n",
       "",
       "\n\n:\n - \n",
+      // Where each form's state comes from lines away: a table under prose with commas, one table
+      // right after another with another separator, a YAML block across a blank line and under a
+      // list item, a list after a list of another shape, JSON beside key lines.
+      "Ghi chú, xem, thêm\nHọ tên,SĐT\nAn,0912345678\nBình,0987654321\n\nMã;Số\nA1;079203012345\nB2;001203004567\n",
+      "ho_so:\n  ca_nhan:\n\n    so_cccd: 079203012345\n  - so_dt: 0912345678\nghi_chu: xong\n  so: 0987654321\n",
+      "Mã\nA123\nB456\nC789\nSố\n0912345678\n0987654321\n0911111111\nP0818365\n",
+      "Mã\nA123\nB456\nC789\n0912345678\n0987654321\n0911111111\n",
+      "ten: An\r\n{\"so\": \"0912345678\",\r\n \"cccd\": \"079203012345\"}\r\nso: 0987654321\r\n",
+      "a\tb\tc\n1\t2\t3\n4\t5\t6\nx|y\n7|8\n9|0\n\t\nk  l\n1  2\n3  4\n",
   };
-  size_t skipped = 0, held = 0;
+  auto same = [](const StructureField* whole, const std::optional<StructureField>& looked_up) {
+    REQUIRE(looked_up.has_value() == (whole != nullptr));
+    if (!whole) return;
+    CHECK(looked_up->value == whole->value);
+    CHECK(looked_up->key == whole->key);
+    CHECK(looked_up->parent == whole->parent);
+    CHECK(looked_up->form == whole->form);
+    CHECK(looked_up->bounded == whole->bounded);
+    CHECK(looked_up->column == whole->column);
+  };
+  size_t held = 0, none = 0;
   for (const std::string& text : texts) {
     INFO(text);
     const StructureMap map = read(text);
-    const bool markup = StructureReader::find_markup(text).any();
     for (uint32_t b = 0; b < text.size(); ++b) {
       for (uint32_t e = b + 1; e <= text.size() && e <= b + 40; ++e) {
         const Span span{b, e};
-        const StructureField* field = map.field_at(span);
-        held += field != nullptr;
-        if (StructureReader::may_hold_field(text, span, markup)) continue;
-        ++skipped;
         INFO(b << ".." << e);
-        CHECK(field == nullptr);
+        // A lookup of its own for each span, so that each reads only around it.
+        const StructureField* field = map.field_at(span);
+        same(field, StructureLookup(*shared_normalizer(), text).field_at(span));
+        ++(field ? held : none);
       }
     }
   }
+  // One lookup for all the texts in one, as a scan makes it: later spans take their fields from
+  // the reads earlier ones made, asked front to back, then back to front with another. The texts
+  // stand apart, after a line that closes every form, with 100 KB of prose between them that no
+  // span asks about, so the reads stay local throughout.
+  std::string all;
+  std::vector<Span> parts;
+  for (const std::string& text : texts) {
+    all += "x\n" + std::string(100 * 1000, 'y') + "\nx\n";
+    parts.push_back({static_cast<uint32_t>(all.size()), static_cast<uint32_t>(all.size() + text.size())});
+    all += text;
+  }
+  const StructureMap map = read(all);
+  StructureLookup forward(*shared_normalizer(), all);
+  for (const Span& part : parts)
+    for (uint32_t b = part.begin; b < part.end; ++b)
+      for (uint32_t e = b + 1; e <= part.end && e <= b + 40; ++e) {
+        INFO(b << ".." << e);
+        same(map.field_at(Span{b, e}), forward.field_at(Span{b, e}));
+      }
+  StructureLookup backward(*shared_normalizer(), all);
+  for (auto part = parts.rbegin(); part != parts.rend(); ++part)
+    for (uint32_t b = part->end; b-- > part->begin;)
+      for (uint32_t e = b + 1; e <= part->end && e <= b + 40; ++e) {
+        INFO(b << ".." << e);
+        same(map.field_at(Span{b, e}), backward.field_at(Span{b, e}));
+      }
   // Both answers occur: fields are found, and prose is turned down.
   CHECK(held > 1000);
-  CHECK(skipped > 1000);
-  // A number in a sentence of prose, after a line with no comma: no field can hold it.
+  CHECK(none > 1000);
+}
+
+TEST_CASE("a line form around a span is read from the lines it needs, and none for prose") {
+  using Form = StructureReader::LineForm;
+  const StructureReader reader(*shared_normalizer());
+  // A number in a sentence of prose, after a line with no comma: no form reads anything. Only its
+  // line and the one before (which a table row would share a separator with) are looked at.
   const std::string prose = "Kính gửi anh Lộc\nXin gọi số 0912345678, cảm ơn anh.\n";
   const auto at = static_cast<uint32_t>(prose.find("0912345678"));
-  CHECK_FALSE(StructureReader::may_hold_field(prose, Span{at, at + 10}, StructureReader::find_markup(prose).any()));
-  CHECK(StructureReader::may_hold_field("{\"a\": 1}\n" + prose, Span{at + 9, at + 19}, true));
+  for (const Form form : {Form::table, Form::key_line, Form::list}) {
+    const auto read = reader.read_around(prose, Span{at, at + 10}, form);
+    CHECK(read.fields.empty());
+    CHECK(read.exact.begin == read.exact.end);
+    CHECK(read.seen.end - read.seen.begin <= prose.size() - 1);
+  }
+  // A cell of a table after a page of prose reads the table, not the page, and covers its lines.
+  const std::string page(20000, 'x');
+  const std::string table = "Họ tên\tSĐT\nAn\t0912345678\n";
+  const std::string text = page + "\n\n" + table + "\n" + page;
+  const auto cell = static_cast<uint32_t>(text.find("0912345678"));
+  const auto read = reader.read_around(text, Span{cell, cell + 10}, Form::table);
+  REQUIRE(read.fields.field_at(Span{cell, cell + 10}) != nullptr);
+  CHECK(read.exact == Span{static_cast<uint32_t>(page.size() + 2), static_cast<uint32_t>(page.size() + 1 + table.size())});
+  CHECK(read.seen.end - read.seen.begin <= table.size() + 2);  // and the blank lines around it
+  // A key line's read starts at the last unindented line, across a blank line and a list item.
+  const std::string yaml = "x: 1\nho_so:\n\n  - ca_nhan:\n      so_cccd: 079203012345\n";
+  const auto value = static_cast<uint32_t>(yaml.find("0792"));
+  const auto key_read = reader.read_around(yaml, Span{value, value + 12}, Form::key_line);
+  CHECK(key_read.exact.begin == yaml.find("ho_so"));
+  const StructureField* field = key_read.fields.field_at(Span{value, value + 12});
+  REQUIRE(field != nullptr);
+  CHECK(yaml.substr(field->parent.begin, field->parent.end - field->parent.begin) == "ca_nhan");
+  // A span across a line break lies in no line form.
+  for (const Form form : {Form::table, Form::key_line, Form::list})
+    CHECK(reader.read_around(table, Span{0, 12}, form).fields.empty());
 }
