@@ -349,7 +349,7 @@ uint32_t after_indent(std::string_view text, uint32_t begin, uint32_t end) {
 // Where the colon of a `Key: value` line whose key starts at `p` lies, or 0 when the line is none:
 // a key begins with a letter or '_', holds at most four spaces and none of the marks of prose (a
 // comma) or of other forms (quotes, brackets, pipes, tabs), and its colon comes before a space or
-// the line's end (read_key_lines; may_hold_field asks the same).
+// the line's end (read_key_lines; read_around asks the same of a candidate's line).
 uint32_t key_colon(std::string_view text, uint32_t p, uint32_t end) {
   if (!(is_letter(text[p]) || text[p] == '_')) return 0;
   const std::string_view head = text.substr(p, std::min<size_t>(end - p, kMaxKey + 1));
