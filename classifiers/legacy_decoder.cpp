@@ -448,7 +448,14 @@ struct LegacyDecoder::Tables {
   }
   bool is_unicode_only_vn(char32_t c) const { return c > 0xFF && letters_.count(c) != 0; }
 
-  size_t scan_viqr(const std::vector<CodePoint>& cps, size_t start, std::vector<Word>& words) const;
+  // A VIQR parse's letters and output, kept by decode() for all its words: nearly every ASCII
+  // word is parsed and turned down, and two vectors per word were most of a decode's allocations.
+  struct ViqrScratch {
+    std::vector<Letter> letters;
+    std::vector<OutChar> out;
+  };
+  size_t scan_viqr(const std::vector<CodePoint>& cps, size_t start, std::vector<Word>& words,
+                   ViqrScratch& scratch) const;
   bool scan_latin(const std::vector<CodePoint>& cps, size_t b, size_t e,
                   std::vector<Word>& words) const;
   std::optional<Reading> read_vni(const std::vector<CodePoint>& cps, size_t b, size_t e) const;
@@ -523,11 +530,13 @@ char32_t LegacyDecoder::Tables::compose(const Letter& l) const {
 // Parses a VIQR word starting at the ASCII letter cps[start]; adds it to `words` if it reads
 // as a Vietnamese syllable with at least one mark. Returns where the parse stopped.
 size_t LegacyDecoder::Tables::scan_viqr(const std::vector<CodePoint>& cps, size_t start,
-                                        std::vector<Word>& words) const {
+                                        std::vector<Word>& words, ViqrScratch& scratch) const {
   const size_t n = cps.size();
   auto at = [&](size_t k) -> char32_t { return k < n ? cps[k].c : 0; };
-  std::vector<Letter> letters;
-  std::vector<OutChar> out;
+  std::vector<Letter>& letters = scratch.letters;
+  std::vector<OutChar>& out = scratch.out;
+  letters.clear();
+  out.clear();
   auto push = [&](const Letter& l, size_t from, size_t to) {
     letters.push_back(l);
     out.push_back({compose(l), cps[from].begin, cps[to - 1].end});
@@ -620,7 +629,7 @@ size_t LegacyDecoder::Tables::scan_viqr(const std::vector<CodePoint>& cps, size_
     return end;
   }
   if (!valid_syllable(letters)) return end;
-  words.push_back(Word{start, end, {Reading{Enc::kViqr, strong && !tentative, std::move(out)}}});
+  words.push_back(Word{start, end, {Reading{Enc::kViqr, strong && !tentative, out}}});  // a copy: `out` is scratch
   return end;
 }
 
@@ -748,6 +757,7 @@ std::optional<LegacyText> LegacyDecoder::Tables::decode(std::string_view nfc) co
   bool unicode_vn = false;
   std::vector<bool> line_unicode_vn{false};
   std::vector<size_t> word_line;
+  ViqrScratch viqr;
   size_t i = 0;
   while (i < n) {
     const char32_t c = cps[i].c;
@@ -765,7 +775,7 @@ std::optional<LegacyText> LegacyDecoder::Tables::decode(std::string_view nfc) co
     }
     size_t next = j;
     if (ascii_only) {
-      next = std::max(j, scan_viqr(cps, i, words));
+      next = std::max(j, scan_viqr(cps, i, words, viqr));
     } else if (!scan_latin(cps, i, j, words)) {
       // Quotes, currency and other symbols glued to a word («TUYÖT», MA^.T»): retry without them.
       size_t i2 = i;
@@ -778,7 +788,7 @@ std::optional<LegacyText> LegacyDecoder::Tables::decode(std::string_view nfc) co
                         cps.begin() + static_cast<ptrdiff_t>(j2),
                         [](const CodePoint& cp) { return cp.c < 0x80; });
         if (inner_ascii) {
-          next = std::max(j, scan_viqr(cps, i2, words));
+          next = std::max(j, scan_viqr(cps, i2, words, viqr));
         } else {
           scan_latin(cps, i2, j2, words);
         }
