@@ -448,18 +448,21 @@ struct LegacyDecoder::Tables {
   }
   bool is_unicode_only_vn(char32_t c) const { return c > 0xFF && letters_.count(c) != 0; }
 
-  // A VIQR parse's letters and output, kept by decode() for all its words: nearly every ASCII
-  // word is parsed and turned down, and two vectors per word were most of a decode's allocations.
-  struct ViqrScratch {
+  // A word parse's letters and output, kept by decode() for all its words: nearly every word is
+  // parsed and turned down, and two vectors per word were most of a decode's allocations. A
+  // reading that is kept copies its output.
+  struct WordScratch {
     std::vector<Letter> letters;
     std::vector<OutChar> out;
   };
   size_t scan_viqr(const std::vector<CodePoint>& cps, size_t start, std::vector<Word>& words,
-                   ViqrScratch& scratch) const;
-  bool scan_latin(const std::vector<CodePoint>& cps, size_t b, size_t e,
-                  std::vector<Word>& words) const;
-  std::optional<Reading> read_vni(const std::vector<CodePoint>& cps, size_t b, size_t e) const;
-  std::optional<Reading> read_tcvn3(const std::vector<CodePoint>& cps, size_t b, size_t e) const;
+                   WordScratch& scratch) const;
+  bool scan_latin(const std::vector<CodePoint>& cps, size_t b, size_t e, std::vector<Word>& words,
+                  WordScratch& scratch) const;
+  std::optional<Reading> read_vni(const std::vector<CodePoint>& cps, size_t b, size_t e,
+                                  WordScratch& scratch) const;
+  std::optional<Reading> read_tcvn3(const std::vector<CodePoint>& cps, size_t b, size_t e,
+                                    WordScratch& scratch) const;
 };
 
 LegacyDecoder::Tables::Tables() {
@@ -530,7 +533,7 @@ char32_t LegacyDecoder::Tables::compose(const Letter& l) const {
 // Parses a VIQR word starting at the ASCII letter cps[start]; adds it to `words` if it reads
 // as a Vietnamese syllable with at least one mark. Returns where the parse stopped.
 size_t LegacyDecoder::Tables::scan_viqr(const std::vector<CodePoint>& cps, size_t start,
-                                        std::vector<Word>& words, ViqrScratch& scratch) const {
+                                        std::vector<Word>& words, WordScratch& scratch) const {
   const size_t n = cps.size();
   auto at = [&](size_t k) -> char32_t { return k < n ? cps[k].c : 0; };
   std::vector<Letter>& letters = scratch.letters;
@@ -629,14 +632,16 @@ size_t LegacyDecoder::Tables::scan_viqr(const std::vector<CodePoint>& cps, size_
     return end;
   }
   if (!valid_syllable(letters)) return end;
-  words.push_back(Word{start, end, {Reading{Enc::kViqr, strong && !tentative, out}}});  // a copy: `out` is scratch
+  words.push_back(Word{start, end, {Reading{Enc::kViqr, strong && !tentative, out}}});
   return end;
 }
 
 std::optional<Reading> LegacyDecoder::Tables::read_vni(const std::vector<CodePoint>& cps,
-                                                       size_t b, size_t e) const {
-  std::vector<Letter> letters;
-  std::vector<OutChar> out;
+                                                       size_t b, size_t e, WordScratch& scratch) const {
+  std::vector<Letter>& letters = scratch.letters;
+  std::vector<OutChar>& out = scratch.out;
+  letters.clear();
+  out.clear();
   auto push = [&](const Letter& l, size_t from, size_t to) {
     letters.push_back(l);
     out.push_back({compose(l), cps[from].begin, cps[to - 1].end});
@@ -699,13 +704,15 @@ std::optional<Reading> LegacyDecoder::Tables::read_vni(const std::vector<CodePoi
   if (!valid_syllable(letters)) return std::nullopt;
   // A lone toned vowel ("où" -> ó) is too short to tell VNI from French: weak.
   if (letters.size() == 1) strong = false;
-  return Reading{Enc::kVni, strong, std::move(out)};
+  return Reading{Enc::kVni, strong, out};
 }
 
 std::optional<Reading> LegacyDecoder::Tables::read_tcvn3(const std::vector<CodePoint>& cps,
-                                                         size_t b, size_t e) const {
-  std::vector<Letter> letters;
-  std::vector<OutChar> out;
+                                                         size_t b, size_t e, WordScratch& scratch) const {
+  std::vector<Letter>& letters = scratch.letters;
+  std::vector<OutChar>& out = scratch.out;
+  letters.clear();
+  out.clear();
   bool ascii = false;
   bool tcvn_only = false;
   for (size_t p = b; p < e; ++p) {
@@ -726,19 +733,19 @@ std::optional<Reading> LegacyDecoder::Tables::read_tcvn3(const std::vector<CodeP
   if (!valid_syllable(letters)) return std::nullopt;
   // Strong: a character Unicode Vietnamese never writes (Ö, Ë, ¸, ­, ...) inside a word with
   // ASCII letters. "§Ò" (Đề) or "lùc" (lực) alone could be symbols or Unicode; they are weak.
-  return Reading{Enc::kTcvn3, ascii && tcvn_only, std::move(out)};
+  return Reading{Enc::kTcvn3, ascii && tcvn_only, out};
 }
 
 // Reads cps[b, e) (ASCII letters and Latin-1, at least one Latin-1) as VNI and as TCVN3.
 bool LegacyDecoder::Tables::scan_latin(const std::vector<CodePoint>& cps, size_t b, size_t e,
-                                       std::vector<Word>& words) const {
+                                       std::vector<Word>& words, WordScratch& scratch) const {
   if ((b > 0 && is_alpha(cps[b - 1].c)) ||
       (e < cps.size() && (is_alpha(cps[e].c) || is_mark(cps[e].c)))) {
     return false;
   }
   Word w{b, e, {}};
-  if (auto r = read_vni(cps, b, e)) w.readings.push_back(std::move(*r));
-  if (auto r = read_tcvn3(cps, b, e)) w.readings.push_back(std::move(*r));
+  if (auto r = read_vni(cps, b, e, scratch)) w.readings.push_back(std::move(*r));
+  if (auto r = read_tcvn3(cps, b, e, scratch)) w.readings.push_back(std::move(*r));
   if (w.readings.empty()) return false;
   words.push_back(std::move(w));
   return true;
@@ -757,7 +764,7 @@ std::optional<LegacyText> LegacyDecoder::Tables::decode(std::string_view nfc) co
   bool unicode_vn = false;
   std::vector<bool> line_unicode_vn{false};
   std::vector<size_t> word_line;
-  ViqrScratch viqr;
+  WordScratch scratch;
   size_t i = 0;
   while (i < n) {
     const char32_t c = cps[i].c;
@@ -775,8 +782,8 @@ std::optional<LegacyText> LegacyDecoder::Tables::decode(std::string_view nfc) co
     }
     size_t next = j;
     if (ascii_only) {
-      next = std::max(j, scan_viqr(cps, i, words, viqr));
-    } else if (!scan_latin(cps, i, j, words)) {
+      next = std::max(j, scan_viqr(cps, i, words, scratch));
+    } else if (!scan_latin(cps, i, j, words, scratch)) {
       // Quotes, currency and other symbols glued to a word («TUYÖT», MA^.T»): retry without them.
       size_t i2 = i;
       size_t j2 = j;
@@ -788,9 +795,9 @@ std::optional<LegacyText> LegacyDecoder::Tables::decode(std::string_view nfc) co
                         cps.begin() + static_cast<ptrdiff_t>(j2),
                         [](const CodePoint& cp) { return cp.c < 0x80; });
         if (inner_ascii) {
-          next = std::max(j, scan_viqr(cps, i2, words, viqr));
+          next = std::max(j, scan_viqr(cps, i2, words, scratch));
         } else {
-          scan_latin(cps, i2, j2, words);
+          scan_latin(cps, i2, j2, words, scratch);
         }
       }
     }
