@@ -85,55 +85,39 @@ inline unsigned compact_drop_mask(const char* p) {
   return static_cast<unsigned>(_mm_movemask_epi8(m));
 }
 
+// The folded text without its separators, mapped by which of its bytes were kept (a word every
+// few bytes would otherwise cost a map unit each). 64 bytes at a time: the kept bits from four
+// SSE2 compares, then every byte written and the output advanced past the kept ones, so the
+// copy takes no branch however short the words are.
 void compact(const View& folded, int parent, View& view) {
   view.parent = parent;
   const std::string& s = folded.text;
+  const auto* in = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
-  view.text.resize(n + 16);  // room for a whole 16-byte store at the end
+  view.text.resize(n);
   char* const out = view.text.data();
   size_t o = 0;
-  // Kept bytes come in runs between separators; each run is one linear unit of the map.
-  auto keep = [&](size_t from, size_t to) {
-    // Runs are words, mostly shorter than 16 bytes: one 16-byte copy where the source has them.
-    if (to - from <= 16 && from + 16 <= n)
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o),
-                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + from)));
-    else
-      std::memcpy(out + o, s.data() + from, to - from);
-    o += to - from;
-    view.map.append(static_cast<uint32_t>(to - from), static_cast<uint32_t>(from), static_cast<uint32_t>(to - from), false);
-  };
-  // 16 bytes at a time: the separators as a bit mask, the runs found between its bits (bytes
-  // past the end count as separators, which closes the last run).
-  constexpr size_t kNoRun = ~size_t{0};
-  size_t run = kNoRun;  // start of the run being read, or kNoRun between runs
-  for (size_t k = 0; k < n; k += 16) {
-    unsigned drops;
-    if (k + 16 <= n) {
-      drops = compact_drop_mask(s.data() + k);
-    } else {
-      drops = 0xFFFFu << (n - k);
-      for (size_t j = k; j < n; ++j)
-        if (compact_drops(static_cast<unsigned char>(s[j]))) drops |= 1u << (j - k);
+  size_t block = 0;
+  for (; block + 64 <= n; block += 64) {
+    uint64_t kept = 0;
+    for (size_t k = 0; k < 64; k += 16)
+      kept |= uint64_t{~compact_drop_mask(s.data() + block + k) & 0xFFFFu} << k;
+    for (size_t i = 0; i < 64; ++i) {
+      out[o] = static_cast<char>(in[block + i]);
+      o += kept >> i & 1;
     }
-    unsigned pos = 0;
-    while (pos < 16) {
-      const unsigned ahead = 0xFFFFu << pos & 0xFFFFu;
-      if (run == kNoRun) {
-        const unsigned kept = ~drops & ahead;
-        if (!kept) break;
-        pos = static_cast<unsigned>(__builtin_ctz(kept));
-        run = k + pos;
-      } else {
-        const unsigned seps = drops & ahead;
-        if (!seps) break;
-        pos = static_cast<unsigned>(__builtin_ctz(seps));
-        keep(run, k + pos);
-        run = kNoRun;
-      }
-    }
+    view.map.append_kept(kept);
   }
-  if (run != kNoRun) keep(run, n);
+  if (block < n) {
+    uint64_t kept = 0;
+    for (size_t i = 0; block + i < n; ++i) {
+      const bool keep = !compact_drops(in[block + i]);
+      kept |= uint64_t{keep} << i;
+      out[o] = static_cast<char>(in[block + i]);
+      o += keep;
+    }
+    view.map.append_kept(kept);
+  }
   view.text.resize(o);
 }
 

@@ -12,7 +12,8 @@
 //     [0, input size] with begin <= end, and the span of any [a, b) of the view holds the spans of
 //     its first and last bytes;
 //   - `folded` holds no ASCII upper-case letter, no tab or CR, and no two spaces in a row;
-//     `compact` holds none of the separators it removes;
+//     `compact` holds none of the separators it removes, and its kept-bytes map answers as the
+//     linear units of its runs would;
 //   - fold_text() of the raw input (invalid bytes included) is valid UTF-8;
 //   - views rebuilt into a TextViews reused from the previous input (as a Scanner reuses its
 //     own) are the fresh views: same slots, texts, parents and byte-by-byte maps.
@@ -145,6 +146,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (const char c : views.view(ViewKind::compact)->text) {
     for (const char dropped : std::string_view(" .-_*,'\"~`+=")) require(c != dropped);
+  }
+  {
+    // The compact view's kept-bytes map gives what one linear unit per run of kept folded bytes
+    // gives (offset_map.h): every byte, every empty span, and ranges reaching past the end.
+    const std::string_view separators(" .-_*,'\"~`+=");
+    const std::string& folded = views.view(ViewKind::folded)->text;
+    const promptwall::View& compact = *views.view(ViewKind::compact);
+    promptwall::OffsetMap units;
+    std::string kept;
+    for (size_t i = 0; i < folded.size();) {
+      if (separators.find(folded[i]) != std::string_view::npos) {
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < folded.size() && separators.find(folded[j]) == std::string_view::npos) ++j;
+      units.append(static_cast<uint32_t>(j - i), static_cast<uint32_t>(i), static_cast<uint32_t>(j - i), false);
+      kept.append(folded, i, j - i);
+      i = j;
+    }
+    require(compact.text == kept && compact.map.identity() == units.identity());
+    const auto n = static_cast<uint32_t>(kept.size());
+    for (uint32_t a = 0; a <= n + 1; ++a) {
+      for (const uint32_t b : {a, a + 1, a + 2, n, n + 1}) {
+        if (b < a) continue;
+        require(compact.map.to_source(Span{a, b}) == units.to_source(Span{a, b}));
+      }
+    }
   }
 
   require(!first_invalid_utf8(normalizer.fold_text(input)).has_value());
