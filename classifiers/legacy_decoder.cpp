@@ -292,8 +292,10 @@ constexpr std::array<bool, 256> kGateBytes = [] {
   return t;
 }();
 
-// Whether the gate byte at s[i] is strong evidence, by the rules above.
-bool evidence_at(std::string_view s, size_t i) {
+// Whether the gate byte at s[i] is strong evidence, by the rules above. Always inline: in
+// Vietnamese text a gate byte comes every few characters (the 0xC3 of à á â è é ê ...), and
+// GCC left it a call (1.4 % of a scan's profile beside next_evidence's 1.7 %).
+[[gnu::always_inline]] inline bool evidence_at(std::string_view s, size_t i) {
   const size_t n = s.size();
   const auto b = static_cast<unsigned char>(s[i]);
   if (b >= 0x80) {
