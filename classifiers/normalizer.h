@@ -46,6 +46,12 @@ class Normalizer {
     fold(text, -1, v);
     return std::move(v.text);
   }
+  // The same, folded into `scratch` (its text and map replaced, their memory kept), for a caller
+  // that folds many short texts (a Scanner's context windows). Returns scratch.text.
+  const std::string& fold_text(std::string_view text, View& scratch) const {
+    fold(text, -1, scratch);
+    return scratch.text;
+  }
 
  private:
   // Folds `source` into `out` (its text and map replaced, their memory kept). Returns what

@@ -252,7 +252,7 @@ void Scanner::confirm(const TextViews& views, ViewKind kind, std::string_view or
 
 void Scanner::evaluate(const TextViews& views, ViewKind kind, uint32_t rule_index, Span view_span,
                        std::string_view original, StructureLookup& structure, const PlaceMap* places,
-                       std::vector<Finding>& out) const {
+                       std::vector<Finding>& out) {
   const CompiledRule& rule = rules_->rules()[rule_index];
   const Span span = views.to_original(kind, view_span);
   if (span.end <= span.begin) return;
@@ -299,7 +299,7 @@ void Scanner::evaluate(const TextViews& views, ViewKind kind, uint32_t rule_inde
 }
 
 std::optional<double> Scanner::context_confidence(const CompiledRule& rule, std::string_view original, Span span,
-                                                  const StructureField* field, const StructureReader::Label& label) const {
+                                                  const StructureField* field, const StructureReader::Label& label) {
   const ContextSpec& ctx = *rule.rule.context;
   // A table cell or a JSON/XML value is read on its own: the window stops at its edges, so the
   // next column's header or the neighbouring key is not this value's label.
@@ -321,7 +321,8 @@ std::optional<double> Scanner::context_confidence(const CompiledRule& rule, std:
     e = p;
   }
   const Normalizer& norm = rules_->normalizer();
-  std::string before = norm.fold_text(original.substr(b, span.begin - b));
+  std::string& before = context_before_;
+  before.clear();
   // The header or key reads as if it stood right before the value, however far away it is. The
   // own key decides: the parent key is read only when the own key holds none of this rule's
   // required, boosting or penalising words. What holds a value names a group (`server`,
@@ -332,10 +333,12 @@ std::optional<double> Scanner::context_confidence(const CompiledRule& rule, std:
     const bool key_speaks = std::any_of(rule.require.begin(), rule.require.end(), in_key) ||
                             std::any_of(rule.boost.begin(), rule.boost.end(), in_key) ||
                             std::any_of(rule.penalize.begin(), rule.penalize.end(), in_key);
-    const std::string words = key_speaks || label.parent.empty() ? label.key : label.parent + " " + label.key;
-    before = words + "\n" + before;
+    if (!key_speaks && !label.parent.empty()) before.append(label.parent).append(" ");
+    before.append(label.key).append("\n");
   }
-  const std::string after = norm.fold_text(original.substr(span.end, e - span.end));
+  before.append(norm.fold_text(original.substr(b, span.begin - b), context_fold_));
+  std::string& after = context_after_;
+  after.assign(norm.fold_text(original.substr(span.end, e - span.end), context_fold_));
   const bool look_before = ctx.direction != ContextSpec::Direction::after;
   const bool look_after = ctx.direction != ContextSpec::Direction::before;
   auto near = [&](const std::string& w) {

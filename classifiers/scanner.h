@@ -66,11 +66,11 @@ class Scanner {
                const PlaceMap* places, std::vector<Finding>& out);
   void evaluate(const TextViews& views, ViewKind kind, uint32_t rule_index, Span view_span,
                 std::string_view original, StructureLookup& structure, const PlaceMap* places,
-                std::vector<Finding>& out) const;
+                std::vector<Finding>& out);
   // `field`: the cell or value the candidate lies in (null: none); `label`: its header or key and
   // the key that holds it, folded (empty without a field).
   std::optional<double> context_confidence(const CompiledRule& rule, std::string_view original, Span span,
-                                           const StructureField* field, const StructureReader::Label& label) const;
+                                           const StructureField* field, const StructureReader::Label& label);
 
   std::shared_ptr<const RuleSet> rules_;
   struct hs_scratch* scratch_ = nullptr;
@@ -78,6 +78,10 @@ class Scanner {
   // they open as (slot, begin, end).
   std::vector<std::pair<uint32_t, uint32_t>> hits_, literal_hits_;
   std::vector<std::array<uint32_t, 3>> windows_;
+  // A candidate's context, folded: the text before it (after its label, when it has one) and
+  // after it. Most findings with a context rule fold two windows; kept, they allocate nothing.
+  View context_fold_;
+  std::string context_before_, context_after_;
   TextViews views_;  // the segment's views, rebuilt into the same buffers by every scan
 };
 
