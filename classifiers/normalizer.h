@@ -12,9 +12,10 @@
 // a fold whose ASCII runs go 16 bytes at a time (SSE2, the x86-64 baseline: no build flag
 // needed) and which, as it decodes each other character, validates UTF-8 and checks that every
 // code point is an NFC starter. ICU's NFC is asked only when that check fails, and the text is
-// then folded again from its NFC form. The overload that takes a
-// `TextViews&` rebuilds into its buffers, so a caller that keeps one (a Scanner does) allocates
-// nothing per segment once they have grown.
+// then folded again from its NFC form. The compact view is copied from the folded one 64 bytes
+// at a time and mapped by the bytes it kept (offset_map.h), not by a unit per word. The overload
+// that takes a `TextViews&` rebuilds into its buffers, so a caller that keeps one (a Scanner
+// does) allocates nothing per segment once they have grown.
 #pragma once
 
 #include <cstdint>
