@@ -29,10 +29,13 @@ std::vector<const PolicyLayer*> PolicyScopes::layers_for(const Identity& identit
 
 std::vector<std::string> PolicyScopes::hidden_packs(const Identity& identity) const {
   std::vector<std::string> hidden = scoped_packs_;
-  for (const auto& [kind, scope] : scopes_of(identity))
+  for (const auto& [kind, scope] : scopes_of(identity)) {
+    // Named, not captured as a structured binding: clang 14 cannot capture one in a lambda.
+    const std::vector<std::string>& shown = scope->packs;
     std::erase_if(hidden, [&](const std::string& pack) {
-      return std::find(scope->packs.begin(), scope->packs.end(), pack) != scope->packs.end();
+      return std::find(shown.begin(), shown.end(), pack) != shown.end();
     });
+  }
   return hidden;
 }
 
