@@ -337,8 +337,8 @@ std::optional<double> Scanner::context_confidence(const CompiledRule& rule, std:
     before.append(label.key).append("\n");
   }
   before.append(norm.fold_text(original.substr(b, span.begin - b), context_fold_));
-  std::string& after = context_after_;
-  after.assign(norm.fold_text(original.substr(span.end, e - span.end), context_fold_));
+  // The scratch's text itself: nothing folds into it again before the words are read.
+  const std::string& after = norm.fold_text(original.substr(span.end, e - span.end), context_fold_);
   const bool look_before = ctx.direction != ContextSpec::Direction::after;
   const bool look_after = ctx.direction != ContextSpec::Direction::before;
   auto near = [&](const std::string& w) {

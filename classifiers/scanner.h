@@ -78,10 +78,11 @@ class Scanner {
   // they open as (slot, begin, end).
   std::vector<std::pair<uint32_t, uint32_t>> hits_, literal_hits_;
   std::vector<std::array<uint32_t, 3>> windows_;
-  // A candidate's context, folded: the text before it (after its label, when it has one) and
-  // after it. Most findings with a context rule fold two windows; kept, they allocate nothing.
+  // A candidate's context, folded: the fold's scratch (which holds the text after it) and the
+  // text before it (after its label, when it has one). Most findings with a context rule fold
+  // two windows; kept, they allocate nothing.
   View context_fold_;
-  std::string context_before_, context_after_;
+  std::string context_before_;
   TextViews views_;  // the segment's views, rebuilt into the same buffers by every scan
 };
 
